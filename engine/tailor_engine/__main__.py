@@ -1,0 +1,101 @@
+"""`python -m tailor_engine <command>`: read one request line on stdin, answer in JSON lines on stdout.
+
+Closing stdin asks a running command to stop at its next safe point (between training steps).
+"""
+
+import json
+import platform
+import sys
+import threading
+import traceback
+
+from . import __version__
+from .emit import claim_stdout, emit, log
+from .errors import EngineError
+from .generated import BUNDLE, COMMANDS, PROTOCOL_VERSION
+
+
+def _read_request(command: str) -> dict:
+    import jsonschema
+
+    line = sys.stdin.readline()
+    if not line.strip():
+        raise EngineError("invalid_request", f"expected one JSON request line on stdin for {command!r}")
+    try:
+        request = json.loads(line)
+    except json.JSONDecodeError as e:
+        raise EngineError("invalid_request", f"request is not JSON: {e}") from e
+    errors = list(jsonschema.Draft202012Validator(BUNDLE["requests"][command]).iter_errors(request))
+    if errors:
+        first = errors[0]
+        where = "/".join(map(str, first.path)) or "<root>"
+        raise EngineError("invalid_request", f"request field {where}: {first.message}")
+    return request
+
+
+def _watch_stdin(stop: threading.Event) -> None:
+    """Any further input, or end of input, means: stop gracefully."""
+
+    def run() -> None:
+        try:
+            sys.stdin.read()
+        finally:
+            stop.set()
+
+    threading.Thread(target=run, daemon=True, name="stdin-watch").start()
+
+
+def _dispatch(command: str, request: dict, stop: threading.Event) -> dict:
+    if command == "doctor":
+        from .doctor import doctor
+
+        return doctor()
+    if command == "create-tiny":
+        from .tiny import create_tiny
+
+        return create_tiny(request)
+    if command == "train":
+        from .train import train
+
+        return train(request, emit, stop)
+    if command == "generate":
+        from .generate import generate_once
+
+        return generate_once(request)
+    raise EngineError("invalid_request", f"unknown command {command!r}; expected one of {', '.join(COMMANDS)}")
+
+
+def main(argv: list[str]) -> int:
+    claim_stdout()
+    if len(argv) != 1 or argv[0] not in COMMANDS:
+        emit({"type": "failed", "code": "invalid_request",
+              "message": f"usage: python -m tailor_engine <{'|'.join(COMMANDS)}> < request.json"})
+        return 2
+    command = argv[0]
+    try:
+        import torch
+
+        from .device import pick_device
+
+        emit({"type": "hello", "protocolVersion": PROTOCOL_VERSION, "engineVersion": __version__,
+              "python": platform.python_version(), "torch": torch.__version__, "device": pick_device().type})
+        request = _read_request(command)
+        stop = threading.Event()
+        _watch_stdin(stop)
+        emit(_dispatch(command, request, stop))
+        return 0
+    except EngineError as e:
+        emit({"type": "failed", "code": e.code, "message": e.message})
+        return 1
+    except MemoryError as e:
+        emit({"type": "failed", "code": "out_of_memory", "message": f"ran out of memory: {e}"})
+        return 1
+    except Exception as e:  # noqa: BLE001 - the last line of defence: report, never hang
+        traceback.print_exc(file=sys.stderr)
+        code = "out_of_memory" if "out of memory" in str(e).lower() else "internal"
+        emit({"type": "failed", "code": code, "message": f"{type(e).__name__}: {e}"})
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

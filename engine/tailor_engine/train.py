@@ -1,0 +1,180 @@
+"""LoRA supervised fine-tuning, torchtune's recipe shape: setup -> train -> save -> cleanup.
+
+Reports through `emit` (JSON lines in production): metrics every optimizer step, an evaluation on the
+validation set after every epoch, a checkpoint at every epoch end (and every N steps if asked),
+then `completed`. A set `stop` event ends the run at the next step boundary, keeping a checkpoint.
+"""
+
+import json
+import math
+import os
+import random
+import shutil
+import threading
+import time
+from pathlib import Path
+from typing import Callable
+
+import torch
+import torch.nn.functional as F
+
+from .config import TrainConfig
+from .data import IGNORE, Encoded, collate, encode_all, read_chat_jsonl
+from .device import pick_device, train_dtype
+from .emit import log
+from .errors import EngineError
+from .model import attach_lora, count_parameters, load_base
+
+Emit = Callable[[dict], None]
+KEEP_CHECKPOINTS = 2
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def token_loss(model, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor, int]:
+    """Summed cross-entropy over the trained tokens, the number of correct predictions, and the count."""
+    logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
+    shift_logits = logits[:, :-1, :].float()
+    shift_labels = batch["labels"][:, 1:]
+    flat_labels = shift_labels.reshape(-1)
+    loss_sum = F.cross_entropy(shift_logits.reshape(-1, shift_logits.size(-1)), flat_labels,
+                               ignore_index=IGNORE, reduction="sum")
+    keep = flat_labels != IGNORE
+    correct = (shift_logits.argmax(-1).reshape(-1)[keep] == flat_labels[keep]).sum()
+    return loss_sum, correct, int(keep.sum())
+
+
+def batches(examples: list[Encoded], batch_size: int, generator: torch.Generator) -> list[list[Encoded]]:
+    order = torch.randperm(len(examples), generator=generator).tolist()
+    return [[examples[i] for i in order[k:k + batch_size]] for k in range(0, len(order), batch_size)]
+
+
+@torch.no_grad()
+def evaluate(model, examples: list[Encoded], batch_size: int, pad_id: int, device) -> tuple[float, float]:
+    model.eval()
+    total_loss, total_correct, total = 0.0, 0, 0
+    for k in range(0, len(examples), batch_size):
+        batch = {n: t.to(device) for n, t in collate(examples[k:k + batch_size], pad_id).items()}
+        loss_sum, correct, count = token_loss(model, batch)
+        total_loss += float(loss_sum)
+        total_correct += int(correct)
+        total += count
+    model.train()
+    return total_loss / max(total, 1), total_correct / max(total, 1)
+
+
+def save_checkpoint(model, optimizer, scheduler, cfg: TrainConfig, step: int, epoch: int) -> Path:
+    """Adapter plus everything needed to continue: optimizer, scheduler, RNG, position in the data."""
+    root = Path(cfg.checkpoint_dir)
+    target = root / f"step-{step:06d}"
+    tmp = root / f".tmp-step-{step:06d}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    model.save_pretrained(tmp)
+    torch.save({"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(), "step": step,
+                "epoch": epoch, "torch_rng": torch.get_rng_state(), "python_rng": random.getstate()},
+               tmp / "trainer_state.pt")
+    (tmp / "tailor_config.json").write_text(json.dumps(cfg.to_dict(), indent=2))
+    shutil.rmtree(target, ignore_errors=True)
+    os.replace(tmp, target)
+    for old in sorted(root.glob("step-*"))[:-KEEP_CHECKPOINTS]:
+        shutil.rmtree(old, ignore_errors=True)
+    return target
+
+
+def train(request: dict, emit: Emit, stop: threading.Event) -> dict:
+    cfg = TrainConfig.from_request(request)
+    seed_everything(cfg.seed)
+    device = pick_device()
+    dtype = train_dtype(device)
+
+    # -- setup
+    model, tokenizer = load_base(cfg.base, device, dtype)
+    emit({"type": "progress", "stage": "prepare", "message": "tokenizing examples"})
+    train_set = encode_all(tokenizer, read_chat_jsonl(cfg.train_file), cfg.max_seq_length)
+    val_set = encode_all(tokenizer, read_chat_jsonl(cfg.val_file), cfg.max_seq_length) if cfg.val_file else []
+    truncated = sum(e.truncated for e in train_set)
+    if truncated:
+        log(f"{truncated} training examples were longer than {cfg.max_seq_length} tokens and were cut")
+    model.config.use_cache = False
+    model = attach_lora(model, cfg.lora_rank, cfg.lora_alpha, cfg.lora_dropout, cfg.target_modules)
+    trainable, total_params = count_parameters(model)
+    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad],
+                                  lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
+    micro_per_epoch = math.ceil(len(train_set) / cfg.batch_size)
+    steps_per_epoch = math.ceil(micro_per_epoch / cfg.gradient_accumulation_steps)
+    total_steps = steps_per_epoch * cfg.epochs
+    from transformers import get_cosine_schedule_with_warmup
+
+    scheduler = get_cosine_schedule_with_warmup(optimizer, math.ceil(cfg.warmup_ratio * total_steps), total_steps)
+    pad_id = tokenizer.pad_token_id
+    data_rng = torch.Generator().manual_seed(cfg.seed)
+    log(f"training {trainable:,} of {total_params:,} parameters on {device.type}: {len(train_set)} examples, "
+        f"{cfg.epochs} epochs, {total_steps} steps")
+
+    # -- train
+    model.train()
+    step, first_loss, last_loss = 0, None, None
+    started = time.perf_counter()
+    for epoch in range(cfg.epochs):
+        epoch_batches = batches(train_set, cfg.batch_size, data_rng)
+        for k in range(0, len(epoch_batches), cfg.gradient_accumulation_steps):
+            if stop.is_set():
+                path = save_checkpoint(model, optimizer, scheduler, cfg, step, epoch)
+                emit({"type": "checkpoint", "step": step, "path": str(path)})
+                raise EngineError("cancelled", f"training stopped at step {step} of {total_steps}; checkpoint kept in {path}")
+            t0 = time.perf_counter()
+            group = [{n: t.to(device) for n, t in collate(b, pad_id).items()}
+                     for b in epoch_batches[k:k + cfg.gradient_accumulation_steps]]
+            n_trained = sum(int((g["labels"][:, 1:] != IGNORE).sum()) for g in group)
+            n_tokens = sum(int(g["attention_mask"].sum()) for g in group)
+            loss_total = 0.0
+            for g in group:
+                loss_sum, _, _ = token_loss(model, g)
+                (loss_sum / n_trained).backward()  # token-weighted mean over the whole group
+                loss_total += loss_sum.item()
+            grad_norm = float(torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.max_grad_norm))
+            lr = scheduler.get_last_lr()[0]
+            optimizer.step()
+            scheduler.step()
+            optimizer.zero_grad(set_to_none=True)
+            step += 1
+            last_loss = loss_total / max(n_trained, 1)
+            first_loss = last_loss if first_loss is None else first_loss
+            elapsed = time.perf_counter() - t0
+            metrics = {"type": "metrics", "step": step, "total_steps": total_steps,
+                       "epoch": epoch + min(1.0, (k + len(group)) / len(epoch_batches)),
+                       "train_loss": last_loss, "learning_rate": lr,
+                       "tokens_per_second": n_tokens / max(elapsed, 1e-9),
+                       "elapsed_seconds": time.perf_counter() - started}
+            if math.isfinite(grad_norm):
+                metrics["grad_norm"] = grad_norm
+            if not math.isfinite(last_loss):
+                raise EngineError("internal", f"training diverged at step {step} (loss is {last_loss}); lower the learning rate")
+            emit(metrics)
+            if cfg.checkpoint_every_steps and step % cfg.checkpoint_every_steps == 0 and step < total_steps:
+                path = save_checkpoint(model, optimizer, scheduler, cfg, step, epoch)
+                emit({"type": "checkpoint", "step": step, "path": str(path)})
+        if val_set:
+            val_loss, val_acc = evaluate(model, val_set, cfg.batch_size, pad_id, device)
+            emit({"type": "evaluation", "step": step, "epoch": float(epoch + 1), "val_loss": val_loss,
+                  "val_token_accuracy": val_acc})
+        path = save_checkpoint(model, optimizer, scheduler, cfg, step, epoch + 1)
+        emit({"type": "checkpoint", "step": step, "path": str(path)})
+
+    # -- save
+    train_seconds = time.perf_counter() - started
+    out = Path(cfg.out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    summary = {"config": cfg.to_dict(), "steps": step, "first_train_loss": first_loss, "final_train_loss": last_loss,
+               "train_seconds": train_seconds, "train_examples": len(train_set), "val_examples": len(val_set),
+               "trainable_parameters": trainable, "total_parameters": total_params}
+    (out / "tailor_train.json").write_text(json.dumps(summary, indent=2))
+    return {"type": "completed", "model": cfg.model_name, "path": str(out), "steps": step,
+            "first_train_loss": float(first_loss), "final_train_loss": float(last_loss),
+            "train_seconds": train_seconds, "trainable_parameters": trainable, "total_parameters": total_params}

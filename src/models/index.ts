@@ -1,0 +1,3 @@
+export { tailorHome } from "./home.ts";
+export { MANIFEST_FILE, ModelManifest, ModelName, type TrainingSummary } from "./manifest.ts";
+export { describeSource, type ModelEntry, ModelRegistry, type ResolvedModel } from "./registry.ts";

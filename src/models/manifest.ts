@@ -1,0 +1,44 @@
+import { z } from "zod";
+import { ModelSource } from "../../protocol/index.ts";
+
+export const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+export const ModelName = z
+  .string()
+  .regex(MODEL_NAME, "use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit");
+
+/** What a fine-tune recorded about itself. */
+export const TrainingSummary = z.object({
+  train_file: z.string(),
+  val_file: z.string().optional(),
+  train_examples: z.number().int(),
+  epochs: z.number().int(),
+  learning_rate: z.number(),
+  batch_size: z.number().int(),
+  lora_rank: z.number().int(),
+  lora_alpha: z.number(),
+  seed: z.number().int(),
+  steps: z.number().int(),
+  first_train_loss: z.number(),
+  final_train_loss: z.number(),
+  train_seconds: z.number(),
+});
+
+/** `tailor-model.json`, stored in the model's own folder under TAILOR_HOME/models/. */
+export const ModelManifest = z.discriminatedUnion("kind", [
+  z.object({
+    kind: z.literal("base"),
+    name: ModelName,
+    created_at: z.number().int(),
+    source: ModelSource,
+    description: z.string().optional(),
+  }),
+  z.object({
+    kind: z.literal("fine_tuned"),
+    name: ModelName,
+    created_at: z.number().int(),
+    base: z.object({ name: z.string(), source: ModelSource }),
+    training: TrainingSummary,
+  }),
+]);
+export type ModelManifest = z.infer<typeof ModelManifest>;
+export const MANIFEST_FILE = "tailor-model.json";
