@@ -6,6 +6,7 @@ A dequantized GGUF is cached as a Hugging Face folder so that the next load is f
 """
 
 import hashlib
+import json
 import importlib.util
 import os
 import shutil
@@ -138,43 +139,51 @@ def load_tokenizer(located: Located):
 
 
 def load_model(located: Located, dtype: torch.dtype = torch.float32):
-    """Loads the weights; a GGUF is dequantized once and cached as a Hugging Face folder."""
     from transformers import AutoModelForCausalLM
 
-    folder, gguf_file = located.folder, located.gguf_file
-    if gguf_file:
-        cached = cache_dir() / "gguf" / _gguf_cache_key(folder / gguf_file)
-        if (cached / "config.json").is_file():
-            folder, gguf_file = cached, None
     emit({"type": "progress", "stage": "load", "message": f"loading {located.describe()}"})
     try:
-        model = AutoModelForCausalLM.from_pretrained(folder, gguf_file=gguf_file, dtype=dtype)
+        return AutoModelForCausalLM.from_pretrained(located.folder, gguf_file=located.gguf_file, dtype=dtype)
     except Exception as e:
         raise EngineError("model_corrupt", f"could not load the model in {located.describe()}: {type(e).__name__}: {e}. "
                           "Re-create or re-download it.") from e
-    if gguf_file:
-        _save_gguf_cache(model, cache_dir() / "gguf" / _gguf_cache_key(folder / gguf_file))
-    return model
 
 
-def _save_gguf_cache(model, target: Path) -> None:
+def _save_gguf_cache(model, tokenizer, target: Path) -> None:
+    """Writes the dequantized weights as a plain Hugging Face folder (transformers refuses to
+    `save_pretrained` a GGUF-loaded model, so the config and weights are written directly)."""
+    from safetensors.torch import save_model
+
     tmp: Path | None = None
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=target.parent))
-        model.save_pretrained(tmp)
+        config = model.config.to_dict()
+        config.pop("quantization_config", None)
+        (tmp / "config.json").write_text(json.dumps(config, indent=2))
+        save_model(model, str(tmp / "model.safetensors"), metadata={"format": "pt"})
+        tokenizer.save_pretrained(tmp)
         os.replace(tmp, target)  # atomic: a half-written cache is never used
-    except OSError as e:
+    except Exception as e:  # noqa: BLE001 - a cache that cannot be written only costs time
         log(f"could not cache the dequantized model in {target}: {e}")
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)
 
 
 def load_base(source: dict[str, Any], device: torch.device, dtype: torch.dtype = torch.float32):
+    """The model and its tokenizer. A GGUF is dequantized once and cached as a Hugging Face folder
+    under TAILOR_HOME/cache, so that later loads take seconds instead of most of a minute."""
     located = locate(source)
+    cached = None
+    if located.gguf_file:
+        cached = cache_dir() / "gguf" / _gguf_cache_key(located.folder / located.gguf_file)
+        if (cached / "config.json").is_file() and (cached / "tokenizer_config.json").is_file():
+            located, cached = Located(cached), None
     tokenizer = load_tokenizer(located)
-    model = load_model(located, dtype).to(device)
-    return model, tokenizer
+    model = load_model(located, dtype)
+    if cached is not None:
+        _save_gguf_cache(model, tokenizer, cached)
+    return model.to(device), tokenizer
 
 
 def attach_lora(model, rank: int, alpha: float, dropout: float, target_modules):

@@ -19,13 +19,19 @@ const ChatLine = z.object({ messages: z.array(ChatMessage).min(1) });
 const PromptCompletionLine = z.object({ prompt: z.string(), completion: z.string() });
 
 function fieldPath(path: PropertyKey[]): string {
-  return path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("").slice(1);
+  return path
+    .map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`))
+    .join("")
+    .slice(1);
 }
 
 function checkConversation(messages: ChatMessage[]): { field?: string; message: string } | null {
   const empty = messages.findIndex((m) => m.content.trim() === "");
   if (empty >= 0)
-    return { field: `messages[${empty}].content`, message: "is empty; write the text or remove it" };
+    return {
+      field: `messages[${empty}].content`,
+      message: "is empty; write the text or remove it",
+    };
   if (!messages.some((m) => m.role === "assistant")) {
     return {
       field: "messages",
@@ -56,7 +62,11 @@ function parseLine(value: unknown): { example?: Example; field?: string; message
       { role: "assistant", content: pc.data.completion },
     ];
     const problem = checkConversation(messages);
-    if (problem) return { field: problem.field === "messages[0].content" ? "prompt" : "completion", message: problem.message };
+    if (problem)
+      return {
+        field: problem.field === "messages[0].content" ? "prompt" : "completion",
+        message: problem.message,
+      };
     return { example: { messages } };
   }
   return {
@@ -134,5 +144,5 @@ export function readExamples(file: string): Example[] {
 
 /** Chat JSONL as the engine reads it. */
 export function toChatJsonl(examples: Example[]): string {
-  return examples.map((e) => JSON.stringify({ messages: e.messages })).join("\n") + "\n";
+  return `${examples.map((e) => JSON.stringify({ messages: e.messages })).join("\n")}\n`;
 }

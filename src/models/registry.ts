@@ -1,4 +1,11 @@
-import { existsSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { join, resolve } from "node:path";
 import { BUILTIN_MODELS, type BuiltinModelName, type ModelSource } from "../../protocol/index.ts";
 import { TailorError } from "../errors/index.ts";
@@ -100,7 +107,8 @@ export class ModelRegistry {
     const path = resolve(ref);
     if (existsSync(path)) {
       if (statSync(path).isDirectory()) return { name: ref, source: { kind: "hf_dir", path } };
-      if (path.toLowerCase().endsWith(".gguf")) return { name: ref, source: { kind: "gguf", path } };
+      if (path.toLowerCase().endsWith(".gguf"))
+        return { name: ref, source: { kind: "gguf", path } };
       throw new TailorError({
         code: "invalid_argument",
         message: `${path} is a file but not a GGUF model; pass a Hugging Face model folder, a .gguf file, or a model name`,

@@ -28,10 +28,15 @@ export function defaultEpochs(examples: number): number {
   return 3;
 }
 
-export function resolveHyperparameters(input: HyperparameterInput, examples: number): Hyperparameters {
+export function resolveHyperparameters(
+  input: HyperparameterInput,
+  examples: number,
+): Hyperparameters {
   const explanations: string[] = [];
   const pick = <T>(name: string, given: T | undefined, auto: T, why: string): T => {
-    explanations.push(given === undefined ? `${name}: ${auto} (default: ${why})` : `${name}: ${given} (set by you)`);
+    explanations.push(
+      given === undefined ? `${name}: ${auto} (default: ${why})` : `${name}: ${given} (set by you)`,
+    );
     return given ?? auto;
   };
   const epochs = pick(
@@ -40,7 +45,12 @@ export function resolveHyperparameters(input: HyperparameterInput, examples: num
     defaultEpochs(examples),
     `${examples} examples, so the model sees about ${examples * defaultEpochs(examples)} in total`,
   );
-  const batchSize = pick("batch size", input.batchSize, Math.min(4, examples), "small batches fit a CPU");
+  const batchSize = pick(
+    "batch size",
+    input.batchSize,
+    Math.min(4, examples),
+    "small batches fit a CPU",
+  );
   const learningRate = pick("learning rate", input.learningRate, 2e-4, "a common LoRA rate");
   const loraRank = pick("LoRA rank", input.loraRank, 8, "enough for tone and format");
   const seed = pick("seed", input.seed, 42, "fixed, so runs repeat");

@@ -2,11 +2,15 @@ import { randomBytes } from "node:crypto";
 import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { EngineMessage, EngineMessageOf } from "../../protocol/index.ts";
+import { readExamples, toChatJsonl } from "../datasets/index.ts";
 import { engineFailure, runEngine } from "../engine/index.ts";
 import { TailorError } from "../errors/index.ts";
-import { readExamples, toChatJsonl } from "../datasets/index.ts";
 import { ModelName, ModelRegistry, tailorHome } from "../models/index.ts";
-import { type HyperparameterInput, type Hyperparameters, resolveHyperparameters } from "./hyperparameters.ts";
+import {
+  type HyperparameterInput,
+  type Hyperparameters,
+  resolveHyperparameters,
+} from "./hyperparameters.ts";
 
 export interface TrainOptions extends HyperparameterInput {
   base: string;
@@ -28,7 +32,12 @@ export interface TrainPlan {
 }
 
 function defaultName(base: string): string {
-  const stem = base.split(/[\\/]/).pop()?.replace(/[^A-Za-z0-9._-]/g, "-").replace(/^[^A-Za-z0-9]+/, "") || "model";
+  const stem =
+    base
+      .split(/[\\/]/)
+      .pop()
+      ?.replace(/[^A-Za-z0-9._-]/g, "-")
+      .replace(/^[^A-Za-z0-9]+/, "") || "model";
   const stamp = new Date().toISOString().replace(/[-:T]/g, "").slice(0, 14);
   return `${stem.slice(0, 40)}-ft-${stamp}`;
 }
@@ -37,23 +46,39 @@ function defaultName(base: string): string {
  * Checks everything that can be checked before the engine starts (names, base, data), so that bad
  * input fails in a second with a clear message rather than after loading a model.
  */
-export function planTraining(opts: TrainOptions): TrainPlan & { run: () => AsyncGenerator<EngineMessage> } {
+export function planTraining(
+  opts: TrainOptions,
+): TrainPlan & { run: () => AsyncGenerator<EngineMessage> } {
   const home = opts.home ?? tailorHome();
   const registry = new ModelRegistry(home);
   const name = opts.name ?? defaultName(opts.base);
   const nameCheck = ModelName.safeParse(name);
   if (!nameCheck.success) {
-    throw new TailorError({ code: "invalid_argument", message: `model name '${name}': ${nameCheck.error.issues[0]?.message}`, details: { field: "name" } });
+    throw new TailorError({
+      code: "invalid_argument",
+      message: `model name '${name}': ${nameCheck.error.issues[0]?.message}`,
+      details: { field: "name" },
+    });
   }
   if (registry.exists(name)) {
-    throw new TailorError({ code: "model_exists", message: `a model named '${name}' already exists; pick another --name or delete it first` });
+    throw new TailorError({
+      code: "model_exists",
+      message: `a model named '${name}' already exists; pick another --name or delete it first`,
+    });
   }
   const base = registry.resolveBase(opts.base);
   const train = readExamples(opts.data);
   const val = opts.val ? readExamples(opts.val) : [];
   const hp = resolveHyperparameters(opts, train.length);
   const runDir = join(home, "runs", `${name}-${randomBytes(3).toString("hex")}`);
-  const plan: TrainPlan = { name, baseName: base.name, examples: train.length, valExamples: val.length, hyperparameters: hp, runDir };
+  const plan: TrainPlan = {
+    name,
+    baseName: base.name,
+    examples: train.length,
+    valExamples: val.length,
+    hyperparameters: hp,
+    runDir,
+  };
 
   async function* run(): AsyncGenerator<EngineMessage> {
     mkdirSync(runDir, { recursive: true });
@@ -81,7 +106,10 @@ export function planTraining(opts: TrainOptions): TrainPlan & { run: () => Async
           lora_alpha: hp.loraAlpha,
           seed: hp.seed,
         },
-        { ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.onLog ? { onLog: opts.onLog } : {}) },
+        {
+          ...(opts.signal ? { signal: opts.signal } : {}),
+          ...(opts.onLog ? { onLog: opts.onLog } : {}),
+        },
       )) {
         if (msg.type === "failed") throw engineFailure(msg);
         if (msg.type === "completed") {
@@ -90,7 +118,11 @@ export function planTraining(opts: TrainOptions): TrainPlan & { run: () => Async
         }
         yield msg;
       }
-      if (!completed) throw new TailorError({ code: "engine_crashed", message: "training ended without a result" });
+      if (!completed)
+        throw new TailorError({
+          code: "engine_crashed",
+          message: "training ended without a result",
+        });
       registry.writeManifest(outTmp, {
         kind: "fine_tuned",
         name,

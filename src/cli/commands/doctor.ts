@@ -1,0 +1,37 @@
+import type { Command } from "commander";
+import { engineResult } from "../../engine/index.ts";
+import { ModelRegistry, tailorHome } from "../../models/index.ts";
+import { printJson, table } from "../output.ts";
+
+export function registerDoctor(program: Command): void {
+  program
+    .command("doctor")
+    .description("check Python, torch, the compute device, threads and the models Tailor can find")
+    .option("--json", "print JSON")
+    .action(async (opts: { json?: boolean }) => {
+      const report = await engineResult("doctor", {}, "doctor");
+      const models = new ModelRegistry()
+        .list()
+        .map((m) => ({ name: m.name, kind: m.kind, origin: m.origin }));
+      const result = { node: process.version, tailor_home: tailorHome(), ...report, models };
+      if (opts.json) return printJson(result);
+      const builtin = report.builtin_models.map(
+        (b) => `${b.name}: ${b.present ? b.path : "MISSING (run npm install)"}`,
+      );
+      console.log(
+        table([
+          ["node", process.version],
+          ["python", `${report.python} (${report.python_executable})`],
+          ...Object.entries(report.packages).map(([k, v]) => [k, v ?? "not installed"]),
+          [
+            "device",
+            `${report.device}${report.cuda_available ? " (CUDA available)" : ""}${report.mps_available ? " (MPS available)" : ""}`,
+          ],
+          ["threads", String(report.threads)],
+          ["TAILOR_HOME", tailorHome()],
+          ["built-in models", builtin.join("; ")],
+          ["models", models.map((m) => m.name).join(", ")],
+        ]),
+      );
+    });
+}

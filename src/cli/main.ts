@@ -1,0 +1,46 @@
+import { Command, CommanderError } from "commander";
+import { isTailorError } from "../errors/index.ts";
+import { registerDemo } from "./commands/demo.ts";
+import { registerDoctor } from "./commands/doctor.ts";
+import { registerGenerate } from "./commands/generate.ts";
+import { registerModels } from "./commands/models.ts";
+import { registerTrain } from "./commands/train.ts";
+import { EXIT_CODES } from "./exit-codes.ts";
+
+export function buildProgram(): Command {
+  const program = new Command()
+    .name("tailor")
+    .description(
+      "Fine-tune an open-weight language model on your own examples, on your own machine.",
+    )
+    .version("0.1.0")
+    .option("--verbose", "show the engine's log and stack traces")
+    .showHelpAfterError("(run with --help for usage)")
+    .exitOverride();
+  registerDoctor(program);
+  registerModels(program);
+  registerTrain(program);
+  registerGenerate(program);
+  registerDemo(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2; // commander printed the message
+    const verbose = argv.includes("--verbose");
+    if (isTailorError(e)) {
+      process.stderr.write(`error: ${e.message}\n`);
+      if (verbose && e.stack) process.stderr.write(`${e.stack}\n`);
+      return EXIT_CODES[e.code];
+    }
+    process.stderr.write(`error: ${(e as Error)?.message ?? String(e)}\n`);
+    if (verbose) process.stderr.write(`${(e as Error)?.stack ?? ""}\n`);
+    else process.stderr.write("(run again with --verbose for details)\n");
+    return 1;
+  }
+}
