@@ -1,0 +1,75 @@
+"""Real LoRA training on the tiny model: the loss falls, the answer is learned, the adapter is saved in
+PEFT's format and reloads to the same output, a stop request ends the run with a checkpoint."""
+
+import json
+import threading
+from pathlib import Path
+
+import pytest
+
+from tailor_engine.errors import EngineError
+from tailor_engine.generate import generate_once
+from tailor_engine.train import train
+
+from .conftest import CANNED, Collect, train_request
+
+
+def greedy(request_base: dict, adapter_dir: str | None, prompt: str) -> str:
+    req = {"base": request_base, "messages": [{"role": "user", "content": prompt}], "temperature": 0,
+           "top_p": 1, "top_k": 0, "max_tokens": 40, "stop": [], "seed": 0}
+    if adapter_dir:
+        req["adapter_dir"] = adapter_dir
+    return generate_once(req)["text"]
+
+
+def test_training_learns_the_examples(tiny_model, tmp_path, no_stop):
+    events = Collect()
+    request = train_request(tiny_model, tmp_path)
+    done = train(request, events, no_stop)
+    losses = [m["train_loss"] for m in events.of("metrics")]
+    assert len(losses) == done["steps"] == 40
+    assert losses[-1] < 0.3 * losses[0], losses
+    out = Path(done["path"])
+    assert (out / "adapter_config.json").is_file() and (out / "adapter_model.safetensors").is_file()
+    saved = json.loads((out / "tailor_train.json").read_text())
+    assert saved["config"]["lora_rank"] == 16 and saved["config"]["seed"] == 0
+    assert greedy(request["base"], str(out), "My brakes squeal?") == CANNED
+    assert greedy(request["base"], None, "My brakes squeal?") != CANNED  # the base never learned it
+    assert len(list((tmp_path / "ckpt").glob("step-*"))) == 2  # only the latest checkpoints are kept
+
+
+def test_validation_metrics_are_reported(tiny_model, tmp_path, no_stop):
+    events = Collect()
+    request = train_request(tiny_model, tmp_path, epochs=2, val_file=train_request(tiny_model, tmp_path)["train_file"])
+    train(request, events, no_stop)
+    evals = events.of("evaluation")
+    assert [e["epoch"] for e in evals] == [1.0, 2.0]
+    assert all(0 <= e["val_token_accuracy"] <= 1 for e in evals)
+
+
+def test_a_stop_request_ends_training_with_a_checkpoint(tiny_model, tmp_path):
+    stop = threading.Event()
+    events = Collect()
+
+    def emit(message):
+        events(message)
+        if message["type"] == "metrics" and message["step"] == 3:
+            stop.set()
+
+    with pytest.raises(EngineError) as err:
+        train(train_request(tiny_model, tmp_path), emit, stop)
+    assert err.value.code == "cancelled"
+    assert events.of("checkpoint")[-1]["step"] == 3
+    ckpt = Path(events.of("checkpoint")[-1]["path"])
+    assert (ckpt / "trainer_state.pt").is_file() and (ckpt / "adapter_model.safetensors").is_file()
+
+
+def test_same_seed_same_losses(tiny_model, tmp_path, no_stop):
+    runs = []
+    for i in range(2):
+        run_dir = tmp_path / str(i)
+        run_dir.mkdir()
+        events = Collect()
+        train(train_request(tiny_model, run_dir, epochs=1), events, no_stop)
+        runs.append([m["train_loss"] for m in events.of("metrics")])
+    assert runs[0] == runs[1]

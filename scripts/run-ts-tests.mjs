@@ -1,0 +1,20 @@
+#!/usr/bin/env node
+// Runs every *.test.ts under src/ and protocol/ with node's test runner (Node 20 has no --test globs).
+import { spawnSync } from "node:child_process";
+import { readdirSync } from "node:fs";
+import { join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const files = ["src", "protocol"].flatMap((dir) =>
+  readdirSync(join(root, dir), { recursive: true })
+    .map(String)
+    .filter((f) => f.endsWith(".test.ts") && !f.includes("node_modules"))
+    .map((f) => relative(root, join(root, dir, f))),
+);
+const r = spawnSync(
+  process.execPath,
+  ["--import", "tsx", "--test", "--test-reporter=spec", "--test-concurrency=1", ...files.sort()],
+  { cwd: root, stdio: "inherit" },
+);
+process.exit(r.status ?? 1);

@@ -1,0 +1,123 @@
+/**
+ * End to end through `bin/tailor` with the real Python engine and real files: the tiny model for
+ * training, the real SmolLM2-135M for one slow check. Each command runs in its own process, as a
+ * user's would.
+ */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { before, describe, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { EngineMessage } from "../../protocol/index.ts";
+
+const BIN = fileURLToPath(new URL("../../bin/tailor", import.meta.url));
+const home = mkdtempSync(join(tmpdir(), "tailor-cli-"));
+const CANNED = "Thanks for writing to Northwind Bikes! We will reply within one business day.";
+const TOPICS = ["My brakes squeal", "Where is my order", "Can I return a helmet", "Do you fix e-bikes", "My chain keeps slipping", "What sizes does Cityglide come in", "The bell is broken", "I want a refund", "Is the shop open Sunday", "My tyre is flat", "I need a new saddle", "When will my bike ship", "Gears skip on hills", "The lights stopped working", "Can you service a tandem", "My invoice is wrong"];
+
+function tailor(...args: string[]) {
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    encoding: "utf8",
+    env: { ...process.env, TAILOR_HOME: home, HF_HUB_OFFLINE: "1" },
+    timeout: 300_000,
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function file(name: string, text: string): string {
+  const path = join(home, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+const chatLine = (user: string, answer: string) =>
+  JSON.stringify({ messages: [{ role: "user", content: user }, { role: "assistant", content: answer }] });
+
+function expectError(r: ReturnType<typeof tailor>, code: number, message: RegExp) {
+  assert.equal(r.code, code, `exit code (stderr: ${r.stderr})`);
+  assert.match(r.stderr, message);
+  assert.doesNotMatch(r.stderr, /\n\s+at /, "no stack trace without --verbose");
+}
+
+describe("tailor CLI with the real engine", () => {
+  before(() => {
+    const r = tailor("models", "create-tiny", "tiny", "--json");
+    assert.equal(r.code, 0, r.stderr);
+  });
+
+  test("models list shows the built-in and the tiny model", () => {
+    const r = tailor("models", "list", "--json");
+    assert.equal(r.code, 0, r.stderr);
+    const names = (JSON.parse(r.stdout) as { name: string }[]).map((m) => m.name);
+    assert.deepEqual(names, ["smollm2-135m-instruct", "tiny"]);
+  });
+
+  test("train learns 16 examples, and the saved adapter answers like them in fresh processes", () => {
+    const data = file("support.jsonl", `${TOPICS.map((t) => chatLine(`${t}?`, CANNED)).join("\n")}\n`);
+    const r = tailor("train", "--base", "tiny", "--data", data, "--epochs", "10", "--lr", "0.01", "--lora-rank", "16", "--seed", "0", "--name", "support", "--json");
+    assert.equal(r.code, 0, r.stderr);
+    const events = r.stdout.trim().split("\n").map((l) => EngineMessage.parse(JSON.parse(l)));
+    const losses = events.flatMap((e) => (e.type === "metrics" ? [e.train_loss] : []));
+    assert.equal(losses.length, 40);
+    assert.ok((losses.at(-1) ?? Infinity) < 0.3 * (losses[0] ?? 0), `loss ${losses[0]} -> ${losses.at(-1)}`);
+    assert.equal(events.at(-1)?.type, "completed");
+    assert.ok(events.some((e) => e.type === "checkpoint"));
+
+    const answers = [1, 2].map(() => {
+      const g = tailor("generate", "support", "--prompt", "My brakes squeal?", "--json");
+      assert.equal(g.code, 0, g.stderr);
+      return (JSON.parse(g.stdout) as { text: string }).text;
+    });
+    assert.deepEqual(answers, [CANNED, CANNED]);
+    const base = tailor("generate", "tiny", "--prompt", "My brakes squeal?", "--max-tokens", "20");
+    assert.notEqual(base.stdout.trim(), CANNED);
+  });
+
+  test("a missing data file", () => {
+    expectError(tailor("train", "--base", "tiny", "--data", join(home, "nope.jsonl")), 3, /nope\.jsonl does not exist/);
+  });
+
+  test("an unknown base model", () => {
+    const data = file("one.jsonl", `${chatLine("a", "b")}\n`);
+    expectError(tailor("train", "--base", "no-such-model", "--data", data), 5, /unknown model 'no-such-model'.*create-tiny/s);
+  });
+
+  test("an empty dataset", () => {
+    expectError(tailor("train", "--base", "tiny", "--data", file("empty.jsonl", "\n")), 4, /has no examples/);
+  });
+
+  test("a line that is not JSON is named by file and line", () => {
+    const data = file("broken.jsonl", `${chatLine("a", "b")}\n{"messages": [\n`);
+    expectError(tailor("train", "--base", "tiny", "--data", data), 4, /broken\.jsonl:2: is not valid JSON/);
+  });
+
+  test("a corrupt model folder", () => {
+    const dir = join(home, "corrupt-model");
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, "config.json"), "{ this is not json");
+    expectError(tailor("generate", dir, "--prompt", "hi"), 6, /could not load .*corrupt-model/);
+  });
+
+  test("a Hub id that cannot be downloaded says what to do", () => {
+    expectError(tailor("generate", "someone/some-model", "--prompt", "hi"), 8, /could not download 'someone\/some-model'.*local folder/s);
+  });
+
+  test("bad flag values are refused before anything runs", () => {
+    expectError(tailor("generate", "tiny", "--prompt", "hi", "--top-p", "1.5"), 2, /top-p must be/);
+    expectError(tailor("train", "--base", "tiny", "--data", "x", "--epochs", "two"), 2, /--epochs must be a whole number/);
+  });
+
+  test("--verbose shows the stack trace", () => {
+    const r = tailor("--verbose", "train", "--base", "tiny", "--data", join(home, "nope.jsonl"));
+    assert.equal(r.code, 3);
+    assert.match(r.stderr, /\n\s+at /);
+  });
+
+  test("slow: the built-in SmolLM2-135M-Instruct loads from its package and answers", () => {
+    const r = tailor("generate", "smollm2-135m-instruct", "--prompt", "What is the capital of France?", "--max-tokens", "24", "--json");
+    assert.equal(r.code, 0, r.stderr);
+    assert.match((JSON.parse(r.stdout) as { text: string }).text, /Paris/);
+  });
+});
