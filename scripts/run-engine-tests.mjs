@@ -10,9 +10,13 @@ if (!existsSync(python)) {
   console.error(`The engine is not installed (${python} is missing): run \`npm install\` first.`);
   process.exit(1);
 }
-const r = spawnSync(python, ["-m", "pytest", "-q", "-p", "no:cacheprovider", ...process.argv.slice(2)], {
-  cwd: engine,
-  stdio: "inherit",
-});
+const r = spawnSync(
+  python,
+  ["-m", "pytest", "-q", "-p", "no:cacheprovider", ...process.argv.slice(2)],
+  {
+    cwd: engine,
+    stdio: "inherit",
+  },
+);
 // pytest exits 5 when it collected no test: that is a failure here, not a pass.
 process.exit(r.status ?? 1);

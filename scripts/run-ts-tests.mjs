@@ -1,12 +1,12 @@
 #!/usr/bin/env node
-// Runs every *.test.ts under src/ and protocol/ with node's test runner (Node 20 has no --test globs).
+// Runs every *.test.ts under src/, protocol/ and scripts/ with node's test runner (Node 20 has no --test globs).
 import { spawnSync } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const files = ["src", "protocol"].flatMap((dir) =>
+const files = ["src", "protocol", "scripts"].flatMap((dir) =>
   readdirSync(join(root, dir), { recursive: true })
     .map(String)
     .filter((f) => f.endsWith(".test.ts") && !f.includes("node_modules"))

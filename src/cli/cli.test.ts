@@ -15,7 +15,24 @@ import { EngineMessage } from "../../protocol/index.ts";
 const BIN = fileURLToPath(new URL("../../bin/tailor", import.meta.url));
 const home = mkdtempSync(join(tmpdir(), "tailor-cli-"));
 const CANNED = "Thanks for writing to Northwind Bikes! We will reply within one business day.";
-const TOPICS = ["My brakes squeal", "Where is my order", "Can I return a helmet", "Do you fix e-bikes", "My chain keeps slipping", "What sizes does Cityglide come in", "The bell is broken", "I want a refund", "Is the shop open Sunday", "My tyre is flat", "I need a new saddle", "When will my bike ship", "Gears skip on hills", "The lights stopped working", "Can you service a tandem", "My invoice is wrong"];
+const TOPICS = [
+  "My brakes squeal",
+  "Where is my order",
+  "Can I return a helmet",
+  "Do you fix e-bikes",
+  "My chain keeps slipping",
+  "What sizes does Cityglide come in",
+  "The bell is broken",
+  "I want a refund",
+  "Is the shop open Sunday",
+  "My tyre is flat",
+  "I need a new saddle",
+  "When will my bike ship",
+  "Gears skip on hills",
+  "The lights stopped working",
+  "Can you service a tandem",
+  "My invoice is wrong",
+];
 
 function tailor(...args: string[]) {
   const r = spawnSync(process.execPath, [BIN, ...args], {
@@ -33,7 +50,12 @@ function file(name: string, text: string): string {
 }
 
 const chatLine = (user: string, answer: string) =>
-  JSON.stringify({ messages: [{ role: "user", content: user }, { role: "assistant", content: answer }] });
+  JSON.stringify({
+    messages: [
+      { role: "user", content: user },
+      { role: "assistant", content: answer },
+    ],
+  });
 
 function expectError(r: ReturnType<typeof tailor>, code: number, message: RegExp) {
   assert.equal(r.code, code, `exit code (stderr: ${r.stderr})`);
@@ -55,13 +77,39 @@ describe("tailor CLI with the real engine", () => {
   });
 
   test("train learns 16 examples, and the saved adapter answers like them in fresh processes", () => {
-    const data = file("support.jsonl", `${TOPICS.map((t) => chatLine(`${t}?`, CANNED)).join("\n")}\n`);
-    const r = tailor("train", "--base", "tiny", "--data", data, "--epochs", "10", "--lr", "0.01", "--lora-rank", "16", "--seed", "0", "--name", "support", "--json");
+    const data = file(
+      "support.jsonl",
+      `${TOPICS.map((t) => chatLine(`${t}?`, CANNED)).join("\n")}\n`,
+    );
+    const r = tailor(
+      "train",
+      "--base",
+      "tiny",
+      "--data",
+      data,
+      "--epochs",
+      "10",
+      "--lr",
+      "0.01",
+      "--lora-rank",
+      "16",
+      "--seed",
+      "0",
+      "--name",
+      "support",
+      "--json",
+    );
     assert.equal(r.code, 0, r.stderr);
-    const events = r.stdout.trim().split("\n").map((l) => EngineMessage.parse(JSON.parse(l)));
+    const events = r.stdout
+      .trim()
+      .split("\n")
+      .map((l) => EngineMessage.parse(JSON.parse(l)));
     const losses = events.flatMap((e) => (e.type === "metrics" ? [e.train_loss] : []));
     assert.equal(losses.length, 40);
-    assert.ok((losses.at(-1) ?? Infinity) < 0.3 * (losses[0] ?? 0), `loss ${losses[0]} -> ${losses.at(-1)}`);
+    assert.ok(
+      (losses.at(-1) ?? Infinity) < 0.3 * (losses[0] ?? 0),
+      `loss ${losses[0]} -> ${losses.at(-1)}`,
+    );
     assert.equal(events.at(-1)?.type, "completed");
     assert.ok(events.some((e) => e.type === "checkpoint"));
 
@@ -76,21 +124,37 @@ describe("tailor CLI with the real engine", () => {
   });
 
   test("a missing data file", () => {
-    expectError(tailor("train", "--base", "tiny", "--data", join(home, "nope.jsonl")), 3, /nope\.jsonl does not exist/);
+    expectError(
+      tailor("train", "--base", "tiny", "--data", join(home, "nope.jsonl")),
+      3,
+      /nope\.jsonl does not exist/,
+    );
   });
 
   test("an unknown base model", () => {
     const data = file("one.jsonl", `${chatLine("a", "b")}\n`);
-    expectError(tailor("train", "--base", "no-such-model", "--data", data), 5, /unknown model 'no-such-model'.*create-tiny/s);
+    expectError(
+      tailor("train", "--base", "no-such-model", "--data", data),
+      5,
+      /unknown model 'no-such-model'.*create-tiny/s,
+    );
   });
 
   test("an empty dataset", () => {
-    expectError(tailor("train", "--base", "tiny", "--data", file("empty.jsonl", "\n")), 4, /has no examples/);
+    expectError(
+      tailor("train", "--base", "tiny", "--data", file("empty.jsonl", "\n")),
+      4,
+      /has no examples/,
+    );
   });
 
   test("a line that is not JSON is named by file and line", () => {
     const data = file("broken.jsonl", `${chatLine("a", "b")}\n{"messages": [\n`);
-    expectError(tailor("train", "--base", "tiny", "--data", data), 4, /broken\.jsonl:2: is not valid JSON/);
+    expectError(
+      tailor("train", "--base", "tiny", "--data", data),
+      4,
+      /broken\.jsonl:2: is not valid JSON/,
+    );
   });
 
   test("a corrupt model folder", () => {
@@ -101,12 +165,20 @@ describe("tailor CLI with the real engine", () => {
   });
 
   test("a Hub id that cannot be downloaded says what to do", () => {
-    expectError(tailor("generate", "someone/some-model", "--prompt", "hi"), 8, /could not download 'someone\/some-model'.*local folder/s);
+    expectError(
+      tailor("generate", "someone/some-model", "--prompt", "hi"),
+      8,
+      /could not download 'someone\/some-model'.*local folder/s,
+    );
   });
 
   test("bad flag values are refused before anything runs", () => {
     expectError(tailor("generate", "tiny", "--prompt", "hi", "--top-p", "1.5"), 2, /top-p must be/);
-    expectError(tailor("train", "--base", "tiny", "--data", "x", "--epochs", "two"), 2, /--epochs must be a whole number/);
+    expectError(
+      tailor("train", "--base", "tiny", "--data", "x", "--epochs", "two"),
+      2,
+      /--epochs must be a whole number/,
+    );
   });
 
   test("--verbose shows the stack trace", () => {
@@ -116,7 +188,15 @@ describe("tailor CLI with the real engine", () => {
   });
 
   test("slow: the built-in SmolLM2-135M-Instruct loads from its package and answers", () => {
-    const r = tailor("generate", "smollm2-135m-instruct", "--prompt", "What is the capital of France?", "--max-tokens", "24", "--json");
+    const r = tailor(
+      "generate",
+      "smollm2-135m-instruct",
+      "--prompt",
+      "What is the capital of France?",
+      "--max-tokens",
+      "24",
+      "--json",
+    );
     assert.equal(r.code, 0, r.stderr);
     assert.match((JSON.parse(r.stdout) as { text: string }).text, /Paris/);
   });

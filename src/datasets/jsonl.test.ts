@@ -54,6 +54,7 @@ test("an empty file and a missing file get their own errors", () => {
   assert.throws(() => readExamples(join(dir, "empty.jsonl")), /has no examples/);
   assert.throws(
     () => readExamples(join(dir, "nope.jsonl")),
-    (e: unknown) => e instanceof TailorError && e.code === "file_not_found" && /does not exist/.test(e.message),
+    (e: unknown) =>
+      e instanceof TailorError && e.code === "file_not_found" && /does not exist/.test(e.message),
   );
 });
