@@ -51,7 +51,12 @@ export function resolveHyperparameters(
     Math.min(4, examples),
     "small batches fit a CPU",
   );
-  const learningRate = pick("learning rate", input.learningRate, 2e-4, "a common LoRA rate");
+  const learningRate = pick(
+    "learning rate",
+    input.learningRate,
+    1e-3,
+    "suits LoRA on small models; use 1e-4 to 2e-4 for models of 1B parameters and more",
+  );
   const loraRank = pick("LoRA rank", input.loraRank, 8, "enough for tone and format");
   const seed = pick("seed", input.seed, 42, "fixed, so runs repeat");
   return { epochs, learningRate, batchSize, loraRank, loraAlpha: 2 * loraRank, seed, explanations };

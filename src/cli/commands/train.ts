@@ -31,7 +31,7 @@ export function registerTrain(program: Command): void {
     .option("--epochs <n>", "passes over the data (default: from the data size)", (v) =>
       positiveInt(v, "--epochs"),
     )
-    .option("--lr <x>", "learning rate (default 2e-4)", (v) => positiveNumber(v, "--lr"))
+    .option("--lr <x>", "learning rate (default 1e-3)", (v) => positiveNumber(v, "--lr"))
     .option("--batch-size <n>", "examples per step (default 4)", (v) =>
       positiveInt(v, "--batch-size"),
     )
