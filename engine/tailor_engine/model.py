@@ -11,6 +11,7 @@ import importlib.util
 import os
 import shutil
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -87,10 +88,18 @@ def download_from_hub(repo_id: str, revision: str | None) -> Path:
     from tqdm.auto import tqdm
 
     class ProgressBar(tqdm):  # type: ignore[misc]
+        """Reports huggingface_hub's byte-count bar (not its file counter) at most every half second."""
+
+        last = 0.0
+
         def update(self, n: float | None = 1) -> bool | None:
             out = super().update(n)
-            emit({"type": "progress", "stage": "download", "message": f"downloading {repo_id}",
-                  "current": float(self.n), "total": float(self.total or 0)})
+            now = time.monotonic()
+            done = self.total is not None and self.n >= self.total
+            if self.unit == "B" and (done or now - ProgressBar.last >= 0.5):
+                ProgressBar.last = now
+                emit({"type": "progress", "stage": "download", "message": f"downloading {repo_id}",
+                      "current": float(self.n), "total": float(self.total or 0)})
             return out
 
     emit({"type": "progress", "stage": "download", "message": f"downloading {repo_id} from the Hugging Face Hub"})

@@ -14,8 +14,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
-from huggingface_hub import constants
-from huggingface_hub.utils import _http as hf_http
+from huggingface_hub import close_session, constants
 
 from tailor_engine import emit as emit_module
 from tailor_engine.errors import EngineError
@@ -105,7 +104,7 @@ def point_hub_at(endpoint: str, tmp_path: Path, monkeypatch) -> None:
     # the environment when it is created, so it is re-created.
     monkeypatch.setenv("NO_PROXY", "127.0.0.1")
     monkeypatch.setenv("no_proxy", "127.0.0.1")
-    hf_http.close_session()
+    close_session()
 
 
 @pytest.fixture
@@ -120,7 +119,7 @@ def fake_hub(tiny_model, tmp_path, monkeypatch):
     yield server
     server.shutdown()
     server.server_close()
-    hf_http.close_session()
+    close_session()
 
 
 @pytest.fixture
