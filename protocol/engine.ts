@@ -11,7 +11,7 @@ import { z } from "zod";
 
 export const PROTOCOL_VERSION = 1;
 
-export const ENGINE_COMMANDS = ["doctor", "create-tiny", "train", "generate"] as const;
+export const ENGINE_COMMANDS = ["doctor", "create-tiny", "train", "generate", "count-tokens"] as const;
 export const EngineCommand = z.enum(ENGINE_COMMANDS);
 export type EngineCommand = z.infer<typeof EngineCommand>;
 
@@ -118,6 +118,15 @@ export const GenerateRequest = z.object({
 });
 export type GenerateRequest = z.input<typeof GenerateRequest>;
 
+/** Token counts of a chat JSONL file with a base model's own tokenizer and chat template. */
+export const CountTokensRequest = z.object({
+  base: ModelSource,
+  file: z.string().min(1),
+  /** Also time a few LoRA training steps on this machine, to estimate training time. */
+  measure_speed: z.boolean().default(false),
+});
+export type CountTokensRequest = z.input<typeof CountTokensRequest>;
+
 // ---------------------------------------------------------------------------------------------
 // Messages (engine -> TypeScript, one JSON line each on stdout)
 
@@ -212,6 +221,15 @@ export const Generation = z.object({
   finish_reason: z.enum(["stop", "length"]),
 });
 
+export const TokenCounts = z.object({
+  type: z.literal("token_counts"),
+  /** One count per example, in file order: the whole conversation as the model sees it. */
+  counts: z.array(count),
+  context_length: count,
+  /** Training throughput measured on this machine (LoRA, batch of one), when asked for. */
+  tokens_per_second: finite.positive().nullable(),
+});
+
 export const EngineMessage = z.discriminatedUnion("type", [
   Hello,
   Progress,
@@ -223,6 +241,7 @@ export const EngineMessage = z.discriminatedUnion("type", [
   DoctorReport,
   ModelCreated,
   Generation,
+  TokenCounts,
 ]);
 export type EngineMessage = z.infer<typeof EngineMessage>;
 export type EngineMessageOf<T extends EngineMessage["type"]> = Extract<EngineMessage, { type: T }>;
@@ -234,6 +253,7 @@ export const TERMINAL_MESSAGE_TYPES = [
   "doctor",
   "model_created",
   "generation",
+  "token_counts",
 ] as const satisfies readonly EngineMessage["type"][];
 
 export const ENGINE_REQUESTS = {
@@ -241,4 +261,5 @@ export const ENGINE_REQUESTS = {
   "create-tiny": CreateTinyRequest,
   train: TrainRequest,
   generate: GenerateRequest,
+  "count-tokens": CountTokensRequest,
 } as const satisfies Record<EngineCommand, z.ZodType>;

@@ -62,6 +62,10 @@ def _dispatch(command: str, request: dict, stop: threading.Event) -> dict:
         from .generate import generate_once
 
         return generate_once(request)
+    if command == "count-tokens":
+        from .tokens import count_tokens
+
+        return count_tokens(request)
     raise EngineError("invalid_request", f"unknown command {command!r}; expected one of {', '.join(COMMANDS)}")
 
 

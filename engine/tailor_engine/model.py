@@ -182,17 +182,27 @@ def _save_gguf_cache(model, tokenizer, target: Path) -> None:
 def load_base(source: dict[str, Any], device: torch.device, dtype: torch.dtype = torch.float32):
     """The model and its tokenizer. A GGUF is dequantized once and cached as a Hugging Face folder
     under TAILOR_HOME/cache, so that later loads take seconds instead of most of a minute."""
-    located = locate(source)
-    cached = None
-    if located.gguf_file:
-        cached = cache_dir() / "gguf" / _gguf_cache_key(located.folder / located.gguf_file)
-        if (cached / "config.json").is_file() and (cached / "tokenizer_config.json").is_file():
-            located, cached = Located(cached), None
+    located = prefer_cache(locate(source))
     tokenizer = load_tokenizer(located)
     model = load_model(located, dtype)
-    if cached is not None:
-        _save_gguf_cache(model, tokenizer, cached)
+    if located.gguf_file:
+        _save_gguf_cache(model, tokenizer, gguf_cache_folder(located))
     return model.to(device), tokenizer
+
+
+def gguf_cache_folder(located: Located) -> Path:
+    assert located.gguf_file
+    return cache_dir() / "gguf" / _gguf_cache_key(located.folder / located.gguf_file)
+
+
+def prefer_cache(located: Located) -> Located:
+    """A GGUF's dequantized copy when one was cached (same weights and tokenizer, much faster)."""
+    if not located.gguf_file:
+        return located
+    cached = gguf_cache_folder(located)
+    if (cached / "config.json").is_file() and (cached / "tokenizer_config.json").is_file():
+        return Located(cached)
+    return located
 
 
 def attach_lora(model, rank: int, alpha: float, dropout: float, target_modules):

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from "commander";
 import { isTailorError } from "../errors/index.ts";
+import { registerData } from "./commands/data.ts";
 import { registerDemo } from "./commands/demo.ts";
 import { registerDoctor } from "./commands/doctor.ts";
 import { registerGenerate } from "./commands/generate.ts";
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerDoctor(program);
   registerModels(program);
+  registerData(program);
   registerTrain(program);
   registerGenerate(program);
   registerDemo(program);

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { EngineMessage, EngineMessageOf } from "../../protocol/index.ts";
-import { readExamples, toChatJsonl } from "../datasets/index.ts";
+import { DATASET_ID, DatasetStore, loadExamples, toChatJsonl } from "../datasets/index.ts";
 import { engineFailure, runEngine } from "../engine/index.ts";
 import { TailorError } from "../errors/index.ts";
 import { ModelName, ModelRegistry, tailorHome } from "../models/index.ts";
@@ -14,6 +14,7 @@ import {
 
 export interface TrainOptions extends HyperparameterInput {
   base: string;
+  /** A JSONL/CSV file, or a stored dataset id (ds-…). */
   data: string;
   val?: string | undefined;
   name?: string | undefined;
@@ -46,9 +47,9 @@ function defaultName(base: string): string {
  * Checks everything that can be checked before the engine starts (names, base, data), so that bad
  * input fails in a second with a clear message rather than after loading a model.
  */
-export function planTraining(
+export async function planTraining(
   opts: TrainOptions,
-): TrainPlan & { run: () => AsyncGenerator<EngineMessage> } {
+): Promise<TrainPlan & { run: () => AsyncGenerator<EngineMessage> }> {
   const home = opts.home ?? tailorHome();
   const registry = new ModelRegistry(home);
   const name = opts.name ?? defaultName(opts.base);
@@ -67,25 +68,21 @@ export function planTraining(
     });
   }
   const base = registry.resolveBase(opts.base);
-  const train = readExamples(opts.data);
-  const val = opts.val ? readExamples(opts.val) : [];
-  const hp = resolveHyperparameters(opts, train.length);
+  const data = await resolveData(opts, home);
+  const hp = resolveHyperparameters(opts, data.trainCount);
   const runDir = join(home, "runs", `${name}-${randomBytes(3).toString("hex")}`);
   const plan: TrainPlan = {
     name,
     baseName: base.name,
-    examples: train.length,
-    valExamples: val.length,
+    examples: data.trainCount,
+    valExamples: data.valCount,
     hyperparameters: hp,
     runDir,
   };
 
   async function* run(): AsyncGenerator<EngineMessage> {
     mkdirSync(runDir, { recursive: true });
-    const trainFile = join(runDir, "train.jsonl");
-    writeFileSync(trainFile, toChatJsonl(train));
-    const valFile = val.length ? join(runDir, "val.jsonl") : undefined;
-    if (valFile) writeFileSync(valFile, toChatJsonl(val));
+    const { trainFile, valFile } = data.materialize(runDir);
     mkdirSync(registry.dir, { recursive: true });
     const outTmp = join(registry.dir, `.tmp-${name}-${randomBytes(4).toString("hex")}`);
     let completed: EngineMessageOf<"completed"> | undefined;
@@ -130,8 +127,8 @@ export function planTraining(
         base,
         training: {
           train_file: opts.data,
-          ...(opts.val ? { val_file: opts.val } : {}),
-          train_examples: train.length,
+          ...(data.valLabel ? { val_file: data.valLabel } : {}),
+          train_examples: data.trainCount,
           epochs: hp.epochs,
           learning_rate: hp.learningRate,
           batch_size: hp.batchSize,
@@ -152,4 +149,53 @@ export function planTraining(
   }
 
   return { ...plan, run };
+}
+
+interface ResolvedData {
+  trainCount: number;
+  valCount: number;
+  valLabel: string | undefined;
+  /** The chat JSONL files the engine reads. */
+  materialize: (runDir: string) => { trainFile: string; valFile: string | undefined };
+}
+
+/**
+ * A stored dataset is read in place (no copy, so deleting it really deletes its bytes); a file is
+ * validated and written into the run folder in the engine's format.
+ */
+async function resolveData(opts: TrainOptions, home: string): Promise<ResolvedData> {
+  const val = opts.val ? await loadExamples(opts.val) : null;
+  if (DATASET_ID.test(opts.data)) {
+    const store = new DatasetStore(home);
+    try {
+      const version = store.get(opts.data);
+      const files = store.files(opts.data);
+      const useStoredVal = !val && files.val !== null;
+      return {
+        trainCount: version.train_examples,
+        valCount: val ? val.length : version.val_examples,
+        valLabel: opts.val ?? (useStoredVal ? `${opts.data} (validation split)` : undefined),
+        materialize: (runDir) => {
+          const valFile = val ? join(runDir, "val.jsonl") : (files.val ?? undefined);
+          if (val && valFile) writeFileSync(valFile, toChatJsonl(val));
+          return { trainFile: files.train, valFile };
+        },
+      };
+    } finally {
+      store.close();
+    }
+  }
+  const train = await loadExamples(opts.data);
+  return {
+    trainCount: train.length,
+    valCount: val?.length ?? 0,
+    valLabel: opts.val,
+    materialize: (runDir) => {
+      const trainFile = join(runDir, "train.jsonl");
+      writeFileSync(trainFile, toChatJsonl(train));
+      const valFile = val ? join(runDir, "val.jsonl") : undefined;
+      if (val && valFile) writeFileSync(valFile, toChatJsonl(val));
+      return { trainFile, valFile };
+    },
+  };
 }

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
-import { readExamples } from "../../datasets/index.ts";
+import { loadExamples } from "../../datasets/index.ts";
 import { generateText } from "../../models/index.ts";
 import { planTraining } from "../../training/index.ts";
 import { positiveInt } from "../args.ts";
@@ -52,9 +52,9 @@ export function registerDemo(program: Command): void {
       3,
     )
     .action(async (flags: { base: string; prompts: number }) => {
-      const val = readExamples(`${EXAMPLES}val.jsonl`).slice(0, flags.prompts);
+      const val = (await loadExamples(`${EXAMPLES}val.jsonl`)).slice(0, flags.prompts);
       say(readFileSync(`${EXAMPLES}README.md`, "utf8").split("\n").slice(0, 3).join("\n"));
-      const plan = planTraining({
+      const plan = await planTraining({
         base: flags.base,
         data: `${EXAMPLES}train.jsonl`,
         val: `${EXAMPLES}val.jsonl`,

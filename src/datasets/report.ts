@@ -1,0 +1,83 @@
+import type { PiiType } from "../safety/index.ts";
+import type { ProblemCode } from "./read/index.ts";
+
+export type ErrorCode = ProblemCode | "too_long_for_model" | "too_few_examples" | "file_unreadable";
+export type WarningCode =
+  | "few_examples"
+  | "duplicate"
+  | "near_duplicate"
+  | "in_training_and_validation"
+  | "uneven_lengths"
+  | "will_be_cut"
+  | "similar_outputs";
+
+export interface Issue<C extends string> {
+  /** 1-based line of the example in its file (the first line, for CSV rows spanning lines). */
+  line?: number;
+  /** Other lines involved (e.g. the earlier copy of a duplicate). */
+  lines?: number[];
+  file?: string;
+  field?: string;
+  code: C;
+  message: string;
+}
+
+export interface PiiIssue {
+  line: number;
+  file: string;
+  field: string;
+  type: PiiType;
+  /** What was found, mostly masked so the report itself leaks little. */
+  preview: string;
+  message: string;
+}
+
+export interface Histogram {
+  from: number;
+  to: number;
+  count: number;
+}
+
+export interface DataStats {
+  examples: number;
+  validation_examples: number;
+  base: string | null;
+  context_length: number | null;
+  tokens: { min: number; median: number; max: number; mean: number; histogram: Histogram[] } | null;
+  tokens_per_epoch: number | null;
+  epochs: number;
+  estimated_training_seconds: number | null;
+  tokens_per_second: number | null;
+}
+
+export interface DataReport {
+  ok: boolean;
+  file: string;
+  val_file: string | null;
+  examples: number;
+  errors: Issue<ErrorCode>[];
+  warnings: Issue<WarningCode>[];
+  stats: DataStats;
+  pii: PiiIssue[];
+  pii_counts: Partial<Record<PiiType, number>>;
+}
+
+export function histogram(values: number[], bins = 10): Histogram[] {
+  if (values.length === 0) return [];
+  const min = Math.min(...values);
+  const max = Math.max(...values);
+  const width = Math.max(1, Math.ceil((max - min + 1) / bins));
+  const out: Histogram[] = [];
+  for (let from = min; from <= max; from += width) out.push({ from, to: from + width - 1, count: 0 });
+  for (const v of values) {
+    const bin = out[Math.min(out.length - 1, Math.floor((v - min) / width))];
+    if (bin) bin.count++;
+  }
+  return out;
+}
+
+export function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[mid] ?? 0) : ((s[mid - 1] ?? 0) + (s[mid] ?? 0)) / 2;
+}

@@ -1,0 +1,2 @@
+export { BlobStore } from "./blobs.ts";
+export { type Db, openDb } from "./db.ts";
