@@ -7,36 +7,57 @@ const BAR = 30;
 export function renderReport(r: DataReport): string {
   const out: string[] = [];
   const s = r.stats;
-  out.push(`${r.file}: ${r.examples} usable example${r.examples === 1 ? "" : "s"}${s.validation_examples ? ` (+${s.validation_examples} for validation in ${r.val_file})` : ""}`);
+  out.push(
+    `${r.file}: ${r.examples} usable example${r.examples === 1 ? "" : "s"}${s.validation_examples ? ` (+${s.validation_examples} for validation in ${r.val_file})` : ""}`,
+  );
   if (r.errors.length) {
     out.push("", `ERRORS (${r.errors.length}) — fix these before training:`);
-    for (const e of r.errors.slice(0, 50)) out.push(`  ${e.file ?? r.file}${e.line ? `:${e.line}` : ""}${e.field ? ` field ${e.field}` : ""}: ${e.message}`);
+    for (const e of r.errors.slice(0, 50))
+      out.push(
+        `  ${e.file ?? r.file}${e.line ? `:${e.line}` : ""}${e.field ? ` field ${e.field}` : ""}: ${e.message}`,
+      );
     if (r.errors.length > 50) out.push(`  … and ${r.errors.length - 50} more (use --json for all)`);
   }
   if (r.warnings.length) {
     out.push("", `WARNINGS (${r.warnings.length}) — training works, but the result may suffer:`);
-    for (const w of r.warnings.slice(0, 30)) out.push(`  ${w.file ?? r.file}${w.line ? `:${w.line}` : ""}: ${w.message}`);
-    if (r.warnings.length > 30) out.push(`  … and ${r.warnings.length - 30} more (use --json for all)`);
+    for (const w of r.warnings.slice(0, 30))
+      out.push(`  ${w.file ?? r.file}${w.line ? `:${w.line}` : ""}: ${w.message}`);
+    if (r.warnings.length > 30)
+      out.push(`  … and ${r.warnings.length - 30} more (use --json for all)`);
   }
   const piiTotal = Object.values(r.pii_counts).reduce((a, b) => a + (b ?? 0), 0);
   if (piiTotal) {
-    const kinds = Object.entries(r.pii_counts).map(([t, n]) => `${n} ${t.toLowerCase().replace("_", " ")}`);
-    out.push("", `PRIVATE DATA: ${piiTotal} finding${piiTotal === 1 ? "" : "s"} (${kinds.join(", ")}). A model can repeat what it was trained on.`);
-    for (const p of r.pii.slice(0, 15)) out.push(`  ${p.file}:${p.line} ${p.field}: ${p.message} (${p.preview})`);
+    const kinds = Object.entries(r.pii_counts).map(
+      ([t, n]) => `${n} ${t.toLowerCase().replace("_", " ")}`,
+    );
+    out.push(
+      "",
+      `PRIVATE DATA: ${piiTotal} finding${piiTotal === 1 ? "" : "s"} (${kinds.join(", ")}). A model can repeat what it was trained on.`,
+    );
+    for (const p of r.pii.slice(0, 15))
+      out.push(`  ${p.file}:${p.line} ${p.field}: ${p.message} (${p.preview})`);
     if (r.pii.length > 15) out.push(`  … and ${r.pii.length - 15} more`);
-    out.push("  To replace them with placeholders like [EMAIL] in a stored copy: tailor data add FILE --redact");
+    out.push(
+      "  To replace them with placeholders like [EMAIL] in a stored copy: tailor data add FILE --redact",
+    );
   }
   out.push("", "STATISTICS");
   if (s.tokens) {
-    out.push(`  tokens per example (${s.base}): min ${s.tokens.min}, median ${s.tokens.median}, max ${s.tokens.max}${s.context_length ? `; the model reads up to ${s.context_length}` : ""}`);
+    out.push(
+      `  tokens per example (${s.base}): min ${s.tokens.min}, median ${s.tokens.median}, max ${s.tokens.max}${s.context_length ? `; the model reads up to ${s.context_length}` : ""}`,
+    );
     const peak = Math.max(...s.tokens.histogram.map((h) => h.count), 1);
     for (const h of s.tokens.histogram) {
       const bar = "█".repeat(Math.round((h.count / peak) * BAR));
       out.push(`  ${`${h.from}-${h.to}`.padStart(13)} | ${bar.padEnd(BAR)} ${h.count}`);
     }
-    out.push(`  training tokens per epoch: ${s.tokens_per_epoch?.toLocaleString("en")}; ${s.epochs} epochs by default`);
+    out.push(
+      `  training tokens per epoch: ${s.tokens_per_epoch?.toLocaleString("en")}; ${s.epochs} epochs by default`,
+    );
     if (s.estimated_training_seconds !== null) {
-      out.push(`  estimated training time on this machine: about ${formatSeconds(s.estimated_training_seconds)} (measured ${Math.round(s.tokens_per_second ?? 0)} tokens/s)`);
+      out.push(
+        `  estimated training time on this machine: about ${formatSeconds(s.estimated_training_seconds)} (measured ${Math.round(s.tokens_per_second ?? 0)} tokens/s)`,
+      );
     }
   } else {
     out.push(`  ${s.examples} examples (token counts need a base model: --base MODEL)`);

@@ -1,12 +1,20 @@
 import { createHash } from "node:crypto";
 import { once } from "node:events";
-import { createWriteStream, mkdtempSync, rmSync } from "node:fs";
+import { createWriteStream, mkdtempSync, openSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { findPii, type PiiType } from "../safety/index.ts";
 import { defaultEpochs } from "../training/hyperparameters.ts";
 import { type Example, type ProblemRecord, readRecords } from "./read/index.ts";
-import { type DataReport, type ErrorCode, histogram, type Issue, median, type PiiIssue, type WarningCode } from "./report.ts";
+import {
+  type DataReport,
+  type ErrorCode,
+  histogram,
+  type Issue,
+  median,
+  type PiiIssue,
+  type WarningCode,
+} from "./report.ts";
 
 /** Counts tokens of a chat JSONL file with a base model (the engine, or a stand-in in unit tests). */
 export type TokenCounter = (
@@ -30,9 +38,21 @@ export const RECOMMENDED_EXAMPLES = 50;
 const MAX_LISTED = 200; // issues of one kind listed in full; the rest are counted
 
 const sha = (s: string) => createHash("sha256").update(s).digest("hex").slice(0, 32);
-const normalize = (s: string) => s.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, " ").trim();
-const promptSide = (e: Example) => e.messages.filter((m) => m.role !== "assistant").map((m) => m.content).join("\n");
-const answerSide = (e: Example) => e.messages.filter((m) => m.role === "assistant").map((m) => m.content).join("\n");
+const normalize = (s: string) =>
+  s
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}]+/gu, " ")
+    .trim();
+const promptSide = (e: Example) =>
+  e.messages
+    .filter((m) => m.role !== "assistant")
+    .map((m) => m.content)
+    .join("\n");
+const answerSide = (e: Example) =>
+  e.messages
+    .filter((m) => m.role === "assistant")
+    .map((m) => m.content)
+    .join("\n");
 
 function mask(text: string, type: PiiType): string {
   if (type === "PERSON") return text;
@@ -69,14 +89,21 @@ export async function checkData(file: string, opts: CheckOptions = {}): Promise<
   const chars: number[] = [];
   const tmp = mkdtempSync(join(tmpdir(), "tailor-check-"));
   const chatFile = join(tmp, "examples.jsonl");
-  const out = createWriteStream(chatFile);
+  const out = createWriteStream("", { fd: openSync(chatFile, "w") });
   let valCount = 0;
   const warn = (issue: Issue<WarningCode>) => {
     if (warnings.filter((w) => w.code === issue.code).length < MAX_LISTED) warnings.push(issue);
   };
 
   const problem = (p: ProblemRecord, f: string) => {
-    if (errors.length < MAX_LISTED * 5) errors.push({ line: p.line, file: f, code: p.code, ...(p.field ? { field: p.field } : {}), message: p.message });
+    if (errors.length < MAX_LISTED * 5)
+      errors.push({
+        line: p.line,
+        file: f,
+        code: p.code,
+        ...(p.field ? { field: p.field } : {}),
+        message: p.message,
+      });
   };
 
   const scanPii = (e: Example, line: number, f: string) => {
@@ -84,75 +111,112 @@ export async function checkData(file: string, opts: CheckOptions = {}): Promise<
       for (const hit of findPii(m.content)) {
         piiCounts[hit.type] = (piiCounts[hit.type] ?? 0) + 1;
         if (pii.length < MAX_LISTED * 5) {
-          pii.push({ line, file: f, field: `messages[${i}].content`, type: hit.type, preview: mask(hit.text, hit.type), message: `looks like ${PII_WORDS[hit.type]}` });
+          pii.push({
+            line,
+            file: f,
+            field: `messages[${i}].content`,
+            type: hit.type,
+            preview: mask(hit.text, hit.type),
+            message: `looks like ${PII_WORDS[hit.type]}`,
+          });
         }
       }
     });
   };
 
-  for await (const rec of readRecords(file, { columns: opts.columns })) {
-    if (rec.kind === "problem") {
-      problem(rec, file);
-      continue;
-    }
-    const e = rec.example;
-    const exact = sha(JSON.stringify(e.messages));
-    const near = sha(normalize(e.messages.map((m) => m.content).join("\n")));
-    const earlier = seenExact.get(exact);
-    if (earlier !== undefined) {
-      warn({ line: rec.line, lines: [earlier], file, code: "duplicate", message: `is the same example as line ${earlier}; duplicates make the model favour them` });
-    } else {
-      seenExact.set(exact, rec.line);
-      const nearEarlier = seenNear.get(near);
-      if (nearEarlier !== undefined) {
-        warn({ line: rec.line, lines: [nearEarlier], file, code: "near_duplicate", message: `differs from line ${nearEarlier} only in case, spacing or punctuation` });
-      } else seenNear.set(near, rec.line);
-    }
-    trainPrompts.set(sha(normalize(promptSide(e))), rec.line);
-    const answer = sha(normalize(answerSide(e)));
-    answers.set(answer, (answers.get(answer) ?? 0) + 1);
-    lines.push(rec.line);
-    chars.push(e.messages.reduce((n, m) => n + m.content.length, 0));
-    scanPii(e, rec.line, file);
-    await opts.onExample?.(e, rec.line, "train");
-    if (!out.write(`${JSON.stringify({ messages: e.messages })}\n`)) await once(out, "drain");
-  }
-
-  if (opts.val) {
-    for await (const rec of readRecords(opts.val, { columns: opts.columns })) {
-      if (rec.kind === "problem") {
-        problem(rec, opts.val);
-        continue;
-      }
-      valCount++;
-      const trainLine = trainPrompts.get(sha(normalize(promptSide(rec.example))));
-      if (trainLine !== undefined) {
-        warn({ line: rec.line, lines: [trainLine], file: opts.val, code: "in_training_and_validation", message: `is also in the training data (line ${trainLine}); validation then overstates how good the model is` });
-      }
-      scanPii(rec.example, rec.line, opts.val);
-      await opts.onExample?.(rec.example, rec.line, "val");
-    }
-  }
-  out.end();
-  await once(out, "close");
-
-  const n = lines.length;
-  if (n < MIN_EXAMPLES) {
-    errors.push({ file, code: "too_few_examples", message: `only ${n} usable example${n === 1 ? "" : "s"}; fine-tuning needs at least ${MIN_EXAMPLES} (${RECOMMENDED_EXAMPLES} or more work much better)` });
-  } else if (n < RECOMMENDED_EXAMPLES) {
-    warn({ file, code: "few_examples", message: `${n} examples is few; ${RECOMMENDED_EXAMPLES}-100 good examples usually give a clearly better model` });
-  }
-  if (n >= MIN_EXAMPLES) {
-    const top = Math.max(...answers.values());
-    if (top / n >= 0.5) {
-      warn({ file, code: "similar_outputs", message: `${Math.round((top / n) * 100)}% of the answers are the same text; the model will learn to give that answer to everything` });
-    }
-  }
-
   let tokens: number[] | null = null;
   let contextLength: number | null = null;
   let tokensPerSecond: number | null = null;
   try {
+    for await (const rec of readRecords(file, { columns: opts.columns })) {
+      if (rec.kind === "problem") {
+        problem(rec, file);
+        continue;
+      }
+      const e = rec.example;
+      const exact = sha(JSON.stringify(e.messages));
+      const near = sha(normalize(e.messages.map((m) => m.content).join("\n")));
+      const earlier = seenExact.get(exact);
+      if (earlier !== undefined) {
+        warn({
+          line: rec.line,
+          lines: [earlier],
+          file,
+          code: "duplicate",
+          message: `is the same example as line ${earlier}; duplicates make the model favour them`,
+        });
+      } else {
+        seenExact.set(exact, rec.line);
+        const nearEarlier = seenNear.get(near);
+        if (nearEarlier !== undefined) {
+          warn({
+            line: rec.line,
+            lines: [nearEarlier],
+            file,
+            code: "near_duplicate",
+            message: `differs from line ${nearEarlier} only in case, spacing or punctuation`,
+          });
+        } else seenNear.set(near, rec.line);
+      }
+      trainPrompts.set(sha(normalize(promptSide(e))), rec.line);
+      const answer = sha(normalize(answerSide(e)));
+      answers.set(answer, (answers.get(answer) ?? 0) + 1);
+      lines.push(rec.line);
+      chars.push(e.messages.reduce((n, m) => n + m.content.length, 0));
+      scanPii(e, rec.line, file);
+      await opts.onExample?.(e, rec.line, "train");
+      if (!out.write(`${JSON.stringify({ messages: e.messages })}\n`)) await once(out, "drain");
+    }
+
+    if (opts.val) {
+      for await (const rec of readRecords(opts.val, { columns: opts.columns })) {
+        if (rec.kind === "problem") {
+          problem(rec, opts.val);
+          continue;
+        }
+        valCount++;
+        const trainLine = trainPrompts.get(sha(normalize(promptSide(rec.example))));
+        if (trainLine !== undefined) {
+          warn({
+            line: rec.line,
+            lines: [trainLine],
+            file: opts.val,
+            code: "in_training_and_validation",
+            message: `is also in the training data (line ${trainLine}); validation then overstates how good the model is`,
+          });
+        }
+        scanPii(rec.example, rec.line, opts.val);
+        await opts.onExample?.(rec.example, rec.line, "val");
+      }
+    }
+    out.end();
+    await once(out, "close");
+
+    const n = lines.length;
+    if (n < MIN_EXAMPLES) {
+      errors.push({
+        file,
+        code: "too_few_examples",
+        message: `only ${n} usable example${n === 1 ? "" : "s"}; fine-tuning needs at least ${MIN_EXAMPLES} (${RECOMMENDED_EXAMPLES} or more work much better)`,
+      });
+    } else if (n < RECOMMENDED_EXAMPLES) {
+      warn({
+        file,
+        code: "few_examples",
+        message: `${n} examples is few; ${RECOMMENDED_EXAMPLES}-100 good examples usually give a clearly better model`,
+      });
+    }
+    if (n >= MIN_EXAMPLES) {
+      const top = Math.max(...answers.values());
+      if (top / n >= 0.5) {
+        warn({
+          file,
+          code: "similar_outputs",
+          message: `${Math.round((top / n) * 100)}% of the answers are the same text; the model will learn to give that answer to everything`,
+        });
+      }
+    }
+
     if (opts.tokenCounter && n > 0) {
       const counted = await opts.tokenCounter(chatFile, { measureSpeed: true });
       tokens = counted.counts;
@@ -160,16 +224,27 @@ export async function checkData(file: string, opts: CheckOptions = {}): Promise<
       tokensPerSecond = counted.tokensPerSecond;
     }
   } finally {
+    out.destroy();
     rmSync(tmp, { recursive: true, force: true });
   }
-
+  const n = lines.length;
   const lengths = tokens ?? chars;
   const unit = tokens ? "tokens" : "characters";
   const mid = median(lengths);
   if (n >= MIN_EXAMPLES && mid > 0) {
-    const outliers = lengths.map((v, i) => [v, lines[i] ?? 0] as const).filter(([v]) => v > 10 * mid);
+    const outliers = lengths
+      .map((v, i) => [v, lines[i] ?? 0] as const)
+      .filter(([v]) => v > 10 * mid);
     if (outliers.length) {
-      warn({ file, lines: outliers.slice(0, 20).map(([, l]) => l), code: "uneven_lengths", message: `${outliers.length} example${outliers.length === 1 ? " is" : "s are"} over 10 times longer than the typical one (${Math.round(mid)} ${unit}): lines ${outliers.slice(0, 5).map(([, l]) => l).join(", ")}${outliers.length > 5 ? ", …" : ""}` });
+      warn({
+        file,
+        lines: outliers.slice(0, 20).map(([, l]) => l),
+        code: "uneven_lengths",
+        message: `${outliers.length} example${outliers.length === 1 ? " is" : "s are"} over 10 times longer than the typical one (${Math.round(mid)} ${unit}): lines ${outliers
+          .slice(0, 5)
+          .map(([, l]) => l)
+          .join(", ")}${outliers.length > 5 ? ", …" : ""}`,
+      });
     }
   }
   if (tokens && contextLength) {
@@ -177,16 +252,27 @@ export async function checkData(file: string, opts: CheckOptions = {}): Promise<
     tokens.forEach((t, i) => {
       const line = lines[i] ?? 0;
       if (t > contextLength) {
-        errors.push({ line, file, code: "too_long_for_model", message: `is ${t} tokens long; ${opts.base ?? "the base model"} reads at most ${contextLength}. Shorten or split it` });
+        errors.push({
+          line,
+          file,
+          code: "too_long_for_model",
+          message: `is ${t} tokens long; ${opts.base ?? "the base model"} reads at most ${contextLength}. Shorten or split it`,
+        });
       } else if (t > maxSeq) {
-        warn({ line, file, code: "will_be_cut", message: `is ${t} tokens long; training reads the first ${maxSeq}, so its end will not be learned` });
+        warn({
+          line,
+          file,
+          code: "will_be_cut",
+          message: `is ${t} tokens long; training reads the first ${maxSeq}, so its end will not be learned`,
+        });
       }
     });
   }
 
   const epochs = n > 0 ? defaultEpochs(n) : 0;
   const perEpoch = tokens ? tokens.reduce((a, b) => a + b, 0) : null;
-  errors.sort((a, b) => (a.file === b.file ? (a.line ?? 0) - (b.line ?? 0) : a.file === file ? -1 : 1));
+  const order = (i: Issue<string>) => (i.file === file ? 0 : 1e12) + (i.line ?? 1e11); // training file first, file-wide last
+  errors.sort((a, b) => order(a) - order(b));
   return {
     ok: errors.length === 0,
     file,
@@ -199,10 +285,20 @@ export async function checkData(file: string, opts: CheckOptions = {}): Promise<
       validation_examples: valCount,
       base: opts.base ?? null,
       context_length: contextLength,
-      tokens: tokens && tokens.length ? { min: Math.min(...tokens), median: median(tokens), max: Math.max(...tokens), mean: perEpoch! / tokens.length, histogram: histogram(tokens) } : null,
+      tokens:
+        tokens && tokens.length
+          ? {
+              min: Math.min(...tokens),
+              median: median(tokens),
+              max: Math.max(...tokens),
+              mean: perEpoch! / tokens.length,
+              histogram: histogram(tokens),
+            }
+          : null,
       tokens_per_epoch: perEpoch,
       epochs,
-      estimated_training_seconds: perEpoch && tokensPerSecond ? Math.round((perEpoch * epochs) / tokensPerSecond) : null,
+      estimated_training_seconds:
+        perEpoch && tokensPerSecond ? Math.round((perEpoch * epochs) / tokensPerSecond) : null,
       tokens_per_second: tokensPerSecond,
     },
     pii,

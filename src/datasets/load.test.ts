@@ -35,7 +35,10 @@ test("loading for training refuses a file with bad lines and names them", async 
     assert.ok(e instanceof TailorError);
     assert.equal(e.code, "data_invalid");
     assert.match(e.message, /5 problems in .*bad\.jsonl/);
-    assert.match(e.message, /bad\.jsonl:3 field messages\[0\]\.role: must be "system", "user" or "assistant"/);
+    assert.match(
+      e.message,
+      /bad\.jsonl:3 field messages\[0\]\.role: must be "system", "user" or "assistant"/,
+    );
     return true;
   });
 });
@@ -59,6 +62,7 @@ test("an empty file and a missing file get their own errors", async () => {
   await assert.rejects(loadExamples(join(dir, "blank.jsonl")), /has no examples/);
   await assert.rejects(
     loadExamples(join(dir, "nope.jsonl")),
-    (e: unknown) => e instanceof TailorError && e.code === "file_not_found" && /does not exist/.test(e.message),
+    (e: unknown) =>
+      e instanceof TailorError && e.code === "file_not_found" && /does not exist/.test(e.message),
   );
 });

@@ -5,7 +5,10 @@ import { type Example, readRecords } from "./read/index.ts";
  * All examples of a file for training, or a clear error listing its bad lines (file, line, field):
  * nothing half-valid is trained on. `tailor data check` gives the full report.
  */
-export async function loadExamples(file: string, opts: { columns?: string } = {}): Promise<Example[]> {
+export async function loadExamples(
+  file: string,
+  opts: { columns?: string } = {},
+): Promise<Example[]> {
   const examples: Example[] = [];
   const problems: string[] = [];
   let count = 0;
@@ -13,7 +16,10 @@ export async function loadExamples(file: string, opts: { columns?: string } = {}
     if (rec.kind === "example") examples.push(rec.example);
     else {
       count++;
-      if (problems.length < 5) problems.push(`  ${file}:${rec.line}${rec.field ? ` field ${rec.field}` : ""}: ${rec.message}`);
+      if (problems.length < 5)
+        problems.push(
+          `  ${file}:${rec.line}${rec.field ? ` field ${rec.field}` : ""}: ${rec.message}`,
+        );
     }
   }
   if (count > 0) {
@@ -24,7 +30,11 @@ export async function loadExamples(file: string, opts: { columns?: string } = {}
     });
   }
   if (examples.length === 0) {
-    throw new TailorError({ code: "data_invalid", message: `${file} has no examples; add one JSON object per line, e.g. {"messages": [{"role": "user", "content": "..."}, {"role": "assistant", "content": "..."}]}`, details: { file } });
+    throw new TailorError({
+      code: "data_invalid",
+      message: `${file} has no examples; add one JSON object per line, e.g. {"messages": [{"role": "user", "content": "..."}, {"role": "assistant", "content": "..."}]}`,
+      details: { file },
+    });
   }
   return examples;
 }

@@ -68,7 +68,8 @@ export function histogram(values: number[], bins = 10): Histogram[] {
   const max = Math.max(...values);
   const width = Math.max(1, Math.ceil((max - min + 1) / bins));
   const out: Histogram[] = [];
-  for (let from = min; from <= max; from += width) out.push({ from, to: from + width - 1, count: 0 });
+  for (let from = min; from <= max; from += width)
+    out.push({ from, to: from + width - 1, count: 0 });
   for (const v of values) {
     const bin = out[Math.min(out.length - 1, Math.floor((v - min) / width))];
     if (bin) bin.count++;

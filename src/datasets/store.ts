@@ -1,6 +1,13 @@
 import { createHash } from "node:crypto";
 import { once } from "node:events";
-import { createWriteStream, mkdtempSync, readFileSync, rmSync, type WriteStream } from "node:fs";
+import {
+  createWriteStream,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  type WriteStream,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { TailorError } from "../errors/index.ts";
@@ -58,7 +65,9 @@ function fromRow(r: Row): DatasetVersion {
     train_sha256: r.train_sha256,
     val_sha256: r.val_sha256,
     redacted: r.redacted === 1,
-    redaction: r.redaction_json ? (JSON.parse(r.redaction_json) as Partial<Record<PiiType, number>>) : null,
+    redaction: r.redaction_json
+      ? (JSON.parse(r.redaction_json) as Partial<Record<PiiType, number>>)
+      : null,
     report: JSON.parse(r.report_json) as DataReport,
   };
 }
@@ -88,9 +97,14 @@ export class DatasetStore {
   }
 
   /** Checks a file and, when it has no errors, stores it as a new version. Errors store nothing. */
-  async add(file: string, opts: AddOptions = {}): Promise<{ version: DatasetVersion; created: boolean }> {
+  async add(
+    file: string,
+    opts: AddOptions = {},
+  ): Promise<{ version: DatasetVersion; created: boolean }> {
     const tmp = mkdtempSync(join(tmpdir(), "tailor-add-"));
-    const streams = { train: createWriteStream(join(tmp, "train.jsonl")), val: createWriteStream(join(tmp, "val.jsonl")) };
+    // opened synchronously, so that an early failure cannot race an asynchronous open
+    const open = (name: string) => createWriteStream("", { fd: openSync(join(tmp, name), "w") });
+    const streams = { train: open("train.jsonl"), val: open("val.jsonl") };
     const counts = { train: 0, val: 0 };
     const redaction: Partial<Record<PiiType, number>> = {};
     const write = async (s: WriteStream, line: string) => {
@@ -103,10 +117,16 @@ export class DatasetStore {
           let e = example;
           if (opts.redact) {
             const r = redactTexts(e.messages.map((m) => m.content));
-            e = { messages: e.messages.map((m, i) => ({ ...m, content: r.texts[i] ?? m.content })) };
-            for (const [type, n] of Object.entries(r.replaced)) redaction[type as PiiType] = (redaction[type as PiiType] ?? 0) + (n ?? 0);
+            e = {
+              messages: e.messages.map((m, i) => ({ ...m, content: r.texts[i] ?? m.content })),
+            };
+            for (const [type, n] of Object.entries(r.replaced))
+              redaction[type as PiiType] = (redaction[type as PiiType] ?? 0) + (n ?? 0);
           }
-          const target = split === "val" || inValidation(e, opts.val ? 0 : (opts.valSplit ?? 0)) ? "val" : "train";
+          const target =
+            split === "val" || inValidation(e, opts.val ? 0 : (opts.valSplit ?? 0))
+              ? "val"
+              : "train";
           counts[target]++;
           await write(streams[target], `${JSON.stringify({ messages: e.messages })}\n`);
         },
@@ -114,12 +134,23 @@ export class DatasetStore {
       for (const s of Object.values(streams)) s.end();
       await Promise.all([once(streams.train, "close"), once(streams.val, "close")]);
       if (!report.ok) {
-        throw new TailorError({ code: "data_invalid", message: `${file} has ${report.errors.length} error(s); nothing was stored. Run \`tailor data check ${file}\` to see them.`, details: { file, report } });
+        throw new TailorError({
+          code: "data_invalid",
+          message: `${file} has ${report.errors.length} error(s); nothing was stored. Run \`tailor data check ${file}\` to see them.`,
+          details: { file, report },
+        });
       }
-      if (counts.train === 0) throw new TailorError({ code: "data_invalid", message: "no examples left for training after the validation split; lower --val-split" });
+      if (counts.train === 0)
+        throw new TailorError({
+          code: "data_invalid",
+          message: "no examples left for training after the validation split; lower --val-split",
+        });
       const train = await this.blobs.putFile(join(tmp, "train.jsonl"));
       const val = counts.val ? await this.blobs.putFile(join(tmp, "val.jsonl")) : null;
-      const id = `ds-${createHash("sha256").update(`${train.sha256}:${val?.sha256 ?? ""}`).digest("hex").slice(0, 16)}`;
+      const id = `ds-${createHash("sha256")
+        .update(`${train.sha256}:${val?.sha256 ?? ""}`)
+        .digest("hex")
+        .slice(0, 16)}`;
       const existing = this.find(id);
       if (existing) return { version: existing, created: false };
       const row: Row = {
@@ -149,7 +180,9 @@ export class DatasetStore {
   }
 
   list(): DatasetVersion[] {
-    return (this.db.prepare("SELECT * FROM datasets ORDER BY created_at, id").all() as Row[]).map(fromRow);
+    return (this.db.prepare("SELECT * FROM datasets ORDER BY created_at, id").all() as Row[]).map(
+      fromRow,
+    );
   }
 
   find(id: string): DatasetVersion | null {
@@ -160,7 +193,10 @@ export class DatasetStore {
   get(id: string): DatasetVersion {
     const v = this.find(id);
     if (!v) {
-      throw new TailorError({ code: "file_not_found", message: `no dataset ${id}; \`tailor data list\` shows the stored ones` });
+      throw new TailorError({
+        code: "file_not_found",
+        message: `no dataset ${id}; \`tailor data list\` shows the stored ones`,
+      });
     }
     return v;
   }
@@ -168,7 +204,10 @@ export class DatasetStore {
   /** Paths of the stored (normalised chat JSONL) files of a version. */
   files(id: string): { train: string; val: string | null } {
     const v = this.get(id);
-    return { train: this.blobs.path(v.train_sha256), val: v.val_sha256 ? this.blobs.path(v.val_sha256) : null };
+    return {
+      train: this.blobs.path(v.train_sha256),
+      val: v.val_sha256 ? this.blobs.path(v.val_sha256) : null,
+    };
   }
 
   cat(id: string, split: "train" | "val" = "train"): string {
@@ -180,7 +219,9 @@ export class DatasetStore {
   remove(id: string): { deletedBlobs: number } {
     const v = this.get(id);
     const hashes = [v.train_sha256, v.val_sha256].filter((h): h is string => h !== null);
-    const stillUsed = this.db.prepare("SELECT COUNT(*) AS n FROM datasets WHERE id != ? AND (train_sha256 = ? OR val_sha256 = ?)");
+    const stillUsed = this.db.prepare(
+      "SELECT COUNT(*) AS n FROM datasets WHERE id != ? AND (train_sha256 = ? OR val_sha256 = ?)",
+    );
     let deletedBlobs = 0;
     this.db.transaction(() => {
       this.db.prepare("DELETE FROM datasets WHERE id = ?").run(id);

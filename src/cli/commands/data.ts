@@ -1,5 +1,10 @@
 import type { Command } from "commander";
-import { checkData, DatasetStore, type DatasetVersion, engineTokenCounter } from "../../datasets/index.ts";
+import {
+  checkData,
+  DatasetStore,
+  type DatasetVersion,
+  engineTokenCounter,
+} from "../../datasets/index.ts";
 import { TailorError } from "../../errors/index.ts";
 import { tailorHome } from "../../models/index.ts";
 import { positiveNumber } from "../args.ts";
@@ -32,54 +37,97 @@ export function registerData(program: Command): void {
   const data = program.command("data").description("check, store and manage your examples");
   const tokenOptions = (c: Command) =>
     c
-      .option("--base <model>", "count tokens and estimate training time with this base model", "smollm2-135m-instruct")
+      .option(
+        "--base <model>",
+        "count tokens and estimate training time with this base model",
+        "smollm2-135m-instruct",
+      )
       .option("--no-tokens", "skip token counts (no engine needed)")
       .option("--val <file>", "validation examples, checked against the training ones")
-      .option("--columns <prompt,completion>", "CSV/TSV: the two columns to use when the header does not say");
+      .option(
+        "--columns <prompt,completion>",
+        "CSV/TSV: the two columns to use when the header does not say",
+      );
 
-  tokenOptions(data.command("check").argument("<file>", "JSONL, CSV or TSV").description("report errors, warnings, private data and statistics; exit 1 when there are errors"))
+  tokenOptions(
+    data
+      .command("check")
+      .argument("<file>", "JSONL, CSV or TSV")
+      .description(
+        "report errors, warnings, private data and statistics; exit 1 when there are errors",
+      ),
+  )
     .option("--json", "print the report as JSON")
     .action(async (file: string, f: CheckFlags) => {
-      const report = await checkData(file, { val: f.val, columns: f.columns, base: f.base, ...(f.tokens ? { tokenCounter: engineTokenCounter(f.base) } : {}) });
+      const report = await checkData(file, {
+        val: f.val,
+        columns: f.columns,
+        base: f.base,
+        ...(f.tokens ? { tokenCounter: engineTokenCounter(f.base) } : {}),
+      });
       if (f.json) printJson(report);
       else console.log(renderReport(report));
       if (!report.ok) process.exitCode = 1;
     });
 
-  tokenOptions(data.command("add").argument("<file>", "JSONL, CSV or TSV").description("check the file and store it as an immutable dataset version"))
+  tokenOptions(
+    data
+      .command("add")
+      .argument("<file>", "JSONL, CSV or TSV")
+      .description("check the file and store it as an immutable dataset version"),
+  )
     .option("--name <name>", "a name for the dataset (default: the file name)")
     .option("--redact", "replace private data with placeholders such as [EMAIL] in the stored copy")
-    .option("--val-split <fraction>", "hold out this fraction for validation (e.g. 0.1)", (v) => positiveNumber(v, "--val-split", true), 0)
+    .option(
+      "--val-split <fraction>",
+      "hold out this fraction for validation (e.g. 0.1)",
+      (v) => positiveNumber(v, "--val-split", true),
+      0,
+    )
     .option("--json", "print JSON")
-    .action(async (file: string, f: CheckFlags & { name?: string; redact?: boolean; valSplit: number }) => {
-      if (f.valSplit >= 1) throw new TailorError({ code: "invalid_argument", message: "--val-split must be below 1 (e.g. 0.1 for 10%)" });
-      const store = new DatasetStore(tailorHome());
-      try {
-        const { version, created } = await store.add(file, {
-          name: f.name,
-          redact: Boolean(f.redact),
-          valSplit: f.valSplit,
-          val: f.val,
-          columns: f.columns,
-          base: f.base,
-          ...(f.tokens ? { tokenCounter: engineTokenCounter(f.base) } : {}),
-        });
-        if (f.json) return printJson({ ...summary(version), created });
-        console.log(renderReport(version.report));
-        say("");
-        if (version.redaction) {
-          const replaced = Object.entries(version.redaction).map(([t, n]) => `${n} ${t}`);
-          say(`redacted: ${replaced.length ? replaced.join(", ") : "nothing found to replace"} (your file ${file} is unchanged)`);
+    .action(
+      async (
+        file: string,
+        f: CheckFlags & { name?: string; redact?: boolean; valSplit: number },
+      ) => {
+        if (f.valSplit >= 1)
+          throw new TailorError({
+            code: "invalid_argument",
+            message: "--val-split must be below 1 (e.g. 0.1 for 10%)",
+          });
+        const store = new DatasetStore(tailorHome());
+        try {
+          const { version, created } = await store.add(file, {
+            name: f.name,
+            redact: Boolean(f.redact),
+            valSplit: f.valSplit,
+            val: f.val,
+            columns: f.columns,
+            base: f.base,
+            ...(f.tokens ? { tokenCounter: engineTokenCounter(f.base) } : {}),
+          });
+          if (f.json) return printJson({ ...summary(version), created });
+          console.log(renderReport(version.report));
+          say("");
+          if (version.redaction) {
+            const replaced = Object.entries(version.redaction).map(([t, n]) => `${n} ${t}`);
+            say(
+              `redacted: ${replaced.length ? replaced.join(", ") : "nothing found to replace"} (your file ${file} is unchanged)`,
+            );
+          }
+          say(
+            `${created ? "stored" : "already stored"} as ${version.id} (${version.train_examples} training, ${version.val_examples} validation examples)`,
+          );
+          console.log(version.id);
+        } catch (e) {
+          if (e instanceof TailorError && e.details.report && !f.json)
+            console.log(renderReport(e.details.report as Parameters<typeof renderReport>[0]));
+          throw e;
+        } finally {
+          store.close();
         }
-        say(`${created ? "stored" : "already stored"} as ${version.id} (${version.train_examples} training, ${version.val_examples} validation examples)`);
-        console.log(version.id);
-      } catch (e) {
-        if (e instanceof TailorError && e.details.report && !f.json) console.log(renderReport(e.details.report as Parameters<typeof renderReport>[0]));
-        throw e;
-      } finally {
-        store.close();
-      }
-    });
+      },
+    );
 
   data
     .command("list")
@@ -93,7 +141,14 @@ export function registerData(program: Command): void {
         console.log(
           table([
             ["ID", "NAME", "EXAMPLES", "VALIDATION", "REDACTED", "CREATED"],
-            ...all.map((v) => [v.id, v.name, String(v.train_examples), String(v.val_examples), v.redacted ? "yes" : "no", new Date(v.created_at * 1000).toISOString().slice(0, 16).replace("T", " ")]),
+            ...all.map((v) => [
+              v.id,
+              v.name,
+              String(v.train_examples),
+              String(v.val_examples),
+              v.redacted ? "yes" : "no",
+              new Date(v.created_at * 1000).toISOString().slice(0, 16).replace("T", " "),
+            ]),
           ]),
         );
       }),
@@ -108,7 +163,9 @@ export function registerData(program: Command): void {
       withStore((store) => {
         const v = store.get(id);
         if (f.json) return printJson(v);
-        console.log(`${v.id} "${v.name}" from ${v.source_file}: ${v.train_examples} training, ${v.val_examples} validation examples${v.redacted ? ", redacted" : ""}\n`);
+        console.log(
+          `${v.id} "${v.name}" from ${v.source_file}: ${v.train_examples} training, ${v.val_examples} validation examples${v.redacted ? ", redacted" : ""}\n`,
+        );
         console.log(renderReport(v.report));
       }),
     );
@@ -131,7 +188,9 @@ export function registerData(program: Command): void {
       withStore((store) => {
         const r = store.remove(id);
         if (f.json) return printJson({ id, deleted: true, deleted_blobs: r.deletedBlobs });
-        say(`deleted ${id} and ${r.deletedBlobs} stored file${r.deletedBlobs === 1 ? "" : "s"}. Models already trained on it are kept; delete them separately if needed.`);
+        say(
+          `deleted ${id} and ${r.deletedBlobs} stored file${r.deletedBlobs === 1 ? "" : "s"}. Models already trained on it are kept; delete them separately if needed.`,
+        );
       }),
     );
 }

@@ -26,7 +26,10 @@ export function registerTrain(program: Command): void {
       "--base <model>",
       "base model: a name (see `tailor models list`), a folder, a .gguf file or a Hub id",
     )
-    .requiredOption("--data <file|id>", "training examples: a JSONL/CSV file or a stored dataset id (ds-…)")
+    .requiredOption(
+      "--data <file|id>",
+      "training examples: a JSONL/CSV file or a stored dataset id (ds-…)",
+    )
     .option("--val <file>", "held-out examples to measure validation loss on")
     .option("--epochs <n>", "passes over the data (default: from the data size)", (v) =>
       positiveInt(v, "--epochs"),

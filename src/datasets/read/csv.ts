@@ -18,7 +18,11 @@ export interface CsvOptions {
   columns?: string | undefined;
 }
 
-function pickColumns(header: string[], file: string, explicit?: string): { prompt: number; completion: number; system: number } {
+function pickColumns(
+  header: string[],
+  file: string,
+  explicit?: string,
+): { prompt: number; completion: number; system: number } {
   const names = header.map((h) => h.trim().toLowerCase());
   const system = names.indexOf("system");
   if (explicit) {
@@ -35,7 +39,8 @@ function pickColumns(header: string[], file: string, explicit?: string): { promp
     return { prompt, completion, system };
   }
   for (const [p, c] of COLUMN_PAIRS) {
-    if (names.includes(p) && names.includes(c)) return { prompt: names.indexOf(p), completion: names.indexOf(c), system };
+    if (names.includes(p) && names.includes(c))
+      return { prompt: names.indexOf(p), completion: names.indexOf(c), system };
   }
   throw new TailorError({
     code: "data_invalid",
@@ -53,7 +58,13 @@ function utf8Guard(file: string): Transform {
       try {
         decoder.decode(chunk, { stream: true });
       } catch {
-        done(new TailorError({ code: "data_invalid", message: `${file} is not valid UTF-8 (near line ${line}); save it as UTF-8`, details: { file, line } }));
+        done(
+          new TailorError({
+            code: "data_invalid",
+            message: `${file} is not valid UTF-8 (near line ${line}); save it as UTF-8`,
+            details: { file, line },
+          }),
+        );
         return;
       }
       for (const b of chunk) if (b === 10) line++;
@@ -69,10 +80,22 @@ function utf8Guard(file: string): Transform {
 export async function* readCsv(file: string, opts: CsvOptions): AsyncGenerator<DataRecord> {
   const parser = createReadStream(file)
     .pipe(utf8Guard(file))
-    .pipe(parse({ delimiter: opts.delimiter, bom: true, relax_column_count: true, skip_empty_lines: true, info: true, max_record_size: 8 * 1024 * 1024 }));
+    .pipe(
+      parse({
+        delimiter: opts.delimiter,
+        bom: true,
+        relax_column_count: true,
+        skip_empty_lines: true,
+        info: true,
+        max_record_size: 8 * 1024 * 1024,
+      }),
+    );
   let cols: ReturnType<typeof pickColumns> | null = null;
   try {
-    for await (const row of parser as AsyncIterable<{ record: string[]; info: { lines: number; raw?: string } }>) {
+    for await (const row of parser as AsyncIterable<{
+      record: string[];
+      info: { lines: number; raw?: string };
+    }>) {
       const line = row.info.lines - (row.record.join("").split("\n").length - 1);
       if (!cols) {
         cols = pickColumns(row.record, file, opts.columns);
@@ -81,16 +104,28 @@ export async function* readCsv(file: string, opts: CsvOptions): AsyncGenerator<D
       const prompt = row.record[cols.prompt];
       const completion = row.record[cols.completion];
       if (prompt === undefined || completion === undefined) {
-        yield { kind: "problem", line, code: "missing_field", field: prompt === undefined ? "prompt" : "completion", message: "is missing (the row has fewer columns than the header)" };
+        yield {
+          kind: "problem",
+          line,
+          code: "missing_field",
+          field: prompt === undefined ? "prompt" : "completion",
+          message: "is missing (the row has fewer columns than the header)",
+        };
         continue;
       }
       const system = cols.system >= 0 ? row.record[cols.system]?.trim() : undefined;
       const example: Example = {
-        messages: [...(system ? [{ role: "system" as const, content: system }] : []), { role: "user", content: prompt }, { role: "assistant", content: completion }],
+        messages: [
+          ...(system ? [{ role: "system" as const, content: system }] : []),
+          { role: "user", content: prompt },
+          { role: "assistant", content: completion },
+        ],
       };
       const problem = checkConversation(example.messages);
       if (problem) {
-        const field = problem.field.endsWith(`[${example.messages.length - 1}].content`) ? "completion" : "prompt";
+        const field = problem.field.endsWith(`[${example.messages.length - 1}].content`)
+          ? "completion"
+          : "prompt";
         yield { kind: "problem", line, code: problem.code, field, message: problem.message };
       } else yield { kind: "example", line, example };
     }
@@ -103,5 +138,10 @@ export async function* readCsv(file: string, opts: CsvOptions): AsyncGenerator<D
       details: { file, line: err.lines },
     });
   }
-  if (!cols) throw new TailorError({ code: "data_invalid", message: `${file} has no rows`, details: { file } });
+  if (!cols)
+    throw new TailorError({
+      code: "data_invalid",
+      message: `${file} has no rows`,
+      details: { file },
+    });
 }

@@ -46,29 +46,47 @@ export function parseJsonLine(text: string, line: number): DataRecord {
   try {
     value = JSON.parse(text);
   } catch (e) {
-    const why = e instanceof RangeError ? "is nested too deeply" : `is not valid JSON (${(e as Error).message})`;
-    return { kind: "problem", line, code: "not_json", message: `${why}; each line must be one JSON object` };
+    const why =
+      e instanceof RangeError
+        ? "is nested too deeply"
+        : `is not valid JSON (${(e as Error).message})`;
+    return {
+      kind: "problem",
+      line,
+      code: "not_json",
+      message: `${why}; each line must be one JSON object`,
+    };
   }
-  const obj = value !== null && typeof value === "object" && !Array.isArray(value) ? (value as object) : null;
+  const obj =
+    value !== null && typeof value === "object" && !Array.isArray(value) ? (value as object) : null;
   if (obj && "messages" in obj) {
     const chat = ChatLine.safeParse(value);
     if (!chat.success) return fromZod(chat.error, line, value);
     const problem = checkConversation(chat.data.messages);
-    return problem ? { kind: "problem", line, ...problem } : { kind: "example", line, example: { messages: chat.data.messages } };
+    return problem
+      ? { kind: "problem", line, ...problem }
+      : { kind: "example", line, example: { messages: chat.data.messages } };
   }
   if (obj && ("prompt" in obj || "completion" in obj)) {
     const pc = PromptCompletionLine.safeParse(value);
     if (!pc.success) return fromZod(pc.error, line, value);
     const example = pairToExample(pc.data.prompt, pc.data.completion);
     const problem = checkConversation(example.messages);
-    if (problem) return { kind: "problem", line, ...problem, field: problem.field === "messages[0].content" ? "prompt" : "completion" };
+    if (problem)
+      return {
+        kind: "problem",
+        line,
+        ...problem,
+        field: problem.field === "messages[0].content" ? "prompt" : "completion",
+      };
     return { kind: "example", line, example };
   }
   return {
     kind: "problem",
     line,
     code: "unknown_format",
-    message: 'is neither a chat example {"messages": [...]} nor a prompt/completion pair {"prompt": ..., "completion": ...}',
+    message:
+      'is neither a chat example {"messages": [...]} nor a prompt/completion pair {"prompt": ..., "completion": ...}',
   };
 }
 

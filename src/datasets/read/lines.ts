@@ -44,12 +44,17 @@ function firstInvalidUtf8(bytes: Buffer): number {
  * Streams a file's lines in constant memory (bounded by MAX_LINE_BYTES), checking UTF-8 line by line.
  * LF and CRLF both end a line; a UTF-8 BOM is dropped.
  */
-export async function* readLines(file: string, maxLineBytes = MAX_LINE_BYTES): AsyncGenerator<RawLine> {
+export async function* readLines(
+  file: string,
+  maxLineBytes = MAX_LINE_BYTES,
+): AsyncGenerator<RawLine> {
   let parts: Buffer[] = [];
   let size = 0;
   let tooLong = false;
   let line = 1;
-  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 16 }) as AsyncIterable<Buffer>) {
+  for await (const chunk of createReadStream(file, {
+    highWaterMark: 1 << 16,
+  }) as AsyncIterable<Buffer>) {
     let start = 0;
     let nl = chunk.indexOf(10, start);
     while (nl >= 0) {

@@ -12,15 +12,27 @@ export function sniffFile(file: string): FileFormat {
   try {
     const st = statSync(file);
     if (st.isDirectory()) {
-      throw new TailorError({ code: "invalid_argument", message: `${file} is a folder; pass a .jsonl or .csv file`, details: { file } });
+      throw new TailorError({
+        code: "invalid_argument",
+        message: `${file} is a folder; pass a .jsonl or .csv file`,
+        details: { file },
+      });
     }
     size = st.size;
   } catch (e) {
     if (e instanceof TailorError) throw e;
-    throw new TailorError({ code: "file_not_found", message: `data file ${file} does not exist; check the path`, details: { file } });
+    throw new TailorError({
+      code: "file_not_found",
+      message: `data file ${file} does not exist; check the path`,
+      details: { file },
+    });
   }
   if (size === 0) {
-    throw new TailorError({ code: "data_invalid", message: `${file} is empty; it needs one example per line`, details: { file } });
+    throw new TailorError({
+      code: "data_invalid",
+      message: `${file} is empty; it needs one example per line`,
+      details: { file },
+    });
   }
   const head = Buffer.alloc(Math.min(size, 8192));
   const fd = openSync(file, "r");
