@@ -106,9 +106,19 @@ export async function checkData(file: string, opts: CheckOptions = {}): Promise<
       });
   };
 
+  // System prompts and stock answers repeat across examples: scan each distinct text once.
+  const piiCache = new Map<string, ReturnType<typeof findPii>>();
+  const piiOf = (text: string) => {
+    let hits = piiCache.get(text);
+    if (!hits) {
+      hits = findPii(text);
+      if (piiCache.size < 10_000 && text.length < 4096) piiCache.set(text, hits);
+    }
+    return hits;
+  };
   const scanPii = (e: Example, line: number, f: string) => {
     e.messages.forEach((m, i) => {
-      for (const hit of findPii(m.content)) {
+      for (const hit of piiOf(m.content)) {
         piiCounts[hit.type] = (piiCounts[hit.type] ?? 0) + 1;
         if (pii.length < MAX_LISTED * 5) {
           pii.push({
