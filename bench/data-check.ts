@@ -19,7 +19,15 @@ const arg = (name: string) => {
 
 function makeFile(path: string, megabytes: number): void {
   const fd = openSync(path, "w");
-  const topics = ["brakes", "gears", "a refund", "delivery", "tyres", "the warranty", "an e-bike battery"];
+  const topics = [
+    "brakes",
+    "gears",
+    "a refund",
+    "delivery",
+    "tyres",
+    "the warranty",
+    "an e-bike battery",
+  ];
   let written = 0;
   for (let i = 0; written < megabytes * 1024 * 1024; i++) {
     const topic = topics[i % topics.length];
@@ -30,8 +38,14 @@ function makeFile(path: string, megabytes: number): void {
         : `${JSON.stringify({
             messages: [
               { role: "system", content: "You are the support assistant of Northwind Bikes." },
-              { role: "user", content: `Hello, question ${i} about ${topic}: it has been making a noise since last week and I would like to know what to do before my trip.${pii}` },
-              { role: "assistant", content: `Thanks for writing about ${topic}. Please bring the bike in; a check takes about 20 minutes and is free under warranty (ticket ${i}).` },
+              {
+                role: "user",
+                content: `Hello, question ${i} about ${topic}: it has been making a noise since last week and I would like to know what to do before my trip.${pii}`,
+              },
+              {
+                role: "assistant",
+                content: `Thanks for writing about ${topic}. Please bring the bike in; a check takes about 20 minutes and is free under warranty (ticket ${i}).`,
+              },
             ],
           })}\n`;
     writeSync(fd, line);
@@ -45,7 +59,17 @@ async function child(file: string): Promise<void> {
   const report = await checkData(file);
   const seconds = (performance.now() - started) / 1000;
   const mb = statSync(file).size / 1024 / 1024;
-  console.log(JSON.stringify({ mb, seconds, mb_per_second: mb / seconds, peak_rss_mb: process.resourceUsage().maxRSS / 1024, examples: report.examples, errors: report.errors.length, pii: Object.values(report.pii_counts).reduce((a, b) => a + (b ?? 0), 0) }));
+  console.log(
+    JSON.stringify({
+      mb,
+      seconds,
+      mb_per_second: mb / seconds,
+      peak_rss_mb: process.resourceUsage().maxRSS / 1024,
+      examples: report.examples,
+      errors: report.errors.length,
+      pii: Object.values(report.pii_counts).reduce((a, b) => a + (b ?? 0), 0),
+    }),
+  );
 }
 
 async function main(): Promise<void> {
@@ -58,7 +82,11 @@ async function main(): Promise<void> {
     for (const size of sizes) {
       const file = join(dir, `${size}mb.jsonl`);
       makeFile(file, size);
-      const r = spawnSync(process.execPath, ["--import", "tsx", fileURLToPath(import.meta.url), "--child", file], { encoding: "utf8" });
+      const r = spawnSync(
+        process.execPath,
+        ["--import", "tsx", fileURLToPath(import.meta.url), "--child", file],
+        { encoding: "utf8" },
+      );
       if (r.status !== 0) throw new Error(r.stderr);
       rows.push(JSON.parse(r.stdout.trim().split("\n").at(-1) ?? "{}") as Record<string, number>);
       rmSync(file);
@@ -68,11 +96,21 @@ async function main(): Promise<void> {
   }
   const first = rows[0];
   const last = rows.at(-1);
-  const result = { benchmark: "data-check", rows, memory_ratio_largest_to_smallest: (last?.peak_rss_mb ?? 0) / (first?.peak_rss_mb ?? 1), size_ratio: (last?.mb ?? 0) / (first?.mb ?? 1) };
+  const result = {
+    benchmark: "data-check",
+    rows,
+    memory_ratio_largest_to_smallest: (last?.peak_rss_mb ?? 0) / (first?.peak_rss_mb ?? 1),
+    size_ratio: (last?.mb ?? 0) / (first?.mb ?? 1),
+  };
   if (process.argv.includes("--json")) return console.log(JSON.stringify(result));
   console.log("file      examples   seconds   MB/s   peak memory");
-  for (const r of rows) console.log(`${r.mb?.toFixed(0).padStart(4)} MB  ${String(r.examples).padStart(8)}  ${r.seconds?.toFixed(1).padStart(8)}  ${r.mb_per_second?.toFixed(1).padStart(5)}  ${r.peak_rss_mb?.toFixed(0).padStart(6)} MB`);
-  console.log(`a ${result.size_ratio.toFixed(0)}x larger file needed ${result.memory_ratio_largest_to_smallest.toFixed(2)}x the memory`);
+  for (const r of rows)
+    console.log(
+      `${r.mb?.toFixed(0).padStart(4)} MB  ${String(r.examples).padStart(8)}  ${r.seconds?.toFixed(1).padStart(8)}  ${r.mb_per_second?.toFixed(1).padStart(5)}  ${r.peak_rss_mb?.toFixed(0).padStart(6)} MB`,
+    );
+  console.log(
+    `a ${result.size_ratio.toFixed(0)}x larger file needed ${result.memory_ratio_largest_to_smallest.toFixed(2)}x the memory`,
+  );
 }
 
 await main();

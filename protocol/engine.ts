@@ -11,7 +11,13 @@ import { z } from "zod";
 
 export const PROTOCOL_VERSION = 1;
 
-export const ENGINE_COMMANDS = ["doctor", "create-tiny", "train", "generate", "count-tokens"] as const;
+export const ENGINE_COMMANDS = [
+  "doctor",
+  "create-tiny",
+  "train",
+  "generate",
+  "count-tokens",
+] as const;
 export const EngineCommand = z.enum(ENGINE_COMMANDS);
 export type EngineCommand = z.infer<typeof EngineCommand>;
 

@@ -9,6 +9,7 @@ import { type Example, type ProblemRecord, readRecords } from "./read/index.ts";
 import {
   type DataReport,
   type ErrorCode,
+  extent,
   histogram,
   type Issue,
   median,
@@ -217,7 +218,7 @@ export async function checkData(file: string, opts: CheckOptions = {}): Promise<
       });
     }
     if (n >= MIN_EXAMPLES) {
-      const top = Math.max(...answers.values());
+      const top = extent(answers.values()).max;
       if (top / n >= 0.5) {
         warn({
           file,
@@ -296,12 +297,11 @@ export async function checkData(file: string, opts: CheckOptions = {}): Promise<
       base: opts.base ?? null,
       context_length: contextLength,
       tokens:
-        tokens && tokens.length
+        tokens?.length && perEpoch !== null
           ? {
-              min: Math.min(...tokens),
+              ...extent(tokens),
               median: median(tokens),
-              max: Math.max(...tokens),
-              mean: perEpoch! / tokens.length,
+              mean: perEpoch / tokens.length,
               histogram: histogram(tokens),
             }
           : null,

@@ -64,8 +64,7 @@ export interface DataReport {
 
 export function histogram(values: number[], bins = 10): Histogram[] {
   if (values.length === 0) return [];
-  const min = Math.min(...values);
-  const max = Math.max(...values);
+  const { min, max } = extent(values);
   const width = Math.max(1, Math.ceil((max - min + 1) / bins));
   const out: Histogram[] = [];
   for (let from = min; from <= max; from += width)
@@ -81,4 +80,15 @@ export function median(values: number[]): number {
   const s = [...values].sort((a, b) => a - b);
   const mid = Math.floor(s.length / 2);
   return s.length % 2 ? (s[mid] ?? 0) : ((s[mid - 1] ?? 0) + (s[mid] ?? 0)) / 2;
+}
+
+/** Smallest and largest value, without spreading (a spread of 100,000+ values overflows the stack). */
+export function extent(values: Iterable<number>): { min: number; max: number } {
+  let min = Number.POSITIVE_INFINITY;
+  let max = Number.NEGATIVE_INFINITY;
+  for (const v of values) {
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  return { min, max };
 }

@@ -166,13 +166,16 @@ export class DatasetStore {
         redaction_json: opts.redact ? JSON.stringify(redaction) : null,
         report_json: JSON.stringify(report),
       };
-      this.db
+      const info = this.db
         .prepare(
-          `INSERT INTO datasets (id, name, created_at, source_file, train_sha256, train_examples, val_sha256, val_examples, redacted, redaction_json, report_json)
+          `INSERT OR IGNORE INTO datasets (id, name, created_at, source_file, train_sha256, train_examples, val_sha256, val_examples, redacted, redaction_json, report_json)
            VALUES (@id, @name, @created_at, @source_file, @train_sha256, @train_examples, @val_sha256, @val_examples, @redacted, @redaction_json, @report_json)`,
         )
         .run(row);
-      return { version: fromRow(row), created: true };
+      // another process may have stored the same content a moment ago: then that row stands
+      return info.changes === 1
+        ? { version: fromRow(row), created: true }
+        : { version: this.get(id), created: false };
     } finally {
       for (const s of Object.values(streams)) s.destroy();
       rmSync(tmp, { recursive: true, force: true });
