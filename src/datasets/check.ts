@@ -38,7 +38,9 @@ export const MIN_EXAMPLES = 10;
 export const RECOMMENDED_EXAMPLES = 50;
 const MAX_LISTED = 200; // issues of one kind listed in full; the rest are counted
 
-const sha = (s: string) => createHash("sha256").update(s).digest("hex").slice(0, 32);
+/** 48 bits of sha256 as a number: a small Map key (no string kept per example); collisions are
+ * negligible below millions of examples. */
+const sha = (s: string) => createHash("sha256").update(s).digest().readUIntBE(0, 6);
 const normalize = (s: string) =>
   s
     .toLowerCase()
@@ -82,10 +84,10 @@ export async function checkData(file: string, opts: CheckOptions = {}): Promise<
   const warnings: Issue<WarningCode>[] = [];
   const pii: PiiIssue[] = [];
   const piiCounts: Partial<Record<PiiType, number>> = {};
-  const seenExact = new Map<string, number>();
-  const seenNear = new Map<string, number>();
-  const trainPrompts = new Map<string, number>();
-  const answers = new Map<string, number>();
+  const seenExact = new Map<number, number>();
+  const seenNear = new Map<number, number>();
+  const trainPrompts = new Map<number, number>();
+  const answers = new Map<number, number>();
   const lines: number[] = [];
   const chars: number[] = [];
   const tmp = mkdtempSync(join(tmpdir(), "tailor-check-"));
