@@ -5,7 +5,10 @@ import { extent, histogram, median } from "./report.ts";
 test("histogram bins cover every value, and large inputs do not overflow the stack", () => {
   const values = Array.from({ length: 300_000 }, (_, i) => i % 1000);
   const bins = histogram(values);
-  assert.equal(bins.reduce((s, b) => s + b.count, 0), values.length);
+  assert.equal(
+    bins.reduce((s, b) => s + b.count, 0),
+    values.length,
+  );
   assert.deepEqual([bins[0]?.from, bins.at(-1)?.to], [0, 999]);
   assert.deepEqual(extent(values), { min: 0, max: 999 });
   assert.deepEqual(histogram([7]), [{ from: 7, to: 7, count: 1 }]);
