@@ -93,6 +93,21 @@ test("--redact stores a copy with consistent placeholders and leaves the user's 
   assert.match(last.messages[1]?.content ?? "", /\[EMAIL\]/);
   assert.equal(version.redaction?.EMAIL, 2);
   assert.equal(version.redacted, true);
+
+  // a stored version can be redacted into a new version too; the old one stays as it was
+  const plain = await store.add(path, { name: "support", valSplit: 0.2 });
+  const again = await store.add(plain.version.id, { redact: true });
+  assert.notEqual(again.version.id, plain.version.id);
+  assert.equal(again.version.name, "support");
+  assert.equal(again.version.val_examples, plain.version.val_examples);
+  assert.match(
+    store.cat(plain.version.id) + store.cat(plain.version.id, "val"),
+    /maria\.g@example\.com/,
+  );
+  assert.doesNotMatch(
+    store.cat(again.version.id) + store.cat(again.version.id, "val"),
+    /maria\.g@example\.com/,
+  );
   store.close();
 });
 

@@ -96,11 +96,26 @@ export class DatasetStore {
     this.db.close();
   }
 
-  /** Checks a file and, when it has no errors, stores it as a new version. Errors store nothing. */
+  /**
+   * Checks a file and, when it has no errors, stores it as a new version. Errors store nothing.
+   * `file` may also be a stored version's id: with `redact`, that makes its redacted version.
+   */
   async add(
-    file: string,
-    opts: AddOptions = {},
+    source: string,
+    addOpts: AddOptions = {},
   ): Promise<{ version: DatasetVersion; created: boolean }> {
+    let file = source;
+    let opts = addOpts;
+    if (DATASET_ID.test(source)) {
+      const parent = this.get(source);
+      const files = this.files(source);
+      file = files.train;
+      opts = {
+        ...addOpts,
+        name: addOpts.name ?? parent.name,
+        ...(files.val && !addOpts.val ? { val: files.val, valSplit: 0 } : {}),
+      };
+    }
     const tmp = mkdtempSync(join(tmpdir(), "tailor-add-"));
     // opened synchronously, so that an early failure cannot race an asynchronous open
     const open = (name: string) => createWriteStream("", { fd: openSync(join(tmp, name), "w") });
@@ -155,9 +170,9 @@ export class DatasetStore {
       if (existing) return { version: existing, created: false };
       const row: Row = {
         id,
-        name: opts.name ?? basename(file).replace(/\.[^.]+$/, ""),
+        name: opts.name ?? basename(source).replace(/\.[^.]+$/, ""),
         created_at: Math.floor(Date.now() / 1000),
-        source_file: file,
+        source_file: source,
         train_sha256: train.sha256,
         train_examples: counts.train,
         val_sha256: val?.sha256 ?? null,
