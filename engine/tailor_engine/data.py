@@ -2,6 +2,7 @@
 tokens only (and only on assistant messages whose `weight` is not 0), batches padded per batch."""
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,21 +24,25 @@ class Encoded:
         return sum(1 for x in self.labels if x != IGNORE)
 
 
-def read_chat_jsonl(path: str) -> list[list[dict]]:
+def iter_chat_jsonl(path: str) -> Iterator[list[dict]]:
+    """Streams the conversations of a chat JSONL file, one line at a time."""
     p = Path(path)
     if not p.is_file():
         raise EngineError("data_invalid", f"data file {p} does not exist")
-    examples = []
-    for number, line in enumerate(p.read_text(encoding="utf-8-sig").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            messages = json.loads(line)["messages"]
-        except (json.JSONDecodeError, KeyError, TypeError) as e:
-            raise EngineError("data_invalid", f"{p}, line {number}: not a chat example ({e})") from e
-        examples.append(messages)
+    with p.open(encoding="utf-8-sig") as f:
+        for number, line in enumerate(f, start=1):
+            if not line.strip():
+                continue
+            try:
+                yield json.loads(line)["messages"]
+            except (json.JSONDecodeError, KeyError, TypeError) as e:
+                raise EngineError("data_invalid", f"{p}, line {number}: not a chat example ({e})") from e
+
+
+def read_chat_jsonl(path: str) -> list[list[dict]]:
+    examples = list(iter_chat_jsonl(path))
     if not examples:
-        raise EngineError("data_invalid", f"{p} has no examples")
+        raise EngineError("data_invalid", f"{path} has no examples")
     return examples
 
 

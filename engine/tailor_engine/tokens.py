@@ -5,7 +5,7 @@ import time
 
 import torch
 
-from .data import encode, read_chat_jsonl
+from .data import encode, iter_chat_jsonl
 from .device import pick_device, train_dtype
 from .model import Located, attach_lora, load_base, load_tokenizer, locate, prefer_cache
 
@@ -40,7 +40,7 @@ def _measure_speed(source: dict) -> float:
 def count_tokens(request: dict) -> dict:
     located = prefer_cache(locate(request["base"]))
     tokenizer = load_tokenizer(located)
-    counts = [len(encode(tokenizer, messages, 10**9).input_ids) for messages in read_chat_jsonl(request["file"])]
+    counts = [len(encode(tokenizer, messages, 10**9).input_ids) for messages in iter_chat_jsonl(request["file"])]
     speed = _measure_speed(request["base"]) if request["measure_speed"] else None
     return {"type": "token_counts", "counts": counts, "context_length": _context_length(located),
             "tokens_per_second": speed}
