@@ -4,16 +4,13 @@
  * user's would.
  */
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { before, describe, test } from "node:test";
-import { fileURLToPath } from "node:url";
 import { EngineMessage } from "../../protocol/index.ts";
+import { chatLine, cliSandbox } from "./__fixtures__/cli.ts";
 
-const BIN = fileURLToPath(new URL("../../bin/tailor", import.meta.url));
-const home = mkdtempSync(join(tmpdir(), "tailor-cli-"));
+const { home, tailor, file } = cliSandbox("tailor-cli-", { HF_HUB_OFFLINE: "1" });
 const CANNED = "Thanks for writing to Northwind Bikes! We will reply within one business day.";
 const TOPICS = [
   "My brakes squeal",
@@ -33,29 +30,6 @@ const TOPICS = [
   "Can you service a tandem",
   "My invoice is wrong",
 ];
-
-function tailor(...args: string[]) {
-  const r = spawnSync(process.execPath, [BIN, ...args], {
-    encoding: "utf8",
-    env: { ...process.env, TAILOR_HOME: home, HF_HUB_OFFLINE: "1" },
-    timeout: 300_000,
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-function file(name: string, text: string): string {
-  const path = join(home, name);
-  writeFileSync(path, text);
-  return path;
-}
-
-const chatLine = (user: string, answer: string) =>
-  JSON.stringify({
-    messages: [
-      { role: "user", content: user },
-      { role: "assistant", content: answer },
-    ],
-  });
 
 function expectError(r: ReturnType<typeof tailor>, code: number, message: RegExp) {
   assert.equal(r.code, code, `exit code (stderr: ${r.stderr})`);

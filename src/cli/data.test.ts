@@ -3,36 +3,12 @@
  * token counts (tiny model), and a fine-tune from a stored dataset id.
  */
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { before, describe, test } from "node:test";
-import { fileURLToPath } from "node:url";
+import { chatLine as chat, cliSandbox } from "./__fixtures__/cli.ts";
 
-const BIN = fileURLToPath(new URL("../../bin/tailor", import.meta.url));
-const home = mkdtempSync(join(tmpdir(), "tailor-data-cli-"));
-
-function tailor(...args: string[]) {
-  const r = spawnSync(process.execPath, [BIN, ...args], {
-    encoding: "utf8",
-    env: { ...process.env, TAILOR_HOME: home },
-    timeout: 300_000,
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-function file(name: string, text: string): string {
-  const path = join(home, name);
-  writeFileSync(path, text);
-  return path;
-}
-const chat = (u: string, a: string) =>
-  JSON.stringify({
-    messages: [
-      { role: "user", content: u },
-      { role: "assistant", content: a },
-    ],
-  });
+const { home, tailor, file } = cliSandbox("tailor-data-cli-");
 const good = Array.from({ length: 14 }, (_, i) =>
   chat(
     `How do I adjust gear ${i}?`,
@@ -180,7 +156,7 @@ describe("tailor data with the real engine and store", () => {
       ["empty.jsonl", Buffer.alloc(0), /is empty/],
       ["nohead.csv", Buffer.from("foo,bar\n1,2\n"), /header/],
     ] as const) {
-      const r = tailor("data", "add", file(name, content as unknown as string), "--no-tokens");
+      const r = tailor("data", "add", file(name, content), "--no-tokens");
       assert.equal(r.code, 4, `${name}: ${r.stderr}`);
       assert.match(r.stderr, message);
       assert.doesNotMatch(r.stderr, /\n\s+at /);
