@@ -4,7 +4,6 @@ import { createWriteStream, mkdtempSync, openSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { findPii, type PiiType } from "../safety/index.ts";
-import { defaultEpochs } from "../training/hyperparameters.ts";
 import { type Example, type ProblemRecord, readRecords } from "./read/index.ts";
 import {
   type DataReport,
@@ -28,6 +27,8 @@ export interface CheckOptions {
   columns?: string | undefined;
   base?: string | undefined;
   tokenCounter?: TokenCounter | undefined;
+  /** Epochs a fine-tune on `examples` examples would run, for the time estimate (default 3). */
+  epochsFor?: (examples: number) => number;
   /** Training cuts examples longer than this (the engine's max_seq_length). */
   maxSeqLength?: number;
   /** Called with every example that passed, in order (to store or redact them). */
@@ -282,7 +283,7 @@ export async function checkData(file: string, opts: CheckOptions = {}): Promise<
     });
   }
 
-  const epochs = n > 0 ? defaultEpochs(n) : 0;
+  const epochs = n > 0 ? (opts.epochsFor?.(n) ?? 3) : 0;
   const perEpoch = tokens ? tokens.reduce((a, b) => a + b, 0) : null;
   const order = (i: Issue<string>) => (i.file === file ? 0 : 1e12) + (i.line ?? 1e11); // training file first, file-wide last
   errors.sort((a, b) => order(a) - order(b));

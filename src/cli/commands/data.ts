@@ -7,6 +7,7 @@ import {
 } from "../../datasets/index.ts";
 import { TailorError } from "../../errors/index.ts";
 import { tailorHome } from "../../models/index.ts";
+import { defaultEpochs } from "../../training/index.ts";
 import { positiveNumber } from "../args.ts";
 import { printJson, say, table } from "../output.ts";
 import { renderReport } from "../report.ts";
@@ -60,6 +61,7 @@ export function registerData(program: Command): void {
     .option("--json", "print the report as JSON")
     .action(async (file: string, f: CheckFlags) => {
       const report = await checkData(file, {
+        epochsFor: defaultEpochs,
         val: f.val,
         columns: f.columns,
         base: f.base,
@@ -98,6 +100,7 @@ export function registerData(program: Command): void {
         const store = new DatasetStore(tailorHome());
         try {
           const { version, created } = await store.add(file, {
+            epochsFor: defaultEpochs,
             name: f.name,
             redact: Boolean(f.redact),
             valSplit: f.valSplit,
