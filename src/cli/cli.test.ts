@@ -172,6 +172,25 @@ describe("tailor CLI with the real engine", () => {
       "--json",
     );
     assert.equal(r.code, 0, r.stderr);
-    assert.match((JSON.parse(r.stdout) as { text: string }).text, /Paris/);
+    const answer = (JSON.parse(r.stdout) as { text: string }).text;
+    assert.match(answer, /Paris/);
+
+    // the same model given as a path to its .gguf file (found by doctor) answers the same
+    const doctor = JSON.parse(tailor("doctor", "--json").stdout) as {
+      builtin_models: { path: string }[];
+    };
+    const gguf = doctor.builtin_models[0]?.path ?? "";
+    assert.match(gguf, /\.gguf$/);
+    const byPath = tailor(
+      "generate",
+      gguf,
+      "--prompt",
+      "What is the capital of France?",
+      "--max-tokens",
+      "24",
+      "--json",
+    );
+    assert.equal(byPath.code, 0, byPath.stderr);
+    assert.equal((JSON.parse(byPath.stdout) as { text: string }).text, answer);
   });
 });
