@@ -108,6 +108,8 @@ export const TrainRequest = z.object({
   max_seq_length: z.number().int().positive().default(1024),
   seed: count,
   checkpoint_every_steps: count.default(0),
+  /** A checkpoint folder of an earlier run of this same request: continue from it. */
+  resume_from: z.string().min(1).optional(),
 });
 export type TrainRequest = z.input<typeof TrainRequest>;
 

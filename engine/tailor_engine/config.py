@@ -27,6 +27,7 @@ class TrainConfig:
     seed: int
     checkpoint_every_steps: int
     val_file: str | None = None
+    resume_from: str | None = None
 
     @classmethod
     def from_request(cls, request: dict[str, Any]) -> "TrainConfig":

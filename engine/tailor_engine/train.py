@@ -66,8 +66,12 @@ def evaluate(model, examples: list[Encoded], batch_size: int, pad_id: int, devic
     return total_loss / max(total, 1), total_correct / max(total, 1)
 
 
-def save_checkpoint(model, optimizer, scheduler, cfg: TrainConfig, step: int, epoch: int) -> Path:
-    """Adapter plus everything needed to continue: optimizer, scheduler, RNG, position in the data."""
+def save_checkpoint(model, optimizer, scheduler, cfg: TrainConfig, step: int, position: dict) -> Path:
+    """Adapter plus everything needed to continue: optimizer, scheduler, RNG, position in the data.
+
+    `position` is where training goes on from: the epoch, the next batch in it, the data-order RNG
+    state at the start of that epoch (to deal the same batches again) and the first loss seen.
+    """
     root = Path(cfg.checkpoint_dir)
     target = root / f"step-{step:06d}"
     tmp = root / f".tmp-step-{step:06d}"
@@ -75,7 +79,7 @@ def save_checkpoint(model, optimizer, scheduler, cfg: TrainConfig, step: int, ep
     tmp.mkdir(parents=True)
     model.save_pretrained(tmp)
     torch.save({"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(), "step": step,
-                "epoch": epoch, "torch_rng": torch.get_rng_state(), "python_rng": random.getstate()},
+                **position, "torch_rng": torch.get_rng_state(), "python_rng": random.getstate()},
                tmp / "trainer_state.pt")
     (tmp / "tailor_config.json").write_text(json.dumps(cfg.to_dict(), indent=2))
     shutil.rmtree(target, ignore_errors=True)
@@ -83,6 +87,24 @@ def save_checkpoint(model, optimizer, scheduler, cfg: TrainConfig, step: int, ep
     for old in sorted(root.glob("step-*"))[:-KEEP_CHECKPOINTS]:
         shutil.rmtree(old, ignore_errors=True)
     return target
+
+
+def resume(model, optimizer, scheduler, data_rng: torch.Generator, checkpoint: str) -> dict:
+    """Restores a checkpoint written by save_checkpoint into freshly set-up objects."""
+    from peft import set_peft_model_state_dict
+    from safetensors.torch import load_file
+
+    folder = Path(checkpoint)
+    if not (folder / "trainer_state.pt").is_file() or not (folder / "adapter_model.safetensors").is_file():
+        raise EngineError("invalid_request", f"{folder} is not a complete Tailor checkpoint")
+    set_peft_model_state_dict(model, load_file(str(folder / "adapter_model.safetensors")))
+    state = torch.load(folder / "trainer_state.pt", weights_only=False)
+    optimizer.load_state_dict(state["optimizer"])
+    scheduler.load_state_dict(state["scheduler"])
+    torch.set_rng_state(state["torch_rng"])
+    random.setstate(state["python_rng"])
+    data_rng.set_state(state["epoch_rng"])
+    return state
 
 
 def train(request: dict, emit: Emit, stop: threading.Event) -> dict:
@@ -115,15 +137,24 @@ def train(request: dict, emit: Emit, stop: threading.Event) -> dict:
     log(f"training {trainable:,} of {total_params:,} parameters on {device.type}: {len(train_set)} examples, "
         f"{cfg.epochs} epochs, {total_steps} steps")
 
+    step, first_loss, last_loss, start_epoch, start_batch = 0, None, None, 0, 0
+    if cfg.resume_from:
+        state = resume(model, optimizer, scheduler, data_rng, cfg.resume_from)
+        step, first_loss = state["step"], state["first_loss"]
+        start_epoch, start_batch = state["epoch"], state["next_batch"]
+        log(f"resuming from {cfg.resume_from}: step {step}, epoch {start_epoch}, batch {start_batch}")
+
     # -- train
     model.train()
-    step, first_loss, last_loss = 0, None, None
     started = time.perf_counter()
-    for epoch in range(cfg.epochs):
+    for epoch in range(start_epoch, cfg.epochs):
+        epoch_rng = data_rng.get_state()
         epoch_batches = batches(train_set, cfg.batch_size, data_rng)
-        for k in range(0, len(epoch_batches), cfg.gradient_accumulation_steps):
+        first = start_batch if epoch == start_epoch else 0
+        for k in range(first, len(epoch_batches), cfg.gradient_accumulation_steps):
+            position = {"epoch": epoch, "next_batch": k, "epoch_rng": epoch_rng, "first_loss": first_loss}
             if stop.is_set():
-                path = save_checkpoint(model, optimizer, scheduler, cfg, step, epoch)
+                path = save_checkpoint(model, optimizer, scheduler, cfg, step, position)
                 emit({"type": "checkpoint", "step": step, "path": str(path)})
                 raise EngineError("cancelled", f"training stopped at step {step} of {total_steps}; checkpoint kept in {path}")
             t0 = time.perf_counter()
@@ -156,13 +187,16 @@ def train(request: dict, emit: Emit, stop: threading.Event) -> dict:
                 raise EngineError("internal", f"training diverged at step {step} (loss is {last_loss}); lower the learning rate")
             emit(metrics)
             if cfg.checkpoint_every_steps and step % cfg.checkpoint_every_steps == 0 and step < total_steps:
-                path = save_checkpoint(model, optimizer, scheduler, cfg, step, epoch)
+                after = k + cfg.gradient_accumulation_steps
+                position = {"epoch": epoch, "next_batch": after, "epoch_rng": epoch_rng, "first_loss": first_loss}
+                path = save_checkpoint(model, optimizer, scheduler, cfg, step, position)
                 emit({"type": "checkpoint", "step": step, "path": str(path)})
         if val_set:
             val_loss, val_acc = evaluate(model, val_set, cfg.batch_size, pad_id, device)
             emit({"type": "evaluation", "step": step, "epoch": float(epoch + 1), "val_loss": val_loss,
                   "val_token_accuracy": val_acc})
-        path = save_checkpoint(model, optimizer, scheduler, cfg, step, epoch + 1)
+        position = {"epoch": epoch + 1, "next_batch": 0, "epoch_rng": data_rng.get_state(), "first_loss": first_loss}
+        path = save_checkpoint(model, optimizer, scheduler, cfg, step, position)
         emit({"type": "checkpoint", "step": step, "path": str(path)})
 
     # -- save

@@ -73,3 +73,39 @@ def test_same_seed_same_losses(tiny_model, tmp_path, no_stop):
         train(train_request(tiny_model, run_dir, epochs=1), events, no_stop)
         runs.append([m["train_loss"] for m in events.of("metrics")])
     assert runs[0] == runs[1]
+
+
+def test_a_stopped_run_resumes_where_it_stopped_and_matches_an_uninterrupted_one(tiny_model, tmp_path, no_stop):
+    """Model, optimizer, scheduler, RNG and data order come back from the checkpoint: the loss curve
+    of the resumed run continues the interrupted one and equals an uninterrupted run's."""
+    straight = Collect()
+    (tmp_path / "a").mkdir()
+    train(train_request(tiny_model, tmp_path / "a", epochs=3, lora_dropout=0.1), straight, no_stop)
+
+    (tmp_path / "b").mkdir()
+    request = train_request(tiny_model, tmp_path / "b", epochs=3, lora_dropout=0.1)
+    stop = threading.Event()
+    first_part = Collect()
+
+    def emit(message):
+        first_part(message)
+        if message["type"] == "metrics" and message["step"] == 6:  # mid-epoch (4 steps an epoch)
+            stop.set()
+
+    with pytest.raises(EngineError):
+        train(request, emit, stop)
+    checkpoint = first_part.of("checkpoint")[-1]["path"]
+    second_part = Collect()
+    done = train({**request, "resume_from": checkpoint}, second_part, threading.Event())
+
+    resumed = [m["train_loss"] for m in first_part.of("metrics")] + [m["train_loss"] for m in second_part.of("metrics")]
+    expected = [m["train_loss"] for m in straight.of("metrics")]
+    assert [m["step"] for m in second_part.of("metrics")][0] == 7
+    assert resumed == pytest.approx(expected, rel=1e-4)
+    assert done["first_train_loss"] == pytest.approx(expected[0])
+
+
+def test_resume_from_a_folder_that_is_not_a_checkpoint(tiny_model, tmp_path, no_stop):
+    with pytest.raises(EngineError) as err:
+        train(train_request(tiny_model, tmp_path, resume_from=str(tmp_path)), Collect(), no_stop)
+    assert err.value.code == "invalid_request" and "not a complete Tailor checkpoint" in err.value.message
