@@ -3,7 +3,7 @@
 import json
 import sys
 import threading
-from typing import Any, Protocol
+from typing import Any
 
 import jsonschema
 
@@ -37,9 +37,3 @@ def emit(message: dict[str, Any]) -> None:
 
 def log(*parts: object) -> None:
     print(*parts, file=sys.stderr, flush=True)
-
-
-class MetricsLogger(Protocol):
-    """Where the training loop reports; JSON lines in production, a list in tests."""
-
-    def __call__(self, message: dict[str, Any]) -> None: ...
