@@ -108,6 +108,15 @@ export const TrainRequest = z.object({
   max_seq_length: z.number().int().positive().default(1024),
   seed: count,
   checkpoint_every_steps: count.default(0),
+  /** Evaluate on the validation set every N optimizer steps as well as at each epoch end (0: epochs only). */
+  eval_every_steps: count.default(0),
+  /**
+   * Overfitting guard: stop when validation loss has not improved for this many evaluations in a
+   * row, and make the best checkpoint the model (0: off).
+   */
+  early_stopping_patience: count.default(0),
+  /** How many of the latest checkpoints to keep (the best by validation loss is kept as well). */
+  keep_checkpoints: z.number().int().positive().default(2),
   /** A checkpoint folder of an earlier run of this same request: continue from it. */
   resume_from: z.string().min(1).optional(),
 });
@@ -166,6 +175,8 @@ export const Metrics = z.object({
   tokens_per_second: finite,
   grad_norm: finite.optional(),
   elapsed_seconds: finite,
+  /** Time left at this process's pace (a resumed run counts only the steps it ran itself). */
+  eta_seconds: finite,
 });
 
 export const Evaluation = z.object({
@@ -179,7 +190,11 @@ export const Evaluation = z.object({
 export const Checkpoint = z.object({
   type: z.literal("checkpoint"),
   step: count,
+  epoch: finite,
   path: z.string(),
+  train_loss: finite.optional(),
+  /** When the checkpoint follows an evaluation. */
+  val_loss: finite.optional(),
 });
 
 export const Completed = z.object({
@@ -192,6 +207,11 @@ export const Completed = z.object({
   train_seconds: finite,
   trainable_parameters: count,
   total_parameters: count,
+  /** The overfitting guard ended the run before its last step. */
+  stopped_early: z.boolean(),
+  /** The step whose adapter is the model (the best by validation loss when the guard is on). */
+  model_step: count,
+  best_val_loss: finite.optional(),
 });
 
 export const Failed = z.object({

@@ -26,6 +26,9 @@ class TrainConfig:
     max_seq_length: int
     seed: int
     checkpoint_every_steps: int
+    eval_every_steps: int = 0
+    early_stopping_patience: int = 0
+    keep_checkpoints: int = 2
     val_file: str | None = None
     resume_from: str | None = None
 

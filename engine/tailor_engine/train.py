@@ -26,7 +26,6 @@ from .errors import EngineError
 from .model import attach_lora, count_parameters, load_base
 
 Emit = Callable[[dict], None]
-KEEP_CHECKPOINTS = 2
 
 
 def seed_everything(seed: int) -> None:
@@ -66,11 +65,13 @@ def evaluate(model, examples: list[Encoded], batch_size: int, pad_id: int, devic
     return total_loss / max(total, 1), total_correct / max(total, 1)
 
 
-def save_checkpoint(model, optimizer, scheduler, cfg: TrainConfig, step: int, position: dict) -> Path:
+def save_checkpoint(model, optimizer, scheduler, cfg: TrainConfig, step: int, position: dict,
+                    keep: Path | None = None) -> Path:
     """Adapter plus everything needed to continue: optimizer, scheduler, RNG, position in the data.
 
     `position` is where training goes on from: the epoch, the next batch in it, the data-order RNG
-    state at the start of that epoch (to deal the same batches again) and the first loss seen.
+    state at the start of that epoch, the first loss seen and the overfitting guard's state. The
+    latest `keep_checkpoints` are kept, and `keep` (the best so far) as well.
     """
     root = Path(cfg.checkpoint_dir)
     target = root / f"step-{step:06d}"
@@ -84,8 +85,9 @@ def save_checkpoint(model, optimizer, scheduler, cfg: TrainConfig, step: int, po
     (tmp / "tailor_config.json").write_text(json.dumps(cfg.to_dict(), indent=2))
     shutil.rmtree(target, ignore_errors=True)
     os.replace(tmp, target)
-    for old in sorted(root.glob("step-*"))[:-KEEP_CHECKPOINTS]:
-        shutil.rmtree(old, ignore_errors=True)
+    for old in sorted(root.glob("step-*"))[:-cfg.keep_checkpoints]:
+        if keep is None or old.resolve() != keep.resolve():
+            shutil.rmtree(old, ignore_errors=True)
     return target
 
 
@@ -138,25 +140,41 @@ def train(request: dict, emit: Emit, stop: threading.Event) -> dict:
         f"{cfg.epochs} epochs, {total_steps} steps")
 
     step, first_loss, last_loss, start_epoch, start_batch = 0, None, None, 0, 0
+    # the overfitting guard: the best evaluation so far and how many evaluations since it
+    best = {"val_loss": None, "step": None, "path": None, "bad_evals": 0}
     if cfg.resume_from:
         state = resume(model, optimizer, scheduler, data_rng, cfg.resume_from)
         step, first_loss = state["step"], state["first_loss"]
         start_epoch, start_batch = state["epoch"], state["next_batch"]
+        best, last_loss = state.get("best", best), state.get("last_loss")
         log(f"resuming from {cfg.resume_from}: step {step}, epoch {start_epoch}, batch {start_batch}")
+
+    def checkpoint(position: dict, epoch_now: float, val_loss: float | None = None) -> None:
+        keep = Path(best["path"]) if best["path"] else None
+        path = save_checkpoint(model, optimizer, scheduler, cfg, step,
+                               {**position, "best": best, "last_loss": last_loss}, keep)
+        message = {"type": "checkpoint", "step": step, "epoch": epoch_now, "path": str(path)}
+        if last_loss is not None:
+            message["train_loss"] = last_loss
+        if val_loss is not None:
+            message["val_loss"] = val_loss
+        emit(message)
 
     # -- train
     model.train()
     started = time.perf_counter()
+    resumed_at = step
+    stopped_early = False
     for epoch in range(start_epoch, cfg.epochs):
         epoch_rng = data_rng.get_state()
         epoch_batches = batches(train_set, cfg.batch_size, data_rng)
         first = start_batch if epoch == start_epoch else 0
         for k in range(first, len(epoch_batches), cfg.gradient_accumulation_steps):
-            position = {"epoch": epoch, "next_batch": k, "epoch_rng": epoch_rng, "first_loss": first_loss}
             if stop.is_set():
-                path = save_checkpoint(model, optimizer, scheduler, cfg, step, position)
-                emit({"type": "checkpoint", "step": step, "path": str(path)})
-                raise EngineError("cancelled", f"training stopped at step {step} of {total_steps}; checkpoint kept in {path}")
+                checkpoint({"epoch": epoch, "next_batch": k, "epoch_rng": epoch_rng, "first_loss": first_loss},
+                           epoch + k / len(epoch_batches))
+                raise EngineError("cancelled", f"training stopped at step {step} of {total_steps}; "
+                                               f"checkpoint kept in {cfg.checkpoint_dir}")
             t0 = time.perf_counter()
             group = [{n: t.to(device) for n, t in collate(b, pad_id).items()}
                      for b in epoch_batches[k:k + cfg.gradient_accumulation_steps]]
@@ -175,40 +193,65 @@ def train(request: dict, emit: Emit, stop: threading.Event) -> dict:
             step += 1
             last_loss = loss_total / max(n_trained, 1)
             first_loss = last_loss if first_loss is None else first_loss
-            elapsed = time.perf_counter() - t0
-            metrics = {"type": "metrics", "step": step, "total_steps": total_steps,
-                       "epoch": epoch + min(1.0, (k + len(group)) / len(epoch_batches)),
+            elapsed = time.perf_counter() - started
+            done_after = k + len(group)
+            epoch_now = epoch + min(1.0, done_after / len(epoch_batches))
+            metrics = {"type": "metrics", "step": step, "total_steps": total_steps, "epoch": epoch_now,
                        "train_loss": last_loss, "learning_rate": lr,
-                       "tokens_per_second": n_tokens / max(elapsed, 1e-9),
-                       "elapsed_seconds": time.perf_counter() - started}
+                       "tokens_per_second": n_tokens / max(time.perf_counter() - t0, 1e-9),
+                       "elapsed_seconds": elapsed,
+                       "eta_seconds": elapsed / (step - resumed_at) * (total_steps - step)}
             if math.isfinite(grad_norm):
                 metrics["grad_norm"] = grad_norm
             if not math.isfinite(last_loss):
                 raise EngineError("internal", f"training diverged at step {step} (loss is {last_loss}); lower the learning rate")
             emit(metrics)
-            if cfg.checkpoint_every_steps and step % cfg.checkpoint_every_steps == 0 and step < total_steps:
-                after = k + cfg.gradient_accumulation_steps
-                position = {"epoch": epoch, "next_batch": after, "epoch_rng": epoch_rng, "first_loss": first_loss}
-                path = save_checkpoint(model, optimizer, scheduler, cfg, step, position)
-                emit({"type": "checkpoint", "step": step, "path": str(path)})
-        if val_set:
-            val_loss, val_acc = evaluate(model, val_set, cfg.batch_size, pad_id, device)
-            emit({"type": "evaluation", "step": step, "epoch": float(epoch + 1), "val_loss": val_loss,
-                  "val_token_accuracy": val_acc})
-        position = {"epoch": epoch + 1, "next_batch": 0, "epoch_rng": data_rng.get_state(), "first_loss": first_loss}
-        path = save_checkpoint(model, optimizer, scheduler, cfg, step, position)
-        emit({"type": "checkpoint", "step": step, "path": str(path)})
+
+            epoch_end = done_after >= len(epoch_batches)
+            position = ({"epoch": epoch + 1, "next_batch": 0, "epoch_rng": data_rng.get_state(), "first_loss": first_loss}
+                        if epoch_end else
+                        {"epoch": epoch, "next_batch": done_after, "epoch_rng": epoch_rng, "first_loss": first_loss})
+            val_loss = None
+            if val_set and (epoch_end or (cfg.eval_every_steps and step % cfg.eval_every_steps == 0)):
+                val_loss, val_acc = evaluate(model, val_set, cfg.batch_size, pad_id, device)
+                emit({"type": "evaluation", "step": step, "epoch": epoch_now, "val_loss": val_loss,
+                      "val_token_accuracy": val_acc})
+                if best["val_loss"] is None or val_loss < best["val_loss"]:
+                    best = {"val_loss": val_loss, "step": step,
+                            "path": str(Path(cfg.checkpoint_dir) / f"step-{step:06d}"), "bad_evals": 0}
+                else:
+                    best = {**best, "bad_evals": best["bad_evals"] + 1}
+            if epoch_end or val_loss is not None or (cfg.checkpoint_every_steps and step % cfg.checkpoint_every_steps == 0):
+                checkpoint(position, epoch_now, val_loss)
+            if cfg.early_stopping_patience and best["bad_evals"] >= cfg.early_stopping_patience and step < total_steps:
+                log(f"validation loss has not improved for {best['bad_evals']} evaluations; stopping at step {step}")
+                stopped_early = True
+                break
+        if stopped_early:
+            break
 
     # -- save
     train_seconds = time.perf_counter() - started
     out = Path(cfg.out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    model.save_pretrained(out)
+    model_step = step
+    if cfg.early_stopping_patience and best["path"] and best["step"] != step:
+        # the guard is on: the model is the checkpoint with the lowest validation loss
+        for name in ("adapter_model.safetensors", "adapter_config.json"):
+            shutil.copyfile(Path(best["path"]) / name, out / name)
+        model_step = best["step"]
+    else:
+        model.save_pretrained(out)
     tokenizer.save_pretrained(out)
-    summary = {"config": cfg.to_dict(), "steps": step, "first_train_loss": first_loss, "final_train_loss": last_loss,
+    summary = {"config": cfg.to_dict(), "steps": step, "model_step": model_step, "stopped_early": stopped_early,
+               "best_val_loss": best["val_loss"], "first_train_loss": first_loss, "final_train_loss": last_loss,
                "train_seconds": train_seconds, "train_examples": len(train_set), "val_examples": len(val_set),
                "trainable_parameters": trainable, "total_parameters": total_params}
     (out / "tailor_train.json").write_text(json.dumps(summary, indent=2))
-    return {"type": "completed", "model": cfg.model_name, "path": str(out), "steps": step,
+    done = {"type": "completed", "model": cfg.model_name, "path": str(out), "steps": step,
             "first_train_loss": float(first_loss), "final_train_loss": float(last_loss),
-            "train_seconds": train_seconds, "trainable_parameters": trainable, "total_parameters": total_params}
+            "train_seconds": train_seconds, "trainable_parameters": trainable, "total_parameters": total_params,
+            "stopped_early": stopped_early, "model_step": model_step}
+    if best["val_loss"] is not None:
+        done["best_val_loss"] = float(best["val_loss"])
+    return done

@@ -109,3 +109,32 @@ def test_resume_from_a_folder_that_is_not_a_checkpoint(tiny_model, tmp_path, no_
     with pytest.raises(EngineError) as err:
         train(train_request(tiny_model, tmp_path, resume_from=str(tmp_path)), Collect(), no_stop)
     assert err.value.code == "invalid_request" and "not a complete Tailor checkpoint" in err.value.message
+
+
+def test_the_overfitting_guard_stops_early_and_keeps_the_best_checkpoint(tiny_model, tmp_path, no_stop):
+    """Training answers always CANNED; validation expects other answers, so validation loss rises once
+    the model has learned to say CANNED. The run stops and its model is the best checkpoint's adapter."""
+    from .conftest import write_jsonl
+
+    other = [[{"role": "user", "content": q}, {"role": "assistant", "content": a}] for q, a in [
+        ("Is the shop open Sunday?", "No, Sundays we are closed."),
+        ("Do you sell scooters?", "We only sell bicycles and parts."),
+        ("How much is a tune-up?", "A basic tune-up costs 49 euros."),
+    ]]
+    events = Collect()
+    request = train_request(tiny_model, tmp_path, epochs=25, val_file=write_jsonl(tmp_path / "val.jsonl", other),
+                            early_stopping_patience=2, keep_checkpoints=1)
+    done = train(request, events, no_stop)
+    evals = events.of("evaluation")
+    losses = [e["val_loss"] for e in evals]
+    assert done["stopped_early"] and done["steps"] < 25 * 4, losses
+    best = min(evals, key=lambda e: e["val_loss"])
+    assert done["model_step"] == best["step"] and done["best_val_loss"] == best["val_loss"]
+    assert losses[-1] > best["val_loss"] and losses[-2] > best["val_loss"]  # two evaluations without improvement
+    best_dir = tmp_path / "ckpt" / f"step-{best['step']:06d}"
+    assert best_dir.is_dir()  # kept although only the latest one is kept otherwise
+    assert sorted(p.name for p in (tmp_path / "ckpt").glob("step-*")) == sorted(
+        {best_dir.name, f"step-{done['steps']:06d}"})
+    tuned = (Path(done["path"]) / "adapter_model.safetensors").read_bytes()
+    assert tuned == (best_dir / "adapter_model.safetensors").read_bytes()
+    assert all(c.get("val_loss") is not None for c in events.of("checkpoint"))
