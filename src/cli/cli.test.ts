@@ -7,7 +7,6 @@ import assert from "node:assert/strict";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { before, describe, test } from "node:test";
-import { EngineMessage } from "../../protocol/index.ts";
 import { chatLine, cliSandbox } from "./__fixtures__/cli.ts";
 
 const { home, tailor, file } = cliSandbox("tailor-cli-", { HF_HUB_OFFLINE: "1" });
@@ -71,20 +70,22 @@ describe("tailor CLI with the real engine", () => {
       "0",
       "--name",
       "support",
+      "--wait",
       "--json",
     );
     assert.equal(r.code, 0, r.stderr);
     const events = r.stdout
       .trim()
       .split("\n")
-      .map((l) => EngineMessage.parse(JSON.parse(l)));
-    const losses = events.flatMap((e) => (e.type === "metrics" ? [e.train_loss] : []));
+      .map((l) => JSON.parse(l) as { type: string; train_loss?: number; model?: string });
+    const losses = events.flatMap((e) => (e.type === "metrics" ? [e.train_loss ?? NaN] : []));
     assert.equal(losses.length, 40);
     assert.ok(
       (losses.at(-1) ?? Infinity) < 0.3 * (losses[0] ?? 0),
       `loss ${losses[0]} -> ${losses.at(-1)}`,
     );
     assert.equal(events.at(-1)?.type, "completed");
+    assert.equal(events.at(-1)?.model, "support");
     assert.ok(events.some((e) => e.type === "checkpoint"));
 
     const answers = [1, 2].map(() => {

@@ -134,6 +134,7 @@ describe("tailor data with the real engine and store", () => {
       "1",
       "--name",
       "gears-tiny",
+      "--wait",
       "--json",
     );
     assert.equal(trained.code, 0, trained.stderr);

@@ -5,6 +5,8 @@ export const EXIT_CODES: Record<ErrorCode, number> = {
   internal: 1,
   invalid_argument: 2,
   file_not_found: 3,
+  not_found: 3,
+  conflict: 12,
   data_invalid: 4,
   model_not_found: 5,
   model_corrupt: 6,

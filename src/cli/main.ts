@@ -4,8 +4,10 @@ import { registerData } from "./commands/data.ts";
 import { registerDemo } from "./commands/demo.ts";
 import { registerDoctor } from "./commands/doctor.ts";
 import { registerGenerate } from "./commands/generate.ts";
+import { registerJobs } from "./commands/jobs.ts";
 import { registerModels } from "./commands/models.ts";
 import { registerTrain } from "./commands/train.ts";
+import { registerWorker } from "./commands/worker.ts";
 import { EXIT_CODES } from "./exit-codes.ts";
 
 export function buildProgram(): Command {
@@ -22,6 +24,8 @@ export function buildProgram(): Command {
   registerModels(program);
   registerData(program);
   registerTrain(program);
+  registerJobs(program);
+  registerWorker(program);
   registerGenerate(program);
   registerDemo(program);
   return program;

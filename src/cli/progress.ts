@@ -19,7 +19,7 @@ export class TrainingProgress {
         );
         break;
       case "metrics": {
-        const eta = (msg.elapsed_seconds / msg.step) * (msg.total_steps - msg.step);
+        const eta = msg.eta_seconds;
         const payload = {
           loss: msg.train_loss.toFixed(4),
           tps: Math.round(msg.tokens_per_second),
@@ -54,7 +54,7 @@ export class TrainingProgress {
       }
       case "evaluation":
         this.line(
-          `validation after epoch ${msg.epoch}: loss ${msg.val_loss.toFixed(4)}, token accuracy ${(msg.val_token_accuracy * 100).toFixed(1)}%`,
+          `validation at step ${msg.step} (epoch ${msg.epoch.toFixed(2)}): loss ${msg.val_loss.toFixed(4)}, token accuracy ${(msg.val_token_accuracy * 100).toFixed(1)}%`,
         );
         break;
       default:
@@ -67,7 +67,8 @@ export class TrainingProgress {
     this.bar = null;
   }
 
-  private line(text: string): void {
+  /** A line of text above the bar. */
+  line(text: string): void {
     if (this.bar) {
       this.bar.stop();
       say(text);

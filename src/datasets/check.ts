@@ -24,6 +24,8 @@ export type TokenCounter = (
 
 export interface CheckOptions {
   val?: string | undefined;
+  /** A file of held-out examples only: any number of them will do (training needs MIN_EXAMPLES). */
+  purpose?: "train" | "validation";
   columns?: string | undefined;
   base?: string | undefined;
   tokenCounter?: TokenCounter | undefined;
@@ -207,7 +209,9 @@ export async function checkData(file: string, opts: CheckOptions = {}): Promise<
     await once(out, "close");
 
     const n = lines.length;
-    if (n < MIN_EXAMPLES) {
+    if (opts.purpose === "validation") {
+      if (n === 0) errors.push({ file, code: "too_few_examples", message: "no usable examples" });
+    } else if (n < MIN_EXAMPLES) {
       errors.push({
         file,
         code: "too_few_examples",

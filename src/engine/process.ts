@@ -21,6 +21,8 @@ export interface EngineRunOptions {
   /** Each line the engine writes to stderr (its log). */
   onLog?: (line: string) => void;
   env?: NodeJS.ProcessEnv;
+  /** Called with the engine's process id once it has started. */
+  onSpawn?: (pid: number) => void;
   /** A stdout line longer than this is a protocol violation (default 1 MiB). */
   maxLineBytes?: number;
   /** Grace periods of the shutdown sequence: close stdin, wait, SIGTERM, wait, SIGKILL. */
@@ -76,6 +78,7 @@ export async function* runEngine<C extends EngineCommand>(
     child.once("close", (code, signal) => resolve({ code, signal })),
   );
   const spawnError = new Promise<Error>((resolve) => child.once("error", resolve));
+  if (child.pid !== undefined) opts.onSpawn?.(child.pid);
   const stderrTail: string[] = [];
   collectStderr(child, stderrTail, opts.onLog);
   child.stdin.on("error", () => {}); // the engine may exit before reading everything

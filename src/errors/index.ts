@@ -5,6 +5,8 @@
 export const ERROR_CODES = [
   "invalid_argument",
   "file_not_found",
+  "not_found",
+  "conflict",
   "data_invalid",
   "model_not_found",
   "model_corrupt",

@@ -1,7 +1,7 @@
 import type { ChatMessage, EngineMessageOf } from "../../protocol/index.ts";
 import { engineResult } from "../engine/index.ts";
 import { TailorError } from "../errors/index.ts";
-import { ModelRegistry } from "./registry.ts";
+import { ModelRegistry, type ResolvedModel } from "./registry.ts";
 
 export interface GenerateOptions {
   messages: ChatMessage[];
@@ -16,7 +16,7 @@ export interface GenerateOptions {
 
 /** One answer from a base or fine-tuned model (the engine loads the base and the adapter). */
 export async function generateText(
-  model: string,
+  model: string | ResolvedModel,
   opts: GenerateOptions,
 ): Promise<EngineMessageOf<"generation">> {
   const { home, ...sampling } = opts;
@@ -27,7 +27,7 @@ export async function generateText(
       details: { field: "top_p" },
     });
   }
-  const resolved = new ModelRegistry(home).resolve(model);
+  const resolved = typeof model === "string" ? new ModelRegistry(home).resolve(model) : model;
   return engineResult(
     "generate",
     {

@@ -2,3 +2,4 @@ export { type GenerateOptions, generateText } from "./generate.ts";
 export { tailorHome } from "./home.ts";
 export { MANIFEST_FILE, ModelManifest, ModelName, type TrainingSummary } from "./manifest.ts";
 export { describeSource, type ModelEntry, ModelRegistry, type ResolvedModel } from "./registry.ts";
+export { estimateParameters } from "./size.ts";

@@ -8,6 +8,8 @@ export const ModelName = z
 
 /** What a fine-tune recorded about itself. */
 export const TrainingSummary = z.object({
+  /** The job that made it (absent in models made before jobs existed). */
+  job_id: z.string().optional(),
   train_file: z.string(),
   val_file: z.string().optional(),
   train_examples: z.number().int(),
@@ -21,6 +23,10 @@ export const TrainingSummary = z.object({
   first_train_loss: z.number(),
   final_train_loss: z.number(),
   train_seconds: z.number(),
+  stopped_early: z.boolean().optional(),
+  /** The step whose weights these are (earlier than `steps` when the overfitting guard chose it). */
+  model_step: z.number().int().optional(),
+  best_val_loss: z.number().optional(),
 });
 
 /** `tailor-model.json`, stored in the model's own folder under TAILOR_HOME/models/. */

@@ -20,6 +20,59 @@ const MIGRATIONS: string[] = [
      report_json TEXT NOT NULL
    );
    CREATE INDEX datasets_name ON datasets(name, created_at);`,
+  `CREATE TABLE jobs (
+     id TEXT PRIMARY KEY,
+     status TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     started_at INTEGER,
+     finished_at INTEGER,
+     owner TEXT,
+     base TEXT NOT NULL,
+     model_name TEXT NOT NULL,
+     training_file TEXT NOT NULL,
+     validation_file TEXT,
+     spec_json TEXT NOT NULL,
+     error_code TEXT,
+     error_message TEXT,
+     fine_tuned_model TEXT,
+     result_json TEXT,
+     attempts INTEGER NOT NULL DEFAULT 0,
+     cancel_requested INTEGER NOT NULL DEFAULT 0,
+     lease_owner TEXT,
+     lease_expires_ms INTEGER,
+     engine_pid INTEGER
+   );
+   CREATE INDEX jobs_queue ON jobs(status, created_at);
+   CREATE TABLE job_events (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT,
+     id TEXT NOT NULL UNIQUE,
+     job_id TEXT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+     created_at INTEGER NOT NULL,
+     level TEXT NOT NULL,
+     type TEXT NOT NULL,
+     message TEXT NOT NULL,
+     step INTEGER,
+     data_json TEXT NOT NULL
+   );
+   CREATE INDEX job_events_job ON job_events(job_id, seq);
+   CREATE TABLE job_checkpoints (
+     id TEXT PRIMARY KEY,
+     job_id TEXT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+     step INTEGER NOT NULL,
+     epoch REAL NOT NULL,
+     path TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     train_loss REAL,
+     val_loss REAL,
+     UNIQUE (job_id, step)
+   );
+   CREATE TABLE workers (
+     id TEXT PRIMARY KEY,
+     pid INTEGER NOT NULL,
+     host TEXT NOT NULL,
+     started_at INTEGER NOT NULL,
+     heartbeat_ms INTEGER NOT NULL
+   );`,
 ];
 
 /** Opens (creating if needed) TAILOR_HOME/tailor.db in WAL mode and brings its schema up to date. */

@@ -19,7 +19,7 @@ test("values given by the user win, and every value says where it came from", ()
   assert.equal(hp.batchSize, 4);
   assert.equal(hp.explanations.length, 5);
   assert.match(hp.explanations[0] ?? "", /epochs: 2 \(set by you\)/);
-  assert.match(hp.explanations[1] ?? "", /batch size: 4 \(default/);
+  assert.match(hp.explanations[1] ?? "", /batch size: 4 \(auto/);
 });
 
 test("the batch is never larger than the data", () => {

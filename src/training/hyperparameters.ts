@@ -1,10 +1,18 @@
-/** Hyperparameters a user may set; what is left out gets a default suited to the data. */
+/** Hyperparameters a user may set; what is left out ("auto") is resolved from the data, model and machine. */
 export interface HyperparameterInput {
   epochs?: number | undefined;
   learningRate?: number | undefined;
   batchSize?: number | undefined;
   loraRank?: number | undefined;
   seed?: number | undefined;
+}
+
+/** What "auto" looks at besides the number of examples. */
+export interface AutoContext {
+  /** The base model's parameter count, when known. */
+  baseParameters?: number | null | undefined;
+  /** Where training runs: memory decides how many examples fit in one step. */
+  machine?: { memoryBytes: number; cuda: boolean } | undefined;
 }
 
 export interface Hyperparameters {
@@ -18,6 +26,8 @@ export interface Hyperparameters {
   explanations: string[];
 }
 
+const BILLION = 1e9;
+
 /**
  * Epochs follow the rule OpenAI published for chat fine-tuning: 3 by default, raised so a small set
  * is seen ~100 times in total, lowered so a large one is not seen more than ~25,000 times, 1..25.
@@ -28,36 +38,63 @@ export function defaultEpochs(examples: number): number {
   return 3;
 }
 
+function epochsWhy(examples: number, epochs: number): string {
+  if (examples * 3 < 100)
+    return `${examples} examples, so ${epochs} passes to see ~${Math.min(100, examples * epochs)} examples`;
+  if (examples * 3 > 25_000)
+    return `${examples} examples, so ${epochs} pass${epochs > 1 ? "es" : ""} to see at most ~25,000`;
+  return `${examples} examples: the usual 3 passes`;
+}
+
+function formatParams(n: number): string {
+  return n >= BILLION ? `${(n / BILLION).toFixed(1)}B` : `${Math.round(n / 1e6)}M`;
+}
+
 export function resolveHyperparameters(
   input: HyperparameterInput,
   examples: number,
+  ctx: AutoContext = {},
 ): Hyperparameters {
   const explanations: string[] = [];
   const pick = <T>(name: string, given: T | undefined, auto: T, why: string): T => {
     explanations.push(
-      given === undefined ? `${name}: ${auto} (default: ${why})` : `${name}: ${given} (set by you)`,
+      given === undefined ? `${name}: ${auto} (auto: ${why})` : `${name}: ${given} (set by you)`,
     );
     return given ?? auto;
   };
-  const epochs = pick(
-    "epochs",
-    input.epochs,
-    defaultEpochs(examples),
-    `${examples} examples, so the model sees about ${examples * defaultEpochs(examples)} in total`,
-  );
+  const params = ctx.baseParameters ?? null;
+  const large = params !== null && params >= BILLION;
+  const auto = defaultEpochs(examples);
+  const epochs = pick("epochs", input.epochs, auto, epochsWhy(examples, auto));
+
+  const gib = (ctx.machine?.memoryBytes ?? 16 * 2 ** 30) / 2 ** 30;
+  const fit = ctx.machine?.cuda ? 8 : gib < 8 || large ? 2 : 4;
+  const batchWhy = ctx.machine?.cuda
+    ? "a GPU takes 8 examples per step"
+    : `${fit} examples per step suit a CPU with ${Math.round(gib)} GiB${large ? " and a model this size" : ""}`;
   const batchSize = pick(
     "batch size",
     input.batchSize,
-    Math.min(4, examples),
-    "small batches fit a CPU",
+    Math.min(fit, examples),
+    examples < fit ? `all ${examples} examples in one step` : batchWhy,
   );
+
   const learningRate = pick(
     "learning rate",
     input.learningRate,
-    1e-3,
-    "suits LoRA on small models; use 1e-4 to 2e-4 for models of 1B parameters and more",
+    params === null || large ? 2e-4 : 1e-3,
+    params === null
+      ? "the base model's size is unknown, so the rate that is safe for large models"
+      : `${formatParams(params)} parameters: ${large ? "large models need a gentle rate" : "small models learn well at a higher rate"}`,
   );
-  const loraRank = pick("LoRA rank", input.loraRank, 8, "enough for tone and format");
-  const seed = pick("seed", input.seed, 42, "fixed, so runs repeat");
+  const loraRank = pick(
+    "LoRA rank",
+    input.loraRank,
+    large ? 16 : 8,
+    large
+      ? "the size of the trained add-on: more room for a large model"
+      : "the size of the trained add-on: enough for tone and format",
+  );
+  const seed = pick("seed", input.seed, 42, "fixed, so a run can be repeated exactly");
   return { epochs, learningRate, batchSize, loraRank, loraAlpha: 2 * loraRank, seed, explanations };
 }

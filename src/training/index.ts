@@ -1,2 +1,7 @@
-export { defaultEpochs, type Hyperparameters, resolveHyperparameters } from "./hyperparameters.ts";
-export { planTraining, type TrainOptions, type TrainPlan } from "./train.ts";
+export {
+  type AutoContext,
+  defaultEpochs,
+  type HyperparameterInput,
+  type Hyperparameters,
+  resolveHyperparameters,
+} from "./hyperparameters.ts";

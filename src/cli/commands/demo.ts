@@ -2,11 +2,11 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
 import { loadExamples } from "../../datasets/index.ts";
-import { generateText } from "../../models/index.ts";
-import { planTraining } from "../../training/index.ts";
+import { createJob, workersRunning } from "../../jobs/index.ts";
+import { generateText, tailorHome } from "../../models/index.ts";
 import { positiveInt } from "../args.ts";
 import { say } from "../output.ts";
-import { TrainingProgress } from "../progress.ts";
+import { watchJob } from "../watch.ts";
 
 const EXAMPLES = fileURLToPath(new URL("../../../examples/email-to-json/", import.meta.url));
 const FIELDS = ["intent", "order_id", "customer_name", "urgency"] as const;
@@ -54,7 +54,9 @@ export function registerDemo(program: Command): void {
     .action(async (flags: { base: string; prompts: number }) => {
       const val = (await loadExamples(`${EXAMPLES}val.jsonl`)).slice(0, flags.prompts);
       say(readFileSync(`${EXAMPLES}README.md`, "utf8").split("\n").slice(0, 3).join("\n"));
-      const plan = await planTraining({
+      const home = tailorHome();
+      const job = await createJob({
+        home,
         base: flags.base,
         data: `${EXAMPLES}train.jsonl`,
         val: `${EXAMPLES}val.jsonl`,
@@ -72,20 +74,19 @@ export function registerDemo(program: Command): void {
           })
         ).text;
 
-      say(`\n1/3  asking the base model ${plan.baseName} (before fine-tuning)…`);
+      say(`\n1/3  asking the base model ${job.base} (before fine-tuning)…`);
       const before: string[] = [];
-      for (const ex of val) before.push(await answer(plan.baseName, ex.messages));
+      for (const ex of val) before.push(await answer(job.base, ex.messages));
 
       say(
-        `\n2/3  fine-tuning on ${plan.examples} examples (${plan.hyperparameters.epochs} epochs)…`,
+        `\n2/3  fine-tuning on ${job.spec.train_examples} examples (${job.spec.hyperparameters.epochs} epochs, job ${job.id})…`,
       );
-      const progress = new TrainingProgress();
-      let tuned = plan.name;
-      for await (const msg of plan.run()) {
-        if (msg.type === "completed") tuned = msg.model;
-        else progress.update(msg);
-      }
-      progress.stop();
+      const done = await watchJob(home, job.id, {
+        json: false,
+        runHere: workersRunning(home).length === 0,
+      });
+      if (done.status !== "succeeded" || !done.fine_tuned_model) return; // cancelled with Ctrl-C
+      const tuned = done.fine_tuned_model;
 
       say(`\n3/3  asking the fine-tuned model ${tuned}…\n`);
       const totals = { base: 0, tuned: 0, baseJson: 0, tunedJson: 0 };
@@ -111,7 +112,7 @@ export function registerDemo(program: Command): void {
       const n = val.length * FIELDS.length;
       console.log(`summary on ${val.length} held-out e-mails:`);
       console.log(
-        `  base  ${plan.baseName}: ${totals.baseJson}/${val.length} valid JSON, ${totals.base}/${n} fields right`,
+        `  base  ${job.base}: ${totals.baseJson}/${val.length} valid JSON, ${totals.base}/${n} fields right`,
       );
       console.log(
         `  tuned ${tuned}: ${totals.tunedJson}/${val.length} valid JSON, ${totals.tuned}/${n} fields right`,

@@ -1,5 +1,6 @@
 import type { Command } from "commander";
-import { generateText } from "../../models/generate.ts";
+import { resolveCheckpoint } from "../../jobs/index.ts";
+import { generateText, tailorHome } from "../../models/index.ts";
 import { positiveInt, positiveNumber } from "../args.ts";
 import { printJson } from "../output.ts";
 
@@ -18,7 +19,10 @@ interface GenerateFlags {
 export function registerGenerate(program: Command): void {
   program
     .command("generate")
-    .argument("<model>", "a model name, folder, .gguf file or Hub id")
+    .argument(
+      "<model>",
+      "a model name, a checkpoint (JOB_ID:step-N), a folder, a .gguf file or a Hub id",
+    )
     .description("answer one prompt with a base or fine-tuned model")
     .requiredOption("--prompt <text>", "the user's message")
     .option("--system <text>", "system message")
@@ -55,7 +59,7 @@ export function registerGenerate(program: Command): void {
     .option("--seed <n>", "random seed for sampling", (v) => positiveInt(v, "--seed", true), 0)
     .option("--json", "print JSON")
     .action(async (model: string, f: GenerateFlags) => {
-      const result = await generateText(model, {
+      const result = await generateText(resolveCheckpoint(tailorHome(), model) ?? model, {
         messages: [
           ...(f.system ? [{ role: "system" as const, content: f.system }] : []),
           { role: "user", content: f.prompt },

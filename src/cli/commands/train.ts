@@ -1,8 +1,10 @@
 import type { Command } from "commander";
-import { planTraining } from "../../training/index.ts";
+import { createJob, describeSpec, workersRunning } from "../../jobs/index.ts";
+import { tailorHome } from "../../models/index.ts";
 import { positiveInt, positiveNumber } from "../args.ts";
 import { printJson, say } from "../output.ts";
-import { TrainingProgress } from "../progress.ts";
+import { watchJob } from "../watch.ts";
+import { jobView } from "./jobs.ts";
 
 interface TrainFlags {
   base: string;
@@ -14,14 +16,22 @@ interface TrainFlags {
   loraRank?: number;
   seed?: number;
   name?: string;
+  checkpointEvery?: number;
+  earlyStop: boolean;
+  wait?: boolean;
   json?: boolean;
-  verbose?: boolean;
 }
+
+/** `auto` (or leaving the flag out) lets Tailor choose; a number sets the value. */
+const autoOr =
+  (parse: (v: string) => number) =>
+  (v: string): number | undefined =>
+    v === "auto" ? undefined : parse(v);
 
 export function registerTrain(program: Command): void {
   program
     .command("train")
-    .description("fine-tune a base model on your examples with LoRA")
+    .description("create a fine-tuning job (LoRA) on your examples; --wait to watch it to the end")
     .requiredOption(
       "--base <model>",
       "base model: a name (see `tailor models list`), a folder, a .gguf file or a Hub id",
@@ -30,28 +40,39 @@ export function registerTrain(program: Command): void {
       "--data <file|id>",
       "training examples: a JSONL/CSV file or a stored dataset id (ds-…)",
     )
-    .option("--val <file>", "held-out examples to measure validation loss on")
-    .option("--epochs <n>", "passes over the data (default: from the data size)", (v) =>
-      positiveInt(v, "--epochs"),
+    .option("--val <file|id>", "held-out examples to measure validation loss on")
+    .option(
+      "--epochs <auto|n>",
+      "passes over the data (auto: from the data size)",
+      autoOr((v) => positiveInt(v, "--epochs")),
     )
-    .option("--lr <x>", "learning rate (default 1e-3)", (v) => positiveNumber(v, "--lr"))
-    .option("--batch-size <n>", "examples per step (default 4)", (v) =>
-      positiveInt(v, "--batch-size"),
+    .option(
+      "--lr <auto|x>",
+      "learning rate (auto: from the base model's size)",
+      autoOr((v) => positiveNumber(v, "--lr")),
     )
-    .option("--lora-rank <n>", "LoRA rank (default 8)", (v) => positiveInt(v, "--lora-rank"))
+    .option(
+      "--batch-size <auto|n>",
+      "examples per step (auto: from the machine)",
+      autoOr((v) => positiveInt(v, "--batch-size")),
+    )
+    .option(
+      "--lora-rank <auto|n>",
+      "size of the trained add-on (auto: from the base model's size)",
+      autoOr((v) => positiveInt(v, "--lora-rank")),
+    )
     .option("--seed <n>", "random seed (default 42)", (v) => positiveInt(v, "--seed", true))
-    .option("--name <name>", "name of the new model (default: <base>-ft-<time>)")
-    .option("--json", "print the engine's events as JSON lines")
+    .option("--name <name>", "name of the new model (default: <base>-ft-<job>)")
+    .option("--checkpoint-every <n>", "also save a checkpoint every n steps", (v) =>
+      positiveInt(v, "--checkpoint-every"),
+    )
+    .option("--no-early-stop", "train every epoch even when validation loss rises")
+    .option("--wait", "watch the job to its end (runs it here when no worker is running)")
+    .option("--json", "print JSON (with --wait: the job's events as JSON lines)")
     .action(async (flags: TrainFlags, cmd: Command) => {
-      const verbose = Boolean(cmd.optsWithGlobals().verbose);
-      const abort = new AbortController();
-      const onSigint = () => {
-        say("stopping at the next step (press Ctrl-C again to force)…");
-        process.off("SIGINT", onSigint);
-        abort.abort();
-      };
-      process.on("SIGINT", onSigint);
-      const plan = await planTraining({
+      const home = tailorHome();
+      const job = await createJob({
+        home,
         base: flags.base,
         data: flags.data,
         val: flags.val,
@@ -61,32 +82,43 @@ export function registerTrain(program: Command): void {
         batchSize: flags.batchSize,
         loraRank: flags.loraRank,
         seed: flags.seed,
-        signal: abort.signal,
-        ...(verbose ? { onLog: (l: string) => say(`[engine] ${l}`) } : {}),
+        checkpointEverySteps: flags.checkpointEvery,
+        earlyStopping: flags.earlyStop,
       });
+      const workers = workersRunning(home);
+      if (!flags.wait) {
+        if (flags.json) printJson(jobView(job));
+        else {
+          say(
+            `created ${job.id}: ${job.base} on ${job.spec.train_examples} examples -> ${job.model_name}`,
+          );
+          for (const line of describeSpec(job.spec)) say(`  ${line}`);
+          console.log(job.id);
+        }
+        if (workers.length === 0)
+          say(
+            `no worker is running: start one with \`tailor worker\` (it runs queued jobs), or watch this one run here with \`tailor jobs follow ${job.id} --run\``,
+          );
+        else say(`watch it with \`tailor jobs follow ${job.id}\``);
+        return;
+      }
       if (!flags.json) {
         say(
-          `fine-tuning ${plan.baseName} on ${plan.examples} examples${plan.valExamples ? ` (${plan.valExamples} held out)` : ""} -> ${plan.name}`,
+          `fine-tuning ${job.base} on ${job.spec.train_examples} examples -> ${job.model_name} (job ${job.id})`,
         );
-        for (const line of plan.hyperparameters.explanations) say(`  ${line}`);
+        for (const line of describeSpec(job.spec)) say(`  ${line}`);
+        if (workers.length)
+          say(`a worker is running (${workers.map((w) => w.id).join(", ")}); it will run the job`);
       }
-      const progress = new TrainingProgress();
-      try {
-        for await (const msg of plan.run()) {
-          if (flags.json) printJson(msg);
-          else if (msg.type === "completed") {
-            progress.stop();
-            say(
-              `done in ${msg.train_seconds.toFixed(0)}s: loss ${msg.first_train_loss.toFixed(3)} -> ${msg.final_train_loss.toFixed(3)}`,
-            );
-            console.log(
-              `model ${msg.model} saved in ${msg.path}\ntry it: tailor generate ${msg.model} --prompt "..."`,
-            );
-          } else progress.update(msg);
-        }
-      } finally {
-        progress.stop();
-        process.off("SIGINT", onSigint);
+      const done = await watchJob(home, job.id, {
+        json: Boolean(flags.json),
+        runHere: workers.length === 0,
+        verbose: Boolean(cmd.optsWithGlobals().verbose),
+      });
+      if (!flags.json && done.status === "succeeded" && done.fine_tuned_model) {
+        console.log(
+          `model ${done.fine_tuned_model} is ready\ntry it: tailor generate ${done.fine_tuned_model} --prompt "..."`,
+        );
       }
     });
 }

@@ -1,0 +1,172 @@
+/**
+ * Jobs through `bin/tailor` with real worker processes on one TAILOR_HOME: a queued job run by
+ * `tailor worker`, two workers sharing a queue, and a worker killed with SIGKILL whose job another
+ * worker takes over and resumes.
+ */
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import { before, describe, test } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
+import { fileURLToPath } from "node:url";
+import { JobStore } from "../jobs/index.ts";
+import { chatLine, cliSandbox } from "./__fixtures__/cli.ts";
+
+const BIN = fileURLToPath(new URL("../../bin/tailor", import.meta.url));
+const { home, tailor, file } = cliSandbox("tailor-cli-jobs-", { HF_HUB_OFFLINE: "1" });
+const data = (n: number, tag: string) =>
+  file(
+    `${tag}.jsonl`,
+    `${Array.from({ length: n }, (_, i) => chatLine(`${tag} question ${i}?`, `Answer ${i % 3}.`)).join("\n")}\n`,
+  );
+
+function startWorker(...args: string[]): ChildProcess & { output: () => string } {
+  const child = spawn(process.execPath, [BIN, "worker", ...args], {
+    env: { ...process.env, TAILOR_HOME: home, HF_HUB_OFFLINE: "1" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout?.on("data", (c: Buffer) => (output += c));
+  child.stderr?.on("data", (c: Buffer) => (output += c));
+  return Object.assign(child, { output: () => output });
+}
+
+function createJob(...args: string[]): string {
+  const r = tailor("train", "--base", "tiny", ...args, "--json");
+  assert.equal(r.code, 0, r.stderr);
+  return (JSON.parse(r.stdout) as { id: string }).id;
+}
+
+async function until(ok: () => boolean, ms: number, what: string): Promise<void> {
+  const end = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+describe("jobs and workers through the CLI", () => {
+  before(() => assert.equal(tailor("models", "create-tiny", "tiny").code, 0));
+
+  test("train without --wait queues the job and says how to run it; `tailor worker --once` runs it", async () => {
+    const r = tailor(
+      "train",
+      "--base",
+      "tiny",
+      "--data",
+      data(12, "queued"),
+      "--epochs",
+      "2",
+      "--json",
+    );
+    assert.equal(r.code, 0, r.stderr);
+    const job = JSON.parse(r.stdout) as {
+      id: string;
+      status: string;
+      hyperparameters: { n_epochs: number };
+    };
+    assert.match(job.id, /^ftjob-[0-9a-f]{24}$/);
+    assert.equal(job.status, "queued");
+    assert.equal(job.hyperparameters.n_epochs, 2);
+    assert.match(r.stderr, /no worker is running: start one with `tailor worker`/);
+
+    const worker = startWorker("--once");
+    const [code] = await once(worker, "exit");
+    assert.equal(code, 0, worker.output());
+    assert.match(worker.output(), new RegExp(`${job.id} succeeded`));
+
+    const shown = JSON.parse(tailor("jobs", "show", job.id, "--json").stdout) as {
+      status: string;
+      fine_tuned_model: string;
+      plan: string[];
+    };
+    assert.equal(shown.status, "succeeded");
+    assert.ok(shown.plan.some((l) => /epochs: 2 \(set by you\)/.test(l)));
+    const events = tailor("jobs", "events", job.id, "--json")
+      .stdout.trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { type: string });
+    assert.equal(events.filter((e) => e.type === "metrics").length, 6); // 12 examples / 4 * 2 epochs
+    assert.equal(events.at(-1)?.type, "completed");
+
+    const ckpts = JSON.parse(tailor("jobs", "checkpoints", job.id, "--json").stdout) as {
+      model: string;
+    }[];
+    assert.deepEqual(
+      ckpts.map((c) => c.model),
+      [`${job.id}:step-6`, `${job.id}:step-3`],
+    );
+    const g = tailor("generate", `${job.id}:step-3`, "--prompt", "hello", "--max-tokens", "5");
+    assert.equal(g.code, 0, g.stderr);
+    const gone = tailor("generate", `${job.id}:step-4`, "--prompt", "hello");
+    assert.equal(gone.code, 5);
+    assert.match(gone.stderr, /no checkpoint/);
+
+    const cancel = tailor("jobs", "cancel", job.id);
+    assert.equal(cancel.code, 12);
+    assert.match(cancel.stderr, /already succeeded/);
+    assert.equal(tailor("jobs", "show", "ftjob-000000000000000000000000").code, 3);
+  });
+
+  test("two workers on one store run four jobs, each exactly once", async () => {
+    const ids = [1, 2, 3, 4].map((i) => createJob("--data", data(12, `pair${i}`), "--epochs", "3"));
+    const workers = [startWorker("--once"), startWorker("--once")];
+    await Promise.all(workers.map((w) => once(w, "exit")));
+    const store = new JobStore(home);
+    const ranBy = new Map<string, number>();
+    for (const id of ids) {
+      const job = store.get(id);
+      assert.equal(job.status, "succeeded", id);
+      assert.equal(job.attempts, 1, `${id} was started once`);
+      const starts = store.events(id).filter((e) => e.message.startsWith("started by worker"));
+      assert.equal(starts.length, 1);
+      const w = String(starts[0]?.data.worker);
+      ranBy.set(w, (ranBy.get(w) ?? 0) + 1);
+    }
+    store.close();
+    assert.equal(ranBy.size, 2, `both workers took jobs: ${JSON.stringify([...ranBy])}`);
+  });
+
+  test("a worker killed with SIGKILL: its lease expires, another worker resumes the job from its checkpoint", async () => {
+    const id = createJob(
+      "--data",
+      data(24, "killed"),
+      "--epochs",
+      "4",
+      "--batch-size",
+      "1",
+      "--checkpoint-every",
+      "10",
+    );
+    const store = new JobStore(home);
+    const first = startWorker("--once", "--lease-seconds", "2");
+    await until(() => store.checkpoints(id).length > 0, 120_000, "a checkpoint");
+    first.kill("SIGKILL");
+    await once(first, "exit");
+    const running = store.get(id);
+    assert.equal(running.status, "running"); // nobody has noticed yet
+
+    const second = startWorker("--once", "--lease-seconds", "2");
+    const [code] = await once(second, "exit");
+    assert.equal(code, 0, second.output());
+    const job = store.get(id);
+    assert.equal(job.status, "succeeded", JSON.stringify(job.error));
+    assert.equal(job.attempts, 2);
+    const messages = store.events(id).map((e) => e.message);
+    assert.ok(
+      messages.some((m) => /stopped answering; taken over/.test(m)),
+      messages.join("\n"),
+    );
+    const resumed = messages.find((m) => /resuming from the checkpoint at step/.test(m));
+    assert.ok(resumed, messages.join("\n"));
+    const steps = store
+      .events(id)
+      .filter((e) => e.type === "metrics")
+      .map((e) => e.data.step);
+    assert.deepEqual(
+      steps,
+      Array.from({ length: 96 }, (_, i) => i + 1),
+    ); // a continuous curve
+    store.close();
+  });
+});

@@ -1,0 +1,224 @@
+import { totalmem } from "node:os";
+import { DATASET_ID, DatasetStore, type DatasetVersion } from "../datasets/index.ts";
+import { TailorError } from "../errors/index.ts";
+import { estimateParameters, ModelName, ModelRegistry } from "../models/index.ts";
+import { type HyperparameterInput, resolveHyperparameters } from "../training/index.ts";
+import { JobStore, newId } from "./store.ts";
+import type { Job, JobSpec, ValidationPlan } from "./types.ts";
+
+/** Below this many examples nothing is held out automatically: every example is needed to learn. */
+export const AUTO_SPLIT_MIN = 30;
+/** Evaluations per run when nothing else is asked for. */
+const EVALUATIONS_PER_RUN = 10;
+/** Evaluations without a new best validation loss before the overfitting guard stops the run. */
+export const DEFAULT_PATIENCE = 3;
+const KEEP_CHECKPOINTS = 2;
+
+export interface CreateJobOptions extends HyperparameterInput {
+  base: string;
+  /** Training examples: a JSONL/CSV file (stored as a dataset version first) or a dataset id. */
+  data: string;
+  val?: string | undefined;
+  /** Name of the model the job makes (default: <base>-ft-<part of the job id>). */
+  name?: string | undefined;
+  owner?: string | null;
+  checkpointEverySteps?: number | undefined;
+  /** The overfitting guard (on by default when there are validation examples). */
+  earlyStopping?: boolean | undefined;
+  home: string;
+}
+
+/** Stores the data (if given as files), resolves "auto", and queues the job. */
+export async function createJob(opts: CreateJobOptions): Promise<Job> {
+  const registry = new ModelRegistry(opts.home);
+  const base = registry.resolveBase(opts.base);
+  const id = newId("ftjob");
+  const name = opts.name ?? defaultName(base.name, id);
+  const check = ModelName.safeParse(name);
+  if (!check.success) {
+    throw new TailorError({
+      code: "invalid_argument",
+      message: `model name '${name}': ${check.error.issues[0]?.message}`,
+      details: { field: "name" },
+    });
+  }
+  const jobs = new JobStore(opts.home);
+  const datasets = new DatasetStore(opts.home);
+  try {
+    if (registry.exists(name) || jobs.modelNameTaken(name)) {
+      throw new TailorError({
+        code: "model_exists",
+        message: `a model named '${name}' already exists or is being trained; pick another --name or delete it first`,
+      });
+    }
+    const train = await storedDataset(datasets, opts.data);
+    const val = opts.val
+      ? await storedDataset(datasets, opts.val, `${nameOf(opts.val)}-validation`)
+      : null;
+    jobs.insert({
+      id,
+      status: "validating_files",
+      created_at: Math.floor(Date.now() / 1000),
+      started_at: null,
+      finished_at: null,
+      owner: opts.owner ?? null,
+      base: base.name,
+      model_name: name,
+      training_file: train.id,
+      validation_file: val?.id ?? null,
+      spec: planSpec(opts, base.source, train, val),
+      error: null,
+      fine_tuned_model: null,
+      result: null,
+    });
+    const job = jobs.get(id);
+    jobs.addEvent(id, {
+      type: "message",
+      message: `created: ${base.name} on ${job.spec.train_examples} examples (${train.id}) -> ${name}`,
+      data: { explanations: describeSpec(job.spec) },
+    });
+    return validate(jobs, datasets, job);
+  } finally {
+    jobs.close();
+    datasets.close();
+  }
+}
+
+/**
+ * `validating_files` -> `queued`: the data the job names must still be there. A job whose data is
+ * gone fails here with the reason, before any worker spends time on it.
+ */
+function validate(jobs: JobStore, datasets: DatasetStore, job: Job): Job {
+  for (const ds of [job.training_file, job.validation_file]) {
+    if (ds && !datasets.find(ds)) {
+      const message = `dataset ${ds} no longer exists; add the examples again with \`tailor data add\``;
+      return jobs.transition(
+        job.id,
+        "failed",
+        { level: "error", type: "failed", message, data: { code: "file_not_found" } },
+        { error: { code: "file_not_found", message } },
+      );
+    }
+  }
+  return jobs.transition(job.id, "queued", { type: "message", message: "files validated; queued" });
+}
+
+async function storedDataset(
+  store: DatasetStore,
+  ref: string,
+  name?: string,
+): Promise<DatasetVersion> {
+  if (DATASET_ID.test(ref)) return store.get(ref);
+  return (await store.add(ref, name ? { name, purpose: "validation" } : {})).version;
+}
+
+function nameOf(file: string): string {
+  return (file.split(/[\\/]/).pop() ?? file).replace(/\.[^.]+$/, "");
+}
+
+function defaultName(base: string, jobId: string): string {
+  const stem =
+    base
+      .split(/[\\/]/)
+      .pop()
+      ?.replace(/[^A-Za-z0-9._-]/g, "-")
+      .replace(/^[^A-Za-z0-9]+/, "") || "model";
+  return `${stem.slice(0, 40)}-ft-${jobId.slice(6, 14)}`;
+}
+
+export function planValidation(
+  train: DatasetVersion,
+  val: DatasetVersion | null,
+): { validation: ValidationPlan; trainExamples: number } {
+  const guard = "the overfitting guard is on";
+  if (val) {
+    return {
+      trainExamples: train.train_examples,
+      validation: {
+        source: "file",
+        examples: val.train_examples,
+        note: `validation: ${val.train_examples} examples from ${val.source_file} (${val.id}); ${guard}`,
+      },
+    };
+  }
+  if (train.val_examples > 0) {
+    return {
+      trainExamples: train.train_examples,
+      validation: {
+        source: "dataset_split",
+        examples: train.val_examples,
+        note: `validation: the ${train.val_examples} examples held out in ${train.id}; ${guard}`,
+      },
+    };
+  }
+  const n = train.train_examples;
+  if (n < AUTO_SPLIT_MIN) {
+    return {
+      trainExamples: n,
+      validation: {
+        source: "none",
+        examples: 0,
+        note: `validation: none: ${n} examples are too few to hold some out (${AUTO_SPLIT_MIN} needed), so the overfitting guard is off; give held-out examples with --val to turn it on`,
+      },
+    };
+  }
+  const k = Math.min(1000, Math.max(3, Math.round(n * 0.1)));
+  return {
+    trainExamples: n - k,
+    validation: {
+      source: "auto_split",
+      examples: k,
+      note: `validation: ${k} of ${n} examples held out automatically (no validation set was given); ${guard}`,
+    },
+  };
+}
+
+function planSpec(
+  opts: CreateJobOptions,
+  baseSource: JobSpec["base_source"],
+  train: DatasetVersion,
+  val: DatasetVersion | null,
+): JobSpec {
+  const { validation, trainExamples } = planValidation(train, val);
+  const requested: HyperparameterInput = {
+    epochs: opts.epochs,
+    learningRate: opts.learningRate,
+    batchSize: opts.batchSize,
+    loraRank: opts.loraRank,
+    seed: opts.seed,
+  };
+  const hp = resolveHyperparameters(requested, trainExamples, {
+    baseParameters: estimateParameters(baseSource),
+    machine: { memoryBytes: totalmem(), cuda: false },
+  });
+  const totalSteps = Math.ceil(trainExamples / hp.batchSize) * hp.epochs;
+  const hasVal = validation.examples > 0;
+  return {
+    base_source: baseSource,
+    requested: Object.fromEntries(Object.entries(requested).filter(([, v]) => v !== undefined)),
+    hyperparameters: hp,
+    train_examples: trainExamples,
+    validation,
+    checkpoint_every_steps: opts.checkpointEverySteps ?? 0,
+    eval_every_steps: hasVal ? Math.max(1, Math.ceil(totalSteps / EVALUATIONS_PER_RUN)) : 0,
+    early_stopping_patience: hasVal && opts.earlyStopping !== false ? DEFAULT_PATIENCE : 0,
+    keep_checkpoints: KEEP_CHECKPOINTS,
+  };
+}
+
+/** The plan in the words a user reads before the run starts. */
+export function describeSpec(spec: JobSpec): string[] {
+  const lines = [...spec.hyperparameters.explanations, spec.validation.note];
+  if (spec.eval_every_steps)
+    lines.push(
+      `evaluation: every ${spec.eval_every_steps} steps and at each epoch end (auto: about ${EVALUATIONS_PER_RUN} times in the run)`,
+    );
+  if (spec.early_stopping_patience)
+    lines.push(
+      `overfitting guard: stop when validation loss has not improved for ${spec.early_stopping_patience} evaluations, and keep the best checkpoint as the model`,
+    );
+  lines.push(
+    `checkpoints: at each epoch end${spec.checkpoint_every_steps ? ` and every ${spec.checkpoint_every_steps} steps` : ""}${spec.eval_every_steps ? " and each evaluation" : ""}; the last ${spec.keep_checkpoints}${spec.early_stopping_patience ? " and the best" : ""} are kept`,
+  );
+  return lines;
+}

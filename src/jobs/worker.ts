@@ -1,0 +1,163 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { MAX_ATTEMPTS, runJob, type StopReason } from "./run.ts";
+import { JobStore, newId } from "./store.ts";
+import type { Job } from "./types.ts";
+
+export interface WorkerOptions {
+  home: string;
+  /** A job whose worker has not renewed its lease for this long is taken over by another worker. */
+  leaseMs?: number;
+  /** How often an idle worker looks for work. */
+  pollMs?: number;
+  /** The engine's log lines. */
+  onLog?: ((line: string) => void) | undefined;
+  /** One line per job the worker starts and ends. */
+  say?: ((line: string) => void) | undefined;
+}
+
+export const DEFAULT_LEASE_MS = 30_000;
+/** A worker that has not signalled for this long is not counted as running. */
+export const WORKER_ALIVE_MS = 10_000;
+
+/**
+ * Takes jobs from the store one at a time and runs each in its own engine process. While a job runs
+ * the worker renews its lease every second, and stops the engine when the job is cancelled or when
+ * another worker has taken the job over (the lease expired). `stop()` hands the running job back to
+ * the queue, to be resumed from its last checkpoint.
+ */
+export class Worker {
+  readonly id = newId("worker");
+  private readonly store: JobStore;
+  private readonly leaseMs: number;
+  private readonly pollMs: number;
+  private stopping = false;
+  private current: { abort: AbortController; reason: StopReason | null } | null = null;
+  private wake: (() => void) | null = null;
+
+  constructor(private readonly opts: WorkerOptions) {
+    this.store = new JobStore(opts.home);
+    this.leaseMs = opts.leaseMs ?? DEFAULT_LEASE_MS;
+    this.pollMs = opts.pollMs ?? 1000;
+    this.store.registerWorker(this.id);
+  }
+
+  /** Runs jobs until `stop()` (or, with `once`, until the queue is empty). */
+  async run(opts: { once?: boolean } = {}): Promise<number> {
+    let ran = 0;
+    try {
+      while (!this.stopping) {
+        const job = await this.runNext();
+        if (job) ran++;
+        else if (opts.once) break;
+        else await this.idle();
+      }
+    } finally {
+      this.close();
+    }
+    return ran;
+  }
+
+  /** Claims and runs one job (only `onlyId` when given); null when there was nothing to run. */
+  async runNext(onlyId?: string): Promise<Job | null> {
+    this.store.workerHeartbeat(this.id);
+    const claimed = this.store.claim(this.id, this.leaseMs, onlyId);
+    if (!claimed) return null;
+    const { job, reclaimed } = claimed;
+    if (reclaimed) {
+      this.store.addEvent(job.id, {
+        level: "warn",
+        type: "message",
+        message: `its worker stopped answering; taken over by worker ${this.id}`,
+      });
+    }
+    if (job.attempts > MAX_ATTEMPTS) {
+      const message = `the job was started ${MAX_ATTEMPTS} times and its worker or engine died each time; look at its events, then \`tailor jobs resume ${job.id}\` to try again`;
+      this.store.finish(
+        job.id,
+        this.id,
+        { status: "failed", error: { code: "engine_crashed", message } },
+        { level: "error", type: "failed", message, data: { code: "engine_crashed" } },
+      );
+      return this.store.get(job.id);
+    }
+    this.opts.say?.(`running ${job.id} (${job.base} -> ${job.model_name})`);
+    const current = { abort: new AbortController(), reason: null as StopReason | null };
+    this.current = current;
+    const stopWith = (reason: StopReason) => {
+      if (current.reason) return;
+      current.reason = reason;
+      current.abort.abort();
+    };
+    const beat = setInterval(
+      () => {
+        try {
+          const hb = this.store.heartbeat(job.id, this.id, this.leaseMs);
+          this.store.workerHeartbeat(this.id);
+          if (!hb.owned) stopWith("lost");
+          else if (hb.cancel) stopWith("cancel");
+        } catch {
+          // a busy database: the next beat tries again, well within the lease
+        }
+      },
+      Math.min(1000, this.leaseMs / 3),
+    );
+    if (this.stopping) stopWith("shutdown");
+    try {
+      await runJob(job, {
+        store: this.store,
+        worker: this.id,
+        home: this.opts.home,
+        signal: current.abort.signal,
+        reason: () => current.reason,
+        onLog: this.opts.onLog,
+      });
+    } finally {
+      clearInterval(beat);
+      this.current = null;
+    }
+    const after = this.store.get(job.id);
+    this.opts.say?.(`${job.id} ${after.status}${after.error ? `: ${after.error.message}` : ""}`);
+    return after;
+  }
+
+  /** Stops claiming jobs; a running job is stopped at its next step and queued again. */
+  stop(): void {
+    this.stopping = true;
+    if (this.current && !this.current.reason) {
+      this.current.reason = "shutdown";
+      this.current.abort.abort();
+    }
+    this.wake?.();
+  }
+
+  close(): void {
+    try {
+      this.store.removeWorker(this.id);
+      this.store.close();
+    } catch {
+      // already closed
+    }
+  }
+
+  private async idle(): Promise<void> {
+    const ac = new AbortController();
+    this.wake = () => ac.abort();
+    try {
+      await sleep(this.pollMs, undefined, { signal: ac.signal });
+    } catch {
+      // woken by stop()
+    } finally {
+      this.wake = null;
+    }
+  }
+}
+
+/** Whether some worker process is alive on this store (signalled in the last few seconds). */
+export function workersRunning(home: string): { id: string; pid: number; host: string }[] {
+  const store = new JobStore(home);
+  try {
+    return store.liveWorkers(WORKER_ALIVE_MS);
+  } finally {
+    store.close();
+  }
+}
