@@ -119,7 +119,7 @@ describe("tailor CLI with the real engine", () => {
     expectError(
       tailor("train", "--base", "tiny", "--data", file("empty.jsonl", "\n")),
       4,
-      /has no examples/,
+      /only 0 usable examples; fine-tuning needs at least 10/,
     );
   });
 

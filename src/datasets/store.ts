@@ -149,9 +149,14 @@ export class DatasetStore {
       for (const s of Object.values(streams)) s.end();
       await Promise.all([once(streams.train, "close"), once(streams.val, "close")]);
       if (!report.ok) {
+        const first = report.errors
+          .slice(0, 3)
+          .map((e) => `\n  ${e.file ?? file}${e.line ? `:${e.line}` : ""}: ${e.message}`)
+          .join("");
+        const more = report.errors.length > 3 ? `\n  … and ${report.errors.length - 3} more.` : "";
         throw new TailorError({
           code: "data_invalid",
-          message: `${file} has ${report.errors.length} error(s); nothing was stored. Run \`tailor data check ${file}\` to see them.`,
+          message: `${file} has ${report.errors.length} error(s); nothing was stored:${first}${more}\nRun \`tailor data check ${file}\` for the full report.`,
           details: { file, report },
         });
       }

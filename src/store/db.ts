@@ -80,7 +80,7 @@ export function openDb(home: string): Db {
   mkdirSync(home, { recursive: true });
   const db = new Database(join(home, "tailor.db"));
   db.pragma("journal_mode = WAL");
-  db.pragma("synchronous = NORMAL");
+  db.pragma("synchronous = FULL"); // an acknowledged write survives a power loss too
   db.pragma("foreign_keys = ON");
   db.pragma("busy_timeout = 5000");
   const version = db.pragma("user_version", { simple: true }) as number;

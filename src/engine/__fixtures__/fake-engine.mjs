@@ -49,6 +49,7 @@ switch (mode) {
       learning_rate: 0.1,
       tokens_per_second: 1,
       elapsed_seconds: 1,
+      eta_seconds: 8,
     });
     break;
   case "ignore-stdin-close":
