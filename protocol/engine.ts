@@ -3,7 +3,8 @@
  *
  * The TypeScript side spawns `python -m tailor_engine <command>`, writes one request object as a
  * JSON line on stdin and keeps stdin open; closing stdin asks the engine to stop at the next safe
- * point. The engine answers with one JSON object per line on stdout (`hello` first), logs on stderr.
+ * point (`serve` is the exception: see ServeOp below). The engine answers with one JSON object per
+ * line on stdout (`hello` first), logs on stderr.
  * Python gets these definitions from generated files (see scripts/gen-protocol.ts); nobody copies
  * them by hand.
  */
@@ -17,6 +18,7 @@ export const ENGINE_COMMANDS = [
   "train",
   "generate",
   "count-tokens",
+  "serve",
 ] as const;
 export const EngineCommand = z.enum(ENGINE_COMMANDS);
 export type EngineCommand = z.infer<typeof EngineCommand>;
@@ -146,6 +148,66 @@ export const CountTokensRequest = z.object({
 export type CountTokensRequest = z.input<typeof CountTokensRequest>;
 
 // ---------------------------------------------------------------------------------------------
+// Serving: one long-lived process (`serve`). After the start request the TypeScript side goes on
+// writing one operation per line on stdin, each with an `id` of its choosing; the engine runs them
+// one at a time, in order, and answers each with messages that carry the same `id`. A `cancel`
+// takes effect at once, even while another operation runs. End of stdin shuts the process down.
+
+const opId = z.string().min(1);
+
+export const ServeGenerateOp = GenerateRequest.extend({
+  op: z.literal("generate"),
+  id: opId,
+  /** Choices generated one after another; choice i samples with seed + i. */
+  n: z.number().int().min(1).max(8).default(1),
+  /** Send `delta` messages as text is generated (the `result` comes either way). */
+  stream: z.boolean().default(false),
+});
+
+export const ServeEmbedOp = z.object({
+  op: z.literal("embed"),
+  id: opId,
+  input: z.array(z.string()).min(1),
+  /** A sentence-transformers model folder or name (default: the built-in all-MiniLM-L6-v2). */
+  model: z.string().min(1).optional(),
+});
+
+/** Prompt tokens of a conversation with the model's own tokenizer and chat template. */
+export const ServeCountTokensOp = z.object({
+  op: z.literal("count_tokens"),
+  id: opId,
+  base: ModelSource,
+  adapter_dir: z.string().min(1).optional(),
+  messages: z.array(ChatMessage).min(1),
+  /** Count the assistant turn's opening as generation does (false: the conversation alone). */
+  add_generation_prompt: z.boolean().default(true),
+});
+
+/**
+ * Stops operation `target`, with no reply of its own: a running generation ends with finish_reason
+ * "cancelled", anything else answers `error` code "cancelled"; a finished target is ignored.
+ */
+export const ServeCancelOp = z.object({ op: z.literal("cancel"), id: opId, target: opId });
+
+export const ServeOp = z.discriminatedUnion("op", [
+  ServeGenerateOp,
+  ServeEmbedOp,
+  ServeCountTokensOp,
+  ServeCancelOp,
+]);
+export type ServeOp = z.input<typeof ServeOp>;
+
+export const ServeRequest = z
+  .object({
+    /** Chat models (base + adapter) kept loaded, least recently used dropped first. */
+    max_models: z.number().int().min(1).default(3),
+  })
+  // The operation lines travel inside the start request's JSON Schema, so the engine validates
+  // them from the same generated bundle as every other request.
+  .meta({ ops: z.toJSONSchema(ServeOp, { io: "output" }) as Record<string, unknown> });
+export type ServeRequest = z.input<typeof ServeRequest>;
+
+// ---------------------------------------------------------------------------------------------
 // Messages (engine -> TypeScript, one JSON line each on stdout)
 
 export const Hello = z.object({
@@ -259,6 +321,52 @@ export const TokenCounts = z.object({
   tokens_per_second: finite.positive().nullable(),
 });
 
+// Replies of `serve`, each naming the operation it answers. None of them ends the process.
+
+/** Newly generated text of one choice of a streaming `generate`. */
+export const Delta = z.object({
+  type: z.literal("delta"),
+  id: opId,
+  index: count,
+  text: z.string(),
+});
+
+export const FINISH_REASONS = ["stop", "length", "cancelled"] as const;
+
+/** The end of a `generate`: every choice (choices after a cancelled one are not generated). */
+export const GenerationResult = z.object({
+  type: z.literal("result"),
+  id: opId,
+  choices: z.array(
+    z.object({ index: count, text: z.string(), finish_reason: z.enum(FINISH_REASONS) }),
+  ),
+  prompt_tokens: count,
+  /** Over all choices. */
+  completion_tokens: count,
+});
+
+/** Unit-length vectors, one per input, in input order. */
+export const Embeddings = z.object({
+  type: z.literal("embeddings"),
+  id: opId,
+  data: z.array(z.array(finite)),
+  prompt_tokens: count,
+});
+
+export const TokenCount = z.object({
+  type: z.literal("token_count"),
+  id: opId,
+  prompt_tokens: count,
+});
+
+/** An operation failed; the process goes on. `id` is null when the line had no readable id. */
+export const OpError = z.object({
+  type: z.literal("error"),
+  id: opId.nullable(),
+  code: EngineErrorCode,
+  message: z.string(),
+});
+
 export const EngineMessage = z.discriminatedUnion("type", [
   Hello,
   Progress,
@@ -271,6 +379,11 @@ export const EngineMessage = z.discriminatedUnion("type", [
   ModelCreated,
   Generation,
   TokenCounts,
+  Delta,
+  GenerationResult,
+  Embeddings,
+  TokenCount,
+  OpError,
 ]);
 export type EngineMessage = z.infer<typeof EngineMessage>;
 export type EngineMessageOf<T extends EngineMessage["type"]> = Extract<EngineMessage, { type: T }>;
@@ -291,4 +404,5 @@ export const ENGINE_REQUESTS = {
   train: TrainRequest,
   generate: GenerateRequest,
   "count-tokens": CountTokensRequest,
+  serve: ServeRequest,
 } as const satisfies Record<EngineCommand, z.ZodType>;

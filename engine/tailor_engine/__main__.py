@@ -1,6 +1,7 @@
 """`python -m tailor_engine <command>`: read one request line on stdin, answer in JSON lines on stdout.
 
 Closing stdin asks a running command to stop at its next safe point (between training steps).
+`serve` is the long-lived exception: after its request, stdin carries one operation per line (serve.py).
 """
 
 import json
@@ -84,6 +85,11 @@ def main(argv: list[str]) -> int:
         emit({"type": "hello", "protocolVersion": PROTOCOL_VERSION, "engineVersion": __version__,
               "python": platform.python_version(), "torch": torch.__version__, "device": pick_device().type})
         request = _read_request(command)
+        if command == "serve":
+            from .serve import serve
+
+            serve(request, sys.stdin, emit)
+            return 0
         stop = threading.Event()
         _watch_stdin(stop)
         emit(_dispatch(command, request, stop))

@@ -16,5 +16,9 @@ export const EXIT_CODES: Record<ErrorCode, number> = {
   engine_crashed: 10,
   engine_protocol: 10,
   out_of_memory: 11,
+  unauthorized: 13,
+  forbidden: 14,
+  rate_limited: 15,
+  too_large: 16,
   cancelled: 130,
 };

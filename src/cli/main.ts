@@ -8,6 +8,9 @@ import { registerJobs } from "./commands/jobs.ts";
 import { registerModels } from "./commands/models.ts";
 import { registerTrain } from "./commands/train.ts";
 import { registerWorker } from "./commands/worker.ts";
+import { registerServe } from "./commands/serve.ts";
+import { registerKeys } from "./commands/keys.ts";
+import { registerAudit } from "./commands/audit.ts";
 import { EXIT_CODES } from "./exit-codes.ts";
 
 export function buildProgram(): Command {
@@ -26,6 +29,9 @@ export function buildProgram(): Command {
   registerTrain(program);
   registerJobs(program);
   registerWorker(program);
+  registerServe(program);
+  registerKeys(program);
+  registerAudit(program);
   registerGenerate(program);
   registerDemo(program);
   return program;

@@ -42,8 +42,8 @@ const ENGINE_TO_TAILOR: Record<EngineErrorCode, ErrorCode> = {
   internal: "internal",
 };
 
-/** The engine's own `failed` message as the TypeScript side's error. */
-export function engineFailure(msg: EngineMessageOf<"failed">): TailorError {
+/** The engine's own `failed` (or `error`) message as the TypeScript side's error. */
+export function engineFailure(msg: { code: EngineErrorCode; message: string }): TailorError {
   return new TailorError({ code: ENGINE_TO_TAILOR[msg.code], message: msg.message });
 }
 
@@ -71,7 +71,7 @@ export async function* runEngine<C extends EngineCommand>(
   const python = enginePython(opts.env ?? process.env);
   const child = spawn(python, ["-m", "tailor_engine", command], {
     cwd: ENGINE_DIR,
-    env: { ...process.env, ...opts.env, PYTHONPATH: ENGINE_DIR, PYTHONUNBUFFERED: "1" },
+    env: engineEnv(opts.env),
     stdio: ["pipe", "pipe", "pipe"],
   });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
@@ -152,7 +152,13 @@ export async function engineResult<C extends EngineCommand, T extends EngineMess
   });
 }
 
-function parseLine(line: string): EngineMessage {
+/** The environment an engine process runs in. */
+export function engineEnv(env?: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return { ...process.env, ...env, PYTHONPATH: ENGINE_DIR, PYTHONUNBUFFERED: "1" };
+}
+
+/** One stdout line of the engine as a message, or an `engine_protocol` error quoting it. */
+export function parseLine(line: string): EngineMessage {
   let value: unknown;
   try {
     value = JSON.parse(line);
@@ -194,7 +200,8 @@ async function* lines(child: ChildProcessWithoutNullStreams, maxBytes: number) {
   if (buffer.trim()) yield buffer.trim();
 }
 
-function collectStderr(
+/** Keeps the last lines of the engine's stderr in `tail` and passes each line to `onLog`. */
+export function collectStderr(
   child: ChildProcessWithoutNullStreams,
   tail: string[],
   onLog?: (line: string) => void,
@@ -212,7 +219,8 @@ function collectStderr(
   });
 }
 
-async function stopProcess(
+/** The shutdown sequence: close stdin, wait, SIGTERM, wait, SIGKILL. */
+export async function stopProcess(
   child: ChildProcessWithoutNullStreams,
   exited: Promise<unknown>,
   grace: { afterClose: number; afterTerm: number },

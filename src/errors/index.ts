@@ -17,6 +17,10 @@ export const ERROR_CODES = [
   "engine_protocol",
   "out_of_memory",
   "cancelled",
+  "unauthorized",
+  "forbidden",
+  "rate_limited",
+  "too_large",
   "internal",
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];

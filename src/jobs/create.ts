@@ -21,6 +21,15 @@ export interface CreateJobOptions extends HyperparameterInput {
   val?: string | undefined;
   /** Name of the model the job makes (default: <base>-ft-<part of the job id>). */
   name?: string | undefined;
+  /** Or a name made from the new job's id (the API's `ft:<base>:<suffix>:<id>`). */
+  nameFor?: ((jobId: string) => string) | undefined;
+  /**
+   * The data was checked elsewhere and has errors (an uploaded file): the job is recorded, and fails
+   * in `validating_files` with this message.
+   */
+  dataError?: string | undefined;
+  /** How the caller named the data (the API's file ids), shown instead of the dataset ids. */
+  files?: { training: string; validation: string | null } | undefined;
   owner?: string | null;
   checkpointEverySteps?: number | undefined;
   /** The overfitting guard (on by default when there are validation examples). */
@@ -33,7 +42,7 @@ export async function createJob(opts: CreateJobOptions): Promise<Job> {
   const registry = new ModelRegistry(opts.home);
   const base = registry.resolveBase(opts.base);
   const id = newId("ftjob");
-  const name = opts.name ?? defaultName(base.name, id);
+  const name = opts.name ?? opts.nameFor?.(id) ?? defaultName(base.name, id);
   const check = ModelName.safeParse(name);
   if (!check.success) {
     throw new TailorError({
@@ -51,6 +60,7 @@ export async function createJob(opts: CreateJobOptions): Promise<Job> {
         message: `a model named '${name}' already exists or is being trained; pick another --name or delete it first`,
       });
     }
+    if (opts.dataError) return recordInvalid(jobs, opts, id, base, name, opts.dataError);
     const train = await storedDataset(datasets, opts.data);
     const val = opts.val
       ? await storedDataset(datasets, opts.val, `${nameOf(opts.val)}-validation`)
@@ -82,6 +92,40 @@ export async function createJob(opts: CreateJobOptions): Promise<Job> {
     jobs.close();
     datasets.close();
   }
+}
+
+/** A job on data that failed its check: recorded, then failed in `validating_files` with the reason. */
+function recordInvalid(
+  jobs: JobStore,
+  opts: CreateJobOptions,
+  id: string,
+  base: { name: string; source: JobSpec["base_source"] },
+  name: string,
+  message: string,
+): Job {
+  const none = { id: opts.data, train_examples: 0, val_examples: 0 } as DatasetVersion;
+  jobs.insert({
+    id,
+    status: "validating_files",
+    created_at: Math.floor(Date.now() / 1000),
+    started_at: null,
+    finished_at: null,
+    owner: opts.owner ?? null,
+    base: base.name,
+    model_name: name,
+    training_file: opts.data,
+    validation_file: opts.val ?? null,
+    spec: planSpec(opts, base.source, none, null),
+    error: null,
+    fine_tuned_model: null,
+    result: null,
+  });
+  return jobs.transition(
+    id,
+    "failed",
+    { level: "error", type: "failed", message, data: { code: "data_invalid" } },
+    { error: { code: "data_invalid", message } },
+  );
 }
 
 /**
@@ -183,6 +227,7 @@ function planSpec(
   const requested: HyperparameterInput = {
     epochs: opts.epochs,
     learningRate: opts.learningRate,
+    learningRateMultiplier: opts.learningRateMultiplier,
     batchSize: opts.batchSize,
     loraRank: opts.loraRank,
     seed: opts.seed,
@@ -191,7 +236,7 @@ function planSpec(
     baseParameters: estimateParameters(baseSource),
     machine: { memoryBytes: totalmem(), cuda: false },
   });
-  const totalSteps = Math.ceil(trainExamples / hp.batchSize) * hp.epochs;
+  const totalSteps = Math.ceil(trainExamples / Math.max(1, hp.batchSize)) * hp.epochs;
   const hasVal = validation.examples > 0;
   return {
     base_source: baseSource,
@@ -203,6 +248,7 @@ function planSpec(
     eval_every_steps: hasVal ? Math.max(1, Math.ceil(totalSteps / EVALUATIONS_PER_RUN)) : 0,
     early_stopping_patience: hasVal && opts.earlyStopping !== false ? DEFAULT_PATIENCE : 0,
     keep_checkpoints: KEEP_CHECKPOINTS,
+    ...(opts.files ? { files: opts.files } : {}),
   };
 }
 

@@ -64,7 +64,7 @@ export async function runJob(job: Job, ctx: RunContext): Promise<void> {
   const dir = runDir(ctx.home, job.id);
   const ckptDir = join(dir, "checkpoints");
   const registry = new ModelRegistry(ctx.home);
-  const outTmp = join(registry.dir, `.tmp-${job.model_name}-${randomBytes(4).toString("hex")}`);
+  const outTmp = join(registry.dir, `.tmp-${job.id}-${randomBytes(4).toString("hex")}`);
   let lastStep = 0;
   try {
     mkdirSync(dir, { recursive: true });

@@ -132,6 +132,14 @@ export class JobStore {
     return row ? fromRow(row) : null;
   }
 
+  /** The job that makes (or made) the model called `name`, when one did. */
+  findByModelName(name: string): Job | null {
+    const row = this.db
+      .prepare("SELECT * FROM jobs WHERE model_name = ? ORDER BY created_at DESC LIMIT 1")
+      .get(name) as JobRow | undefined;
+    return row ? fromRow(row) : null;
+  }
+
   get(id: string): Job {
     const job = this.find(id);
     if (!job)

@@ -22,6 +22,8 @@ export interface JobSpec {
   eval_every_steps: number;
   early_stopping_patience: number;
   keep_checkpoints: number;
+  /** How the caller named the data, when not by dataset id (the API's file ids). */
+  files?: { training: string; validation: string | null };
 }
 
 export interface JobResult {

@@ -1,10 +1,14 @@
 import { z } from "zod";
 import { ModelSource } from "../../protocol/index.ts";
 
-export const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+/** Names may hold ':' for the API's `ft:<base>:<suffix>:<id>`; folders get '_' in its place. */
+export const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 export const ModelName = z
   .string()
-  .regex(MODEL_NAME, "use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit");
+  .regex(
+    MODEL_NAME,
+    "use 1-128 letters, digits, '.', '_', ':' or '-', starting with a letter or digit",
+  );
 
 /** What a fine-tune recorded about itself. */
 export const TrainingSummary = z.object({

@@ -40,7 +40,7 @@ export class ModelRegistry {
   }
 
   modelDir(name: string): string {
-    return join(this.dir, name);
+    return join(this.dir, name.replaceAll(":", "_"));
   }
 
   list(): ModelEntry[] {
@@ -57,13 +57,19 @@ export class ModelRegistry {
     const local = readdirSync(this.dir)
       .filter((n) => !n.startsWith(".") && existsSync(join(this.dir, n, MANIFEST_FILE)))
       .sort()
-      .map((n) => this.entry(this.readManifest(n)));
+      .flatMap((n) => {
+        try {
+          return [this.entry(this.readManifest(n))];
+        } catch {
+          return []; // a broken folder is reported when the model is asked for by name, not here
+        }
+      });
     return [...builtins, ...local];
   }
 
   get(name: string): ModelEntry | null {
     if (name in BUILTIN_MODELS) return this.list().find((m) => m.name === name) ?? null;
-    if (!isModelName(name) || !existsSync(join(this.dir, name, MANIFEST_FILE))) return null;
+    if (!isModelName(name) || !existsSync(join(this.modelDir(name), MANIFEST_FILE))) return null;
     return this.entry(this.readManifest(name));
   }
 
@@ -125,14 +131,14 @@ export class ModelRegistry {
   }
 
   private readManifest(name: string): ModelManifest {
-    const file = join(this.dir, name, MANIFEST_FILE);
+    const file = join(this.modelDir(name), MANIFEST_FILE);
     let raw: unknown;
     try {
       raw = JSON.parse(readFileSync(file, "utf8"));
     } catch (e) {
       throw new TailorError({
         code: "model_corrupt",
-        message: `${file} is not readable JSON (${(e as Error).message}); delete the folder ${join(this.dir, name)} and create the model again`,
+        message: `${file} is not readable JSON (${(e as Error).message}); delete the folder ${this.modelDir(name)} and create the model again`,
         details: { file },
       });
     }

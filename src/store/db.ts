@@ -73,22 +73,72 @@ const MIGRATIONS: string[] = [
      started_at INTEGER NOT NULL,
      heartbeat_ms INTEGER NOT NULL
    );`,
+  `CREATE TABLE files (
+     id TEXT PRIMARY KEY,
+     purpose TEXT NOT NULL,
+     filename TEXT NOT NULL,
+     bytes INTEGER NOT NULL,
+     created_at INTEGER NOT NULL,
+     owner TEXT,
+     sha256 TEXT NOT NULL,
+     status TEXT NOT NULL,
+     status_details TEXT,
+     dataset_id TEXT,
+     report_json TEXT
+   );
+   CREATE INDEX files_owner ON files(owner, created_at);
+   CREATE TABLE api_keys (
+     id TEXT PRIMARY KEY,
+     name TEXT NOT NULL,
+     owner TEXT NOT NULL,
+     role TEXT NOT NULL,
+     hash TEXT NOT NULL UNIQUE,
+     prefix TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     last_used_at INTEGER,
+     revoked_at INTEGER
+   );
+   CREATE TABLE audit_log (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT,
+     at_ms INTEGER NOT NULL,
+     key_id TEXT,
+     owner TEXT,
+     role TEXT,
+     action TEXT NOT NULL,
+     target TEXT,
+     result TEXT NOT NULL,
+     status INTEGER,
+     client TEXT,
+     details_json TEXT
+   );
+   CREATE TABLE model_access (
+     name TEXT PRIMARY KEY,
+     owner TEXT,
+     shared INTEGER NOT NULL DEFAULT 0
+   );`,
 ];
 
 /** Opens (creating if needed) TAILOR_HOME/tailor.db in WAL mode and brings its schema up to date. */
 export function openDb(home: string): Db {
   mkdirSync(home, { recursive: true });
   const db = new Database(join(home, "tailor.db"));
+  db.pragma("busy_timeout = 5000"); // first: another process may hold the lock already
   db.pragma("journal_mode = WAL");
   db.pragma("synchronous = FULL"); // an acknowledged write survives a power loss too
   db.pragma("foreign_keys = ON");
-  db.pragma("busy_timeout = 5000");
-  const version = db.pragma("user_version", { simple: true }) as number;
-  for (let v = version; v < MIGRATIONS.length; v++) {
-    db.transaction(() => {
-      db.exec(MIGRATIONS[v] ?? "");
-      db.pragma(`user_version = ${v + 1}`);
-    })();
+  // Each step re-reads the version under the write lock: processes opening a new database together
+  // (a server and a worker) apply every migration once.
+  for (;;) {
+    const applied = db
+      .transaction(() => {
+        const v = db.pragma("user_version", { simple: true }) as number;
+        if (v >= MIGRATIONS.length) return false;
+        db.exec(MIGRATIONS[v] ?? "");
+        db.pragma(`user_version = ${v + 1}`);
+        return true;
+      })
+      .immediate();
+    if (!applied) break;
   }
   return db;
 }

@@ -2,6 +2,8 @@
 export interface HyperparameterInput {
   epochs?: number | undefined;
   learningRate?: number | undefined;
+  /** OpenAI's way to set the rate: a multiple of the automatic one (ignored when learningRate is set). */
+  learningRateMultiplier?: number | undefined;
   batchSize?: number | undefined;
   loraRank?: number | undefined;
   seed?: number | undefined;
@@ -79,14 +81,18 @@ export function resolveHyperparameters(
     examples < fit ? `all ${examples} examples in one step` : batchWhy,
   );
 
-  const learningRate = pick(
-    "learning rate",
-    input.learningRate,
-    params === null || large ? 2e-4 : 1e-3,
+  const autoRate = params === null || large ? 2e-4 : 1e-3;
+  const rateWhy =
     params === null
       ? "the base model's size is unknown, so the rate that is safe for large models"
-      : `${formatParams(params)} parameters: ${large ? "large models need a gentle rate" : "small models learn well at a higher rate"}`,
-  );
+      : `${formatParams(params)} parameters: ${large ? "large models need a gentle rate" : "small models learn well at a higher rate"}`;
+  let learningRate: number;
+  if (input.learningRate === undefined && input.learningRateMultiplier !== undefined) {
+    learningRate = autoRate * input.learningRateMultiplier;
+    explanations.push(
+      `learning rate: ${learningRate} (your multiplier ${input.learningRateMultiplier} × the auto rate ${autoRate}: ${rateWhy})`,
+    );
+  } else learningRate = pick("learning rate", input.learningRate, autoRate, rateWhy);
   const loraRank = pick(
     "LoRA rank",
     input.loraRank,

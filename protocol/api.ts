@@ -1,0 +1,346 @@
+/**
+ * The HTTP API's bodies, in OpenAI's shapes so that the official SDKs work against Tailor. The
+ * server's routes validate with these and the OpenAPI document at /openapi.json is generated from
+ * them. Tailor's additions to an OpenAI object live under a `tailor` field or are marked below.
+ */
+import { z } from "@hono/zod-openapi";
+import { JOB_STATUSES } from "./jobs.ts";
+
+const seconds = z.number().int().openapi({ description: "Unix time in seconds" });
+
+export const ApiError = z
+  .object({
+    error: z.object({
+      message: z.string(),
+      type: z.string(),
+      param: z.string().nullable(),
+      code: z.string().nullable(),
+    }),
+  })
+  .openapi("Error");
+
+export const listOf = <T extends z.ZodTypeAny>(item: T) =>
+  z.object({
+    object: z.literal("list"),
+    data: z.array(item),
+    has_more: z.boolean(),
+    first_id: z.string().nullable().optional(),
+    last_id: z.string().nullable().optional(),
+  });
+
+export const Pagination = z.object({
+  after: z
+    .string()
+    .optional()
+    .openapi({ description: "id of the last object of the previous page" }),
+  limit: z.coerce.number().int().min(1).max(1000).default(20),
+});
+
+// --- files ------------------------------------------------------------------------------------
+
+export const FileObject = z
+  .object({
+    id: z.string(),
+    object: z.literal("file"),
+    bytes: z.number().int(),
+    created_at: seconds,
+    filename: z.string(),
+    purpose: z.string(),
+    status: z.enum(["uploaded", "processed", "error"]),
+    status_details: z.string().nullable(),
+    expires_at: z.null(),
+    tailor: z.object({
+      /** The stored dataset version when the examples passed the check. */
+      dataset_id: z.string().nullable(),
+      examples: z.number().int(),
+      errors: z.number().int(),
+      warnings: z.number().int(),
+    }),
+  })
+  .openapi("File");
+
+export const FileList = listOf(FileObject).openapi("FileList");
+export const FileDeleted = z
+  .object({ id: z.string(), object: z.literal("file"), deleted: z.boolean() })
+  .openapi("FileDeleted");
+
+// --- fine-tuning --------------------------------------------------------------------------------
+
+const autoOr = <T extends z.ZodTypeAny>(t: T) => z.union([z.literal("auto"), t]);
+
+export const HyperparametersIn = z.object({
+  n_epochs: autoOr(z.number().int().min(1).max(50)).optional(),
+  batch_size: autoOr(z.number().int().min(1).max(256)).optional(),
+  learning_rate_multiplier: autoOr(z.number().positive().max(10)).optional(),
+  /** Tailor: the learning rate itself, instead of a multiplier of the auto one. */
+  learning_rate: autoOr(z.number().positive().max(1)).optional(),
+  /** Tailor: LoRA rank. */
+  lora_rank: autoOr(z.number().int().min(1).max(256)).optional(),
+});
+
+export const CreateJobRequest = z
+  .object({
+    model: z.string().min(1),
+    training_file: z.string().min(1),
+    validation_file: z.string().min(1).nullable().optional(),
+    suffix: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,40}$/, "use up to 40 letters, digits, '.', '_' or '-'")
+      .nullable()
+      .optional(),
+    seed: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 31 - 1)
+      .nullable()
+      .optional(),
+    hyperparameters: HyperparametersIn.optional(),
+    method: z
+      .object({
+        type: z.literal("supervised"),
+        supervised: z.object({ hyperparameters: HyperparametersIn.optional() }).optional(),
+      })
+      .optional(),
+    metadata: z.record(z.string(), z.string()).nullable().optional(),
+  })
+  .openapi("CreateFineTuningJobRequest");
+
+const HyperparametersOut = z.object({
+  n_epochs: z.number().int(),
+  batch_size: z.number().int(),
+  learning_rate_multiplier: z.number(),
+});
+
+export const FineTuningJob = z
+  .object({
+    id: z.string(),
+    object: z.literal("fine_tuning.job"),
+    created_at: seconds,
+    finished_at: seconds.nullable(),
+    model: z.string(),
+    fine_tuned_model: z.string().nullable(),
+    organization_id: z.string(),
+    status: z.enum(JOB_STATUSES),
+    training_file: z.string(),
+    validation_file: z.string().nullable(),
+    hyperparameters: HyperparametersOut,
+    method: z.object({
+      type: z.literal("supervised"),
+      supervised: z.object({ hyperparameters: HyperparametersOut }),
+    }),
+    result_files: z.array(z.string()),
+    trained_tokens: z.number().int().nullable(),
+    seed: z.number().int(),
+    error: z
+      .object({ code: z.string(), message: z.string(), param: z.string().nullable() })
+      .nullable(),
+    estimated_finish: seconds.nullable(),
+    integrations: z.null(),
+    metadata: z.record(z.string(), z.string()).nullable(),
+    user_provided_suffix: z.string().nullable(),
+    tailor: z.object({
+      learning_rate: z.number(),
+      lora_rank: z.number().int(),
+      lora_alpha: z.number(),
+      explanations: z.array(z.string()),
+      validation: z.object({ source: z.string(), examples: z.number().int(), note: z.string() }),
+      attempts: z.number().int(),
+      result: z
+        .object({
+          steps: z.number().int(),
+          first_train_loss: z.number(),
+          final_train_loss: z.number(),
+          train_seconds: z.number(),
+          stopped_early: z.boolean(),
+          model_step: z.number().int(),
+          best_val_loss: z.number().nullable(),
+          summary: z.string(),
+        })
+        .nullable(),
+    }),
+  })
+  .openapi("FineTuningJob");
+
+export const FineTuningJobList = listOf(FineTuningJob).openapi("FineTuningJobList");
+
+export const FineTuningJobEvent = z
+  .object({
+    id: z.string(),
+    object: z.literal("fine_tuning.job.event"),
+    created_at: seconds,
+    level: z.enum(["info", "warn", "error"]),
+    message: z.string(),
+    type: z.enum(["message", "metrics"]),
+    data: z.record(z.string(), z.unknown()),
+  })
+  .openapi("FineTuningJobEvent");
+export const FineTuningJobEventList = listOf(FineTuningJobEvent).openapi("FineTuningJobEventList");
+
+export const FineTuningCheckpoint = z
+  .object({
+    id: z.string(),
+    object: z.literal("fine_tuning.job.checkpoint"),
+    created_at: seconds,
+    fine_tuned_model_checkpoint: z.string(),
+    fine_tuning_job_id: z.string(),
+    step_number: z.number().int(),
+    metrics: z.object({
+      step: z.number(),
+      train_loss: z.number().nullable(),
+      valid_loss: z.number().nullable(),
+    }),
+  })
+  .openapi("FineTuningCheckpoint");
+export const FineTuningCheckpointList = listOf(FineTuningCheckpoint).openapi(
+  "FineTuningCheckpointList",
+);
+
+// --- models -------------------------------------------------------------------------------------
+
+export const ModelObject = z
+  .object({
+    id: z.string(),
+    object: z.literal("model"),
+    created: seconds,
+    owned_by: z.string(),
+    tailor: z.object({
+      kind: z.enum(["base", "fine_tuned", "embedding"]),
+      base: z.string().nullable(),
+      description: z.string(),
+      shared: z.boolean(),
+    }),
+  })
+  .openapi("Model");
+export const ModelList = z
+  .object({ object: z.literal("list"), data: z.array(ModelObject) })
+  .openapi("ModelList");
+export const ModelDeleted = z
+  .object({ id: z.string(), object: z.literal("model"), deleted: z.boolean() })
+  .openapi("ModelDeleted");
+
+// --- chat ---------------------------------------------------------------------------------------
+
+const TextPart = z.object({ type: z.literal("text"), text: z.string() });
+
+export const ChatRequestMessage = z.object({
+  role: z.enum(["system", "developer", "user", "assistant"]),
+  content: z.union([z.string(), z.array(TextPart)]).nullable(),
+  name: z.string().optional(),
+});
+
+export const ChatCompletionRequest = z
+  .object({
+    model: z.string().min(1),
+    messages: z.array(ChatRequestMessage).min(1),
+    temperature: z.number().min(0).max(2).nullable().optional(),
+    top_p: z.number().gt(0).max(1).nullable().optional(),
+    /** Tailor: sample from the k most likely tokens only (0: no limit). */
+    top_k: z.number().int().min(0).nullable().optional(),
+    max_tokens: z.number().int().min(1).nullable().optional(),
+    max_completion_tokens: z.number().int().min(1).nullable().optional(),
+    stop: z
+      .union([z.string(), z.array(z.string()).max(4)])
+      .nullable()
+      .optional(),
+    seed: z.number().int().min(0).nullable().optional(),
+    n: z.number().int().min(1).max(8).nullable().optional(),
+    stream: z.boolean().nullable().optional(),
+    stream_options: z.object({ include_usage: z.boolean().optional() }).nullable().optional(),
+    user: z.string().optional(),
+  })
+  .openapi("CreateChatCompletionRequest");
+
+const Usage = z.object({
+  prompt_tokens: z.number().int(),
+  completion_tokens: z.number().int(),
+  total_tokens: z.number().int(),
+});
+
+export const ChatCompletion = z
+  .object({
+    id: z.string(),
+    object: z.literal("chat.completion"),
+    created: seconds,
+    model: z.string(),
+    choices: z.array(
+      z.object({
+        index: z.number().int(),
+        message: z.object({
+          role: z.literal("assistant"),
+          content: z.string(),
+          refusal: z.null(),
+        }),
+        finish_reason: z.enum(["stop", "length"]),
+        logprobs: z.null(),
+      }),
+    ),
+    usage: Usage,
+  })
+  .openapi("ChatCompletion");
+
+export const ChatCompletionChunk = z
+  .object({
+    id: z.string(),
+    object: z.literal("chat.completion.chunk"),
+    created: seconds,
+    model: z.string(),
+    choices: z.array(
+      z.object({
+        index: z.number().int(),
+        delta: z.object({
+          role: z.literal("assistant").optional(),
+          content: z.string().optional(),
+        }),
+        finish_reason: z.enum(["stop", "length"]).nullable(),
+        logprobs: z.null(),
+      }),
+    ),
+    usage: Usage.nullable().optional(),
+  })
+  .openapi("ChatCompletionChunk");
+
+// --- embeddings ---------------------------------------------------------------------------------
+
+export const EmbeddingRequest = z
+  .object({
+    model: z.string().min(1),
+    input: z.union([z.string(), z.array(z.string()).min(1).max(2048)]),
+    encoding_format: z.enum(["float", "base64"]).optional(),
+    dimensions: z.number().int().positive().optional(),
+    user: z.string().optional(),
+  })
+  .openapi("CreateEmbeddingRequest");
+
+export const EmbeddingResponse = z
+  .object({
+    object: z.literal("list"),
+    data: z.array(
+      z.object({
+        object: z.literal("embedding"),
+        index: z.number().int(),
+        embedding: z.union([z.array(z.number()), z.string()]),
+      }),
+    ),
+    model: z.string(),
+    usage: z.object({ prompt_tokens: z.number().int(), total_tokens: z.number().int() }),
+  })
+  .openapi("CreateEmbeddingResponse");
+
+// --- audit --------------------------------------------------------------------------------------
+
+export const AuditEntry = z
+  .object({
+    seq: z.number().int(),
+    at: z.string().openapi({ description: "ISO 8601 time" }),
+    key_id: z.string().nullable(),
+    owner: z.string().nullable(),
+    role: z.string().nullable(),
+    action: z.string(),
+    target: z.string().nullable(),
+    result: z.enum(["ok", "denied", "error"]),
+    status: z.number().int().nullable(),
+    client: z.string().nullable(),
+  })
+  .openapi("AuditEntry");
+export const AuditList = listOf(AuditEntry).openapi("AuditList");

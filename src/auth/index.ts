@@ -1,0 +1,19 @@
+export { ADMIN_KEY_FILE, ensureAdminKey, LOCAL_ADMIN, readLocalAdminKey } from "./admin-key.ts";
+export {
+  AUDIT_RESULTS,
+  type AuditEntry,
+  type AuditInput,
+  AuditLog,
+  type AuditQuery,
+  type AuditResult,
+} from "./audit.ts";
+export {
+  type ApiKey,
+  type CreateKeyOptions,
+  hasRole,
+  KEY_PREFIX,
+  KeyStore,
+  ROLES,
+  type Role,
+} from "./keys.ts";
+export { RateLimiter, type RateLimitOptions, type RateLimitResult } from "./rate-limit.ts";

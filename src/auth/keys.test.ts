@@ -1,0 +1,179 @@
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { TailorError } from "../errors/index.ts";
+import { openDb } from "../store/index.ts";
+import { ADMIN_KEY_FILE, ensureAdminKey, readLocalAdminKey } from "./admin-key.ts";
+import { hasRole, KeyStore } from "./keys.ts";
+
+const home = () => mkdtempSync(join(tmpdir(), "tailor-keys-"));
+const isCode = (code: string) => (e: unknown) => e instanceof TailorError && e.code === code;
+
+test("a created key verifies, shows only its prefix, and stops verifying once revoked", () => {
+  const store = new KeyStore(home());
+  const { key, record } = store.create({ name: "support-team", role: "member" });
+  assert.match(key, /^tailor-sk-[0-9a-f]{48}$/);
+  assert.match(record.id, /^key-[0-9a-f]{16}$/);
+  assert.equal(record.owner, "support-team", "the owner defaults to the name");
+  assert.equal(record.prefix, key.slice(0, 16));
+  assert.equal(record.last_used_at, null);
+
+  const verified = store.verify(key);
+  assert.equal(verified?.id, record.id);
+  assert.equal(verified?.role, "member");
+  assert.notEqual(verified?.last_used_at, null);
+  assert.equal(store.verify(`Bearer ${key}`)?.id, record.id, "a whole Authorization value works");
+  for (const listed of [store.list(), [store.get(record.id)]]) {
+    const text = JSON.stringify(listed);
+    assert.ok(!text.includes(key) && !text.includes("hash"), "no plaintext or hash is listed");
+  }
+
+  const revoked = store.revoke(record.id);
+  assert.notEqual(revoked.revoked_at, null);
+  assert.equal(store.verify(key), null);
+  assert.throws(() => store.revoke(record.id), isCode("conflict"));
+  assert.throws(() => store.revoke("key-0000000000000000"), isCode("not_found"));
+  assert.deepEqual(
+    store.list({ activeOnly: true }).map((k) => k.id),
+    [],
+  );
+  store.close();
+});
+
+test("the database holds a sha256 of the key, never the key", () => {
+  const dir = home();
+  const store = new KeyStore(dir);
+  const { key, record } = store.create({ name: "ci", role: "viewer", owner: "platform" });
+  store.close();
+  const db = openDb(dir);
+  const row = db.prepare("SELECT * FROM api_keys WHERE id = ?").get(record.id) as Record<
+    string,
+    unknown
+  >;
+  db.close();
+  assert.equal(row.owner, "platform");
+  assert.match(String(row.hash), /^[0-9a-f]{64}$/);
+  assert.ok(!Object.values(row).some((v) => v === key), "the plaintext is in no column");
+  for (const f of ["tailor.db", "tailor.db-wal"].filter((f) => existsSync(join(dir, f)))) {
+    assert.equal(readFileSync(join(dir, f)).includes(key.slice(16)), false, `nor anywhere in ${f}`);
+  }
+});
+
+test("malformed, unknown and empty tokens all fail the same way", () => {
+  const store = new KeyStore(home());
+  store.create({ name: "a", role: "admin" });
+  for (const token of [
+    "",
+    null,
+    undefined,
+    "tailor-sk-short",
+    `tailor-sk-${"0".repeat(48)}`,
+    "sk-proj-abc",
+  ]) {
+    assert.equal(store.verify(token), null, String(token));
+  }
+  store.close();
+});
+
+test("bad names and roles are refused with invalid_argument", () => {
+  const store = new KeyStore(home());
+  assert.throws(() => store.create({ name: "x", role: "root" }), isCode("invalid_argument"));
+  assert.throws(() => store.create({ name: "  ", role: "member" }), isCode("invalid_argument"));
+  assert.throws(
+    () => store.create({ name: "x", role: "member", owner: "a\nb" }),
+    isCode("invalid_argument"),
+  );
+  store.close();
+});
+
+test("last_used_at is written at most once a minute", () => {
+  let now = 1_700_000_000_000;
+  const store = new KeyStore(home(), { now: () => now });
+  const { key, record } = store.create({ name: "a", role: "viewer" });
+  assert.equal(store.verify(key)?.last_used_at, 1_700_000_000);
+  now += 30_000;
+  store.verify(key);
+  assert.equal(store.get(record.id).last_used_at, 1_700_000_000);
+  now += 31_000;
+  store.verify(key);
+  assert.equal(store.get(record.id).last_used_at, 1_700_000_061);
+  store.close();
+});
+
+test("roles nest: admin may do what a member may, a member what a viewer may", () => {
+  assert.ok(
+    hasRole("admin", "member") && hasRole("member", "viewer") && hasRole("viewer", "viewer"),
+  );
+  assert.ok(!hasRole("viewer", "member") && !hasRole("member", "admin"));
+});
+
+test("ensureAdminKey writes admin.key with mode 0600 once and reuses it", () => {
+  const dir = home();
+  assert.equal(readLocalAdminKey(dir), null);
+  const first = ensureAdminKey(dir);
+  assert.equal(first.created, true);
+  assert.equal(first.record.role, "admin");
+  const path = join(dir, ADMIN_KEY_FILE);
+  assert.equal(statSync(path).mode & 0o777, 0o600);
+  assert.equal(readLocalAdminKey(dir), first.key);
+
+  const second = ensureAdminKey(dir);
+  assert.equal(second.created, false);
+  assert.equal(second.key, first.key);
+  assert.equal(second.record.id, first.record.id);
+  const store = new KeyStore(dir);
+  assert.equal(store.list().length, 1, "no second key was made");
+
+  store.revoke(first.record.id);
+  const third = ensureAdminKey(dir, store);
+  assert.equal(third.created, true, "a revoked admin key is replaced");
+  assert.notEqual(third.key, first.key);
+  assert.equal(readLocalAdminKey(dir), third.key);
+  assert.equal(statSync(path).mode & 0o777, 0o600);
+  store.close();
+});
+
+test("ensureAdminKey replaces a file whose key does not verify, and tightens loose permissions", () => {
+  const dir = home();
+  const path = join(dir, ADMIN_KEY_FILE);
+  writeFileSync(path, `tailor-sk-${"a".repeat(48)}\n`, { mode: 0o644 });
+  const made = ensureAdminKey(dir);
+  assert.equal(made.created, true);
+  assert.equal(readFileSync(path, "utf8"), `${made.key}\n`);
+
+  const store = new KeyStore(dir);
+  const member = store.create({ name: "m", role: "member" });
+  store.close();
+  writeFileSync(path, member.key);
+  const replaced = ensureAdminKey(dir);
+  assert.equal(replaced.created, true, "a key that is not an admin's is not reused");
+
+  chmodSync(path, 0o644);
+  const reused = ensureAdminKey(dir);
+  assert.equal(reused.key, replaced.key);
+  assert.equal(statSync(path).mode & 0o777, 0o600);
+});
+
+test("processes starting together make one admin key between them", async () => {
+  const dir = home();
+  // the schema first: openDb's migrations race on a brand-new database (a separate issue)
+  new KeyStore(dir).close();
+  const script = `import { ensureAdminKey } from ${JSON.stringify(new URL("./admin-key.ts", import.meta.url).href)};
+process.stdout.write(ensureAdminKey(${JSON.stringify(dir)}).key);`;
+  const run = () =>
+    new Promise<string>((resolve, reject) => {
+      execFile(
+        process.execPath,
+        ["--import", "tsx", "--input-type=module", "-e", script],
+        (err, stdout) => (err ? reject(err) : resolve(stdout)),
+      );
+    });
+  const keys = await Promise.all([run(), run(), run(), run()]);
+  assert.equal(new Set(keys).size, 1, "every process got the same key");
+  const store = new KeyStore(dir);
+  assert.equal(store.list().length, 1);
+  store.close();
+});

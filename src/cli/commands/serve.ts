@@ -1,0 +1,52 @@
+import type { Command } from "commander";
+import { tailorHome } from "../../models/index.ts";
+import { startServer } from "../../server/index.ts";
+import { positiveInt, positiveNumber } from "../args.ts";
+import { say } from "../output.ts";
+
+interface ServeFlags {
+  host: string;
+  port: number;
+  worker: boolean;
+  maxUploadMb: number;
+  rateLimit: number;
+  timeoutSeconds: number;
+}
+
+export function registerServe(program: Command): void {
+  program
+    .command("serve")
+    .description("run the OpenAI-compatible API (and a job worker) on this machine")
+    .option("--host <host>", "address to listen on", "127.0.0.1")
+    .option("--port <port>", "port", (v) => positiveInt(v, "--port", true), 8700)
+    .option("--no-worker", "do not run fine-tuning jobs in this process")
+    .option("--max-upload-mb <n>", "largest file upload", (v) => positiveNumber(v, "--max-upload-mb"), 512)
+    .option("--rate-limit <n>", "requests per minute per key", (v) => positiveInt(v, "--rate-limit"), 600)
+    .option("--timeout-seconds <s>", "time limit of a request (streams and uploads excepted)", (v) => positiveNumber(v, "--timeout-seconds"), 120)
+    .action(async (f: ServeFlags) => {
+      const server = await startServer({
+        home: tailorHome(),
+        host: f.host,
+        port: f.port,
+        worker: f.worker,
+        limits: {
+          maxUploadBytes: Math.round(f.maxUploadMb * 1024 * 1024),
+          requestsPerMinute: f.rateLimit,
+          requestTimeoutMs: Math.round(f.timeoutSeconds * 1000),
+        },
+        log: say,
+      });
+      say(`Tailor API on ${server.url}/v1 (docs: ${server.url}/docs)`);
+      say(`admin key: ${server.adminKeyFile}${f.worker ? "; a worker runs queued fine-tuning jobs" : ""}`);
+      console.log(server.url);
+      await new Promise<void>((resolve) => {
+        const stop = () => {
+          say("stopping: running jobs stop at their next step and are queued again");
+          resolve();
+        };
+        process.once("SIGINT", stop);
+        process.once("SIGTERM", stop);
+      });
+      await server.close();
+    });
+}

@@ -1,0 +1,203 @@
+import { Readable } from "node:stream";
+import type { ReadableStream as NodeReadableStream } from "node:stream/web";
+import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import { ApiError, FileDeleted, FileList, FileObject, Pagination } from "../../../protocol/api.ts";
+import { TailorError } from "../../errors/index.ts";
+import type { StoredFile } from "../../files/index.ts";
+import { type AppEnv, ownerScope, requireRole, type ServerContext } from "../context.ts";
+
+const errors = {
+  400: { description: "bad request", content: { "application/json": { schema: ApiError } } },
+  404: { description: "not found", content: { "application/json": { schema: ApiError } } },
+};
+
+export function fileView(f: StoredFile): z.infer<typeof FileObject> {
+  return {
+    id: f.id,
+    object: "file",
+    bytes: f.bytes,
+    created_at: f.created_at,
+    filename: f.filename,
+    purpose: f.purpose,
+    status: f.status,
+    status_details: f.status_details,
+    expires_at: null,
+    tailor: {
+      dataset_id: f.dataset_id,
+      examples: f.report?.examples ?? 0,
+      errors: f.report?.errors.length ?? 0,
+      warnings: f.report?.warnings.length ?? 0,
+    },
+  };
+}
+
+const IdParam = z.object({
+  file_id: z.string().openapi({ param: { name: "file_id", in: "path" } }),
+});
+
+export function registerFiles(app: OpenAPIHono<AppEnv>, ctx: ServerContext): void {
+  // multipart is streamed to disk by the handler, so the route is only described here, not validated
+  app.openAPIRegistry.registerPath({
+    method: "post",
+    path: "/v1/files",
+    summary: "Upload a file (multipart: file, purpose=fine-tune); examples are checked on arrival",
+    request: {
+      body: {
+        content: {
+          "multipart/form-data": {
+            schema: z.object({
+              file: z.string().openapi({ type: "string", format: "binary" }),
+              purpose: z.enum(["fine-tune", "assistants", "batch", "user_data"]),
+            }),
+          },
+        },
+      },
+    },
+    responses: {
+      200: {
+        description: "the stored file",
+        content: { "application/json": { schema: FileObject } },
+      },
+      413: { description: "too large", content: { "application/json": { schema: ApiError } } },
+      ...errors,
+    },
+  });
+  app.post("/v1/files", async (c) => {
+    const p = c.get("principal");
+    requireRole(p, ["admin", "member"], "upload files");
+    const body = c.req.raw.body;
+    if (!body)
+      throw new TailorError({
+        code: "invalid_argument",
+        message: "the request has no body",
+        details: { field: "file" },
+      });
+    const file = await ctx.files.upload(
+      Readable.fromWeb(body as NodeReadableStream),
+      c.req.header("content-type") ?? "",
+      { owner: p.owner, maxBytes: ctx.limits.maxUploadBytes },
+    );
+    return c.json(fileView(file), 200);
+  });
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/files",
+      summary: "List your files, newest first",
+      request: { query: Pagination.extend({ purpose: z.string().optional() }) },
+      responses: {
+        200: { description: "files", content: { "application/json": { schema: FileList } } },
+      },
+    }),
+    (c) => {
+      const p = c.get("principal");
+      requireRole(p, ["admin", "member"], "list files");
+      const q = c.req.valid("query");
+      const scope = ownerScope(p);
+      const page = ctx.files.list({
+        ...(scope === undefined ? {} : { owner: scope }),
+        ...(q.after ? { after: q.after } : {}),
+        ...(q.purpose ? { purpose: q.purpose } : {}),
+        limit: q.limit + 1,
+      });
+      const data = page.slice(0, q.limit).map(fileView);
+      return c.json(
+        {
+          object: "list" as const,
+          data,
+          has_more: page.length > q.limit,
+          first_id: data[0]?.id ?? null,
+          last_id: data.at(-1)?.id ?? null,
+        },
+        200,
+      );
+    },
+  );
+
+  const owned = (c: { get: (k: "principal") => AppEnv["Variables"]["principal"] }, id: string) => {
+    const p = c.get("principal");
+    requireRole(p, ["admin", "member"], "read files");
+    return ctx.files.get(id, ownerScope(p));
+  };
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/files/{file_id}",
+      summary: "A file",
+      request: { params: IdParam },
+      responses: {
+        200: { description: "the file", content: { "application/json": { schema: FileObject } } },
+        ...errors,
+      },
+    }),
+    (c) => c.json(fileView(owned(c, c.req.valid("param").file_id)), 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/files/{file_id}/report",
+      summary:
+        "Tailor: the data report of an uploaded fine-tune file (errors by line, warnings, PII)",
+      request: { params: IdParam },
+      responses: {
+        200: {
+          description: "the report",
+          content: { "application/json": { schema: z.record(z.string(), z.unknown()) } },
+        },
+        ...errors,
+      },
+    }),
+    (c) => {
+      const f = owned(c, c.req.valid("param").file_id);
+      if (!f.report)
+        throw new TailorError({
+          code: "not_found",
+          message: `${f.id} has no data report (purpose ${f.purpose})`,
+        });
+      return c.json(f.report as unknown as Record<string, unknown>, 200);
+    },
+  );
+
+  app.get("/v1/files/:file_id/content", (c) => {
+    const f = owned(c, c.req.param("file_id"));
+    return c.body(new Uint8Array(ctx.files.content(f)), 200, {
+      "content-type": "application/octet-stream",
+    });
+  });
+  app.openAPIRegistry.registerPath({
+    method: "get",
+    path: "/v1/files/{file_id}/content",
+    summary: "The file's bytes",
+    request: { params: IdParam },
+    responses: {
+      200: {
+        description: "the bytes",
+        content: {
+          "application/octet-stream": { schema: z.string().openapi({ format: "binary" }) },
+        },
+      },
+      ...errors,
+    },
+  });
+
+  app.openapi(
+    createRoute({
+      method: "delete",
+      path: "/v1/files/{file_id}",
+      summary: "Delete a file and its bytes",
+      request: { params: IdParam },
+      responses: {
+        200: { description: "deleted", content: { "application/json": { schema: FileDeleted } } },
+        ...errors,
+      },
+    }),
+    (c) => {
+      const f = owned(c, c.req.valid("param").file_id);
+      ctx.files.delete(f);
+      return c.json({ id: f.id, object: "file" as const, deleted: true }, 200);
+    },
+  );
+}

@@ -1,0 +1,65 @@
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import { serve as listen } from "@hono/node-server";
+import { ADMIN_KEY_FILE, AuditLog, ensureAdminKey, KeyStore, RateLimiter } from "../auth/index.ts";
+import { FileStore } from "../files/index.ts";
+import { JobStore, Worker } from "../jobs/index.ts";
+import { InferenceEngine } from "../serving/index.ts";
+import { buildApp } from "./app.ts";
+import { DEFAULT_LIMITS, type ServerContext, type ServerLimits } from "./context.ts";
+
+export interface ServeOptions {
+  home: string;
+  host?: string;
+  /** 0 picks a free port. */
+  port?: number;
+  limits?: Partial<ServerLimits>;
+  /** Run a job worker in this process (default true). */
+  worker?: boolean;
+  log?: (line: string) => void;
+}
+
+export interface RunningServer {
+  url: string;
+  adminKeyFile: string;
+  close: () => Promise<void>;
+}
+
+/** Starts the API (and, by default, a worker) on TAILOR_HOME; `close()` stops both cleanly. */
+export async function startServer(opts: ServeOptions): Promise<RunningServer> {
+  ensureAdminKey(opts.home);
+  const limits = { ...DEFAULT_LIMITS, ...opts.limits };
+  const ctx: ServerContext = {
+    home: opts.home,
+    keys: new KeyStore(opts.home),
+    audit: new AuditLog(opts.home),
+    limiter: new RateLimiter({ requestsPerMinute: limits.requestsPerMinute }),
+    files: new FileStore(opts.home),
+    jobs: new JobStore(opts.home),
+    inference: new InferenceEngine(
+      opts.log ? { onLog: (l: string) => opts.log?.(`[engine] ${l}`) } : {},
+    ),
+    limits,
+  };
+  const app = buildApp(ctx);
+  const server = await new Promise<ReturnType<typeof listen>>((resolve) => {
+    const s = listen(
+      { fetch: app.fetch, hostname: opts.host ?? "127.0.0.1", port: opts.port ?? 8700 },
+      () => resolve(s),
+    );
+  });
+  const address = server.address() as AddressInfo;
+  const worker = opts.worker === false ? null : new Worker({ home: opts.home, say: opts.log });
+  const working = worker?.run() ?? Promise.resolve(0);
+  return {
+    url: `http://${address.address}:${address.port}`,
+    adminKeyFile: join(opts.home, ADMIN_KEY_FILE),
+    close: async () => {
+      worker?.stop();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await working;
+      await ctx.inference.close();
+      for (const store of [ctx.files, ctx.jobs]) store.close();
+    },
+  };
+}

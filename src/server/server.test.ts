@@ -1,0 +1,379 @@
+/**
+ * The API end to end: a real listening server on a temporary TAILOR_HOME, the real engine and the
+ * tiny model, and the official `openai` npm package as the client. Every response the tests see is
+ * recorded and checked against the served OpenAPI document at the end.
+ */
+import assert from "node:assert/strict";
+import { createReadStream, mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
+import { Ajv2020 } from "ajv/dist/2020.js";
+import OpenAI from "openai";
+import { KeyStore, readLocalAdminKey } from "../auth/index.ts";
+import { chatLine, cliSandbox } from "../cli/__fixtures__/cli.ts";
+import { type RunningServer, startServer } from "./index.ts";
+
+const { home, tailor, file } = cliSandbox("tailor-api-", { HF_HUB_OFFLINE: "1" });
+const CANNED = "Thanks for writing to Northwind Bikes! We will reply within one business day.";
+const TOPICS = [
+  "My brakes squeal",
+  "Where is my order",
+  "Can I return a helmet",
+  "Do you fix e-bikes",
+  "My chain keeps slipping",
+  "What sizes does Cityglide come in",
+  "The bell is broken",
+  "I want a refund",
+  "Is the shop open Sunday",
+  "My tyre is flat",
+  "I need a new saddle",
+  "When will my bike ship",
+  "Gears skip on hills",
+  "The lights stopped working",
+  "Can you service a tandem",
+  "My invoice is wrong",
+];
+
+interface Seen {
+  method: string;
+  path: string;
+  status: number;
+  body: unknown;
+}
+const seen: Seen[] = [];
+let server: RunningServer;
+const keys: Record<"admin" | "alice" | "bob" | "viewer", string> = {
+  admin: "",
+  alice: "",
+  bob: "",
+  viewer: "",
+};
+
+/** A fetch that keeps every JSON response, for the contract check. */
+const recording: typeof fetch = async (input, init) => {
+  const res = await fetch(input, init);
+  const url = new URL(typeof input === "string" || input instanceof URL ? input : input.url);
+  if (res.headers.get("content-type")?.includes("application/json")) {
+    seen.push({
+      method: (init?.method ?? "GET").toLowerCase(),
+      path: url.pathname,
+      status: res.status,
+      body: await res.clone().json(),
+    });
+  }
+  return res;
+};
+const client = (who: keyof typeof keys) =>
+  new OpenAI({ apiKey: keys[who], baseURL: `${server.url}/v1`, fetch: recording, maxRetries: 0 });
+
+async function until<T>(get: () => Promise<T>, ok: (v: T) => boolean, ms: number): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await get();
+    if (ok(v) || Date.now() > end) return v;
+    await sleep(1000);
+  }
+}
+
+async function fails(p: Promise<unknown>, status: number, message?: RegExp): Promise<void> {
+  await assert.rejects(p, (e: unknown) => {
+    assert.ok(e instanceof OpenAI.APIError, String(e));
+    assert.equal(e.status, status, e.message);
+    const body = e.error as { message?: string; type?: string } | undefined;
+    assert.equal(typeof body?.message, "string");
+    assert.equal(typeof body?.type, "string");
+    if (message) assert.match(e.message, message);
+    return true;
+  });
+}
+
+describe("the OpenAI-compatible API with the official SDK", () => {
+  let fineTuned = "";
+  let aliceFile = "";
+
+  before(async () => {
+    assert.equal(tailor("models", "create-tiny", "tiny").code, 0);
+    server = await startServer({
+      home,
+      port: 0,
+      limits: { maxUploadBytes: 1024 * 1024, requestsPerMinute: 300 },
+    });
+    keys.admin = readLocalAdminKey(home) ?? "";
+    const store = new KeyStore(home);
+    keys.alice = store.create({ name: "alice", role: "member" }).key;
+    keys.bob = store.create({ name: "bob", role: "member" }).key;
+    keys.viewer = store.create({ name: "kiosk", role: "viewer" }).key;
+    store.close();
+  });
+  after(async () => server?.close());
+
+  test("upload a file, fine-tune on it, poll to succeeded, list events and checkpoints", async () => {
+    const alice = client("alice");
+    const upload = await alice.files.create({
+      file: createReadStream(
+        file("support.jsonl", `${TOPICS.map((t) => chatLine(`${t}?`, CANNED)).join("\n")}\n`),
+      ),
+      purpose: "fine-tune",
+    });
+    assert.match(upload.id, /^file-/);
+    assert.equal(upload.status, "processed");
+    aliceFile = upload.id;
+    const job = await alice.fineTuning.jobs.create({
+      model: "tiny",
+      training_file: upload.id,
+      suffix: "support",
+      hyperparameters: { n_epochs: 10, learning_rate_multiplier: 10 },
+    });
+    assert.match(job.id, /^ftjob-/);
+    assert.ok(["validating_files", "queued", "running"].includes(job.status), job.status);
+    assert.equal(job.hyperparameters.n_epochs, 10);
+    const done = await until(
+      () => alice.fineTuning.jobs.retrieve(job.id),
+      (j) => ["succeeded", "failed", "cancelled"].includes(j.status),
+      180_000,
+    );
+    assert.equal(done.status, "succeeded", JSON.stringify(done.error));
+    assert.match(done.fine_tuned_model ?? "", /^ft:tiny:support:[0-9a-f]{8}$/);
+    fineTuned = done.fine_tuned_model ?? "";
+
+    const events = await alice.fineTuning.jobs.listEvents(job.id, { limit: 100 });
+    assert.ok(events.data.some((e) => e.type === "metrics"));
+    assert.match(events.data[0]?.message ?? "", /Trained \d+ steps/); // newest first
+    const ckpts = await alice.fineTuning.jobs.checkpoints.list(job.id);
+    assert.ok(ckpts.data.length >= 1);
+    assert.match(ckpts.data[0]?.fine_tuned_model_checkpoint ?? "", /:ckpt-step-40$/);
+  });
+
+  test("chat with the fine-tuned model, plain and streamed, with usage", async () => {
+    const alice = client("alice");
+    const messages = [{ role: "user" as const, content: "My brakes squeal?" }];
+    const plain = await alice.chat.completions.create({
+      model: fineTuned,
+      messages,
+      temperature: 0,
+      max_tokens: 40,
+    });
+    assert.equal(plain.choices[0]?.message.content, CANNED);
+    assert.ok((plain.usage?.prompt_tokens ?? 0) > 0 && (plain.usage?.completion_tokens ?? 0) > 0);
+    const stream = await alice.chat.completions.create({
+      model: fineTuned,
+      messages,
+      temperature: 0,
+      max_tokens: 40,
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    let text = "";
+    let usage: OpenAI.CompletionUsage | null | undefined;
+    let chunks = 0;
+    for await (const chunk of stream) {
+      chunks++;
+      text += chunk.choices[0]?.delta.content ?? "";
+      if (chunk.usage) usage = chunk.usage;
+    }
+    assert.ok(chunks > 3, `${chunks} chunks`);
+    assert.equal(text, CANNED);
+    assert.equal(usage?.completion_tokens, plain.usage?.completion_tokens);
+    const base = await alice.chat.completions.create({
+      model: "tiny",
+      messages,
+      temperature: 0,
+      max_tokens: 20,
+    });
+    assert.notEqual(base.choices[0]?.message.content, CANNED);
+  });
+
+  test("embeddings from the offline MiniLM (the SDK asks for base64)", async () => {
+    const r = await client("viewer").embeddings.create({
+      model: "all-minilm-l6-v2",
+      input: ["a red bicycle", "a crimson bike", "tax law"],
+    });
+    const [a, b, c] = r.data.map((d) => d.embedding as number[]);
+    assert.equal(a?.length, 384);
+    const dot = (x: number[] = [], y: number[] = []) =>
+      x.reduce((s, v, i) => s + v * (y[i] ?? 0), 0);
+    assert.ok(dot(a, b) > dot(a, c));
+  });
+
+  test("members see only their own files, jobs and models; an admin can share a model", async () => {
+    const bob = client("bob");
+    await fails(bob.files.retrieve(aliceFile), 404);
+    assert.equal((await bob.files.list()).data.length, 0);
+    assert.equal((await bob.fineTuning.jobs.list()).data.length, 0);
+    await fails(
+      bob.chat.completions.create({
+        model: fineTuned,
+        messages: [{ role: "user", content: "hi" }],
+      }),
+      404,
+    );
+    assert.ok(!(await bob.models.list()).data.some((m) => m.id === fineTuned));
+    const viewer = client("viewer");
+    await fails(viewer.files.list(), 403);
+    await fails(viewer.fineTuning.jobs.create({ model: "tiny", training_file: aliceFile }), 403);
+
+    const shared = await fetch(`${server.url}/v1/models/${encodeURIComponent(fineTuned)}/share`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${keys.admin}`, "content-type": "application/json" },
+      body: JSON.stringify({ shared: true }),
+    });
+    assert.equal(shared.status, 200);
+    const answer = await bob.chat.completions.create({
+      model: fineTuned,
+      messages: [{ role: "user", content: "My brakes squeal?" }],
+      temperature: 0,
+      max_tokens: 40,
+    });
+    assert.equal(answer.choices[0]?.message.content, CANNED);
+    await fails(bob.models.delete(fineTuned), 403); // shared with bob, not his
+  });
+
+  test("an invalid file is accepted, and a job on it fails in validating_files with the first errors", async () => {
+    const alice = client("alice");
+    const bad = await alice.files.create({
+      file: createReadStream(file("bad.jsonl", `${chatLine("a", "b")}\n{"messages": [\n`)),
+      purpose: "fine-tune",
+    });
+    assert.equal(bad.status, "error");
+    assert.match(
+      (bad as unknown as { status_details: string }).status_details,
+      /bad\.jsonl:2: is not valid JSON/,
+    );
+    const job = await alice.fineTuning.jobs.create({ model: "tiny", training_file: bad.id });
+    assert.equal(job.status, "failed");
+    assert.match(job.error?.message ?? "", /bad\.jsonl:2: is not valid JSON/);
+  });
+
+  test("errors come in OpenAI's shape with the right status", async () => {
+    const noKey = new OpenAI({
+      apiKey: "tailor-sk-not-a-key",
+      baseURL: `${server.url}/v1`,
+      fetch: recording,
+      maxRetries: 0,
+    });
+    await fails(noKey.models.list(), 401, /not valid/);
+    const alice = client("alice");
+    await fails(alice.files.retrieve("file-nope"), 404);
+    await fails(
+      alice.fineTuning.jobs.create({ model: "no-such-model", training_file: aliceFile }),
+      404,
+      /not a base model/,
+    );
+    await fails(alice.chat.completions.create({ model: "tiny", messages: [] }), 400, /messages/);
+    await fails(
+      alice.chat.completions.create({
+        model: "tiny",
+        messages: [{ role: "user", content: "x" }],
+        temperature: 9,
+      }),
+      400,
+      /temperature/,
+    );
+    const [done] = (await alice.fineTuning.jobs.list()).data.filter(
+      (j) => j.status === "succeeded",
+    );
+    await fails(alice.fineTuning.jobs.cancel(done?.id ?? ""), 409, /already succeeded/);
+    await fails(
+      alice.files.create({
+        file: createReadStream(file("big.jsonl", Buffer.alloc(2 * 1024 * 1024, 97))),
+        purpose: "fine-tune",
+      }),
+      413,
+      /upload limit/,
+    );
+    const corrupt = join(home, "models", "broken");
+    mkdirSync(corrupt, { recursive: true });
+    writeFileSync(join(corrupt, "tailor-model.json"), "{ not json");
+    await fails(client("admin").models.retrieve("broken"), 500);
+    const burst = new OpenAI({
+      apiKey: keys.bob,
+      baseURL: `${server.url}/v1`,
+      fetch: recording,
+      maxRetries: 0,
+    });
+    let limited: unknown = null;
+    for (let i = 0; i < 400 && !limited; i++) await burst.models.list().catch((e) => (limited = e));
+    assert.ok(limited instanceof OpenAI.RateLimitError, String(limited));
+  });
+
+  test("models: list, retrieve, delete a fine-tuned one; base models cannot be deleted", async () => {
+    const alice = client("alice");
+    const ids = (await alice.models.list()).data.map((m) => m.id);
+    assert.ok(
+      ids.includes("tiny") && ids.includes(fineTuned) && ids.includes("all-minilm-l6-v2"),
+      ids.join(", "),
+    );
+    assert.equal((await alice.models.retrieve(fineTuned)).id, fineTuned);
+    await fails(alice.models.delete("tiny"), 403);
+    assert.equal((await alice.models.delete(fineTuned)).deleted, true);
+    await fails(
+      alice.chat.completions.create({
+        model: fineTuned,
+        messages: [{ role: "user", content: "hi" }],
+      }),
+      404,
+    );
+  });
+
+  test("the audit log records each step and each refusal (admin only)", async () => {
+    await fails(client("alice").get("/audit"), 403);
+    const log = (await client("admin").get("/audit", { query: { limit: 1000 } })) as {
+      data: { action: string; result: string; owner: string | null; status: number }[];
+    };
+    const has = (action: string, result: string, owner?: string) =>
+      log.data.some(
+        (e) =>
+          e.action === action && e.result === result && (owner === undefined || e.owner === owner),
+      );
+    assert.ok(has("POST /v1/files", "ok", "alice"));
+    assert.ok(has("POST /v1/fine_tuning/jobs", "ok", "alice"));
+    assert.ok(has("DELETE /v1/models/:model", "ok", "alice"));
+    assert.ok(has("POST /v1/fine_tuning/jobs", "denied", "kiosk"));
+    assert.ok(log.data.some((e) => e.status === 401 && e.result === "denied"));
+    assert.ok(has("GET /v1/audit", "denied", "alice"));
+  });
+
+  test("contract: the served OpenAPI document validates every JSON response the tests saw", async () => {
+    const doc = (await (await fetch(`${server.url}/openapi.json`)).json()) as {
+      paths: Record<
+        string,
+        Record<
+          string,
+          { responses: Record<string, { content?: Record<string, { schema: unknown }> }> }
+        >
+      >;
+    };
+    const ajv = new Ajv2020({ strict: false, allErrors: true });
+    ajv.addSchema({ $id: "openapi", ...doc });
+    const templates = Object.keys(doc.paths).map((t) => ({
+      t,
+      re: new RegExp(`^${t.replace(/\{[^}]+\}/g, "[^/]+")}$`),
+    }));
+    let checked = 0;
+    for (const s of seen) {
+      const path = decodeURIComponent(s.path);
+      const tpl = templates.find((x) => x.re.test(s.path) || x.re.test(path))?.t;
+      assert.ok(tpl, `${s.method} ${s.path} is in the OpenAPI document`);
+      const op = doc.paths[tpl]?.[s.method];
+      assert.ok(op, `${s.method} ${tpl} is documented`);
+      const status = String(s.status);
+      if (!op.responses[status]?.content?.["application/json"]) {
+        assert.ok(s.status >= 400, `${s.method} ${tpl} ${status} is documented`);
+        assert.ok(
+          (s.body as { error?: unknown }).error,
+          "an undocumented error still has OpenAI's error shape",
+        );
+        continue;
+      }
+      const pointer = `openapi#/paths/${tpl.replaceAll("~", "~0").replaceAll("/", "~1")}/${s.method}/responses/${status}/content/application~1json/schema`;
+      const validate = ajv.getSchema(pointer) ?? ajv.compile({ $ref: pointer });
+      assert.ok(
+        validate(s.body),
+        `${s.method} ${tpl} ${status}: ${ajv.errorsText(validate.errors)}`,
+      );
+      checked++;
+    }
+    assert.ok(checked > 20, `${checked} responses checked`);
+  });
+});

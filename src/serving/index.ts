@@ -1,0 +1,9 @@
+export {
+  type Choice,
+  type CountTokensRequest,
+  type FinishReason,
+  type GenerateEvent,
+  type GenerateRequest,
+  InferenceEngine,
+  type InferenceEngineOptions,
+} from "./inference.ts";

@@ -1,0 +1,221 @@
+/**
+ * The long-lived inference engine: one `python -m tailor_engine serve` process, started on first use,
+ * that keeps recently used models loaded, streams generated text, cancels a generation when its
+ * signal aborts, computes embeddings and counts prompt tokens. If the process dies, what was pending
+ * fails with `engine_crashed` and the next request starts a fresh process.
+ */
+import type { z } from "zod";
+import { type ChatMessage, type ModelSource, ServeOp } from "../../protocol/index.ts";
+import { engineFailure } from "../engine/process.ts";
+import { TailorError } from "../errors/index.ts";
+import { Connection, type Reply } from "./internal/connection.ts";
+import { Inbox } from "./internal/inbox.ts";
+
+export interface InferenceEngineOptions {
+  /** Chat models (base + adapter) kept loaded; the least recently used is dropped (default 3). */
+  maxModels?: number | undefined;
+  /** Each line the engine logs (its stderr, and its loading progress). */
+  onLog?: ((line: string) => void) | undefined;
+  env?: NodeJS.ProcessEnv | undefined;
+  /** A stdout line longer than this is a protocol violation (default 64 MiB: large embeddings). */
+  maxLineBytes?: number | undefined;
+  /** Grace periods of close(): end stdin, wait, SIGTERM, wait, SIGKILL. */
+  graceMs?: { afterClose: number; afterTerm: number } | undefined;
+}
+
+export interface GenerateRequest {
+  base: ModelSource;
+  adapterDir?: string | undefined;
+  messages: ChatMessage[];
+  temperature?: number | undefined;
+  top_p?: number | undefined;
+  top_k?: number | undefined;
+  max_tokens?: number | undefined;
+  stop?: string[] | undefined;
+  seed?: number | undefined;
+  /** Choices, generated one after another (choice i samples with seed + i). */
+  n?: number | undefined;
+}
+
+export type FinishReason = "stop" | "length" | "cancelled";
+export interface Choice {
+  index: number;
+  text: string;
+  finish_reason: FinishReason;
+}
+export type GenerateEvent =
+  | { type: "delta"; index: number; text: string }
+  | { type: "result"; choices: Choice[]; prompt_tokens: number; completion_tokens: number };
+
+export interface CountTokensRequest {
+  base: ModelSource;
+  adapterDir?: string | undefined;
+  messages: ChatMessage[];
+  /** Count the opening of the assistant's turn too, as generation does (default true). */
+  addGenerationPrompt?: boolean | undefined;
+}
+
+type Op = z.output<typeof ServeOp>;
+type Final<T extends Reply["type"]> = Extract<Reply, { type: T }>;
+
+export class InferenceEngine {
+  readonly #opts: InferenceEngineOptions;
+  #connection: Connection | undefined;
+  #nextId = 0;
+  #closed = false;
+
+  constructor(opts: InferenceEngineOptions = {}) {
+    this.#opts = opts;
+  }
+
+  /** The process id of the running engine, if one runs. */
+  get pid(): number | undefined {
+    return this.#connection?.alive ? this.#connection.pid : undefined;
+  }
+
+  /**
+   * Streams one generation: `delta`s as text is generated (unless `stream: false`), then one
+   * `result`. Aborting the signal (or leaving the loop early) cancels it and ends the iterable.
+   */
+  async *generate(
+    req: GenerateRequest,
+    opts: { signal?: AbortSignal | undefined; stream?: boolean | undefined } = {},
+  ): AsyncGenerator<GenerateEvent, void, undefined> {
+    const { adapterDir, ...rest } = req;
+    const op = this.#op({
+      ...rest,
+      op: "generate",
+      adapter_dir: adapterDir,
+      stream: opts.stream ?? true,
+    });
+    if (opts.signal?.aborted) return;
+    const inbox = new Inbox<Reply>();
+    const connection = this.#connect();
+    connection.send(op, inbox);
+    let finished = false;
+    try {
+      for (;;) {
+        const reply = await inbox.next(opts.signal);
+        if (reply === undefined) return; // aborted
+        if (reply.type === "delta") {
+          yield { type: "delta", index: reply.index, text: reply.text };
+          continue;
+        }
+        finished = true;
+        const { choices, prompt_tokens, completion_tokens } = expect(reply, "result");
+        yield { type: "result", choices, prompt_tokens, completion_tokens };
+        return;
+      }
+    } catch (e) {
+      finished = true;
+      throw e;
+    } finally {
+      if (!finished) connection.cancel(op.id);
+    }
+  }
+
+  /** Unit-length embedding vectors, one per input (default model: all-MiniLM-L6-v2, 384 dims). */
+  async embed(
+    input: string[],
+    opts: { model?: string | undefined; signal?: AbortSignal | undefined } = {},
+  ): Promise<{ data: number[][]; prompt_tokens: number }> {
+    const op = this.#op({ op: "embed", input, model: opts.model });
+    const { data, prompt_tokens } = expect(await this.#request(op, opts.signal), "embeddings");
+    return { data, prompt_tokens };
+  }
+
+  /** Prompt tokens of a conversation with the model's own tokenizer and chat template. */
+  async countTokens(
+    req: CountTokensRequest,
+    opts: { signal?: AbortSignal | undefined } = {},
+  ): Promise<number> {
+    const op = this.#op({
+      op: "count_tokens",
+      base: req.base,
+      adapter_dir: req.adapterDir,
+      messages: req.messages,
+      add_generation_prompt: req.addGenerationPrompt,
+    });
+    return expect(await this.#request(op, opts.signal), "token_count").prompt_tokens;
+  }
+
+  /** Stops the engine: pending requests end (cancelled) and later ones are refused. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    const connection = this.#connection;
+    this.#connection = undefined;
+    await connection?.close();
+  }
+
+  #op(fields: Record<string, unknown>): Op {
+    const parsed = ServeOp.safeParse({ ...fields, id: `op-${++this.#nextId}` });
+    if (!parsed.success) {
+      const issues = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
+      throw new TailorError({
+        code: "invalid_argument",
+        message: `invalid ${String(fields.op)} request: ${issues.join("; ")}`,
+      });
+    }
+    return parsed.data;
+  }
+
+  #connect(): Connection {
+    if (this.#closed) {
+      throw new TailorError({ code: "cancelled", message: "the inference engine is closed" });
+    }
+    if (!this.#connection?.alive) {
+      const connection: Connection = new Connection({
+        maxModels: this.#opts.maxModels ?? 3,
+        env: this.#opts.env,
+        onLog: this.#opts.onLog,
+        maxLineBytes: this.#opts.maxLineBytes ?? 64 << 20,
+        graceMs: this.#opts.graceMs ?? { afterClose: 10_000, afterTerm: 5_000 },
+        onExit: () => {
+          if (this.#connection === connection) this.#connection = undefined;
+        },
+      });
+      this.#connection = connection;
+    }
+    return this.#connection;
+  }
+
+  /** Sends one operation and waits for its single reply. */
+  #request(op: Op, signal: AbortSignal | undefined): Promise<Reply> {
+    if (signal?.aborted) return Promise.reject(cancelled(op));
+    const connection = this.#connect();
+    return new Promise<Reply>((resolve, reject) => {
+      const onAbort = () => {
+        connection.cancel(op.id);
+        reject(cancelled(op));
+      };
+      const done = () => signal?.removeEventListener("abort", onAbort);
+      signal?.addEventListener("abort", onAbort, { once: true });
+      connection.send(op, {
+        message: (reply) => {
+          done();
+          resolve(reply);
+        },
+        fail: (error) => {
+          done();
+          reject(error);
+        },
+      });
+    });
+  }
+}
+
+function cancelled(op: Op): TailorError {
+  return new TailorError({ code: "cancelled", message: `${op.op} was cancelled` });
+}
+
+/** The reply an operation should end with; the engine's `error` becomes a TailorError. */
+function expect<T extends Reply["type"]>(reply: Reply, type: T): Final<T> {
+  if (reply.type === "error") throw engineFailure(reply);
+  if (reply.type !== type) {
+    throw new TailorError({
+      code: "engine_protocol",
+      message: `the engine answered ${reply.type} where ${type} was expected`,
+    });
+  }
+  return reply as Final<T>;
+}
