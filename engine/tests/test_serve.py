@@ -98,18 +98,14 @@ def count(op_id: str, tiny_model: str, **overrides) -> dict:
 
 def test_operations_share_one_server_and_the_model_stays_loaded(server, tiny_model):
     feed, replies, loads = server()
-    t0 = time.monotonic()
     feed.put(gen("a", tiny_model))
     first = replies.wait("a")
-    t1 = time.monotonic()
     feed.put(gen("b", tiny_model))
     second = replies.wait("b")
-    t2 = time.monotonic()
     feed.put(count("c", tiny_model))
     counted = replies.wait("c")
 
     assert len(loads) == 1, "the second request reused the loaded model"
-    assert t2 - t1 < t1 - t0
     one_shot = generate_once({k: v for k, v in gen("x", tiny_model).items() if k not in ("op", "id", "n", "stream")})
     assert first["choices"] == second["choices"] == [{"index": 0, "text": one_shot["text"],
                                                        "finish_reason": one_shot["finish_reason"]}]

@@ -1,16 +1,16 @@
 import { Command, CommanderError } from "commander";
 import { isTailorError } from "../errors/index.ts";
+import { registerAudit } from "./commands/audit.ts";
 import { registerData } from "./commands/data.ts";
 import { registerDemo } from "./commands/demo.ts";
 import { registerDoctor } from "./commands/doctor.ts";
 import { registerGenerate } from "./commands/generate.ts";
 import { registerJobs } from "./commands/jobs.ts";
+import { registerKeys } from "./commands/keys.ts";
 import { registerModels } from "./commands/models.ts";
+import { registerServe } from "./commands/serve.ts";
 import { registerTrain } from "./commands/train.ts";
 import { registerWorker } from "./commands/worker.ts";
-import { registerServe } from "./commands/serve.ts";
-import { registerKeys } from "./commands/keys.ts";
-import { registerAudit } from "./commands/audit.ts";
 import { EXIT_CODES } from "./exit-codes.ts";
 
 export function buildProgram(): Command {

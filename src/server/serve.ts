@@ -16,6 +16,8 @@ export interface ServeOptions {
   limits?: Partial<ServerLimits>;
   /** Run a job worker in this process (default true). */
   worker?: boolean;
+  /** The inference engine client (default: a new one; the server closes it). */
+  inference?: InferenceEngine;
   log?: (line: string) => void;
 }
 
@@ -36,9 +38,9 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     limiter: new RateLimiter({ requestsPerMinute: limits.requestsPerMinute }),
     files: new FileStore(opts.home),
     jobs: new JobStore(opts.home),
-    inference: new InferenceEngine(
-      opts.log ? { onLog: (l: string) => opts.log?.(`[engine] ${l}`) } : {},
-    ),
+    inference:
+      opts.inference ??
+      new InferenceEngine(opts.log ? { onLog: (l: string) => opts.log?.(`[engine] ${l}`) } : {}),
     limits,
   };
   const app = buildApp(ctx);

@@ -12,6 +12,7 @@ import { Ajv2020 } from "ajv/dist/2020.js";
 import OpenAI from "openai";
 import { KeyStore, readLocalAdminKey } from "../auth/index.ts";
 import { chatLine, cliSandbox } from "../cli/__fixtures__/cli.ts";
+import { InferenceEngine } from "../serving/index.ts";
 import { type RunningServer, startServer } from "./index.ts";
 
 const { home, tailor, file } = cliSandbox("tailor-api-", { HF_HUB_OFFLINE: "1" });
@@ -43,6 +44,19 @@ interface Seen {
 }
 const seen: Seen[] = [];
 let server: RunningServer;
+
+/** The real inference client, counting generations whose caller went away before the end. */
+class WatchedInference extends InferenceEngine {
+  abandoned = 0;
+  override async *generate(...args: Parameters<InferenceEngine["generate"]>) {
+    try {
+      yield* super.generate(...args);
+    } finally {
+      if (args[1]?.signal?.aborted) this.abandoned++;
+    }
+  }
+}
+const inference = new WatchedInference();
 const keys: Record<"admin" | "alice" | "bob" | "viewer", string> = {
   admin: "",
   alice: "",
@@ -97,6 +111,7 @@ describe("the OpenAI-compatible API with the official SDK", () => {
     server = await startServer({
       home,
       port: 0,
+      inference,
       limits: { maxUploadBytes: 1024 * 1024, requestsPerMinute: 300 },
     });
     keys.admin = readLocalAdminKey(home) ?? "";
@@ -182,6 +197,25 @@ describe("the OpenAI-compatible API with the official SDK", () => {
       max_tokens: 20,
     });
     assert.notEqual(base.choices[0]?.message.content, CANNED);
+  });
+
+  test("a client that disconnects stops its generation", async () => {
+    const stream = await client("alice").chat.completions.create({
+      model: "tiny", // random weights: it would go on to max_tokens
+      messages: [{ role: "user", content: "Tell me everything." }],
+      max_tokens: 2000,
+      stream: true,
+    });
+    for await (const _chunk of stream) break; // leaving the loop closes the connection
+    const end = Date.now() + 20_000;
+    while (inference.abandoned === 0 && Date.now() < end) await sleep(100);
+    assert.equal(inference.abandoned, 1, "the server passed the disconnect on to the engine");
+    const after = await client("alice").chat.completions.create({
+      model: "tiny",
+      messages: [{ role: "user", content: "hi" }],
+      max_tokens: 3,
+    });
+    assert.equal(after.choices[0]?.finish_reason, "length"); // the engine is free for the next request
   });
 
   test("embeddings from the offline MiniLM (the SDK asks for base64)", async () => {

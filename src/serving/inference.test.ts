@@ -82,7 +82,7 @@ describe("the inference engine with the real engine", () => {
         abort.abort();
       }
     }
-    assert.ok(performance.now() - abortedAt < 200, "the iterable ended at once");
+    assert.ok(performance.now() - abortedAt < 1000, "the iterable ended at once");
     // The engine runs one operation at a time: this one is quick only if the long one stopped.
     const t0 = performance.now();
     const next = await collect(engine.generate({ base: tiny, messages: hello, max_tokens: 4 }));

@@ -20,9 +20,24 @@ export function registerServe(program: Command): void {
     .option("--host <host>", "address to listen on", "127.0.0.1")
     .option("--port <port>", "port", (v) => positiveInt(v, "--port", true), 8700)
     .option("--no-worker", "do not run fine-tuning jobs in this process")
-    .option("--max-upload-mb <n>", "largest file upload", (v) => positiveNumber(v, "--max-upload-mb"), 512)
-    .option("--rate-limit <n>", "requests per minute per key", (v) => positiveInt(v, "--rate-limit"), 600)
-    .option("--timeout-seconds <s>", "time limit of a request (streams and uploads excepted)", (v) => positiveNumber(v, "--timeout-seconds"), 120)
+    .option(
+      "--max-upload-mb <n>",
+      "largest file upload",
+      (v) => positiveNumber(v, "--max-upload-mb"),
+      512,
+    )
+    .option(
+      "--rate-limit <n>",
+      "requests per minute per key",
+      (v) => positiveInt(v, "--rate-limit"),
+      600,
+    )
+    .option(
+      "--timeout-seconds <s>",
+      "time limit of a request (streams and uploads excepted)",
+      (v) => positiveNumber(v, "--timeout-seconds"),
+      120,
+    )
     .action(async (f: ServeFlags) => {
       const server = await startServer({
         home: tailorHome(),
@@ -37,7 +52,9 @@ export function registerServe(program: Command): void {
         log: say,
       });
       say(`Tailor API on ${server.url}/v1 (docs: ${server.url}/docs)`);
-      say(`admin key: ${server.adminKeyFile}${f.worker ? "; a worker runs queued fine-tuning jobs" : ""}`);
+      say(
+        `admin key: ${server.adminKeyFile}${f.worker ? "; a worker runs queued fine-tuning jobs" : ""}`,
+      );
       console.log(server.url);
       await new Promise<void>((resolve) => {
         const stop = () => {

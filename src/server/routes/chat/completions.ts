@@ -109,13 +109,25 @@ export function registerChat(app: OpenAPIHono<AppEnv>, ctx: ServerContext): void
         throw new Error("the engine ended without an answer");
       }
       return streamSSE(c, async (stream) => {
-        stream.onAbort(() => abort.abort());
+        // A client that goes away stops the generation at once, whatever the loop below waits on
+        // (a write to a closed connection may never settle).
+        const gone = new Promise<void>((resolve) =>
+          signal.addEventListener("abort", () => resolve(), { once: true }),
+        );
+        const stop = () => {
+          abort.abort();
+          void generation.return(undefined);
+        };
+        stream.onAbort(stop);
+        signal.addEventListener("abort", stop, { once: true });
+        const send = (data: string) =>
+          signal.aborted ? Promise.resolve() : Promise.race([stream.writeSSE({ data }), gone]);
         const chunk = (
           choices: z.infer<typeof ChatCompletionChunk>["choices"],
           usage?: z.infer<typeof ChatCompletionChunk>["usage"],
         ) =>
-          stream.writeSSE({
-            data: JSON.stringify({
+          send(
+            JSON.stringify({
               id,
               object: "chat.completion.chunk",
               created,
@@ -123,7 +135,7 @@ export function registerChat(app: OpenAPIHono<AppEnv>, ctx: ServerContext): void
               choices,
               ...(usage !== undefined ? { usage } : {}),
             }),
-          });
+          );
         const started = new Set<number>();
         try {
           for await (const ev of generation) {
@@ -156,20 +168,18 @@ export function registerChat(app: OpenAPIHono<AppEnv>, ctx: ServerContext): void
                 });
             }
           }
-          await stream.writeSSE({ data: "[DONE]" });
+          await send("[DONE]");
         } catch (e) {
-          if (!abort.signal.aborted) {
-            await stream.writeSSE({
-              data: JSON.stringify({
-                error: {
-                  message: (e as Error).message,
-                  type: "server_error",
-                  param: null,
-                  code: "internal",
-                },
-              }),
-            });
-          }
+          await send(
+            JSON.stringify({
+              error: {
+                message: (e as Error).message,
+                type: "server_error",
+                param: null,
+                code: "internal",
+              },
+            }),
+          );
         }
       });
     }) as never,
