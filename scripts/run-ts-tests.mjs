@@ -14,7 +14,7 @@ const files = ["src", "protocol", "scripts"].flatMap((dir) =>
 );
 const r = spawnSync(
   process.execPath,
-  ["--import", "tsx", "--test", "--test-reporter=spec", "--test-concurrency=1", ...files.sort()],
+  ["--import", "tsx", "--test", "--test-reporter=spec", "--test-concurrency=2", ...files.sort()],
   { cwd: root, stdio: "inherit" },
 );
 process.exit(r.status ?? 1);

@@ -11,9 +11,17 @@
 // - SECRET: PEM private keys, AWS access key ids, GitHub tokens, OpenAI-style sk- keys, Slack
 //   xox tokens, Stripe keys, Google API keys, JWTs, Bearer tokens, and the value of assignments
 //   such as `password=...` or `"api_key": "..."`.
-import nlp from "compromise";
+import { createRequire } from "node:module";
+import type nlpType from "compromise";
 import { findPhoneNumbersInText } from "libphonenumber-js/max";
 import validator from "validator";
+
+/** compromise takes about a second to load: only text that may hold a name pays for it. */
+let loaded: typeof nlpType | null = null;
+function nlp(): typeof nlpType {
+  loaded ??= createRequire(import.meta.url)("compromise") as typeof nlpType;
+  return loaded;
+}
 
 export const PII_TYPES = [
   "EMAIL",
@@ -238,7 +246,7 @@ const MAYBE_NAME = /[^.!?\s]\s+\p{Lu}\p{Ll}/u;
 
 function findPeople(text: string, add: Sink): void {
   if (!MAYBE_NAME.test(text)) return;
-  const people = nlp(text)
+  const people = nlp()(text)
     .people()
     .json({ offset: true, terms: { offset: true } }) as { terms?: NlpTerm[] }[];
   let cursor = 0;

@@ -316,6 +316,23 @@ describe("the OpenAI-compatible API with the official SDK", () => {
       413,
       /upload limit/,
     );
+    const notes = await alice.files.create({
+      file: createReadStream(file("notes.txt", "some notes")),
+      purpose: "assistants",
+    });
+    await fails(
+      alice.fineTuning.jobs.create({ model: "tiny", training_file: notes.id }),
+      422,
+      /purpose=fine-tune/,
+    );
+    await fails(
+      alice.chat.completions.create({
+        model: "tiny",
+        messages: [{ role: "user", content: "x".repeat(5 * 1024 * 1024) }],
+      }),
+      413,
+      /larger than/,
+    );
     const corrupt = join(home, "models", "broken");
     mkdirSync(corrupt, { recursive: true });
     writeFileSync(join(corrupt, "tailor-model.json"), "{ not json");
@@ -409,5 +426,9 @@ describe("the OpenAI-compatible API with the official SDK", () => {
       checked++;
     }
     assert.ok(checked > 20, `${checked} responses checked`);
+    const docs = await fetch(`${server.url}/docs`);
+    assert.equal(docs.status, 200);
+    assert.match(await docs.text(), /swagger-ui-bundle\.js/);
+    assert.equal((await fetch(`${server.url}/docs/swagger-ui-bundle.js`)).status, 200);
   });
 });

@@ -1,6 +1,5 @@
 import type { Command } from "commander";
 import { tailorHome } from "../../models/index.ts";
-import { startServer } from "../../server/index.ts";
 import { positiveInt, positiveNumber } from "../args.ts";
 import { say } from "../output.ts";
 
@@ -39,6 +38,7 @@ export function registerServe(program: Command): void {
       120,
     )
     .action(async (f: ServeFlags) => {
+      const { startServer } = await import("../../server/index.ts"); // loaded only to serve
       const server = await startServer({
         home: tailorHome(),
         host: f.host,

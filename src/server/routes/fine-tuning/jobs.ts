@@ -22,6 +22,7 @@ import { notFound } from "../../errors.ts";
 
 const errors = {
   400: { description: "bad request", content: { "application/json": { schema: ApiError } } },
+  422: { description: "unsuitable file", content: { "application/json": { schema: ApiError } } },
   404: { description: "not found", content: { "application/json": { schema: ApiError } } },
   409: { description: "conflict", content: { "application/json": { schema: ApiError } } },
 };
@@ -105,7 +106,7 @@ export function registerJobs(app: OpenAPIHono<AppEnv>, ctx: ServerContext): void
         if (!f) throw notFound("file", id, field);
         if (f.purpose !== "fine-tune")
           throw new TailorError({
-            code: "invalid_argument",
+            code: "data_invalid", // well-formed, but the file is not training data: 422
             message: `${id} was uploaded with purpose ${f.purpose}; upload it with purpose=fine-tune`,
             details: { field },
           });
