@@ -7,28 +7,9 @@ import assert from "node:assert/strict";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { before, describe, test } from "node:test";
-import { chatLine, cliSandbox } from "./__fixtures__/cli.ts";
+import { CANNED, chatLine, cliSandbox, supportJsonl } from "./__fixtures__/cli.ts";
 
 const { home, tailor, file } = cliSandbox("tailor-cli-", { HF_HUB_OFFLINE: "1" });
-const CANNED = "Thanks for writing to Northwind Bikes! We will reply within one business day.";
-const TOPICS = [
-  "My brakes squeal",
-  "Where is my order",
-  "Can I return a helmet",
-  "Do you fix e-bikes",
-  "My chain keeps slipping",
-  "What sizes does Cityglide come in",
-  "The bell is broken",
-  "I want a refund",
-  "Is the shop open Sunday",
-  "My tyre is flat",
-  "I need a new saddle",
-  "When will my bike ship",
-  "Gears skip on hills",
-  "The lights stopped working",
-  "Can you service a tandem",
-  "My invoice is wrong",
-];
 
 function expectError(r: ReturnType<typeof tailor>, code: number, message: RegExp) {
   assert.equal(r.code, code, `exit code (stderr: ${r.stderr})`);
@@ -50,10 +31,7 @@ describe("tailor CLI with the real engine", () => {
   });
 
   test("train learns 16 examples, and the saved adapter answers like them in fresh processes", () => {
-    const data = file(
-      "support.jsonl",
-      `${TOPICS.map((t) => chatLine(`${t}?`, CANNED)).join("\n")}\n`,
-    );
+    const data = file("support.jsonl", supportJsonl());
     const r = tailor(
       "train",
       "--base",

@@ -7,10 +7,9 @@ import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { before, describe, test } from "node:test";
-import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { JobStore } from "../jobs/index.ts";
-import { chatLine, cliSandbox } from "./__fixtures__/cli.ts";
+import { chatLine, cliSandbox, until } from "./__fixtures__/cli.ts";
 
 const BIN = fileURLToPath(new URL("../../bin/tailor", import.meta.url));
 const { home, tailor, file } = cliSandbox("tailor-cli-jobs-", { HF_HUB_OFFLINE: "1" });
@@ -35,14 +34,6 @@ function createJob(...args: string[]): string {
   const r = tailor("train", "--base", "tiny", ...args, "--json");
   assert.equal(r.code, 0, r.stderr);
   return (JSON.parse(r.stdout) as { id: string }).id;
-}
-
-async function until(ok: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
 }
 
 describe("jobs and workers through the CLI", () => {

@@ -60,28 +60,41 @@ export async function createJob(opts: CreateJobOptions): Promise<Job> {
         message: `a model named '${name}' already exists or is being trained; pick another --name or delete it first`,
       });
     }
-    if (opts.dataError) return recordInvalid(jobs, opts, id, base, name, opts.dataError);
+    /** The new row, in `validating_files`. */
+    const insert = (training: string, validation: string | null, spec: JobSpec) =>
+      jobs.insert({
+        id,
+        status: "validating_files",
+        created_at: Math.floor(Date.now() / 1000),
+        started_at: null,
+        finished_at: null,
+        owner: opts.owner ?? null,
+        base: base.name,
+        model_name: name,
+        training_file: training,
+        validation_file: validation,
+        spec,
+        error: null,
+        fine_tuned_model: null,
+        result: null,
+      });
+    if (opts.dataError) {
+      // data that failed its check elsewhere (an uploaded file): recorded, and failed with the reason
+      const none = { id: opts.data, train_examples: 0, val_examples: 0 } as DatasetVersion;
+      insert(opts.data, opts.val ?? null, planSpec(opts, base.source, none, null));
+      const message = opts.dataError;
+      return jobs.transition(
+        id,
+        "failed",
+        { level: "error", type: "failed", message, data: { code: "data_invalid" } },
+        { error: { code: "data_invalid", message } },
+      );
+    }
     const train = await storedDataset(datasets, opts.data);
     const val = opts.val
       ? await storedDataset(datasets, opts.val, `${nameOf(opts.val)}-validation`)
       : null;
-    jobs.insert({
-      id,
-      status: "validating_files",
-      created_at: Math.floor(Date.now() / 1000),
-      started_at: null,
-      finished_at: null,
-      owner: opts.owner ?? null,
-      base: base.name,
-      model_name: name,
-      training_file: train.id,
-      validation_file: val?.id ?? null,
-      spec: planSpec(opts, base.source, train, val),
-      error: null,
-      fine_tuned_model: null,
-      result: null,
-    });
-    const job = jobs.get(id);
+    const job = insert(train.id, val?.id ?? null, planSpec(opts, base.source, train, val));
     jobs.addEvent(id, {
       type: "message",
       message: `created: ${base.name} on ${job.spec.train_examples} examples (${train.id}) -> ${name}`,
@@ -92,40 +105,6 @@ export async function createJob(opts: CreateJobOptions): Promise<Job> {
     jobs.close();
     datasets.close();
   }
-}
-
-/** A job on data that failed its check: recorded, then failed in `validating_files` with the reason. */
-function recordInvalid(
-  jobs: JobStore,
-  opts: CreateJobOptions,
-  id: string,
-  base: { name: string; source: JobSpec["base_source"] },
-  name: string,
-  message: string,
-): Job {
-  const none = { id: opts.data, train_examples: 0, val_examples: 0 } as DatasetVersion;
-  jobs.insert({
-    id,
-    status: "validating_files",
-    created_at: Math.floor(Date.now() / 1000),
-    started_at: null,
-    finished_at: null,
-    owner: opts.owner ?? null,
-    base: base.name,
-    model_name: name,
-    training_file: opts.data,
-    validation_file: opts.val ?? null,
-    spec: planSpec(opts, base.source, none, null),
-    error: null,
-    fine_tuned_model: null,
-    result: null,
-  });
-  return jobs.transition(
-    id,
-    "failed",
-    { level: "error", type: "failed", message, data: { code: "data_invalid" } },
-    { error: { code: "data_invalid", message } },
-  );
 }
 
 /**

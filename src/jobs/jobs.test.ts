@@ -6,14 +6,12 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { before, describe, test } from "node:test";
-import { setTimeout as sleep } from "node:timers/promises";
-import { chatLine, cliSandbox } from "../cli/__fixtures__/cli.ts";
+import { CANNED, chatLine, cliSandbox, until } from "../cli/__fixtures__/cli.ts";
 import { ModelRegistry } from "../models/index.ts";
 import { resolveHyperparameters } from "../training/index.ts";
 import { createJob, JobStore, resolveCheckpoint, Worker } from "./index.ts";
 
 const { home, tailor, file } = cliSandbox("tailor-jobs-", { HF_HUB_OFFLINE: "1" });
-const CANNED = "Thanks for writing to Northwind Bikes! We will reply within one business day.";
 const lines = (n: number, answer: (i: number) => string = () => CANNED) =>
   `${Array.from({ length: n }, (_, i) => chatLine(`Question ${i} about my bike?`, answer(i))).join("\n")}\n`;
 
@@ -22,15 +20,6 @@ function curve(store: JobStore, id: string): { step: number; loss: number }[] {
     .events(id)
     .filter((e) => e.type === "metrics")
     .map((e) => ({ step: e.data.step as number, loss: e.data.train_loss as number }));
-}
-
-/** Waits until `ok` holds, polling; fails after `ms`. */
-async function until(ok: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
 }
 
 describe("fine-tuning jobs with the real engine", () => {

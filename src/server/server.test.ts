@@ -11,30 +11,11 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import OpenAI from "openai";
 import { KeyStore, readLocalAdminKey } from "../auth/index.ts";
-import { chatLine, cliSandbox } from "../cli/__fixtures__/cli.ts";
+import { CANNED, chatLine, cliSandbox, supportJsonl } from "../cli/__fixtures__/cli.ts";
 import { InferenceEngine } from "../serving/index.ts";
 import { type RunningServer, startServer } from "./index.ts";
 
 const { home, tailor, file } = cliSandbox("tailor-api-", { HF_HUB_OFFLINE: "1" });
-const CANNED = "Thanks for writing to Northwind Bikes! We will reply within one business day.";
-const TOPICS = [
-  "My brakes squeal",
-  "Where is my order",
-  "Can I return a helmet",
-  "Do you fix e-bikes",
-  "My chain keeps slipping",
-  "What sizes does Cityglide come in",
-  "The bell is broken",
-  "I want a refund",
-  "Is the shop open Sunday",
-  "My tyre is flat",
-  "I need a new saddle",
-  "When will my bike ship",
-  "Gears skip on hills",
-  "The lights stopped working",
-  "Can you service a tandem",
-  "My invoice is wrong",
-];
 
 interface Seen {
   method: string;
@@ -81,7 +62,7 @@ const recording: typeof fetch = async (input, init) => {
 const client = (who: keyof typeof keys) =>
   new OpenAI({ apiKey: keys[who], baseURL: `${server.url}/v1`, fetch: recording, maxRetries: 0 });
 
-async function until<T>(get: () => Promise<T>, ok: (v: T) => boolean, ms: number): Promise<T> {
+async function poll<T>(get: () => Promise<T>, ok: (v: T) => boolean, ms: number): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
     const v = await get();
@@ -126,9 +107,7 @@ describe("the OpenAI-compatible API with the official SDK", () => {
   test("upload a file, fine-tune on it, poll to succeeded, list events and checkpoints", async () => {
     const alice = client("alice");
     const upload = await alice.files.create({
-      file: createReadStream(
-        file("support.jsonl", `${TOPICS.map((t) => chatLine(`${t}?`, CANNED)).join("\n")}\n`),
-      ),
+      file: createReadStream(file("support.jsonl", supportJsonl())),
       purpose: "fine-tune",
     });
     assert.match(upload.id, /^file-/);
@@ -143,7 +122,7 @@ describe("the OpenAI-compatible API with the official SDK", () => {
     assert.match(job.id, /^ftjob-/);
     assert.ok(["validating_files", "queued", "running"].includes(job.status), job.status);
     assert.equal(job.hyperparameters.n_epochs, 10);
-    const done = await until(
+    const done = await poll(
       () => alice.fineTuning.jobs.retrieve(job.id),
       (j) => ["succeeded", "failed", "cancelled"].includes(j.status),
       180_000,

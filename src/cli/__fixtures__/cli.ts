@@ -1,8 +1,10 @@
 /** Runs `bin/tailor` as a user would, each command in its own process, against one TAILOR_HOME. */
+import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 
 const BIN = fileURLToPath(new URL("../../../bin/tailor", import.meta.url));
@@ -40,3 +42,40 @@ export const chatLine = (user: string, answer: string): string =>
       { role: "assistant", content: answer },
     ],
   });
+
+/** The answer the support examples teach: a model that learned them says exactly this. */
+export const CANNED =
+  "Thanks for writing to Northwind Bikes! We will reply within one business day.";
+
+/** Sixteen customer questions, each answered with CANNED in the support examples. */
+export const TOPICS = [
+  "My brakes squeal",
+  "Where is my order",
+  "Can I return a helmet",
+  "Do you fix e-bikes",
+  "My chain keeps slipping",
+  "What sizes does Cityglide come in",
+  "The bell is broken",
+  "I want a refund",
+  "Is the shop open Sunday",
+  "My tyre is flat",
+  "I need a new saddle",
+  "When will my bike ship",
+  "Gears skip on hills",
+  "The lights stopped working",
+  "Can you service a tandem",
+  "My invoice is wrong",
+];
+
+/** The support examples as JSONL. */
+export const supportJsonl = (): string =>
+  `${TOPICS.map((t) => chatLine(`${t}?`, CANNED)).join("\n")}\n`;
+
+/** Waits until `ok` holds, polling; fails the test after `ms`. */
+export async function until(ok: () => boolean, ms: number, what: string): Promise<void> {
+  const end = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
+    await sleep(25);
+  }
+}
