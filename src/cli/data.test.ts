@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { before, describe, test } from "node:test";
 import { chatLine as chat, cliSandbox } from "./__fixtures__/cli.ts";
 
-const { home, tailor, file } = cliSandbox("tailor-data-cli-");
+const { home, tailor, file, tiny } = cliSandbox("tailor-data-cli-");
 const good = Array.from({ length: 14 }, (_, i) =>
   chat(
     `How do I adjust gear ${i}?`,
@@ -17,7 +17,7 @@ const good = Array.from({ length: 14 }, (_, i) =>
 );
 
 describe("tailor data with the real engine and store", () => {
-  before(() => assert.equal(tailor("models", "create-tiny", "tiny").code, 0));
+  before(() => tiny());
 
   test("check --json: one report object with errors by line and code, exit 1", () => {
     const r = tailor(

@@ -12,7 +12,7 @@ import { JobStore } from "../jobs/index.ts";
 import { chatLine, cliSandbox, until } from "./__fixtures__/cli.ts";
 
 const BIN = fileURLToPath(new URL("../../bin/tailor", import.meta.url));
-const { home, tailor, file } = cliSandbox("tailor-cli-jobs-", { HF_HUB_OFFLINE: "1" });
+const { home, tailor, file, tiny } = cliSandbox("tailor-cli-jobs-", { HF_HUB_OFFLINE: "1" });
 const data = (n: number, tag: string) =>
   file(
     `${tag}.jsonl`,
@@ -37,7 +37,7 @@ function createJob(...args: string[]): string {
 }
 
 describe("jobs and workers through the CLI", () => {
-  before(() => assert.equal(tailor("models", "create-tiny", "tiny").code, 0));
+  before(() => tiny());
 
   test("train without --wait queues the job and says how to run it; `tailor worker --once` runs it", async () => {
     const r = tailor(

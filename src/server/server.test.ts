@@ -15,7 +15,7 @@ import { CANNED, chatLine, cliSandbox, supportJsonl } from "../cli/__fixtures__/
 import { InferenceEngine } from "../serving/index.ts";
 import { type RunningServer, startServer } from "./index.ts";
 
-const { home, tailor, file } = cliSandbox("tailor-api-", { HF_HUB_OFFLINE: "1" });
+const { home, file, tiny } = cliSandbox("tailor-api-", { HF_HUB_OFFLINE: "1" });
 
 interface Seen {
   method: string;
@@ -88,7 +88,7 @@ describe("the OpenAI-compatible API with the official SDK", () => {
   let aliceFile = "";
 
   before(async () => {
-    assert.equal(tailor("models", "create-tiny", "tiny").code, 0);
+    tiny();
     server = await startServer({
       home,
       port: 0,

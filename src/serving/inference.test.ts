@@ -12,7 +12,7 @@ import { cliSandbox } from "../cli/__fixtures__/cli.ts";
 import { TailorError } from "../errors/index.ts";
 import { type GenerateEvent, InferenceEngine } from "./index.ts";
 
-const { home, tailor } = cliSandbox("tailor-serving-", { HF_HUB_OFFLINE: "1" });
+const { home, tiny: makeTiny } = cliSandbox("tailor-serving-", { HF_HUB_OFFLINE: "1" });
 const tiny = { kind: "hf_dir" as const, path: join(home, "models", "tiny") };
 const hello: ChatMessage[] = [{ role: "user", content: "Hello" }];
 
@@ -40,7 +40,7 @@ describe("the inference engine with the real engine", () => {
     maxModels: 2,
     env: { TAILOR_HOME: home, HF_HUB_OFFLINE: "1" },
   });
-  before(() => assert.equal(tailor("models", "create-tiny", "tiny").code, 0));
+  before(() => makeTiny());
   after(() => engine.close());
 
   test("two generations run on one process; streamed deltas join to the result", async () => {

@@ -1,13 +1,25 @@
 /** Runs `bin/tailor` as a user would, each command in its own process, against one TAILOR_HOME. */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import {
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 
 const BIN = fileURLToPath(new URL("../../../bin/tailor", import.meta.url));
+const TINY_SOURCE = fileURLToPath(
+  new URL("../../../engine/tailor_engine/tiny.py", import.meta.url),
+);
 
 export interface CliResult {
   code: number | null;
@@ -31,7 +43,33 @@ export function cliSandbox(prefix: string, env: NodeJS.ProcessEnv = {}) {
     writeFileSync(path, content);
     return path;
   };
-  return { home, tailor, file };
+  /**
+   * Puts the tiny test model into this sandbox as `tiny`, made once per version of the engine's
+   * tiny.py and copied after that (making it starts an engine, about ten seconds of CPU each time).
+   */
+  const tiny = (): void => {
+    const version = createHash("sha256")
+      .update(readFileSync(TINY_SOURCE))
+      .digest("hex")
+      .slice(0, 12);
+    const cached = join(tmpdir(), `tailor-test-tiny-${version}`);
+    if (!existsSync(cached)) {
+      const made = mkdtempSync(join(tmpdir(), "tailor-tiny-make-"));
+      const r = spawnSync(process.execPath, [BIN, "models", "create-tiny", "tiny"], {
+        encoding: "utf8",
+        env: { ...process.env, ...env, TAILOR_HOME: made },
+      });
+      if (r.status !== 0) throw new Error(`create-tiny failed: ${r.stderr}`);
+      try {
+        renameSync(join(made, "models", "tiny"), cached); // another test file may have won the race
+      } catch {
+        // then its copy is as good as ours
+      }
+      rmSync(made, { recursive: true, force: true });
+    }
+    cpSync(cached, join(home, "models", "tiny"), { recursive: true });
+  };
+  return { home, tailor, file, tiny };
 }
 
 /** One chat example as a JSONL line. */
