@@ -137,7 +137,10 @@ describe("jobs and workers through the CLI", () => {
     const running = store.get(id);
     assert.equal(running.status, "running"); // nobody has noticed yet
 
-    const second = startWorker("--once", "--lease-seconds", "2");
+    // a worker that keeps running (as `tailor worker` does) notices once the lease has expired
+    const second = startWorker("--lease-seconds", "2");
+    await until(() => store.get(id).status !== "running", 180_000, "the job to end");
+    second.kill("SIGINT");
     const [code] = await once(second, "exit");
     assert.equal(code, 0, second.output());
     const job = store.get(id);

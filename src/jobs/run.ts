@@ -117,6 +117,7 @@ export async function runJob(job: Job, ctx: RunContext): Promise<void> {
       },
     )) {
       if (msg.type === "failed") throw engineFailure(msg);
+      if (ctx.reason() === "lost") continue; // another worker owns the job now: write nothing
       if (msg.type === "completed") {
         completed = msg;
         break;

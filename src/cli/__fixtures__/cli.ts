@@ -67,7 +67,13 @@ export function cliSandbox(prefix: string, env: NodeJS.ProcessEnv = {}) {
       }
       rmSync(made, { recursive: true, force: true });
     }
-    cpSync(cached, join(home, "models", "tiny"), { recursive: true });
+    const target = join(home, "models", "tiny");
+    cpSync(cached, target, { recursive: true });
+    // the manifest names the folder the weights are in: this copy's
+    const manifest = join(target, "tailor-model.json");
+    const m = JSON.parse(readFileSync(manifest, "utf8")) as { source: { path: string } };
+    m.source.path = target;
+    writeFileSync(manifest, JSON.stringify(m, null, 2));
   };
   return { home, tailor, file, tiny };
 }
