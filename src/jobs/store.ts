@@ -84,6 +84,14 @@ function eventFromRow(r: EventRow): JobEvent {
   };
 }
 
+/** How a worker's run of a job ended ("queued": handed back, to be resumed). */
+export interface RunEnd {
+  status: "succeeded" | "failed" | "cancelled" | "queued";
+  error?: { code: string; message: string } | undefined;
+  fineTunedModel?: string;
+  result?: JobResult;
+}
+
 export interface NewEvent {
   level?: JobEvent["level"];
   type: JobEventType;
@@ -262,17 +270,7 @@ export class JobStore {
   }
 
   /** Ends a run of the job; ignored (returns false) when the job is no longer this worker's. */
-  finish(
-    id: string,
-    worker: string,
-    end: {
-      status: "succeeded" | "failed" | "cancelled" | "queued";
-      error?: { code: string; message: string } | undefined;
-      fineTunedModel?: string;
-      result?: JobResult;
-    },
-    event?: NewEvent,
-  ): boolean {
+  finish(id: string, worker: string, end: RunEnd, event?: NewEvent): boolean {
     return this.db.transaction(() => {
       const done = this.finishRow(id, worker, end);
       if (done && event) this.addEvent(id, event);
@@ -280,16 +278,7 @@ export class JobStore {
     })();
   }
 
-  private finishRow(
-    id: string,
-    worker: string,
-    end: {
-      status: "succeeded" | "failed" | "cancelled" | "queued";
-      error?: { code: string; message: string } | undefined;
-      fineTunedModel?: string;
-      result?: JobResult;
-    },
-  ): boolean {
+  private finishRow(id: string, worker: string, end: RunEnd): boolean {
     const info = this.db
       .prepare(
         `UPDATE jobs SET status = @status, error_code = @code, error_message = @message,
