@@ -59,7 +59,8 @@ export function lengthRatio(predicted: string, expected: string): number {
   return words(predicted).length / Math.max(1, words(expected).length);
 }
 
-function parseObject(text: string): Record<string, unknown> | null {
+/** The text as a JSON object, or null when it is not one. */
+export function parseObject(text: string): Record<string, unknown> | null {
   try {
     const v: unknown = JSON.parse(text.trim());
     return v !== null && typeof v === "object" && !Array.isArray(v)

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
 import { loadExamples } from "../../datasets/index.ts";
+import { parseObject } from "../../evals/index.ts";
 import { createJob, workersRunning } from "../../jobs/index.ts";
 import { generateText, tailorHome } from "../../models/index.ts";
 import { positiveInt } from "../args.ts";
@@ -10,17 +11,6 @@ import { watchJob } from "../watch.ts";
 
 const EXAMPLES = fileURLToPath(new URL("../../../examples/email-to-json/", import.meta.url));
 const FIELDS = ["intent", "order_id", "customer_name", "urgency"] as const;
-
-function parseObject(text: string): Record<string, unknown> | null {
-  try {
-    const v: unknown = JSON.parse(text.trim());
-    return v !== null && typeof v === "object" && !Array.isArray(v)
-      ? (v as Record<string, unknown>)
-      : null;
-  } catch {
-    return null;
-  }
-}
 
 /** How many of the checkable fields an answer got right (null if it is not a JSON object). */
 function score(answer: string, expected: string): number | null {
