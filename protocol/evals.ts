@@ -1,0 +1,155 @@
+/**
+ * Evaluation reports, promotion gates and model cards: what `tailor eval` prints with --json, what
+ * a job stores with the model it made (TAILOR_HOME/models/<name>/evaluation.json, model-card.json,
+ * MODEL_CARD.md), and what the API returns at /v1/models/{model}/evaluation and /card.
+ */
+import { z } from "zod";
+
+export const OUTPUT_KINDS = ["json", "label", "text"] as const;
+export const OutputKind = z.enum(OUTPUT_KINDS);
+
+/** Every metric a report may hold; which ones it holds depends on the kind of output. */
+export const METRICS = {
+  exact_match: "exact match: the answer is the expected one, word for word",
+  token_f1: "token F1: how many words the answer shares with the expected one",
+  rouge_l: "ROUGE-L: the longest run of words in the expected order, as an F-score",
+  length_ratio: "length ratio: answer length over expected length (1 is the same length)",
+  valid_json: "valid JSON: the share of answers that are a JSON object",
+  field_accuracy: "field accuracy: the share of expected JSON fields answered exactly",
+  accuracy: "accuracy: the share of answers with the expected label",
+  macro_f1: "macro-F1: each label's F-score, averaged, so rare labels count as much as common ones",
+} as const;
+export type MetricName = keyof typeof METRICS;
+export const MetricName = z.enum(Object.keys(METRICS) as [MetricName, ...MetricName[]]);
+
+/** The metric the promotion gate and wins/losses use, per kind of output. */
+export const PRIMARY_METRIC: Record<z.infer<typeof OutputKind>, MetricName> = {
+  json: "field_accuracy",
+  label: "accuracy",
+  text: "rouge_l",
+};
+
+export const Confusion = z.object({
+  labels: z.array(z.string()),
+  /** matrix[i][j]: expected labels[i], answered labels[j]. */
+  matrix: z.array(z.array(z.number().int())),
+});
+
+export const ModelScores = z.object({
+  model: z.string(),
+  metrics: z.partialRecord(MetricName, z.number()),
+  confusion: Confusion.optional(),
+  /** Wall-clock seconds spent generating, and the tokens generated. */
+  seconds: z.number(),
+  completion_tokens: z.number().int(),
+});
+export type ModelScores = z.infer<typeof ModelScores>;
+
+export const Outcome = z.enum(["win", "tie", "loss"]);
+
+export const ExampleResult = z.object({
+  /** 1-based line of the example in the evaluated file. */
+  line: z.number().int(),
+  /** The last user message (what a reader needs to judge the answers). */
+  prompt: z.string(),
+  expected: z.string(),
+  /** One per model, in the order of `models`. */
+  outputs: z.array(z.string()),
+  /** The primary metric for this example, one per model. */
+  scores: z.array(z.number()),
+  /** The first model against the second (null without a comparison). */
+  outcome: Outcome.nullable(),
+});
+export type ExampleResult = z.infer<typeof ExampleResult>;
+
+export const EvaluationReport = z.object({
+  object: z.literal("tailor.evaluation"),
+  created_at: z.number().int(),
+  /** The data evaluated on: a file path or dataset version, and how many examples. */
+  data: z.object({ source: z.string(), examples: z.number().int() }),
+  kind: OutputKind,
+  primary_metric: MetricName,
+  /** The evaluated model first, the one it is compared with (if any) second. */
+  models: z.array(ModelScores).min(1).max(2),
+  /** First minus second, per metric (null without a comparison). */
+  deltas: z.partialRecord(MetricName, z.number()).nullable(),
+  outcome: z
+    .object({ wins: z.number().int(), ties: z.number().int(), losses: z.number().int() })
+    .nullable(),
+  examples: z.array(ExampleResult),
+  settings: z.object({
+    max_tokens: z.number().int(),
+    batch_size: z.number().int(),
+    greedy: z.boolean(),
+  }),
+});
+export type EvaluationReport = z.infer<typeof EvaluationReport>;
+
+export const PROMOTION_STATUSES = ["ready", "needs_review"] as const;
+export const PromotionStatus = z.enum(PROMOTION_STATUSES);
+
+/** Whether a fine-tuned model may be used as it is, and why. */
+export const Promotion = z.object({
+  status: PromotionStatus,
+  /** One sentence a non-engineer can act on. */
+  reason: z.string(),
+  metric: MetricName.nullable(),
+  model_score: z.number().nullable(),
+  base_score: z.number().nullable(),
+  /** The tuned model must score at least base + min_delta on the primary metric. */
+  min_delta: z.number(),
+  decided_at: z.number().int(),
+});
+export type Promotion = z.infer<typeof Promotion>;
+
+export const ModelCard = z.object({
+  object: z.literal("tailor.model_card"),
+  model: z.string(),
+  base: z.object({ name: z.string(), source: z.string() }),
+  created_at: z.number().int(),
+  /** Who made it: the API key's name or the local user, and the job. */
+  created_by: z.string(),
+  job_id: z.string().nullable(),
+  datasets: z.array(
+    z.object({
+      role: z.enum(["training", "validation"]),
+      id: z.string(),
+      sha256: z.string(),
+      examples: z.number().int(),
+      /** Personal data found and redacted, by kind (e.g. {"email": 3}). */
+      pii_found: z.record(z.string(), z.number().int()),
+      pii_redacted: z.record(z.string(), z.number().int()),
+    }),
+  ),
+  hyperparameters: z.record(z.string(), z.union([z.number(), z.string(), z.boolean()])),
+  training: z.object({
+    steps: z.number().int(),
+    model_step: z.number().int(),
+    first_train_loss: z.number().nullable(),
+    final_train_loss: z.number().nullable(),
+    best_val_loss: z.number().nullable(),
+    final_val_loss: z.number().nullable(),
+    stopped_early: z.boolean(),
+    seconds: z.number(),
+    /** A few points of each curve, for a sparkline: [step, loss]. */
+    train_curve: z.array(z.tuple([z.number(), z.number()])),
+    val_curve: z.array(z.tuple([z.number(), z.number()])),
+  }),
+  evaluation: z
+    .object({
+      data: z.string(),
+      examples: z.number().int(),
+      kind: OutputKind,
+      primary_metric: MetricName,
+      model: z.partialRecord(MetricName, z.number()),
+      base: z.partialRecord(MetricName, z.number()).nullable(),
+      outcome: z
+        .object({ wins: z.number().int(), ties: z.number().int(), losses: z.number().int() })
+        .nullable(),
+    })
+    .nullable(),
+  promotion: Promotion,
+  intended_use: z.string(),
+  limitations: z.array(z.string()),
+});
+export type ModelCard = z.infer<typeof ModelCard>;
