@@ -209,6 +209,11 @@ export const ModelObject = z
       base: z.string().nullable(),
       description: z.string(),
       shared: z.boolean(),
+      /** Fine-tuned models: whether the promotion gate found it ready, and why (null: base models). */
+      promotion: z
+        .object({ status: z.enum(["ready", "needs_review"]), reason: z.string() })
+        .nullable()
+        .optional(),
     }),
   })
   .openapi("Model");
@@ -344,3 +349,119 @@ export const AuditEntry = z
   })
   .openapi("AuditEntry");
 export const AuditList = listOf(AuditEntry).openapi("AuditList");
+
+// --- Tailor: what the studio needs beyond OpenAI's objects ------------------------------------
+
+export const RedactionResult = z
+  .object({
+    object: z.literal("tailor.redaction"),
+    /** The original file, left as it is. */
+    source_file: z.string(),
+    /** The new file, with placeholders such as [EMAIL] where personal data was. */
+    file: FileObject,
+    /** How many values of each kind were replaced, e.g. {"EMAIL": 2}. */
+    replaced: z.record(z.string(), z.number().int()),
+  })
+  .openapi("RedactionResult");
+
+export const BaseModelCard = z
+  .object({
+    id: z.string(),
+    object: z.literal("tailor.base_model"),
+    description: z.string(),
+    parameters: z.number().int().nullable(),
+    languages: z.array(z.string()),
+    offline: z.boolean(),
+    good_at: z.string(),
+    origin: z.enum(["builtin", "local"]),
+  })
+  .openapi("BaseModelCard");
+export const BaseModelCardList = z
+  .object({ object: z.literal("list"), data: z.array(BaseModelCard) })
+  .openapi("BaseModelCardList");
+
+export const PlanRequest = z
+  .object({
+    model: z.string().min(1),
+    training_file: z.string().min(1),
+    validation_file: z.string().min(1).nullable().optional(),
+    hyperparameters: HyperparametersIn.optional(),
+  })
+  .openapi("FineTuningPlanRequest");
+
+const Histogram = z.array(z.object({ from: z.number(), to: z.number(), count: z.number().int() }));
+
+export const FineTuningPlan = z
+  .object({
+    object: z.literal("tailor.fine_tuning.plan"),
+    model: z.string(),
+    training_file: z.string(),
+    parameters: z.number().int().nullable(),
+    hyperparameters: z.object({
+      n_epochs: z.number().int(),
+      batch_size: z.number().int(),
+      learning_rate: z.number(),
+      lora_rank: z.number().int(),
+      lora_alpha: z.number(),
+      seed: z.number().int(),
+    }),
+    /** One sentence per resolved value, saying where it came from. */
+    explanations: z.array(z.string()),
+    train_examples: z.number().int(),
+    validation: z.object({ source: z.string(), examples: z.number().int(), note: z.string() }),
+    tokens: z
+      .object({
+        min: z.number(),
+        median: z.number(),
+        max: z.number(),
+        mean: z.number(),
+        histogram: Histogram,
+      })
+      .nullable(),
+    context_length: z.number().int().nullable(),
+    tokens_per_epoch: z.number().nullable(),
+    tokens_per_second: z.number().nullable(),
+    estimated_seconds: z.number().nullable(),
+    /** Problems only this base model has with the data (e.g. examples longer than it reads). */
+    errors: z.array(z.object({ line: z.number().int().nullable(), message: z.string() })),
+    warnings: z.array(z.object({ line: z.number().int().nullable(), message: z.string() })),
+  })
+  .openapi("FineTuningPlan");
+
+export const ApiKeyObject = z
+  .object({
+    id: z.string(),
+    object: z.literal("tailor.api_key"),
+    name: z.string(),
+    owner: z.string(),
+    role: z.enum(["admin", "member", "viewer"]),
+    /** The first characters of the key, to recognise it. */
+    prefix: z.string(),
+    created_at: seconds,
+    last_used_at: seconds.nullable(),
+    revoked_at: seconds.nullable(),
+  })
+  .openapi("ApiKey");
+export const ApiKeyList = z
+  .object({ object: z.literal("list"), data: z.array(ApiKeyObject) })
+  .openapi("ApiKeyList");
+export const CreateKeyRequest = z
+  .object({
+    name: z.string().min(1).max(100),
+    role: z.enum(["admin", "member", "viewer"]),
+    owner: z.string().min(1).max(100).optional(),
+  })
+  .openapi("CreateApiKeyRequest");
+export const ApiKeyCreated = ApiKeyObject.extend({
+  /** The key itself: shown this once, never stored. */
+  key: z.string(),
+}).openapi("ApiKeyCreated");
+
+export const Me = z
+  .object({
+    object: z.literal("tailor.principal"),
+    key_id: z.string(),
+    owner: z.string(),
+    role: z.enum(["admin", "member", "viewer"]),
+  })
+  .openapi("Principal");

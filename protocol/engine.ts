@@ -17,6 +17,7 @@ export const ENGINE_COMMANDS = [
   "create-tiny",
   "train",
   "generate",
+  "generate-batch",
   "count-tokens",
   "serve",
 ] as const;
@@ -120,6 +121,11 @@ export const TrainRequest = z.object({
   early_stopping_patience: count.default(0),
   /** How many of the latest checkpoints to keep (the best by validation loss is kept as well). */
   keep_checkpoints: z.number().int().positive().default(2),
+  /**
+   * Pack several examples end to end into each row (positions restart per example, no attention
+   * across examples, no padding): the same training, faster. false: padded batches of batch_size.
+   */
+  packing: z.boolean().default(true),
   /** A checkpoint folder of an earlier run of this same request: continue from it. */
   resume_from: z.string().min(1).optional(),
 });
@@ -137,6 +143,20 @@ export const GenerateRequest = z.object({
   seed: count.default(0),
 });
 export type GenerateRequest = z.input<typeof GenerateRequest>;
+
+/**
+ * Greedy answers of one or more models to the same conversations (evaluation). Each model is loaded
+ * in turn; `progress` messages (stage "generate") count answered conversations over all models.
+ */
+export const GenerateBatchRequest = z.object({
+  models: z
+    .array(z.object({ base: ModelSource, adapter_dir: z.string().min(1).optional() }))
+    .min(1),
+  conversations: z.array(z.array(ChatMessage).min(1)).min(1),
+  max_tokens: z.number().int().positive().default(256),
+  batch_size: z.number().int().positive().default(8),
+});
+export type GenerateBatchRequest = z.input<typeof GenerateBatchRequest>;
 
 /** Token counts of a chat JSONL file with a base model's own tokenizer and chat template. */
 export const CountTokensRequest = z.object({
@@ -312,6 +332,18 @@ export const Generation = z.object({
   finish_reason: z.enum(["stop", "length"]),
 });
 
+/** The answers of `generate-batch`: one entry per model, texts in conversation order. */
+export const Generations = z.object({
+  type: z.literal("generations"),
+  results: z.array(
+    z.object({
+      texts: z.array(z.string()),
+      completion_tokens: z.array(count),
+      seconds: finite,
+    }),
+  ),
+});
+
 export const TokenCounts = z.object({
   type: z.literal("token_counts"),
   /** One count per example, in file order: the whole conversation as the model sees it. */
@@ -378,6 +410,7 @@ export const EngineMessage = z.discriminatedUnion("type", [
   DoctorReport,
   ModelCreated,
   Generation,
+  Generations,
   TokenCounts,
   Delta,
   GenerationResult,
@@ -395,6 +428,7 @@ export const TERMINAL_MESSAGE_TYPES = [
   "doctor",
   "model_created",
   "generation",
+  "generations",
   "token_counts",
 ] as const satisfies readonly EngineMessage["type"][];
 
@@ -403,6 +437,7 @@ export const ENGINE_REQUESTS = {
   "create-tiny": CreateTinyRequest,
   train: TrainRequest,
   generate: GenerateRequest,
+  "generate-batch": GenerateBatchRequest,
   "count-tokens": CountTokensRequest,
   serve: ServeRequest,
 } as const satisfies Record<EngineCommand, z.ZodType>;

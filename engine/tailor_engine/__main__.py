@@ -63,6 +63,10 @@ def _dispatch(command: str, request: dict, stop: threading.Event) -> dict:
         from .generate import generate_once
 
         return generate_once(request)
+    if command == "generate-batch":
+        from .batch import generate_batch
+
+        return generate_batch(request, emit, stop)
     if command == "count-tokens":
         from .tokens import count_tokens
 

@@ -29,6 +29,7 @@ class TrainConfig:
     eval_every_steps: int = 0
     early_stopping_patience: int = 0
     keep_checkpoints: int = 2
+    packing: bool = True
     val_file: str | None = None
     resume_from: str | None = None
 

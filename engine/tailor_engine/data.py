@@ -1,5 +1,6 @@
 """Turn chat examples into token ids and labels: the model's own chat template, loss on assistant
-tokens only (and only on assistant messages whose `weight` is not 0), batches padded per batch."""
+tokens only (and only on assistant messages whose `weight` is not 0); batches either padded per batch
+or packed: several examples end to end in one row, positions restarting at each example."""
 
 import json
 from collections.abc import Iterator
@@ -98,14 +99,67 @@ def encode_all(tokenizer, examples: list[list[dict]], max_length: int) -> list[E
     return usable
 
 
+def _targets(e: Encoded, offset: int) -> tuple[list[int], list[int]]:
+    """Where (row offset + position) an example's next token is trained, and that token."""
+    at = [offset + j for j in range(len(e.labels) - 1) if e.labels[j + 1] != IGNORE]
+    return at, [e.labels[j - offset + 1] for j in at]
+
+
 def collate(batch: list[Encoded], pad_id: int) -> dict[str, torch.Tensor]:
+    """Padded rows, plus the flat (row * width + position) indices of the trained positions."""
     width = max(len(e.input_ids) for e in batch)
     ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
     labels = torch.full((len(batch), width), IGNORE, dtype=torch.long)
     mask = torch.zeros((len(batch), width), dtype=torch.long)
+    where: list[int] = []
+    targets: list[int] = []
     for row, e in enumerate(batch):
         n = len(e.input_ids)
         ids[row, :n] = torch.tensor(e.input_ids)
         labels[row, :n] = torch.tensor(e.labels)
         mask[row, :n] = 1
-    return {"input_ids": ids, "labels": labels, "attention_mask": mask}
+        at, ys = _targets(e, row * width)
+        where += at
+        targets += ys
+    return {"input_ids": ids, "labels": labels, "attention_mask": mask, "target_index": torch.tensor(where, dtype=torch.long),
+            "targets": torch.tensor(targets, dtype=torch.long)}
+
+
+def pack(examples: list[Encoded], row_tokens: int) -> list[list[Encoded]]:
+    """Rows of at most `row_tokens` tokens (an example longer than that gets a row of its own), longest
+    example first into the first row with room (first-fit decreasing): few rows, nearly full."""
+    rows: list[list[Encoded]] = []
+    room: list[int] = []
+    for e in sorted(examples, key=lambda e: len(e.input_ids), reverse=True):
+        n = len(e.input_ids)
+        fit = next((i for i, r in enumerate(room) if r >= n), None)
+        if fit is None:
+            rows.append([e])
+            room.append(row_tokens - n)
+        else:
+            rows[fit].append(e)
+            room[fit] -= n
+    return rows
+
+
+def collate_packed(row: list[Encoded]) -> dict[str, torch.Tensor]:
+    """One row of examples end to end: position ids restart at 0 for each example, `cu_seq_lens_q`
+    holds the example boundaries (attention stays within them), and no token is padding."""
+    ids: list[int] = []
+    positions: list[int] = []
+    bounds = [0]
+    where: list[int] = []
+    targets: list[int] = []
+    for e in row:
+        at, ys = _targets(e, len(ids))
+        where += at
+        targets += ys
+        ids += e.input_ids
+        positions += range(len(e.input_ids))
+        bounds.append(len(ids))
+    cu = torch.tensor(bounds, dtype=torch.int32)
+    return {"input_ids": torch.tensor([ids]), "position_ids": torch.tensor([positions]),
+            "attention_mask": torch.ones((1, len(ids)), dtype=torch.long),
+            "cu_seq_lens_q": cu, "cu_seq_lens_k": cu,
+            "max_length_q": max(len(e.input_ids) for e in row), "max_length_k": max(len(e.input_ids) for e in row),
+            "target_index": torch.tensor(where, dtype=torch.long), "targets": torch.tensor(targets, dtype=torch.long)}

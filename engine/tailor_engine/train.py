@@ -12,17 +12,18 @@ import random
 import shutil
 import threading
 import time
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Callable
 
 import torch
-import torch.nn.functional as F
 
 from .config import TrainConfig
-from .data import IGNORE, Encoded, collate, encode_all, read_chat_jsonl
-from .device import pick_device, train_dtype
+from .data import Encoded, collate, collate_packed, encode_all, pack, read_chat_jsonl
+from .device import autocast_dtype, pick_device, set_cpu_threads, train_dtype
 from .emit import log
 from .errors import EngineError
+from .kernels import linear_cross_entropy, use_packed_attention
 from .model import attach_lora, count_parameters, load_base
 
 Emit = Callable[[dict], None]
@@ -33,17 +34,50 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def token_loss(model, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor, int]:
-    """Summed cross-entropy over the trained tokens, the number of correct predictions, and the count."""
-    logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
-    shift_logits = logits[:, :-1, :].float()
-    shift_labels = batch["labels"][:, 1:]
-    flat_labels = shift_labels.reshape(-1)
-    loss_sum = F.cross_entropy(shift_logits.reshape(-1, shift_logits.size(-1)), flat_labels,
-                               ignore_index=IGNORE, reduction="sum")
-    keep = flat_labels != IGNORE
-    correct = (shift_logits.argmax(-1).reshape(-1)[keep] == flat_labels[keep]).sum()
-    return loss_sum, correct, int(keep.sum())
+# Tokens per packed row (more when max_seq_length is longer). Measured on SmolLM2-135M, 2-core CPU
+# (bench/train-throughput.ts): rows of 2,048-4,096 tokens run at the same speed; longer rows only
+# cost memory, shorter ones more calls.
+ROW_TOKENS = 4096
+# Outputs other than `hidden @ lm_head.T`: models with these get full logits from their own forward.
+_LOGIT_TRANSFORMS = ("final_logit_softcapping", "logit_scale", "logits_scaling", "output_multiplier_scale")
+_NOT_MODEL_INPUTS = ("labels", "target_index", "targets")
+
+
+def _head_is_plain(base) -> bool:
+    head = base.get_output_embeddings()
+    return (head is not None and getattr(head, "bias", None) is None
+            and all(getattr(base.config, a, None) in (None, 1, 1.0) for a in _LOGIT_TRANSFORMS))
+
+
+def token_loss(model, batch: dict) -> tuple[torch.Tensor, torch.Tensor, int]:
+    """Summed cross-entropy over the trained tokens, the number of correct predictions, and the count.
+
+    Output-layer logits are computed only at the trained positions (`target_index` into the flattened
+    rows), never for the whole vocabulary at every position."""
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    inputs = {k: v for k, v in batch.items() if k not in _NOT_MODEL_INPUTS}
+    index, targets = batch["target_index"], batch["targets"]
+    if _head_is_plain(base):
+        hidden = base.get_decoder()(**inputs, use_cache=False).last_hidden_state
+        hidden = hidden.reshape(-1, hidden.shape[-1]).index_select(0, index)
+        loss_sum, correct = linear_cross_entropy(hidden, base.get_output_embeddings().weight, targets)
+    else:
+        logits = model(**inputs, use_cache=False).logits
+        logits = logits.reshape(-1, logits.shape[-1]).index_select(0, index).float()
+        loss_sum = torch.nn.functional.cross_entropy(logits, targets, reduction="sum")
+        correct = (logits.argmax(-1) == targets).sum()
+    return loss_sum, correct, int(targets.numel())
+
+
+def to_device(batch: dict, device: torch.device) -> dict:
+    return {k: v.to(device) if isinstance(v, torch.Tensor) else v for k, v in batch.items()}
+
+
+def model_batches(examples: list[Encoded], packing: bool, row_tokens: int, batch_size: int, pad_id: int) -> list[dict]:
+    """The forward passes for these examples: packed rows, or padded batches of `batch_size`."""
+    if packing:
+        return [collate_packed(row) for row in pack(examples, row_tokens)]
+    return [collate(examples[k:k + batch_size], pad_id) for k in range(0, len(examples), batch_size)]
 
 
 def batches(examples: list[Encoded], batch_size: int, generator: torch.Generator) -> list[list[Encoded]]:
@@ -52,12 +86,12 @@ def batches(examples: list[Encoded], batch_size: int, generator: torch.Generator
 
 
 @torch.no_grad()
-def evaluate(model, examples: list[Encoded], batch_size: int, pad_id: int, device) -> tuple[float, float]:
+def evaluate(model, examples: list[Encoded], batch_size: int, pad_id: int, device,
+             packing: bool = False, row_tokens: int = ROW_TOKENS) -> tuple[float, float]:
     model.eval()
     total_loss, total_correct, total = 0.0, 0, 0
-    for k in range(0, len(examples), batch_size):
-        batch = {n: t.to(device) for n, t in collate(examples[k:k + batch_size], pad_id).items()}
-        loss_sum, correct, count = token_loss(model, batch)
+    for batch in model_batches(examples, packing, row_tokens, batch_size, pad_id):
+        loss_sum, correct, count = token_loss(model, to_device(batch, device))
         total_loss += float(loss_sum)
         total_correct += int(correct)
         total += count
@@ -114,6 +148,10 @@ def train(request: dict, emit: Emit, stop: threading.Event) -> dict:
     seed_everything(cfg.seed)
     device = pick_device()
     dtype = train_dtype(device)
+    set_cpu_threads()
+    # bf16 autocast on CPUs that compute bf16 natively (AVX512-BF16, AMX); fp32 elsewhere
+    amp = autocast_dtype(device)
+    autocast = torch.autocast(device.type, dtype=amp) if amp else nullcontext()
 
     # -- setup
     model, tokenizer = load_base(cfg.base, device, dtype)
@@ -125,6 +163,9 @@ def train(request: dict, emit: Emit, stop: threading.Event) -> dict:
         log(f"{truncated} training examples were longer than {cfg.max_seq_length} tokens and were cut")
     model.config.use_cache = False
     model = attach_lora(model, cfg.lora_rank, cfg.lora_alpha, cfg.lora_dropout, cfg.target_modules)
+    if cfg.packing:
+        use_packed_attention(model)
+    row_tokens = max(ROW_TOKENS, cfg.max_seq_length)
     trainable, total_params = count_parameters(model)
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad],
                                   lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
@@ -176,13 +217,15 @@ def train(request: dict, emit: Emit, stop: threading.Event) -> dict:
                 raise EngineError("cancelled", f"training stopped at step {step} of {total_steps}; "
                                                f"checkpoint kept in {cfg.checkpoint_dir}")
             t0 = time.perf_counter()
-            group = [{n: t.to(device) for n, t in collate(b, pad_id).items()}
-                     for b in epoch_batches[k:k + cfg.gradient_accumulation_steps]]
-            n_trained = sum(int((g["labels"][:, 1:] != IGNORE).sum()) for g in group)
-            n_tokens = sum(int(g["attention_mask"].sum()) for g in group)
+            # one optimizer step's examples; packed, they fill rows across its micro-batches
+            step_examples = [e for b in epoch_batches[k:k + cfg.gradient_accumulation_steps] for e in b]
+            group = model_batches(step_examples, cfg.packing, row_tokens, cfg.batch_size, pad_id)
+            n_trained = sum(len(g["targets"]) for g in group)
+            n_tokens = sum(len(e.input_ids) for e in step_examples)
             loss_total = 0.0
             for g in group:
-                loss_sum, _, _ = token_loss(model, g)
+                with autocast:
+                    loss_sum, _, _ = token_loss(model, to_device(g, device))
                 (loss_sum / n_trained).backward()  # token-weighted mean over the whole group
                 loss_total += loss_sum.item()
             grad_norm = float(torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.max_grad_norm))
@@ -194,7 +237,7 @@ def train(request: dict, emit: Emit, stop: threading.Event) -> dict:
             last_loss = loss_total / max(n_trained, 1)
             first_loss = last_loss if first_loss is None else first_loss
             elapsed = time.perf_counter() - started
-            done_after = k + len(group)
+            done_after = min(k + cfg.gradient_accumulation_steps, len(epoch_batches))
             epoch_now = epoch + min(1.0, done_after / len(epoch_batches))
             metrics = {"type": "metrics", "step": step, "total_steps": total_steps, "epoch": epoch_now,
                        "train_loss": last_loss, "learning_rate": lr,
@@ -213,7 +256,8 @@ def train(request: dict, emit: Emit, stop: threading.Event) -> dict:
                         {"epoch": epoch, "next_batch": done_after, "epoch_rng": epoch_rng, "first_loss": first_loss})
             val_loss = None
             if val_set and (epoch_end or (cfg.eval_every_steps and step % cfg.eval_every_steps == 0)):
-                val_loss, val_acc = evaluate(model, val_set, cfg.batch_size, pad_id, device)
+                with autocast:
+                    val_loss, val_acc = evaluate(model, val_set, cfg.batch_size, pad_id, device, cfg.packing, row_tokens)
                 emit({"type": "evaluation", "step": step, "epoch": epoch_now, "val_loss": val_loss,
                       "val_token_accuracy": val_acc})
                 if best["val_loss"] is None or val_loss < best["val_loss"]:

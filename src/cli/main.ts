@@ -4,6 +4,7 @@ import { registerAudit } from "./commands/audit.ts";
 import { registerData } from "./commands/data.ts";
 import { registerDemo } from "./commands/demo.ts";
 import { registerDoctor } from "./commands/doctor.ts";
+import { registerEval } from "./commands/eval.ts";
 import { registerGenerate } from "./commands/generate.ts";
 import { registerJobs } from "./commands/jobs.ts";
 import { registerKeys } from "./commands/keys.ts";
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerData(program);
   registerTrain(program);
   registerJobs(program);
+  registerEval(program);
   registerWorker(program);
   registerServe(program);
   registerKeys(program);

@@ -1,1 +1,6 @@
+export * from "./card.ts";
+export * from "./evaluate.ts";
+export * from "./html.ts";
 export * from "./metrics.ts";
+export * from "./promotion.ts";
+export * from "./store.ts";

@@ -1,12 +1,13 @@
 import { createHash, randomBytes } from "node:crypto";
-import { createWriteStream, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createWriteStream, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { extname, join } from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import Busboy from "busboy";
-import { type DataReport, DatasetStore } from "../datasets/index.ts";
+import { checkData, type DataReport, DatasetStore } from "../datasets/index.ts";
 import { isTailorError, TailorError } from "../errors/index.ts";
+import type { PiiType } from "../safety/index.ts";
 import { BlobStore, type Db, openDb } from "../store/index.ts";
 
 export const DEFAULT_MAX_UPLOAD_BYTES = 512 * 1024 * 1024;
@@ -89,12 +90,7 @@ export class FileStore {
         dataset_id: checked?.datasetId ?? null,
         report_json: checked?.report ? JSON.stringify(checked.report) : null,
       };
-      this.db
-        .prepare(
-          `INSERT INTO files (id, purpose, filename, bytes, created_at, owner, sha256, status, status_details, dataset_id, report_json)
-           VALUES (@id, @purpose, @filename, @bytes, @created_at, @owner, @sha256, @status, @status_details, @dataset_id, @report_json)`,
-        )
-        .run(row);
+      this.insert(row);
       return fromRow(row);
     } finally {
       rmSync(tmp, { recursive: true, force: true });
@@ -123,6 +119,62 @@ export class FileStore {
     } finally {
       datasets.close();
     }
+  }
+
+  /**
+   * A new fine-tune file holding `file`'s examples with their personal data replaced by typed
+   * placeholders (`[EMAIL]`, `[PHONE]`, …), checked again; `file` itself is left as it is.
+   */
+  async redact(
+    file: StoredFile,
+  ): Promise<{ file: StoredFile; replaced: Partial<Record<PiiType, number>> }> {
+    if (!file.dataset_id)
+      throw new TailorError({
+        code: "data_invalid",
+        message: `${file.filename} has errors; fix them and upload it again before redacting it`,
+        details: { field: "file_id" },
+      });
+    const datasets = new DatasetStore(this.home);
+    try {
+      const stem = file.filename.replace(/\.[^.]+$/, "");
+      const { version } = await datasets.add(file.dataset_id, {
+        redact: true,
+        name: `${stem}-redacted`,
+      });
+      const path = datasets.files(version.id).train;
+      const filename = `${stem}.redacted.jsonl`;
+      const report = JSON.parse(
+        JSON.stringify(await checkData(path))
+          .split(path)
+          .join(filename),
+      ) as DataReport;
+      const row: Row = {
+        id: `file-${randomBytes(12).toString("hex")}`,
+        purpose: "fine-tune",
+        filename,
+        bytes: statSync(path).size,
+        created_at: Math.floor(Date.now() / 1000),
+        owner: file.owner,
+        sha256: version.train_sha256,
+        status: "processed",
+        status_details: null,
+        dataset_id: version.id,
+        report_json: JSON.stringify(report),
+      };
+      this.insert(row);
+      return { file: fromRow(row), replaced: version.redaction ?? {} };
+    } finally {
+      datasets.close();
+    }
+  }
+
+  private insert(row: Row): void {
+    this.db
+      .prepare(
+        `INSERT INTO files (id, purpose, filename, bytes, created_at, owner, sha256, status, status_details, dataset_id, report_json)
+         VALUES (@id, @purpose, @filename, @bytes, @created_at, @owner, @sha256, @status, @status_details, @dataset_id, @report_json)`,
+      )
+      .run(row);
   }
 
   find(id: string, owner?: string | null): StoredFile | null {
@@ -172,10 +224,15 @@ export class FileStore {
     return readFileSync(this.blobs.path(file.sha256));
   }
 
-  /** Deletes the file and its bytes unless another file has the same content. */
+  /** Deletes the file and its bytes unless another file or a dataset version has the same content. */
   delete(file: StoredFile): void {
     this.db.prepare("DELETE FROM files WHERE id = ?").run(file.id);
-    const others = this.db.prepare("SELECT 1 FROM files WHERE sha256 = ? LIMIT 1").get(file.sha256);
+    const others = this.db
+      .prepare(
+        `SELECT 1 FROM files WHERE sha256 = @h
+         UNION ALL SELECT 1 FROM datasets WHERE train_sha256 = @h OR val_sha256 = @h LIMIT 1`,
+      )
+      .get({ h: file.sha256 });
     if (!others) this.blobs.delete(file.sha256);
   }
 }

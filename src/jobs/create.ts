@@ -34,6 +34,8 @@ export interface CreateJobOptions extends HyperparameterInput {
   checkpointEverySteps?: number | undefined;
   /** The overfitting guard (on by default when there are validation examples). */
   earlyStopping?: boolean | undefined;
+  /** The promotion gate's margin over the base model (0-1 on the primary metric; default 0). */
+  gateMinDelta?: number | undefined;
   home: string;
 }
 
@@ -196,8 +198,21 @@ export function planValidation(
   };
 }
 
-function planSpec(
-  opts: CreateJobOptions,
+/** What a job created with `opts` on these datasets would run, decided without creating it. */
+export function planSpec(
+  opts: Pick<
+    CreateJobOptions,
+    | "epochs"
+    | "learningRate"
+    | "learningRateMultiplier"
+    | "batchSize"
+    | "loraRank"
+    | "seed"
+    | "checkpointEverySteps"
+    | "earlyStopping"
+    | "gateMinDelta"
+    | "files"
+  >,
   baseSource: JobSpec["base_source"],
   train: DatasetVersion,
   val: DatasetVersion | null,
@@ -227,6 +242,7 @@ function planSpec(
     eval_every_steps: hasVal ? Math.max(1, Math.ceil(totalSteps / EVALUATIONS_PER_RUN)) : 0,
     early_stopping_patience: hasVal && opts.earlyStopping !== false ? DEFAULT_PATIENCE : 0,
     keep_checkpoints: KEEP_CHECKPOINTS,
+    gate_min_delta: opts.gateMinDelta ?? 0,
     ...(opts.files ? { files: opts.files } : {}),
   };
 }
@@ -242,6 +258,11 @@ export function describeSpec(spec: JobSpec): string[] {
     lines.push(
       `overfitting guard: stop when validation loss has not improved for ${spec.early_stopping_patience} evaluations, and keep the best checkpoint as the model`,
     );
+  lines.push(
+    spec.validation.examples
+      ? `test: at the end, the tuned model and its base answer the held-out examples; it is ready if it does at least as well${spec.gate_min_delta ? ` plus ${(spec.gate_min_delta * 100).toFixed(1)} points` : ""}, otherwise it needs review`
+      : "test: none at the end (no held-out examples), so the model will need review; `tailor eval MODEL --data FILE --save` tests it later",
+  );
   lines.push(
     `checkpoints: at each epoch end${spec.checkpoint_every_steps ? ` and every ${spec.checkpoint_every_steps} steps` : ""}${spec.eval_every_steps ? " and each evaluation" : ""}; the last ${spec.keep_checkpoints}${spec.early_stopping_patience ? " and the best" : ""} are kept`,
   );

@@ -9,10 +9,18 @@ import {
   writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
+import type { EvaluationReport } from "../../protocol/evals.ts";
 import type { EngineMessage, EngineMessageOf } from "../../protocol/index.ts";
 import { DatasetStore } from "../datasets/index.ts";
 import { engineFailure, runEngine } from "../engine/index.ts";
 import { isTailorError, TailorError } from "../errors/index.ts";
+import {
+  decidePromotion,
+  evaluate,
+  loadEvalExamples,
+  saveEvaluation,
+  writeCard,
+} from "../evals/index.ts";
 import { ModelRegistry } from "../models/index.ts";
 import type { JobStore, NewEvent } from "./store.ts";
 import type { Job, JobResult } from "./types.ts";
@@ -134,11 +142,60 @@ export async function runJob(job: Job, ctx: RunContext): Promise<void> {
     }
     if (!completed)
       throw new TailorError({ code: "engine_crashed", message: "training ended without a result" });
-    succeed(job, completed, outTmp, ctx);
+    const test = files.val ? await testAgainstBase(job, files.val, outTmp, ctx) : null;
+    succeed(job, completed, outTmp, ctx, test);
   } catch (e) {
     end(job, e, lastStep, ctx);
   } finally {
     rmSync(outTmp, { recursive: true, force: true });
+  }
+}
+
+/** The end-of-run test: the tuned adapter (not yet in place) and its base on the held-out examples. */
+async function testAgainstBase(
+  job: Job,
+  valFile: string,
+  adapterDir: string,
+  ctx: RunContext,
+): Promise<{ report: EvaluationReport | null; error: string | null }> {
+  try {
+    const { examples } = await loadEvalExamples(valFile, ctx.home);
+    ctx.store.addEvent(job.id, {
+      type: "message",
+      message: `testing ${job.model_name} against its base ${job.base} on ${examples.length} held-out examples`,
+      data: { stage: "test", done: 0, total: examples.length * 2 },
+    });
+    let last = 0;
+    const report = await evaluate({
+      model: { name: job.model_name, source: job.spec.base_source, adapterDir },
+      compare: { name: job.base, source: job.spec.base_source },
+      examples,
+      source:
+        job.spec.validation.source === "file"
+          ? (job.validation_file ?? "validation")
+          : "held-out examples",
+      signal: ctx.signal,
+      onProgress: (done, total) => {
+        if (ctx.reason() === "lost" || (Date.now() - last < 1000 && done !== total)) return;
+        last = Date.now();
+        ctx.store.addEvent(job.id, {
+          type: "message",
+          message: `testing: ${done} of ${total} answers`,
+          data: { stage: "test", done, total },
+        });
+      },
+    });
+    return { report, error: null };
+  } catch (e) {
+    if (ctx.signal.aborted) throw e; // cancelled, shut down or lost: the run ends as such
+    const message = e instanceof Error ? e.message : String(e);
+    ctx.store.addEvent(job.id, {
+      type: "message",
+      level: "warn",
+      message: `the test against the base model failed: ${message}`,
+      data: { stage: "test" },
+    });
+    return { report: null, error: message };
   }
 }
 
@@ -147,6 +204,7 @@ function succeed(
   done: EngineMessageOf<"completed">,
   outTmp: string,
   ctx: RunContext,
+  test: { report: EvaluationReport | null; error: string | null } | null,
 ): void {
   const registry = new ModelRegistry(ctx.home);
   const hp = job.spec.hyperparameters;
@@ -177,6 +235,14 @@ function succeed(
       ...(done.best_val_loss !== undefined ? { best_val_loss: done.best_val_loss } : {}),
     },
   });
+  const promotion = decidePromotion(test?.report ?? null, {
+    model: job.model_name,
+    minDelta: job.spec.gate_min_delta ?? 0,
+    notEvaluated: test?.error
+      ? `The test against its base model failed (${test.error}); run \`tailor eval ${job.model_name} --data FILE --save\` to test it.`
+      : `It was not tested: the job had no held-out examples (at 30 examples Tailor holds 10% out by itself, or pass validation examples). Run \`tailor eval ${job.model_name} --data FILE --save\` with examples it was not trained on.`,
+  });
+  saveEvaluation(outTmp, test?.report ?? null, promotion);
   if (registry.exists(job.model_name)) {
     throw new TailorError({
       code: "model_exists",
@@ -184,7 +250,19 @@ function succeed(
     });
   }
   renameSync(outTmp, registry.modelDir(job.model_name)); // the model appears whole or not at all
+  try {
+    writeCard(ctx.home, job.model_name);
+  } catch (e) {
+    ctx.store.addEvent(job.id, {
+      type: "message",
+      level: "warn",
+      message: `could not write the model card (${e instanceof Error ? e.message : e}); \`tailor models card ${job.model_name}\` builds it again`,
+      data: {},
+    });
+  }
   const result = resultOf(done, job);
+  result.promotion = { status: promotion.status, reason: promotion.reason };
+  result.summary += ` ${promotion.status === "ready" ? "Ready" : "Needs review"}: ${promotion.reason}`;
   ctx.store.finish(
     job.id,
     ctx.worker,
@@ -196,6 +274,17 @@ function succeed(
         ...withoutType(done),
         model: job.model_name,
         path: registry.modelDir(job.model_name),
+        promotion,
+        ...(test?.report
+          ? {
+              evaluation: {
+                primary_metric: test.report.primary_metric,
+                model: test.report.models[0]?.metrics,
+                base: test.report.models[1]?.metrics,
+                outcome: test.report.outcome,
+              },
+            }
+          : {}),
       },
     },
   );

@@ -22,6 +22,8 @@ export interface JobSpec {
   eval_every_steps: number;
   early_stopping_patience: number;
   keep_checkpoints: number;
+  /** The promotion gate: how much better than its base (0-1, primary metric) the model must be. */
+  gate_min_delta?: number;
   /** How the caller named the data, when not by dataset id (the API's file ids). */
   files?: { training: string; validation: string | null };
 }
@@ -35,6 +37,8 @@ export interface JobResult {
   /** The step whose weights are the model (the best checkpoint when the guard chose it). */
   model_step: number;
   best_val_loss: number | null;
+  /** Whether the model may be used as it is (see the promotion gate). */
+  promotion?: { status: "ready" | "needs_review"; reason: string };
   /** What happened, in a few plain sentences. */
   summary: string;
 }

@@ -1,3 +1,4 @@
+export { type BaseModelCard, baseModelCards } from "./catalog.ts";
 export { type GenerateOptions, generateText } from "./generate.ts";
 export { tailorHome } from "./home.ts";
 export { MANIFEST_FILE, ModelManifest, ModelName, type TrainingSummary } from "./manifest.ts";

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { Promotion } from "../../protocol/evals.ts";
 import { ModelSource } from "../../protocol/index.ts";
 
 /** Names may hold ':' for the API's `ft:<base>:<suffix>:<id>`; folders get '_' in its place. */
@@ -48,6 +49,8 @@ export const ModelManifest = z.discriminatedUnion("kind", [
     created_at: z.number().int(),
     base: z.object({ name: z.string(), source: ModelSource }),
     training: TrainingSummary,
+    /** Whether it may be used as it is (absent in models made before evaluation existed). */
+    promotion: Promotion.optional(),
   }),
 ]);
 export type ModelManifest = z.infer<typeof ModelManifest>;

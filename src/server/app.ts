@@ -15,7 +15,11 @@ import { registerChat } from "./routes/chat/completions.ts";
 import { registerEmbeddings } from "./routes/embeddings.ts";
 import { registerFiles } from "./routes/files.ts";
 import { registerJobs } from "./routes/fine-tuning/jobs.ts";
+import { registerPlan } from "./routes/fine-tuning/plan.ts";
+import { isStreamPath, registerJobStream } from "./routes/fine-tuning/stream.ts";
+import { registerKeys } from "./routes/keys.ts";
 import { registerModels } from "./routes/models.ts";
+import { registerStudio } from "./studio.ts";
 
 export const API_INFO = {
   openapi: "3.1.0",
@@ -181,13 +185,18 @@ export function buildApp(ctx: ServerContext): OpenAPIHono<AppEnv> {
   app.use("/v1/*", async (c, next) => {
     if (c.req.path === "/v1/files" && c.req.method === "POST") return next(); // capped while streaming
     if (c.req.path === "/v1/chat/completions") return limit(c, next); // streams; max_tokens bounds it
+    if (isStreamPath(c.req.path)) return next(); // lasts as long as the job
+    if (c.req.path === "/v1/fine_tuning/plan") return limit(c, next); // measuring may wait its turn
     return limit(c, async () => {
       await timed(c, next);
     });
   });
 
   registerFiles(app, ctx);
+  registerPlan(app, ctx);
   registerJobs(app, ctx);
+  registerJobStream(app, ctx);
+  registerKeys(app, ctx);
   registerModels(app, ctx);
   registerChat(app, ctx);
   registerEmbeddings(app, ctx);
@@ -234,6 +243,7 @@ export function buildApp(ctx: ServerContext): OpenAPIHono<AppEnv> {
   app.get("/docs/swagger-ui-bundle.js", (c) =>
     c.body(swaggerAssets().js, 200, { "content-type": "text/javascript" }),
   );
+  if (ctx.studioDir !== null) registerStudio(app, ctx.studioDir);
   return app;
 }
 

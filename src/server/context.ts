@@ -41,6 +41,8 @@ export interface ServerContext {
   jobs: JobStore;
   inference: InferenceEngine;
   limits: ServerLimits;
+  /** The built studio served at `/` (undefined: studio/dist; null: no studio). */
+  studioDir?: string | null | undefined;
 }
 
 /** The owner whose objects a caller sees: everyone's for an admin (undefined), else their own. */

@@ -1,7 +1,14 @@
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { serve as listen } from "@hono/node-server";
-import { ADMIN_KEY_FILE, AuditLog, ensureAdminKey, KeyStore, RateLimiter } from "../auth/index.ts";
+import {
+  ADMIN_KEY_FILE,
+  AuditLog,
+  ensureAdminKey,
+  KeyStore,
+  RateLimiter,
+  readLocalAdminKey,
+} from "../auth/index.ts";
 import { FileStore } from "../files/index.ts";
 import { JobStore, Worker } from "../jobs/index.ts";
 import { InferenceEngine } from "../serving/index.ts";
@@ -19,11 +26,18 @@ export interface ServeOptions {
   /** The inference engine client (default: a new one; the server closes it). */
   inference?: InferenceEngine;
   log?: (line: string) => void;
+  /** The built studio to serve at `/` (default studio/dist; null: none). */
+  studioDir?: string | null;
 }
 
 export interface RunningServer {
   url: string;
   adminKeyFile: string;
+  /**
+   * The studio, signed in with this machine's admin key: the key rides in the URL's fragment,
+   * which browsers never send to a server; the studio keeps it and removes it from the address bar.
+   */
+  studioUrl: string;
   close: () => Promise<void>;
 }
 
@@ -42,6 +56,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       opts.inference ??
       new InferenceEngine(opts.log ? { onLog: (l: string) => opts.log?.(`[engine] ${l}`) } : {}),
     limits,
+    studioDir: opts.studioDir,
   };
   const app = buildApp(ctx);
   const server = await new Promise<ReturnType<typeof listen>>((resolve) => {
@@ -51,11 +66,14 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     );
   });
   const address = server.address() as AddressInfo;
+  const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  const url = `http://${host}:${address.port}`;
   const worker = opts.worker === false ? null : new Worker({ home: opts.home, say: opts.log });
   const working = worker?.run() ?? Promise.resolve(0);
   return {
-    url: `http://${address.address}:${address.port}`,
+    url,
     adminKeyFile: join(opts.home, ADMIN_KEY_FILE),
+    studioUrl: `${url}/#key=${encodeURIComponent(readLocalAdminKey(opts.home) ?? "")}`,
     close: async () => {
       worker?.stop();
       await new Promise<void>((resolve) => server.close(() => resolve()));

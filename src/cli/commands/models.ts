@@ -1,11 +1,25 @@
 import { existsSync, mkdirSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
+import type { MetricName } from "../../../protocol/evals.ts";
 import { engineResult } from "../../engine/index.ts";
 import { TailorError } from "../../errors/index.ts";
-import { ModelName, ModelRegistry } from "../../models/index.ts";
+import {
+  buildCard,
+  CARD_MARKDOWN,
+  metricLabel,
+  readEvaluation,
+  renderCardMarkdown,
+} from "../../evals/index.ts";
+import { ModelName, ModelRegistry, tailorHome } from "../../models/index.ts";
 import { positiveInt } from "../args.ts";
-import { printJson, say, table } from "../output.ts";
+import { formatSeconds, printJson, say, table } from "../output.ts";
+
+function statusOf(m: { manifest: unknown; kind: string }): string {
+  const manifest = m.manifest as { promotion?: { status: string } } | null;
+  if (m.kind !== "fine_tuned") return "-";
+  return manifest?.promotion?.status === "ready" ? "ready" : "needs review";
+}
 
 export function registerModels(program: Command): void {
   const models = program.command("models").description("list and create models");
@@ -28,15 +42,129 @@ export function registerModels(program: Command): void {
       }
       console.log(
         table([
-          ["NAME", "KIND", "ORIGIN", "DESCRIPTION"],
+          ["NAME", "KIND", "STATUS", "ORIGIN", "DESCRIPTION"],
           ...entries.map((m) => [
             m.name,
             m.kind === "fine_tuned" ? "fine-tuned" : "base",
+            statusOf(m),
             m.origin,
             m.description,
           ]),
         ]),
       );
+    });
+
+  models
+    .command("show")
+    .argument("<name>", "a model name")
+    .description(
+      "what a model is; for a fine-tuned one: its training, its test and whether it is ready",
+    )
+    .option("--json", "print JSON")
+    .action((name: string, opts: { json?: boolean }) => {
+      const registry = new ModelRegistry();
+      const entry = registry.get(name);
+      if (!entry)
+        throw new TailorError({
+          code: "model_not_found",
+          message: `no model named '${name}'; \`tailor models list\` shows them`,
+        });
+      const m = entry.manifest;
+      const evaluation = m?.kind === "fine_tuned" ? readEvaluation(registry.modelDir(name)) : null;
+      if (opts.json) {
+        const { manifest, ...rest } = entry;
+        return printJson({
+          ...rest,
+          ...(manifest?.kind === "fine_tuned"
+            ? {
+                base: manifest.base.name,
+                training: manifest.training,
+                promotion: manifest.promotion ?? null,
+                evaluation,
+              }
+            : {}),
+        });
+      }
+      const lines: string[][] = [
+        ["name", entry.name],
+        ["kind", entry.kind === "fine_tuned" ? "fine-tuned" : "base"],
+        ["description", entry.description],
+      ];
+      if (entry.path) lines.push(["folder", entry.path]);
+      if (m?.kind !== "fine_tuned") {
+        console.log(table(lines));
+        return;
+      }
+      const t = m.training;
+      lines.push(
+        ["base", m.base.name],
+        ["created", new Date(m.created_at * 1000).toISOString().replace("T", " ").slice(0, 19)],
+        ...(t.job_id ? [["job", t.job_id]] : []),
+        [
+          "training",
+          `${t.train_examples} examples, ${t.epochs} epochs, ${t.steps} steps in ${formatSeconds(t.train_seconds)}`,
+        ],
+        ["training loss", `${t.first_train_loss.toFixed(3)} -> ${t.final_train_loss.toFixed(3)}`],
+        [
+          "validation",
+          t.val_file
+            ? `${t.val_file}${t.best_val_loss !== undefined ? `; lowest validation loss ${t.best_val_loss.toFixed(3)} at step ${t.model_step ?? t.steps}` : ""}`
+            : "none",
+        ],
+        [
+          "status",
+          m.promotion
+            ? m.promotion.status === "ready"
+              ? "ready"
+              : "needs review"
+            : "needs review (not evaluated)",
+        ],
+      );
+      console.log(table(lines));
+      if (m.promotion) console.log(`\n${m.promotion.reason}`);
+      if (evaluation) {
+        const [a, b] = evaluation.models;
+        console.log(
+          `\ntested on ${evaluation.data.examples} held-out examples (${evaluation.data.source}):`,
+        );
+        console.log(
+          table([
+            ["METRIC", a?.model ?? "", ...(b ? [b.model] : [])],
+            ...Object.entries(a?.metrics ?? {}).map(([k, v]) => {
+              const f = (x: number | undefined) =>
+                x === undefined
+                  ? "-"
+                  : k === "length_ratio"
+                    ? x.toFixed(2)
+                    : `${(x * 100).toFixed(1)}%`;
+              const key = k as MetricName;
+              return [
+                `${metricLabel(key)}${k === evaluation.primary_metric ? " *" : ""}`,
+                f(v),
+                ...(b ? [f(b.metrics[key])] : []),
+              ];
+            }),
+          ]),
+        );
+        if (evaluation.outcome)
+          console.log(
+            `better than the base on ${evaluation.outcome.wins}, worse on ${evaluation.outcome.losses}, the same on ${evaluation.outcome.ties}`,
+          );
+      }
+      console.log(
+        `\nmodel card: tailor models card ${name} (also ${join(registry.modelDir(name), CARD_MARKDOWN)})`,
+      );
+    });
+
+  models
+    .command("card")
+    .argument("<name>", "a fine-tuned model")
+    .description("the model card: data, settings, curves, test results, intended use and limits")
+    .option("--json", "print the card as JSON instead of Markdown")
+    .action((name: string, opts: { json?: boolean }) => {
+      const card = buildCard(tailorHome(), name);
+      if (opts.json) return printJson(card);
+      process.stdout.write(renderCardMarkdown(card));
     });
 
   models

@@ -52,6 +52,7 @@ export function registerServe(program: Command): void {
         log: say,
       });
       say(`Tailor API on ${server.url}/v1 (docs: ${server.url}/docs)`);
+      say(`Studio (signed in as this machine's admin): ${server.studioUrl}`);
       say(
         `admin key: ${server.adminKeyFile}${f.worker ? "; a worker runs queued fine-tuning jobs" : ""}`,
       );

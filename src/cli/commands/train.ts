@@ -18,6 +18,7 @@ interface TrainFlags {
   name?: string;
   checkpointEvery?: number;
   earlyStop: boolean;
+  minDelta?: number;
   wait?: boolean;
   json?: boolean;
 }
@@ -67,6 +68,11 @@ export function registerTrain(program: Command): void {
       positiveInt(v, "--checkpoint-every"),
     )
     .option("--no-early-stop", "train every epoch even when validation loss rises")
+    .option(
+      "--min-delta <x>",
+      "to be ready, the model must beat its base on the held-out test by this much (0-1; default 0: at least as good)",
+      (v) => positiveNumber(v, "--min-delta", true),
+    )
     .option("--wait", "watch the job to its end (runs it here when no worker is running)")
     .option("--json", "print JSON (with --wait: the job's events as JSON lines)")
     .action(async (flags: TrainFlags, cmd: Command) => {
@@ -84,6 +90,7 @@ export function registerTrain(program: Command): void {
         seed: flags.seed,
         checkpointEverySteps: flags.checkpointEvery,
         earlyStopping: flags.earlyStop,
+        gateMinDelta: flags.minDelta,
       });
       const workers = workersRunning(home);
       if (!flags.wait) {
@@ -116,8 +123,9 @@ export function registerTrain(program: Command): void {
         verbose: Boolean(cmd.optsWithGlobals().verbose),
       });
       if (!flags.json && done.status === "succeeded" && done.fine_tuned_model) {
+        const p = done.result?.promotion;
         console.log(
-          `model ${done.fine_tuned_model} is ready\ntry it: tailor generate ${done.fine_tuned_model} --prompt "..."`,
+          `model ${done.fine_tuned_model}: ${p?.status === "ready" ? "ready" : "needs review"}${p ? ` (${p.reason})` : ""}\ntry it: tailor generate ${done.fine_tuned_model} --prompt "..."\nits card: tailor models card ${done.fine_tuned_model}`,
         );
       }
     });

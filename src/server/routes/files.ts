@@ -1,7 +1,14 @@
 import { Readable } from "node:stream";
 import type { ReadableStream as NodeReadableStream } from "node:stream/web";
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
-import { ApiError, FileDeleted, FileList, FileObject, Pagination } from "../../../protocol/api.ts";
+import {
+  ApiError,
+  FileDeleted,
+  FileList,
+  FileObject,
+  Pagination,
+  RedactionResult,
+} from "../../../protocol/api.ts";
 import { TailorError } from "../../errors/index.ts";
 import type { StoredFile } from "../../files/index.ts";
 import { type AppEnv, ownerScope, requireRole, type ServerContext } from "../context.ts";
@@ -158,6 +165,44 @@ export function registerFiles(app: OpenAPIHono<AppEnv>, ctx: ServerContext): voi
           message: `${f.id} has no data report (purpose ${f.purpose})`,
         });
       return c.json(f.report as unknown as Record<string, unknown>, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/files/{file_id}/redact",
+      summary:
+        "Tailor: a new file with the personal data of a fine-tune file replaced by placeholders ([EMAIL], [PHONE], …); the original is kept",
+      request: { params: IdParam },
+      responses: {
+        200: {
+          description: "the redacted file",
+          content: { "application/json": { schema: RedactionResult } },
+        },
+        422: {
+          description: "the file has errors",
+          content: { "application/json": { schema: ApiError } },
+        },
+        ...errors,
+      },
+    }),
+    async (c) => {
+      requireRole(c.get("principal"), ["admin", "member"], "redact files");
+      const f = owned(c, c.req.valid("param").file_id);
+      const r = await ctx.files.redact(f);
+      const replaced = Object.fromEntries(
+        Object.entries(r.replaced).filter((e): e is [string, number] => typeof e[1] === "number"),
+      );
+      return c.json(
+        {
+          object: "tailor.redaction" as const,
+          source_file: f.id,
+          file: fileView(r.file),
+          replaced,
+        },
+        200,
+      );
     },
   );
 

@@ -1,7 +1,11 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { ApiError, ModelDeleted, ModelList, ModelObject } from "../../../protocol/api.ts";
+import { EvaluationReport, ModelCard } from "../../../protocol/evals.ts";
+import { TailorError } from "../../errors/index.ts";
+import { buildCard, readEvaluation, renderCardMarkdown } from "../../evals/index.ts";
+import { ModelRegistry } from "../../models/index.ts";
 import { EMBEDDING_MODEL, type ModelAccess, ModelAccessControl } from "../access.ts";
-import { type AppEnv, requireRole, type ServerContext } from "../context.ts";
+import { type AppEnv, type Principal, requireRole, type ServerContext } from "../context.ts";
 
 const errors = {
   403: { description: "forbidden", content: { "application/json": { schema: ApiError } } },
@@ -23,8 +27,29 @@ function view(a: ModelAccess): z.infer<typeof ModelObject> {
       base: m?.kind === "fine_tuned" ? m.base.name : null,
       description: a.entry.description,
       shared: a.shared,
+      promotion:
+        m?.kind === "fine_tuned"
+          ? {
+              status: m.promotion?.status ?? "needs_review",
+              reason:
+                m.promotion?.reason ??
+                "It has not been compared with its base model on held-out examples.",
+            }
+          : null,
     },
   };
+}
+
+/** A fine-tuned model the caller may use, or a 404/403 in words. */
+function fineTuned(access: ModelAccessControl, p: Principal, id: string): ModelAccess {
+  const a = access.get(p, id);
+  if (a.entry.kind !== "fine_tuned") {
+    throw new TailorError({
+      code: "not_found",
+      message: `${id} is a base model; evaluations and model cards exist for fine-tuned models`,
+    });
+  }
+  return a;
 }
 
 const embeddingModel: z.infer<typeof ModelObject> = {
@@ -77,6 +102,68 @@ export function registerModels(app: OpenAPIHono<AppEnv>, ctx: ServerContext): vo
       const id = c.req.valid("param").model;
       if (id === EMBEDDING_MODEL) return c.json(embeddingModel, 200);
       return c.json(view(access.get(c.get("principal"), id)), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/models/{model}/evaluation",
+      summary:
+        "Tailor: the fine-tuned model's test against its base on held-out examples (404 if it has none)",
+      request: { params: ModelParam },
+      responses: {
+        200: {
+          description: "the evaluation report",
+          content: { "application/json": { schema: EvaluationReport } },
+        },
+        ...errors,
+      },
+    }),
+    (c) => {
+      const id = c.req.valid("param").model;
+      fineTuned(access, c.get("principal"), id);
+      const report = readEvaluation(new ModelRegistry(ctx.home).modelDir(id));
+      if (!report) {
+        throw new TailorError({
+          code: "not_found",
+          message: `${id} has not been evaluated; run \`tailor eval ${id} --data FILE --save\``,
+        });
+      }
+      return c.json(report, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/models/{model}/card",
+      summary: "Tailor: the fine-tuned model's card (JSON, or Markdown with ?format=markdown)",
+      request: {
+        params: ModelParam,
+        query: z.object({ format: z.enum(["json", "markdown"]).default("json") }),
+      },
+      responses: {
+        200: {
+          description: "the model card",
+          content: {
+            "application/json": { schema: ModelCard },
+            "text/markdown": { schema: z.string() },
+          },
+        },
+        ...errors,
+      },
+    }),
+    (c) => {
+      const id = c.req.valid("param").model;
+      fineTuned(access, c.get("principal"), id);
+      const card = buildCard(ctx.home, id);
+      if (c.req.valid("query").format === "markdown") {
+        return c.body(renderCardMarkdown(card), 200, {
+          "content-type": "text/markdown; charset=utf-8",
+        });
+      }
+      return c.json(card, 200);
     },
   );
 

@@ -4,10 +4,12 @@ import {
   CreateJobRequest,
   FineTuningCheckpointList,
   FineTuningJob,
+  type FineTuningJobEvent,
   FineTuningJobEventList,
   FineTuningJobList,
   Pagination,
 } from "../../../../protocol/api.ts";
+import type { JobEvent } from "../../../../protocol/index.ts";
 import { TailorError } from "../../../errors/index.ts";
 import { checkpointKept, createJob, describeSpec, type Job } from "../../../jobs/index.ts";
 import { ModelRegistry } from "../../../models/index.ts";
@@ -72,6 +74,19 @@ export function jobView(job: Job): z.infer<typeof FineTuningJob> {
       attempts: job.attempts,
       result: job.result,
     },
+  };
+}
+
+/** A stored job event as OpenAI's event object; Tailor's own type is kept as `data.tailor_type`. */
+export function eventView(e: JobEvent): z.infer<typeof FineTuningJobEvent> {
+  return {
+    id: e.id,
+    object: "fine_tuning.job.event",
+    created_at: e.created_at,
+    level: e.level,
+    message: e.message,
+    type: e.type === "metrics" || e.type === "evaluation" ? "metrics" : "message",
+    data: { ...e.data, tailor_type: e.type, tailor_seq: e.seq },
   };
 }
 
@@ -225,18 +240,7 @@ export function registerJobs(app: OpenAPIHono<AppEnv>, ctx: ServerContext): void
       const all = ctx.jobs.events(job.id).reverse();
       const start = q.after ? all.findIndex((e) => e.id === q.after) + 1 : 0;
       const page = all.slice(start, start + q.limit);
-      const data = page.map((e) => ({
-        id: e.id,
-        object: "fine_tuning.job.event" as const,
-        created_at: e.created_at,
-        level: e.level,
-        message: e.message,
-        type:
-          e.type === "metrics" || e.type === "evaluation"
-            ? ("metrics" as const)
-            : ("message" as const),
-        data: { ...e.data, tailor_type: e.type },
-      }));
+      const data = page.map(eventView);
       return c.json({ object: "list" as const, data, has_more: start + q.limit < all.length }, 200);
     },
   );

@@ -1,0 +1,68 @@
+"""What the three contenders share: the settings from the driver, the same examples in the same order
+(the engine's own shuffle), and one JSON line of results with the process's peak resident memory."""
+
+import json
+import resource
+import sys
+import time
+from pathlib import Path
+
+ENGINE = Path(__file__).resolve().parents[2] / "engine"
+sys.path.insert(0, str(ENGINE))
+
+import torch  # noqa: E402
+
+from tailor_engine.data import encode_all, read_chat_jsonl  # noqa: E402
+
+BASE = {"kind": "builtin", "name": "smollm2-135m-instruct"}
+
+
+def settings() -> dict:
+    """The driver's settings: data_file, seed, batch_size, accumulation, learning_rate, lora_rank,
+    lora_alpha, max_seq_length, warmup_steps (not timed) and steps (timed)."""
+    return json.loads(sys.argv[1])
+
+
+def encoded(tokenizer, s: dict):
+    return encode_all(tokenizer, read_chat_jsonl(s["data_file"]), s["max_seq_length"])
+
+
+def engine_order(n: int, seed: int) -> list[int]:
+    """The order the engine trains in (train.batches): everyone sees the same examples in each step."""
+    return torch.randperm(n, generator=torch.Generator().manual_seed(seed)).tolist()
+
+
+def step_tokens(examples, s: dict) -> list[int]:
+    """Non-padding tokens of each optimizer step."""
+    per_step = s["batch_size"] * s["accumulation"]
+    order = engine_order(len(examples), s["seed"])
+    return [sum(len(examples[i].input_ids) for i in order[k:k + per_step]) for k in range(0, len(order), per_step)]
+
+
+class StepClock:
+    """Wall time at the end of each optimizer step, and each step's training loss."""
+
+    def __init__(self) -> None:
+        self.ends: list[float] = []
+        self.losses: list[float] = []
+
+    def step(self, loss: float | None = None) -> None:
+        self.ends.append(time.perf_counter())
+        if loss is not None:
+            self.losses.append(loss)
+
+
+def report(name: str, s: dict, clock: StepClock, tokens: list[int]) -> None:
+    w, n = s["warmup_steps"], s["steps"]
+    if len(clock.ends) < w + n or len(clock.losses) < w + n:
+        raise SystemExit(f"{name}: {len(clock.ends)} steps timed, {len(clock.losses)} losses; expected {w + n}")
+    seconds = clock.ends[w + n - 1] - clock.ends[w - 1]
+    timed_tokens = sum(tokens[w:w + n])
+    print(json.dumps({
+        "contender": name, "steps": n, "tokens": timed_tokens, "seconds": seconds,
+        "tokens_per_second": timed_tokens / seconds,
+        "final_loss": sum(clock.losses[w:w + n]) / n,  # mean over the timed steps: steadier than the last
+        "losses": clock.losses[:w + n],
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "threads": torch.get_num_threads(),
+    }), flush=True)

@@ -1,0 +1,28 @@
+"""Contender (a): Tailor's engine, its `train` command run in this process, exactly as the CLI runs it."""
+
+import tempfile
+import threading
+
+from common import BASE, StepClock, encoded, report, settings, step_tokens
+
+from tailor_engine.model import load_tokenizer, locate, prefer_cache
+from tailor_engine.train import train
+
+s = settings()
+clock = StepClock()
+
+
+def emit(message: dict) -> None:
+    if message["type"] == "metrics":
+        clock.step(message["train_loss"])
+
+
+with tempfile.TemporaryDirectory(prefix="tailor-bench-") as tmp:
+    train({"base": BASE, "train_file": s["data_file"], "out_dir": f"{tmp}/out", "checkpoint_dir": f"{tmp}/ckpt",
+           "model_name": "bench", "epochs": 1, "learning_rate": s["learning_rate"], "batch_size": s["batch_size"],
+           "gradient_accumulation_steps": s["accumulation"], "lora_rank": s["lora_rank"],
+           "lora_alpha": s["lora_alpha"], "lora_dropout": 0.0, "target_modules": "all-linear", "warmup_ratio": 0.0,
+           "weight_decay": 0.0, "max_grad_norm": 1.0, "max_seq_length": s["max_seq_length"], "seed": s["seed"],
+           "checkpoint_every_steps": 0, "packing": s.get("packing", True)}, emit, threading.Event())
+tokenizer = load_tokenizer(prefer_cache(locate(BASE)))
+report("tailor", s, clock, step_tokens(encoded(tokenizer, s), s))

@@ -1,0 +1,126 @@
+"""The training step's heavy parts, made to skip work that does not count.
+
+- Packed attention: a row holds several examples end to end; each example attends only to itself,
+  computed one segment at a time, so attention costs sum(l_i^2) rather than (sum l_i)^2, and no
+  row-sized mask is ever built. On CUDA, PyTorch's varlen flash attention does all segments at once.
+- Linear cross-entropy on trained positions only: output-layer logits are computed just where a label
+  is, a chunk at a time, with the gradient worked out in the same pass (as Liger's fused kernel does),
+  so the full (tokens x vocabulary) logits never exist. With Liger installed on CUDA, Liger's is used.
+"""
+
+import torch
+import torch.nn.functional as F
+
+PACKED = "tailor_packed"
+LOSS_CHUNK = 1024  # positions per chunk of logits: 1024 x 49,152 x 4 bytes = 200 MB for SmolLM2
+
+
+def _varlen_flash(query, key, value, cu_seqlens, max_len: int, scaling):
+    """CUDA, half precision: one varlen flash kernel over every segment; None where it cannot run."""
+    if not query.is_cuda or query.dtype not in (torch.float16, torch.bfloat16):
+        return None
+    try:
+        from torch.nn.attention.varlen import varlen_attn
+    except ImportError:
+        return None
+    try:
+        q, k, v = (t[0].transpose(0, 1) for t in (query, key, value))  # (T, heads, head_dim)
+        cu = cu_seqlens.to(device=query.device, dtype=torch.int32)
+        out = varlen_attn(q, k, v, cu, cu, max_len, max_len, scale=scaling, window_size=(-1, 0),
+                          enable_gqa=k.shape[1] != q.shape[1])
+    except (RuntimeError, TypeError, NotImplementedError):
+        return None
+    return out.unsqueeze(0)  # (1, T, heads, head_dim)
+
+
+def packed_attention(module, query, key, value, attention_mask, scaling=None, dropout=0.0, **kwargs):
+    """transformers attention function (registered as `tailor_packed`). With `cu_seq_lens_q` (a packed
+    row of batch size 1), causal attention within each segment; otherwise exactly transformers' SDPA."""
+    from transformers.integrations.sdpa_attention import sdpa_attention_forward
+
+    cu_seqlens = kwargs.get("cu_seq_lens_q")
+    if cu_seqlens is None or query.shape[0] != 1 or key.shape[2] != query.shape[2]:
+        return sdpa_attention_forward(module, query, key, value, attention_mask, dropout=dropout,
+                                      scaling=scaling, **kwargs)
+    flash = _varlen_flash(query, key, value, cu_seqlens, int(kwargs.get("max_length_q") or query.shape[2]), scaling)
+    if flash is not None:
+        return flash, None
+    groups = query.shape[1] // key.shape[1]
+    if groups > 1:  # grouped-query attention: one key/value head serves `groups` query heads
+        key, value = key.repeat_interleave(groups, dim=1), value.repeat_interleave(groups, dim=1)
+    p = dropout if module.training else 0.0
+    bounds = cu_seqlens.tolist()
+    parts = [F.scaled_dot_product_attention(query[:, :, s:e], key[:, :, s:e], value[:, :, s:e],
+                                            dropout_p=p, is_causal=True, scale=scaling)
+             for s, e in zip(bounds[:-1], bounds[1:]) if e > s]
+    out = parts[0] if len(parts) == 1 else torch.cat(parts, dim=2)
+    return out.transpose(1, 2).contiguous(), None
+
+
+def use_packed_attention(model) -> None:
+    """Switches a transformers model to packed attention (padded batches still get plain SDPA)."""
+    from transformers import AttentionInterface
+    from transformers.masking_utils import ALL_MASK_ATTENTION_FUNCTIONS, sdpa_mask
+
+    AttentionInterface.register(PACKED, packed_attention)
+    ALL_MASK_ATTENTION_FUNCTIONS.register(PACKED, sdpa_mask)
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    base.set_attn_implementation(PACKED)
+
+
+class _LinearCrossEntropy(torch.autograd.Function):
+    """sum_i CE(hidden_i @ weight.T, target_i), chunk by chunk, gradients computed in the forward pass."""
+
+    @staticmethod
+    def forward(ctx, hidden, weight, targets, want_grad: bool):
+        loss = torch.zeros((), dtype=torch.float32, device=hidden.device)
+        correct = torch.zeros((), dtype=torch.long, device=hidden.device)
+        grad_hidden = torch.empty_like(hidden) if want_grad and ctx.needs_input_grad[0] else None
+        grad_weight = torch.zeros_like(weight, dtype=torch.float32) if want_grad and ctx.needs_input_grad[1] else None
+        for s in range(0, hidden.shape[0], LOSS_CHUNK):
+            h, y = hidden[s:s + LOSS_CHUNK], targets[s:s + LOSS_CHUNK]
+            logits = (h @ weight.T).float()
+            correct += (logits.argmax(-1) == y).sum()
+            lse = torch.logsumexp(logits, dim=-1)
+            loss += (lse - logits.gather(1, y[:, None]).squeeze(1)).sum()
+            if grad_hidden is None and grad_weight is None:
+                continue
+            probs = logits.sub_(lse[:, None]).exp_()  # softmax, in place
+            probs[torch.arange(len(y), device=y.device), y] -= 1.0  # d CE / d logits
+            probs = probs.to(hidden.dtype)
+            if grad_hidden is not None:
+                grad_hidden[s:s + LOSS_CHUNK] = probs @ weight
+            if grad_weight is not None:
+                grad_weight += (probs.T @ h).float()
+        ctx.weight_dtype = weight.dtype
+        ctx.save_for_backward(grad_hidden, grad_weight)
+        ctx.mark_non_differentiable(correct)
+        return loss, correct
+
+    @staticmethod
+    def backward(ctx, grad_loss, _grad_correct):
+        grad_hidden, grad_weight = ctx.saved_tensors
+        gh = grad_hidden * grad_loss.to(grad_hidden.dtype) if grad_hidden is not None else None
+        gw = (grad_weight * grad_loss).to(ctx.weight_dtype) if grad_weight is not None else None
+        return gh, gw, None, None
+
+
+def _liger_loss(hidden, weight, targets):
+    if not hidden.is_cuda:
+        return None
+    try:
+        from liger_kernel.transformers.functional import liger_fused_linear_cross_entropy
+    except ImportError:
+        return None
+    return liger_fused_linear_cross_entropy(hidden, weight, targets, reduction="sum")
+
+
+def linear_cross_entropy(hidden: torch.Tensor, weight: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Summed cross-entropy of `hidden @ weight.T` against `targets` (positions, hidden) and the number
+    of argmax hits; the accuracy is only counted where the loss runs in this module (not Liger)."""
+    want_grad = torch.is_grad_enabled() and (hidden.requires_grad or weight.requires_grad)
+    if want_grad:
+        liger = _liger_loss(hidden, weight, targets)
+        if liger is not None:
+            return liger.float(), torch.zeros((), dtype=torch.long, device=hidden.device)
+    return _LinearCrossEntropy.apply(hidden, weight, targets, want_grad)

@@ -1,0 +1,128 @@
+"""Packing changes how examples are laid out, never what the model computes or learns: positions
+restart per example, no example attends to another, the segmented attention and the trained-positions
+loss equal transformers' own, and packed training follows the padded run's loss curve."""
+
+import threading
+from pathlib import Path
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from tailor_engine import kernels
+from tailor_engine.data import IGNORE, collate, collate_packed, encode, pack
+from tailor_engine.kernels import linear_cross_entropy, use_packed_attention
+from tailor_engine.model import Located, attach_lora, load_model, load_tokenizer
+from tailor_engine.train import evaluate, token_loss, train
+
+from .conftest import Collect, support_examples, train_request
+
+
+@pytest.fixture
+def tiny(tiny_model):
+    located = Located(Path(tiny_model))
+    tokenizer = load_tokenizer(located)
+    examples = [encode(tokenizer, m, 256) for m in support_examples(6)]
+    examples[2] = encode(tokenizer, [{"role": "user", "content": "word " * 40}, {"role": "assistant", "content": "ok"}], 256)
+    return located, tokenizer, examples
+
+
+def test_rows_restart_positions_and_keep_boundaries(tiny):
+    _, _, examples = tiny
+    rows = pack(examples, 200)
+    assert sorted(id(e) for r in rows for e in r) == sorted(id(e) for e in examples)
+    assert all(sum(len(e.input_ids) for e in r) <= 200 for r in rows) and len(rows) < len(examples)
+    row = rows[0]
+    batch = collate_packed(row)
+    lengths = [len(e.input_ids) for e in row]
+    assert batch["cu_seq_lens_q"].tolist() == [sum(lengths[:i]) for i in range(len(lengths) + 1)]
+    assert batch["position_ids"][0].tolist() == [p for n in lengths for p in range(n)]
+    assert batch["attention_mask"].all() and batch["input_ids"].shape == (1, sum(lengths))
+    # targets are each example's own next tokens: never across a boundary
+    starts = set(batch["cu_seq_lens_q"][1:].tolist())
+    assert not {int(i) + 1 for i in batch["target_index"]} & starts
+    flat = [x for e in row for x in e.labels]
+    assert batch["targets"].tolist() == [flat[int(i) + 1] for i in batch["target_index"]]
+    assert len(batch["targets"]) == sum(sum(1 for x in e.labels[1:] if x != IGNORE) for e in row)
+    assert pack(examples, 10) == [[e] for e in sorted(examples, key=lambda e: len(e.input_ids), reverse=True)]
+
+
+def test_an_example_computes_the_same_alone_and_packed(tiny):
+    """Segmented attention against transformers' SDPA on each example alone: same hidden states."""
+    located, _, examples = tiny
+    torch.manual_seed(0)
+    model = load_model(located)
+    model.eval()
+    with torch.no_grad():
+        alone = [model.model(input_ids=torch.tensor([e.input_ids])).last_hidden_state[0] for e in examples]
+        use_packed_attention(model)
+        batch = collate_packed(examples)
+        inputs = {k: v for k, v in batch.items() if k not in ("target_index", "targets")}
+        packed = model.model(**inputs).last_hidden_state[0]
+        # without the boundaries, later examples would see earlier ones: the outputs differ
+        unbounded = model.model(input_ids=batch["input_ids"]).last_hidden_state[0]
+    bounds = batch["cu_seq_lens_q"].tolist()
+    for e, ref, s, t in zip(examples, alone, bounds, bounds[1:]):
+        assert t - s == len(e.input_ids)
+        torch.testing.assert_close(packed[s:t], ref, rtol=1e-4, atol=1e-5)
+    assert not torch.allclose(unbounded[bounds[1]:bounds[2]], alone[1], atol=1e-3)
+
+
+def test_trained_positions_loss_and_gradients_equal_full_logits(tiny, monkeypatch):
+    located, tokenizer, examples = tiny
+    monkeypatch.setattr(kernels, "LOSS_CHUNK", 7)  # several chunks, the last one partial
+    torch.manual_seed(0)
+    model = attach_lora(load_model(located), 8, 16, 0.0, "all-linear")
+    batch = collate(examples[:3], tokenizer.pad_token_id)
+    # the reference: full logits, shifted labels, transformers-style cross-entropy
+    logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
+    ref = F.cross_entropy(logits[:, :-1].reshape(-1, logits.shape[-1]), batch["labels"][:, 1:].reshape(-1),
+                          ignore_index=IGNORE, reduction="sum")
+    ref.backward()
+    ref_grads = {n: p.grad.clone() for n, p in model.named_parameters() if p.requires_grad}
+    model.zero_grad()
+    loss, correct, count = token_loss(model, batch)
+    loss.backward()
+    assert count == int((batch["labels"][:, 1:] != IGNORE).sum())
+    torch.testing.assert_close(loss, ref.detach(), rtol=1e-5, atol=1e-4)
+    for n, p in model.named_parameters():
+        if p.requires_grad:
+            torch.testing.assert_close(p.grad, ref_grads[n], rtol=1e-3, atol=1e-3 * float(ref_grads[n].abs().max()))
+    keep = batch["labels"][:, 1:] != IGNORE
+    assert int(correct) == int((logits[:, :-1].argmax(-1)[keep] == batch["labels"][:, 1:][keep]).sum())
+
+
+def test_linear_cross_entropy_gives_the_weight_gradient_when_it_is_trained():
+    torch.manual_seed(0)
+    hidden = torch.randn(10, 8, requires_grad=True)
+    weight = torch.randn(30, 8, requires_grad=True)
+    targets = torch.randint(0, 30, (10,))
+    loss, _ = linear_cross_entropy(hidden, weight, targets)
+    (2 * loss).backward()
+    h2, w2 = hidden.detach().clone().requires_grad_(), weight.detach().clone().requires_grad_()
+    (2 * F.cross_entropy(h2 @ w2.T, targets, reduction="sum")).backward()
+    torch.testing.assert_close(hidden.grad, h2.grad)
+    torch.testing.assert_close(weight.grad, w2.grad)
+
+
+def test_packed_evaluation_equals_padded(tiny):
+    located, tokenizer, examples = tiny
+    model = load_model(located)
+    padded = evaluate(model, examples, 2, tokenizer.pad_token_id, torch.device("cpu"))
+    use_packed_attention(model)
+    packed = evaluate(model, examples, 2, tokenizer.pad_token_id, torch.device("cpu"), packing=True, row_tokens=200)
+    assert packed == pytest.approx(padded, rel=1e-5)
+
+
+def test_packed_and_padded_training_learn_the_same(tiny_model, tmp_path):
+    curves = {}
+    for packing in (True, False):
+        run = tmp_path / str(packing)
+        run.mkdir()
+        events = Collect()
+        train(train_request(tiny_model, run, epochs=3, batch_size=4, gradient_accumulation_steps=2,
+                            packing=packing), events, threading.Event())
+        curves[packing] = [m["train_loss"] for m in events.of("metrics")]
+    assert len(curves[True]) == 6
+    assert curves[True] == pytest.approx(curves[False], rel=1e-3)
+    assert curves[True][-1] < curves[True][0]

@@ -1,0 +1,67 @@
+import { checkData, type DataReport, DatasetStore, engineTokenCounter } from "../datasets/index.ts";
+import { estimateParameters, ModelRegistry } from "../models/index.ts";
+import type { HyperparameterInput } from "../training/index.ts";
+import { describeSpec, planSpec } from "./create.ts";
+import type { JobSpec } from "./types.ts";
+
+export interface PlanOptions extends HyperparameterInput {
+  home: string;
+  base: string;
+  /** Dataset version ids (ds-…). */
+  data: string;
+  val?: string | undefined;
+}
+
+/** What a fine-tune would do and cost, before it is created: the studio's settings and estimates. */
+export interface FineTunePlan {
+  base: string;
+  parameters: number | null;
+  spec: JobSpec;
+  explanations: string[];
+  /** The training examples as the base model reads them: token counts, time on this machine. */
+  report: DataReport;
+  /** Seconds the whole run should take here (measured speed × planned epochs), null if unknown. */
+  estimatedSeconds: number | null;
+}
+
+/** The training examples of dataset `data` as base model `base` reads them (starts an engine). */
+export async function measureData(home: string, base: string, data: string): Promise<DataReport> {
+  const datasets = new DatasetStore(home);
+  let file: string;
+  try {
+    file = datasets.files(data).train;
+  } finally {
+    datasets.close();
+  }
+  const name = new ModelRegistry(home).resolveBase(base).name;
+  return checkData(file, { base: name, tokenCounter: engineTokenCounter(name, home) });
+}
+
+/**
+ * Resolves "auto" as createJob would and estimates the run's time from `measured` (measureData's
+ * report: token counts and one timed training step), without creating anything.
+ */
+export function planFineTune(opts: PlanOptions, measured: DataReport): FineTunePlan {
+  const base = new ModelRegistry(opts.home).resolveBase(opts.base);
+  const datasets = new DatasetStore(opts.home);
+  let spec: JobSpec;
+  try {
+    const val = opts.val ? datasets.get(opts.val) : null;
+    spec = planSpec(opts, base.source, datasets.get(opts.data), val);
+  } finally {
+    datasets.close();
+  }
+  const epochs = spec.hyperparameters.epochs;
+  const perEpoch = measured.stats.tokens_per_epoch;
+  const tps = measured.stats.tokens_per_second;
+  // the stored file still holds the examples an automatic split will hold out
+  const share = measured.examples > 0 ? spec.train_examples / measured.examples : 1;
+  return {
+    base: base.name,
+    parameters: estimateParameters(base.source),
+    spec,
+    explanations: describeSpec(spec),
+    report: measured,
+    estimatedSeconds: perEpoch && tps ? Math.round((perEpoch * share * epochs) / tps) : null,
+  };
+}

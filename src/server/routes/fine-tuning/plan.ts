@@ -1,0 +1,161 @@
+import { createRoute, type OpenAPIHono, type z } from "@hono/zod-openapi";
+import {
+  ApiError,
+  BaseModelCardList,
+  FineTuningPlan,
+  PlanRequest,
+} from "../../../../protocol/api.ts";
+import type { DataReport } from "../../../datasets/index.ts";
+import { TailorError } from "../../../errors/index.ts";
+import { type FineTunePlan, measureData, planFineTune } from "../../../jobs/index.ts";
+import { baseModelCards } from "../../../models/index.ts";
+import { type AppEnv, ownerScope, requireRole, type ServerContext } from "../../context.ts";
+import { notFound } from "../../errors.ts";
+
+const errors = {
+  400: { description: "bad request", content: { "application/json": { schema: ApiError } } },
+  404: { description: "not found", content: { "application/json": { schema: ApiError } } },
+  422: { description: "unsuitable file", content: { "application/json": { schema: ApiError } } },
+};
+const EMPTY = {
+  examples: 0,
+  stats: { tokens_per_epoch: null, tokens_per_second: null },
+} as DataReport;
+const auto = <T>(v: T | "auto" | undefined): T | undefined => (v === "auto" ? undefined : v);
+
+function planView(
+  body: z.infer<typeof PlanRequest>,
+  p: FineTunePlan,
+): z.infer<typeof FineTuningPlan> {
+  const hp = p.spec.hyperparameters;
+  const s = p.report.stats;
+  const issue = (i: { line?: number; message: string }) => ({
+    line: i.line ?? null,
+    message: i.message,
+  });
+  return {
+    object: "tailor.fine_tuning.plan",
+    model: p.base,
+    training_file: body.training_file,
+    parameters: p.parameters,
+    hyperparameters: {
+      n_epochs: hp.epochs,
+      batch_size: hp.batchSize,
+      learning_rate: hp.learningRate,
+      lora_rank: hp.loraRank,
+      lora_alpha: hp.loraAlpha,
+      seed: hp.seed,
+    },
+    explanations: p.explanations,
+    train_examples: p.spec.train_examples,
+    validation: p.spec.validation,
+    tokens: s.tokens,
+    context_length: s.context_length,
+    tokens_per_epoch: s.tokens_per_epoch,
+    tokens_per_second: s.tokens_per_second,
+    estimated_seconds: p.estimatedSeconds,
+    errors: p.report.errors.map(issue),
+    warnings: p.report.warnings
+      .filter((w) => w.code === "will_be_cut" || w.code === "uneven_lengths")
+      .map(issue),
+  };
+}
+
+/**
+ * Tailor-only routes the studio uses before a job exists: the base models as cards, and what a
+ * job would use and cost (`auto` resolved, the data measured with the base model's tokenizer).
+ */
+export function registerPlan(app: OpenAPIHono<AppEnv>, ctx: ServerContext): void {
+  /** Measuring starts an engine: one at a time, and each answer kept (the inputs are immutable). */
+  const measured = new Map<string, Promise<DataReport>>();
+  let queue: Promise<unknown> = Promise.resolve();
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/fine_tuning/base_models",
+      summary:
+        "Tailor: the base models that can be fine-tuned here, as cards (size, languages, offline)",
+      responses: {
+        200: {
+          description: "cards, smallest model first",
+          content: { "application/json": { schema: BaseModelCardList } },
+        },
+      },
+    }),
+    (c) =>
+      c.json(
+        {
+          object: "list" as const,
+          data: baseModelCards(ctx.home).map(({ name, ...rest }) => ({
+            id: name,
+            object: "tailor.base_model" as const,
+            ...rest,
+          })),
+        },
+        200,
+      ),
+  );
+
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/fine_tuning/plan",
+      summary:
+        'Tailor: what a fine-tuning job would use ("auto" resolved and explained) and how long it would take on this machine; creates nothing',
+      request: {
+        body: { content: { "application/json": { schema: PlanRequest } }, required: true },
+      },
+      responses: {
+        200: {
+          description: "the plan",
+          content: { "application/json": { schema: FineTuningPlan } },
+        },
+        ...errors,
+      },
+    }),
+    async (c) => {
+      const p = c.get("principal");
+      requireRole(p, ["admin", "member"], "plan fine-tuning jobs");
+      const body = c.req.valid("json");
+      const scope = ownerScope(p);
+      const dataset = (id: string, field: string) => {
+        const f = ctx.files.find(id, scope);
+        if (!f) throw notFound("file", id, field);
+        if (!f.dataset_id)
+          throw new TailorError({
+            code: "data_invalid",
+            message: `${f.filename} has errors (${f.status_details ?? "see its report"}); fix them first`,
+            details: { field },
+          });
+        return f.dataset_id;
+      };
+      const data = dataset(body.training_file, "training_file");
+      const val = body.validation_file
+        ? dataset(body.validation_file, "validation_file")
+        : undefined;
+      const hp = body.hyperparameters ?? {};
+      const input = {
+        home: ctx.home,
+        base: body.model,
+        data,
+        val,
+        epochs: auto(hp.n_epochs),
+        batchSize: auto(hp.batch_size),
+        learningRate: auto(hp.learning_rate),
+        learningRateMultiplier: auto(hp.learning_rate_multiplier),
+        loraRank: auto(hp.lora_rank),
+      };
+      planFineTune(input, EMPTY); // bad settings or an unknown model answer now, not after measuring
+      const key = `${body.model}\u0000${data}`;
+      let report = measured.get(key);
+      if (!report) {
+        report = queue.then(() => measureData(ctx.home, body.model, data));
+        queue = report.catch(() => undefined);
+        measured.set(key, report);
+        report.catch(() => measured.delete(key));
+      }
+      return c.json(planView(body, planFineTune(input, await report)), 200);
+    },
+  );
+}

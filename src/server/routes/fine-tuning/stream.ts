@@ -1,0 +1,76 @@
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
+import { streamSSE } from "hono/streaming";
+import { ApiError, FineTuningJob, FineTuningJobEvent } from "../../../../protocol/api.ts";
+import { followJob } from "../../../jobs/index.ts";
+import { type AppEnv, ownerScope, requireRole, type ServerContext } from "../../context.ts";
+import { notFound } from "../../errors.ts";
+import { eventView, jobView } from "./jobs.ts";
+
+const STREAM_PATH = "/v1/fine_tuning/jobs/:fine_tuning_job_id/stream";
+
+/** Paths answered as a stream: the request time limit does not apply to them. */
+export const isStreamPath = (path: string): boolean =>
+  /^\/v1\/fine_tuning\/jobs\/[^/]+\/stream$/.test(path);
+
+/**
+ * Tailor: a job's events as server-sent events, from the first (or after `Last-Event-ID` / `?after=`)
+ * until the job ends, then one `done` event with the job. The same stream as `tailor jobs follow`.
+ */
+export function registerJobStream(app: OpenAPIHono<AppEnv>, ctx: ServerContext): void {
+  app.openAPIRegistry.registerPath({
+    method: "get",
+    path: "/v1/fine_tuning/jobs/{fine_tuning_job_id}/stream",
+    summary:
+      "Tailor: a job's events as server-sent events (`event: fine_tuning.job.event`, id = sequence number; resumes after Last-Event-ID), ending with `event: done` carrying the job",
+    request: {
+      params: z.object({
+        fine_tuning_job_id: z
+          .string()
+          .openapi({ param: { name: "fine_tuning_job_id", in: "path" } }),
+      }),
+      query: z.object({
+        after: z.coerce.number().int().min(0).optional().openapi({
+          description: "start after this event sequence number (data.tailor_seq)",
+        }),
+      }),
+    },
+    responses: {
+      200: {
+        description: "text/event-stream of FineTuningJobEvent, then the FineTuningJob",
+        content: {
+          "text/event-stream": {
+            schema: z.union([FineTuningJobEvent, FineTuningJob]),
+          },
+        },
+      },
+      404: { description: "not found", content: { "application/json": { schema: ApiError } } },
+    },
+  });
+
+  app.get(STREAM_PATH, (c) => {
+    const p = c.get("principal");
+    requireRole(p, ["admin", "member"], "read fine-tuning jobs");
+    const id = c.req.param("fine_tuning_job_id");
+    const job = ctx.jobs.find(id);
+    const scope = ownerScope(p);
+    if (!job || (scope !== undefined && job.owner !== scope))
+      throw notFound("fine-tuning job", id, "fine_tuning_job_id");
+    const from = Number(c.req.header("last-event-id") ?? c.req.query("after") ?? 0);
+    const after = Number.isInteger(from) && from > 0 ? from : 0;
+    return streamSSE(c, async (stream) => {
+      const stop = new AbortController();
+      stream.onAbort(() => stop.abort());
+      for await (const e of followJob(ctx.home, job.id, { after, signal: stop.signal })) {
+        await stream.writeSSE({
+          id: String(e.seq),
+          event: "fine_tuning.job.event",
+          data: JSON.stringify(eventView(e)),
+        });
+      }
+      if (stop.signal.aborted) return;
+      const final = ctx.jobs.find(job.id);
+      if (final) await stream.writeSSE({ event: "done", data: JSON.stringify(jobView(final)) });
+    });
+  });
+}
