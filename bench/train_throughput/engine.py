@@ -5,24 +5,34 @@ import threading
 
 from common import BASE, StepClock, encoded, report, settings, step_tokens
 
+from tailor_engine.errors import EngineError
 from tailor_engine.model import load_tokenizer, locate, prefer_cache
 from tailor_engine.train import train
 
 s = settings()
 clock = StepClock()
+stop = threading.Event()
 
 
 def emit(message: dict) -> None:
     if message["type"] == "metrics":
         clock.step(message["train_loss"])
+        if message["step"] >= s["warmup_steps"] + s["steps"]:
+            stop.set()  # the schedule still spans the whole epoch, as the Trainer's does
 
 
 with tempfile.TemporaryDirectory(prefix="tailor-bench-") as tmp:
-    train({"base": BASE, "train_file": s["data_file"], "out_dir": f"{tmp}/out", "checkpoint_dir": f"{tmp}/ckpt",
-           "model_name": "bench", "epochs": 1, "learning_rate": s["learning_rate"], "batch_size": s["batch_size"],
-           "gradient_accumulation_steps": s["accumulation"], "lora_rank": s["lora_rank"],
-           "lora_alpha": s["lora_alpha"], "lora_dropout": 0.0, "target_modules": "all-linear", "warmup_ratio": 0.0,
-           "weight_decay": 0.0, "max_grad_norm": 1.0, "max_seq_length": s["max_seq_length"], "seed": s["seed"],
-           "checkpoint_every_steps": 0, "packing": s.get("packing", True)}, emit, threading.Event())
+    try:
+        request = {
+            "base": BASE, "train_file": s["data_file"], "out_dir": f"{tmp}/out", "checkpoint_dir": f"{tmp}/ckpt",
+            "model_name": "bench", "epochs": 1, "learning_rate": s["learning_rate"], "batch_size": s["batch_size"],
+            "gradient_accumulation_steps": s["accumulation"], "lora_rank": s["lora_rank"],
+            "lora_alpha": s["lora_alpha"], "lora_dropout": 0.0, "target_modules": "all-linear", "warmup_ratio": 0.0,
+            "weight_decay": 0.0, "max_grad_norm": 1.0, "max_seq_length": s["max_seq_length"], "seed": s["seed"],
+            "checkpoint_every_steps": 0, "packing": s.get("packing", True)}
+        train(request, emit, stop)
+    except EngineError as e:
+        if e.code != "cancelled":
+            raise
 tokenizer = load_tokenizer(prefer_cache(locate(BASE)))
 report("tailor", s, clock, step_tokens(encoded(tokenizer, s), s))

@@ -42,6 +42,8 @@ class SameOrderTrainer(Trainer):
 class Clock(TrainerCallback):
     def on_step_end(self, args, state, control, **kwargs):
         clock.step()
+        if state.global_step >= s["warmup_steps"] + s["steps"]:
+            control.should_training_stop = True  # the schedule still spans the whole epoch
 
     def on_log(self, args, state, control, logs=None, **kwargs):
         if logs and "loss" in logs:

@@ -35,9 +35,9 @@ def seed_everything(seed: int) -> None:
 
 
 # Tokens per packed row (more when max_seq_length is longer). Measured on SmolLM2-135M, 2-core CPU
-# (bench/train-throughput.ts): rows of 2,048-4,096 tokens run at the same speed; longer rows only
-# cost memory, shorter ones more calls.
-ROW_TOKENS = 4096
+# (bench/train-throughput.ts): longer rows are no faster and hold more activations; shorter ones
+# mean more passes.
+ROW_TOKENS = 2048
 # Outputs other than `hidden @ lm_head.T`: models with these get full logits from their own forward.
 _LOGIT_TRANSFORMS = ("final_logit_softcapping", "logit_scale", "logits_scaling", "output_multiplier_scale")
 _NOT_MODEL_INPUTS = ("labels", "target_index", "targets")

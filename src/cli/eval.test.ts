@@ -49,7 +49,7 @@ describe("evaluation, the promotion gate and the model card", () => {
     const data = file("support.jsonl", train(CANNED));
     const trained = tailor(
       ...["train", "--base", "tiny", "--data", data, "--val", val, "--name", "support"],
-      ...["--lr", "0.01", "--epochs", "20", "--wait"],
+      ...["--lr", "0.02", "--epochs", "12", "--wait"],
     );
     assert.equal(trained.code, 0, trained.stderr);
     assert.match(trained.stdout, /model support: ready \(It scores 100\.0% ROUGE-L/);
@@ -129,8 +129,8 @@ describe("evaluation, the promotion gate and the model card", () => {
       ],
     );
     assert.match(card.datasets[0]?.sha256 ?? "", /^[0-9a-f]{64}$/);
-    assert.equal(card.hyperparameters.epochs, 20);
-    assert.equal(card.hyperparameters.learning_rate, 0.01);
+    assert.equal(card.hyperparameters.epochs, 12);
+    assert.equal(card.hyperparameters.learning_rate, 0.02);
     assert.ok(card.training.train_curve.length > 5);
     assert.ok((card.training.final_train_loss ?? 9) < (card.training.first_train_loss ?? 0));
     assert.deepEqual(card.evaluation?.outcome, { wins: 3, ties: 0, losses: 0 });
@@ -169,7 +169,7 @@ AutoTokenizer.from_pretrained(base).save_pretrained(out)`,
     // ... taught a worse answer than the one the held-out examples expect
     const worse = tailor(
       ...["train", "--base", good, "--data", file("closed.jsonl", train(CLOSED))],
-      ...["--val", val, "--name", "closed", "--lr", "0.01", "--epochs", "20", "--wait"],
+      ...["--val", val, "--name", "closed", "--lr", "0.02", "--epochs", "6", "--wait"],
       "--no-early-stop",
     );
     assert.equal(worse.code, 0, worse.stderr);

@@ -111,6 +111,18 @@ export class FileStore {
       if (!isTailorError(e) || (e.code !== "data_invalid" && e.code !== "invalid_argument"))
         throw e;
       const report = (e.details.report as DataReport | undefined) ?? null;
+      if (report?.errors.length && report.errors.every((x) => x.code === "too_few_examples")) {
+        // too few to train on, and fine as validation data: stored; a job training on it is refused
+        const { version } = await datasets.add(path, {
+          name: filename.replace(/\.[^.]+$/, ""),
+          purpose: "validation",
+        });
+        return {
+          datasetId: version.id,
+          report: JSON.parse(rename(JSON.stringify(report))),
+          error: null,
+        };
+      }
       return {
         datasetId: null,
         report: report ? (JSON.parse(rename(JSON.stringify(report))) as DataReport) : null,

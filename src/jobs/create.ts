@@ -1,5 +1,11 @@
 import { totalmem } from "node:os";
-import { DATASET_ID, DatasetStore, type DatasetVersion } from "../datasets/index.ts";
+import {
+  DATASET_ID,
+  DatasetStore,
+  type DatasetVersion,
+  MIN_EXAMPLES,
+  RECOMMENDED_EXAMPLES,
+} from "../datasets/index.ts";
 import { TailorError } from "../errors/index.ts";
 import { estimateParameters, ModelName, ModelRegistry } from "../models/index.ts";
 import { type HyperparameterInput, resolveHyperparameters } from "../training/index.ts";
@@ -93,6 +99,14 @@ export async function createJob(opts: CreateJobOptions): Promise<Job> {
       );
     }
     const train = await storedDataset(datasets, opts.data);
+    if (train.train_examples < MIN_EXAMPLES) {
+      // a small set is fine to validate on (an uploaded file is stored either way), not to train on
+      throw new TailorError({
+        code: "data_invalid",
+        message: `${opts.files?.training ?? opts.data} has only ${train.train_examples} training example${train.train_examples === 1 ? "" : "s"}; fine-tuning needs at least ${MIN_EXAMPLES} (${RECOMMENDED_EXAMPLES} or more work much better)`,
+        details: { field: "training_file" },
+      });
+    }
     const val = opts.val
       ? await storedDataset(datasets, opts.val, `${nameOf(opts.val)}-validation`)
       : null;

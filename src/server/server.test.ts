@@ -10,6 +10,7 @@ import { after, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import OpenAI from "openai";
+import type { EvaluationReport, ModelCard } from "../../protocol/evals.ts";
 import { KeyStore, readLocalAdminKey } from "../auth/index.ts";
 import { CANNED, chatLine, cliSandbox, supportJsonl } from "../cli/__fixtures__/cli.ts";
 import { InferenceEngine } from "../serving/index.ts";
@@ -113,19 +114,32 @@ describe("the OpenAI-compatible API with the official SDK", () => {
     assert.match(upload.id, /^file-/);
     assert.equal(upload.status, "processed");
     aliceFile = upload.id;
+    const heldOut = await alice.files.create({
+      file: createReadStream(
+        file(
+          "held-out.jsonl",
+          `${["My pedal fell off?", "Can I pay by card?", "Do you sell gloves?"].map((q) => chatLine(q, CANNED)).join("\n")}\n`,
+        ),
+      ),
+      purpose: "fine-tune",
+    });
     const job = await alice.fineTuning.jobs.create({
       model: "tiny",
       training_file: upload.id,
+      validation_file: heldOut.id,
       suffix: "support",
       hyperparameters: { n_epochs: 10, learning_rate_multiplier: 10 },
     });
     assert.match(job.id, /^ftjob-/);
-    assert.ok(["validating_files", "queued", "running"].includes(job.status), job.status);
+    assert.ok(
+      ["validating_files", "queued", "running"].includes(job.status),
+      `${job.status}: ${JSON.stringify(job.error)}`,
+    );
     assert.equal(job.hyperparameters.n_epochs, 10);
     const done = await poll(
       () => alice.fineTuning.jobs.retrieve(job.id),
       (j) => ["succeeded", "failed", "cancelled"].includes(j.status),
-      180_000,
+      300_000,
     );
     assert.equal(done.status, "succeeded", JSON.stringify(done.error));
     assert.match(done.fine_tuned_model ?? "", /^ft:tiny:support:[0-9a-f]{8}$/);
@@ -136,7 +150,39 @@ describe("the OpenAI-compatible API with the official SDK", () => {
     assert.match(events.data[0]?.message ?? "", /Trained \d+ steps/); // newest first
     const ckpts = await alice.fineTuning.jobs.checkpoints.list(job.id);
     assert.ok(ckpts.data.length >= 1);
-    assert.match(ckpts.data[0]?.fine_tuned_model_checkpoint ?? "", /:ckpt-step-40$/);
+    assert.match(ckpts.data[0]?.fine_tuned_model_checkpoint ?? "", /:ckpt-step-\d+$/);
+  });
+
+  test("the job tested its model against the base: promotion state, evaluation and card", async () => {
+    const alice = client("alice");
+    const model = (await alice.models.retrieve(fineTuned)) as unknown as {
+      tailor: { promotion: { status: string; reason: string } | null };
+    };
+    assert.equal(model.tailor.promotion?.status, "ready", model.tailor.promotion?.reason);
+    assert.match(model.tailor.promotion?.reason ?? "", /on 3 held-out examples against its base/);
+    const base = (await alice.models.retrieve("tiny")) as unknown as typeof model;
+    assert.equal(base.tailor.promotion, null);
+
+    const report = await alice.get<EvaluationReport>(`/models/${fineTuned}/evaluation`);
+    assert.equal(report.data.examples, 3);
+    assert.deepEqual(
+      report.models.map((m) => m.model),
+      [fineTuned, "tiny"],
+    );
+    assert.equal(
+      (report.outcome?.wins ?? 0) + (report.outcome?.ties ?? 0) + (report.outcome?.losses ?? 0),
+      3,
+    );
+    const card = await alice.get<ModelCard>(`/models/${fineTuned}/card`);
+    assert.equal(card.model, fineTuned);
+    assert.equal(card.promotion.status, "ready");
+    const md = await fetch(`${server.url}/v1/models/${fineTuned}/card?format=markdown`, {
+      headers: { authorization: `Bearer ${keys.alice}` },
+    });
+    assert.match(md.headers.get("content-type") ?? "", /text\/markdown/);
+    assert.match(await md.text(), /^# Model card: /);
+    await fails(alice.get(`/models/tiny/evaluation`), 404);
+    await fails(client("bob").get(`/models/${fineTuned}/card`), 404);
   });
 
   test("chat with the fine-tuned model, plain and streamed, with usage", async () => {

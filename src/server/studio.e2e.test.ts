@@ -93,7 +93,7 @@ test("a new user goes from a file of examples to a model they chat with", async 
   await page.locator('input[type="file"]').setInputFiles(data);
   await page.getByText("32 examples ready to use.").waitFor();
   await page.getByTestId("pii").getByText("Line 8").waitFor();
-  await page.getByTestId("token-histogram").waitFor({ timeout: 60_000 });
+  await page.getByTestId("token-histogram").waitFor({ timeout: 180_000 });
   await snap(page, "examples-report");
 
   // redact and continue: a new file without the address
@@ -117,12 +117,12 @@ test("a new user goes from a file of examples to a model they chat with", async 
   await page
     .getByText(/Training on your examples: about/)
     .first()
-    .waitFor({ timeout: 60_000 });
+    .waitFor({ timeout: 180_000 });
   await snap(page, "base-model");
   await page.getByRole("button", { name: "Continue: settings" }).click();
 
   // 3. settings: automatic, explained; advanced shows the four values
-  await page.getByTestId("explanations").waitFor({ timeout: 60_000 });
+  await page.getByTestId("explanations").waitFor({ timeout: 180_000 });
   await page.getByRole("radio", { name: /Advanced/ }).check();
   for (const label of ["Epochs", "Learning rate", "Batch size", "LoRA rank"])
     await page.getByLabel(label, { exact: true }).waitFor();
@@ -139,7 +139,7 @@ test("a new user goes from a file of examples to a model they chat with", async 
   await page.getByRole("heading", { name: "4. Training" }).waitFor();
   const chart = page.getByTestId("loss-chart");
   const counts = new Set<number>();
-  const deadline = Date.now() + 120_000;
+  const deadline = Date.now() + 240_000;
   let status = "";
   let shotMidway = false;
   while (Date.now() < deadline) {
@@ -173,7 +173,7 @@ test("a new user goes from a file of examples to a model they chat with", async 
     paths: Record<string, unknown>;
   };
   if ("/v1/models/{model}/evaluation" in doc.paths) {
-    await page.getByTestId("comparison").waitFor({ timeout: 60_000 });
+    await page.getByTestId("comparison").waitFor({ timeout: 180_000 });
   } else {
     await page.getByText("No evaluation for this model").waitFor();
   }

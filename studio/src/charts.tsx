@@ -18,7 +18,16 @@ export interface Point {
 }
 
 /** Training and validation loss by step; updates as points arrive. */
-export function LossChart({ train, validation }: { train: Point[]; validation: Point[] }) {
+export function LossChart({
+  train,
+  validation,
+  steps,
+}: {
+  train: Point[];
+  validation: Point[];
+  /** The run's length, so the axis does not stretch the first points across the chart. */
+  steps?: number | undefined;
+}) {
   return (
     <div className="chart" data-testid="loss-chart" data-points={train.length + validation.length}>
       <Line
@@ -50,7 +59,12 @@ export function LossChart({ train, validation }: { train: Point[]; validation: P
           maintainAspectRatio: false,
           parsing: false,
           scales: {
-            x: { type: "linear", title: { display: true, text: "training step" }, min: 0 },
+            x: {
+              type: "linear",
+              title: { display: true, text: "training step" },
+              min: 0,
+              ...(steps ? { suggestedMax: steps } : {}),
+            },
             y: { title: { display: true, text: "loss (lower is better)" } },
           },
           plugins: { legend: { position: "bottom" } },

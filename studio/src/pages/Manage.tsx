@@ -126,7 +126,7 @@ function Files() {
   );
 }
 
-function Keys({ me }: { me: Principal }) {
+function Keys({ me, changed }: { me: Principal; changed: () => void }) {
   const [keys, error, reload] = useList<ApiKey>("/v1/keys");
   const [name, setName] = useState("");
   const [role, setRole] = useState<"member" | "viewer" | "admin">("member");
@@ -139,6 +139,7 @@ function Keys({ me }: { me: Principal }) {
       setMade(await api<NewKey>("/v1/keys", { body: { name, role } }));
       setName("");
       reload();
+      changed();
     } catch (err) {
       setProblem(err);
     }
@@ -155,6 +156,7 @@ function Keys({ me }: { me: Principal }) {
     try {
       await api(`/v1/keys/${k.id}/revoke`, { method: "POST" });
       reload();
+      changed();
     } catch (err) {
       setProblem(err);
     }
@@ -273,6 +275,7 @@ function AuditLog() {
 }
 
 export function Manage({ me }: PageProps & { me: Principal }) {
+  const [changes, setChanges] = useState(0); // the log shows each key change as it happens
   return (
     <div className="manage">
       <h1>Models, data and keys</h1>
@@ -280,8 +283,8 @@ export function Manage({ me }: PageProps & { me: Principal }) {
       <Files />
       {me.role === "admin" ? (
         <>
-          <Keys me={me} />
-          <AuditLog />
+          <Keys me={me} changed={() => setChanges((n) => n + 1)} />
+          <AuditLog key={changes} />
         </>
       ) : (
         <p className="hint">Keys and the audit log are for admins.</p>

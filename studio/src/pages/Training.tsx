@@ -189,7 +189,7 @@ export function Training({ flow, update, go }: PageProps) {
               }
             />
           ) : null}
-          <LossChart train={train} validation={validation} />
+          <LossChart train={train} validation={validation} steps={progress?.total} />
           {job.status === "succeeded" && job.fine_tuned_model && (
             <div className="actions">
               <button type="button" className="primary" onClick={() => go("/results")}>
