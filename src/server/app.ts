@@ -78,13 +78,16 @@ function authenticate(ctx: ServerContext): MiddlewareHandler<AppEnv> {
   };
 }
 
+/** POSTs that change nothing: a plan is computed, not stored (the studio asks for one often). */
+const READ_ONLY_POSTS = new Set(["/v1/fine_tuning/plan"]);
+
 /** Every state-changing request, and every refused one, goes into the audit log. */
 function audit(ctx: ServerContext): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     await next();
     const status = c.res.status;
     const denied = status === 401 || status === 403 || status === 429;
-    if (c.req.method === "GET" && !denied) return;
+    if ((c.req.method === "GET" || READ_ONLY_POSTS.has(c.req.path)) && !denied) return;
     if (PUBLIC.has(c.req.path)) return;
     let target: string | null = Object.values(c.req.param() as Record<string, string>)[0] ?? null;
     if (

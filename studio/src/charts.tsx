@@ -67,7 +67,7 @@ export function LossChart({
             },
             y: { title: { display: true, text: "loss (lower is better)" } },
           },
-          plugins: { legend: { position: "bottom" } },
+          plugins: { legend: { position: "bottom", labels: { usePointStyle: true } } },
         }}
       />
     </div>

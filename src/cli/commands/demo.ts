@@ -32,7 +32,8 @@ export function registerDemo(program: Command): void {
       (v) => positiveInt(v, "--prompts"),
       3,
     )
-    .action(async (flags: { base: string; prompts: number }) => {
+    .option("--no-studio", "end without opening the studio")
+    .action(async (flags: { base: string; prompts: number; studio: boolean }) => {
       say(readFileSync(`${EXAMPLES}README.md`, "utf8").split("\n").slice(0, 3).join("\n"));
       const home = tailorHome();
       const job = await createJob({
@@ -81,6 +82,26 @@ export function registerDemo(program: Command): void {
         console.log(`\nthe whole comparison, with charts: ${html}`);
       }
       console.log(`its model card: bin/tailor models card ${tuned}`);
+      if (!flags.studio || !process.stdout.isTTY) {
+        console.log(
+          "see it all in the studio (results, playground, the API snippet): bin/tailor serve, then open the link it prints",
+        );
+        return;
+      }
+      const { startServer } = await import("../../server/index.ts");
+      const server = await startServer({ home, port: 8700 }).catch((e: Error) => {
+        say(`the studio could not start (${e.message}); run bin/tailor serve yourself`);
+        return null;
+      });
+      if (!server) return;
+      console.log(
+        `\nthe studio is open (results, playground, the API snippet): ${server.studioUrl}\nCtrl-C stops it.`,
+      );
+      await new Promise<void>((resolve) => {
+        process.once("SIGINT", resolve);
+        process.once("SIGTERM", resolve);
+      });
+      await server.close();
       console.log(
         `try it yourself: bin/tailor generate ${tuned} --system "Extract the fields of this customer e-mail as JSON." --prompt "..."`,
       );
