@@ -100,23 +100,42 @@ export function printReport(r: EvaluationReport, promotion: Promotion | null): v
     ]),
   );
   console.log(`* primary metric: ${metricLabel(r.primary_metric)}`);
-  const losses = r.examples.filter((e) => e.outcome === "loss").slice(0, 3);
-  if (losses.length) {
-    console.log("");
-    console.log(`Where ${names[0]} did worse than ${names[1]}:`);
-    for (const e of losses) {
-      console.log(`  line ${e.line}: ${clip(e.prompt)}`);
-      console.log(`    expected:   ${clip(e.expected)}`);
-      e.outputs.forEach((o, i) => {
-        console.log(`    ${`${names[i]}:`.padEnd(12)}${clip(o) || "(empty)"}`);
-      });
-    }
+  for (const m of r.models) {
+    if (!m.confusion) continue;
+    const c = m.confusion;
+    console.log(`\nlabels of ${m.model} (rows: expected, columns: answered):`);
+    console.log(
+      table([
+        ["", ...c.labels.map((l) => clip(l, 16))],
+        ...c.matrix.map((row, i) => [clip(c.labels[i] ?? "", 16), ...row.map(String)]),
+      ]),
+    );
   }
+  const shown = r.examples.slice(0, EXAMPLE_ROWS);
+  console.log("");
+  console.log(
+    table([
+      ["LINE", ...(r.outcome ? ["RESULT"] : []), "EXPECTED", ...names.map((n) => n.toUpperCase())],
+      ...shown.map((e) => [
+        String(e.line),
+        ...(e.outcome ? [{ win: "better", loss: "worse", tie: "same" }[e.outcome]] : []),
+        clip(e.expected, 40),
+        ...e.outputs.map((o, i) => `${clip(o, 40) || "(empty)"} [${pct("", e.scores[i])}]`),
+      ]),
+    ]),
+  );
+  if (r.examples.length > shown.length)
+    console.log(
+      `… and ${r.examples.length - shown.length} more (all of them with --json or --html)`,
+    );
   if (promotion) {
     console.log("");
     console.log(`${promotion.status === "ready" ? "ready" : "needs review"}: ${promotion.reason}`);
   }
 }
+
+/** Examples listed in the terminal; --json and --html have all of them. */
+const EXAMPLE_ROWS = 20;
 
 function clip(s: string, n = 100): string {
   const one = s.replace(/\s+/g, " ").trim();
