@@ -253,8 +253,44 @@ export const ChatCompletionRequest = z
     stream: z.boolean().nullable().optional(),
     stream_options: z.object({ include_usage: z.boolean().optional() }).nullable().optional(),
     user: z.string().optional(),
+    /** Tailor: answer from the user's documents (retrieval before generation, with citations). */
+    tailor: z
+      .object({
+        vector_store_ids: z.array(z.string()).min(1).max(10),
+        /** Passages given to the model at most (default 5). */
+        max_passages: z.number().int().min(1).max(20).optional(),
+        /** Cosine similarity a passage needs (default 0.3); below it, nothing relevant is found. */
+        min_similarity: z.number().min(-1).max(1).optional(),
+      })
+      .optional(),
   })
   .openapi("CreateChatCompletionRequest");
+
+/** Tailor: a passage given to the model, which it cites as [index]. */
+export const Citation = z
+  .object({
+    index: z.number().int(),
+    vector_store_id: z.string(),
+    file_id: z.string(),
+    filename: z.string(),
+    location: z.string().openapi({ description: '"page 3", "Leave › Annual leave", or ""' }),
+    page: z.number().int().nullable(),
+    section: z.string().nullable(),
+    chunk: z.number().int(),
+    text: z.string(),
+    score: z.number(),
+    similarity: z.number(),
+  })
+  .openapi("Citation");
+
+/** Tailor: what retrieval found for a chat completion. */
+export const Retrieval = z.object({
+  citations: z.array(Citation),
+  /** false: nothing relevant was found, and the model was told so. */
+  found: z.boolean(),
+  query: z.string(),
+  vector_store_ids: z.array(z.string()),
+});
 
 const Usage = z.object({
   prompt_tokens: z.number().int(),
@@ -281,6 +317,7 @@ export const ChatCompletion = z
       }),
     ),
     usage: Usage,
+    tailor: Retrieval.optional(),
   })
   .openapi("ChatCompletion");
 
@@ -302,6 +339,8 @@ export const ChatCompletionChunk = z
       }),
     ),
     usage: Usage.nullable().optional(),
+    /** Tailor: in a first chunk with no choices, when the request asked for retrieval. */
+    tailor: Retrieval.optional(),
   })
   .openapi("ChatCompletionChunk");
 
@@ -465,3 +504,170 @@ export const Me = z
     role: z.enum(["admin", "member", "viewer"]),
   })
   .openapi("Principal");
+
+// --- vector stores (knowledge) --------------------------------------------------------------------
+
+const FileCounts = z.object({
+  in_progress: z.number().int(),
+  completed: z.number().int(),
+  failed: z.number().int(),
+  cancelled: z.number().int(),
+  total: z.number().int(),
+});
+
+const StaticChunking = z.object({
+  type: z.literal("static"),
+  static: z.object({
+    max_chunk_size_tokens: z.number().int().min(25).max(4096),
+    chunk_overlap_tokens: z.number().int().min(0),
+  }),
+});
+const ChunkingIn = z.union([z.object({ type: z.literal("auto") }), StaticChunking]);
+
+export const VectorStoreObject = z
+  .object({
+    id: z.string(),
+    object: z.literal("vector_store"),
+    created_at: seconds,
+    name: z.string(),
+    usage_bytes: z.number().int(),
+    file_counts: FileCounts,
+    status: z.enum(["expired", "in_progress", "completed"]),
+    expires_after: z.null(),
+    expires_at: z.null(),
+    last_active_at: seconds.nullable(),
+    metadata: z.record(z.string(), z.string()).nullable(),
+    tailor: z.object({
+      embedding_model: z.string(),
+      dimensions: z.number().int().nullable(),
+      /** Chunk size and overlap, in characters. */
+      chunk_size: z.number().int(),
+      chunk_overlap: z.number().int(),
+    }),
+  })
+  .openapi("VectorStore");
+
+export const VectorStoreList = listOf(VectorStoreObject).openapi("VectorStoreList");
+
+export const CreateVectorStoreRequest = z
+  .object({
+    name: z.string().min(1).max(200).optional(),
+    file_ids: z.array(z.string()).max(500).optional(),
+    chunking_strategy: ChunkingIn.optional(),
+    metadata: z.record(z.string(), z.string()).nullable().optional(),
+    expires_after: z.unknown().optional(),
+    /** Tailor: any sentence-transformers model by name or folder (default all-minilm-l6-v2). */
+    tailor: z.object({ embedding_model: z.string().min(1).optional() }).optional(),
+  })
+  .openapi("CreateVectorStoreRequest");
+
+export const UpdateVectorStoreRequest = z
+  .object({
+    name: z.string().min(1).max(200).nullable().optional(),
+    metadata: z.record(z.string(), z.string()).nullable().optional(),
+    expires_after: z.unknown().optional(),
+  })
+  .openapi("UpdateVectorStoreRequest");
+
+export const VectorStoreDeleted = z
+  .object({ id: z.string(), object: z.literal("vector_store.deleted"), deleted: z.boolean() })
+  .openapi("VectorStoreDeleted");
+
+export const VectorStoreFileObject = z
+  .object({
+    id: z.string(),
+    object: z.literal("vector_store.file"),
+    usage_bytes: z.number().int(),
+    created_at: seconds,
+    vector_store_id: z.string(),
+    status: z.enum(["in_progress", "completed", "cancelled", "failed"]),
+    last_error: z
+      .object({
+        code: z.enum(["server_error", "unsupported_file", "invalid_file"]),
+        message: z.string(),
+      })
+      .nullable(),
+    chunking_strategy: StaticChunking,
+    attributes: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).nullable(),
+    tailor: z.object({
+      filename: z.string(),
+      /** Pages (PDF) or sections read. */
+      pages: z.number().int(),
+      chunks: z.number().int(),
+    }),
+  })
+  .openapi("VectorStoreFile");
+
+export const VectorStoreFileList = listOf(VectorStoreFileObject).openapi("VectorStoreFileList");
+
+export const CreateVectorStoreFileRequest = z
+  .object({
+    file_id: z.string().min(1),
+    chunking_strategy: ChunkingIn.optional(),
+    attributes: z
+      .record(z.string(), z.union([z.string(), z.number(), z.boolean()]))
+      .nullable()
+      .optional(),
+  })
+  .openapi("CreateVectorStoreFileRequest");
+
+export const VectorStoreFileDeleted = z
+  .object({ id: z.string(), object: z.literal("vector_store.file.deleted"), deleted: z.boolean() })
+  .openapi("VectorStoreFileDeleted");
+
+const ChunkLocation = z.object({
+  /** The chunk's position in its file, from 0. */
+  chunk: z.number().int(),
+  page: z.number().int().nullable(),
+  section: z.string().nullable(),
+  location: z.string(),
+});
+
+export const VectorStoreFileContent = z
+  .object({
+    object: z.literal("vector_store.file_content.page"),
+    data: z.array(z.object({ type: z.literal("text"), text: z.string(), tailor: ChunkLocation })),
+    has_more: z.boolean(),
+    next_page: z.string().nullable(),
+  })
+  .openapi("VectorStoreFileContentPage");
+
+export const VectorStoreSearchRequest = z
+  .object({
+    query: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
+    max_num_results: z.number().int().min(1).max(50).optional(),
+    filters: z.unknown().optional(),
+    ranking_options: z
+      .object({
+        ranker: z.string().optional(),
+        score_threshold: z.number().min(0).max(1).optional(),
+      })
+      .optional(),
+    rewrite_query: z.boolean().optional(),
+    /** Tailor: hybrid (default), vector (embeddings only) or keyword (full text only). */
+    tailor: z.object({ mode: z.enum(["hybrid", "vector", "keyword"]).optional() }).optional(),
+  })
+  .openapi("VectorStoreSearchRequest");
+
+export const VectorStoreSearchResults = z
+  .object({
+    object: z.literal("vector_store.search_results.page"),
+    search_query: z.array(z.string()),
+    data: z.array(
+      z.object({
+        file_id: z.string(),
+        filename: z.string(),
+        score: z.number(),
+        attributes: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).nullable(),
+        content: z.array(z.object({ type: z.literal("text"), text: z.string() })),
+        tailor: ChunkLocation.extend({
+          similarity: z.number(),
+          vector_rank: z.number().int().nullable(),
+          keyword_rank: z.number().int().nullable(),
+        }),
+      }),
+    ),
+    has_more: z.boolean(),
+    next_page: z.string().nullable(),
+  })
+  .openapi("VectorStoreSearchResultsPage");

@@ -50,7 +50,9 @@ export function runContender(
   });
   const last = run.stdout.trim().split("\n").at(-1) ?? "";
   if (run.status !== 0 || !last.startsWith("{")) {
-    throw new Error(`${script} ${args.at(-1)} failed (exit ${run.status}):\n${run.stderr.slice(-4000)}`);
+    throw new Error(
+      `${script} ${args.at(-1)} failed (exit ${run.status}):\n${run.stderr.slice(-4000)}`,
+    );
   }
   return JSON.parse(last) as Record<string, unknown>;
 }

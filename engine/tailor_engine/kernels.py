@@ -68,6 +68,26 @@ def use_packed_attention(model) -> None:
     base.set_attn_implementation(PACKED)
 
 
+def use_liger(model, device: torch.device) -> bool:
+    """On CUDA with liger-kernel installed: Liger's RMSNorm, RoPE and SwiGLU in the model (its fused
+    linear cross-entropy is used by `linear_cross_entropy`). Elsewhere, or when it fails, nothing."""
+    if device.type != "cuda":
+        return False
+    try:
+        from liger_kernel.transformers import _apply_liger_kernel_to_instance
+    except ImportError:
+        return False
+    try:
+        _apply_liger_kernel_to_instance(model=model, rope=True, rms_norm=True, swiglu=True,
+                                        cross_entropy=False, fused_linear_cross_entropy=False)
+    except Exception as e:  # noqa: BLE001 - an unsupported architecture trains without Liger
+        from .emit import log
+
+        log(f"Liger kernels not applied: {type(e).__name__}: {e}")
+        return False
+    return True
+
+
 class _LinearCrossEntropy(torch.autograd.Function):
     """sum_i CE(hidden_i @ weight.T, target_i), chunk by chunk, gradients computed in the forward pass."""
 

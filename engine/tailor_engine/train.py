@@ -23,7 +23,7 @@ from .data import Encoded, collate, collate_packed, encode_all, pack, read_chat_
 from .device import autocast_dtype, pick_device, set_cpu_threads, train_dtype
 from .emit import log
 from .errors import EngineError
-from .kernels import linear_cross_entropy, use_packed_attention
+from .kernels import linear_cross_entropy, use_liger, use_packed_attention
 from .model import attach_lora, count_parameters, load_base
 
 Emit = Callable[[dict], None]
@@ -162,6 +162,8 @@ def train(request: dict, emit: Emit, stop: threading.Event) -> dict:
     if truncated:
         log(f"{truncated} training examples were longer than {cfg.max_seq_length} tokens and were cut")
     model.config.use_cache = False
+    if use_liger(model, device):
+        log("using Liger kernels (RMSNorm, RoPE, SwiGLU, fused linear cross-entropy)")
     model = attach_lora(model, cfg.lora_rank, cfg.lora_alpha, cfg.lora_dropout, cfg.target_modules)
     if cfg.packing:
         use_packed_attention(model)

@@ -1,12 +1,14 @@
 import { Command, CommanderError } from "commander";
 import { isTailorError } from "../errors/index.ts";
 import { registerAudit } from "./commands/audit.ts";
+import { registerChat } from "./commands/chat.ts";
 import { registerData } from "./commands/data.ts";
 import { registerDemo } from "./commands/demo.ts";
 import { registerDoctor } from "./commands/doctor.ts";
 import { registerEval } from "./commands/eval.ts";
 import { registerGenerate } from "./commands/generate.ts";
 import { registerJobs } from "./commands/jobs.ts";
+import { registerKb } from "./commands/kb.ts";
 import { registerKeys } from "./commands/keys.ts";
 import { registerModels } from "./commands/models.ts";
 import { registerServe } from "./commands/serve.ts";
@@ -35,6 +37,8 @@ export function buildProgram(): Command {
   registerKeys(program);
   registerAudit(program);
   registerGenerate(program);
+  registerKb(program);
+  registerChat(program);
   registerDemo(program);
   return program;
 }

@@ -97,6 +97,38 @@ export class FileStore {
     }
   }
 
+  /**
+   * Stores a local file as an upload (the CLI's `kb add`): documents with purpose `assistants`. The
+   * same bytes under the same name and owner give back the file already stored.
+   */
+  async addLocal(
+    path: string,
+    opts: { purpose: "assistants" | "user_data"; owner: string | null; filename: string },
+  ): Promise<StoredFile> {
+    const blob = await this.blobs.putFile(path);
+    const same = this.db
+      .prepare(
+        "SELECT * FROM files WHERE sha256 = ? AND filename = ? AND purpose = ? AND owner IS ? ORDER BY created_at LIMIT 1",
+      )
+      .get(blob.sha256, opts.filename, opts.purpose, opts.owner) as Row | undefined;
+    if (same) return fromRow(same);
+    const row: Row = {
+      id: `file-${randomBytes(12).toString("hex")}`,
+      purpose: opts.purpose,
+      filename: opts.filename,
+      bytes: blob.size,
+      created_at: Math.floor(Date.now() / 1000),
+      owner: opts.owner,
+      sha256: blob.sha256,
+      status: "processed",
+      status_details: null,
+      dataset_id: null,
+      report_json: null,
+    };
+    this.insert(row);
+    return fromRow(row);
+  }
+
   /** Checks examples; their errors are named by the uploaded file's name, not the temporary path. */
   private async check(
     path: string,

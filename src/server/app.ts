@@ -19,6 +19,7 @@ import { registerPlan } from "./routes/fine-tuning/plan.ts";
 import { isStreamPath, registerJobStream } from "./routes/fine-tuning/stream.ts";
 import { registerKeys } from "./routes/keys.ts";
 import { registerModels } from "./routes/models.ts";
+import { registerVectorStores } from "./routes/vector-stores.ts";
 import { registerStudio } from "./studio.ts";
 
 export const API_INFO = {
@@ -80,6 +81,9 @@ function authenticate(ctx: ServerContext): MiddlewareHandler<AppEnv> {
 
 /** POSTs that change nothing: a plan is computed, not stored (the studio asks for one often). */
 const READ_ONLY_POSTS = new Set(["/v1/fine_tuning/plan"]);
+/** Searches change nothing either (POST only because the question is a body). */
+const isReadOnlyPost = (path: string) =>
+  READ_ONLY_POSTS.has(path) || /^\/v1\/vector_stores\/[^/]+\/search$/.test(path);
 
 /** Every state-changing request, and every refused one, goes into the audit log. */
 function audit(ctx: ServerContext): MiddlewareHandler<AppEnv> {
@@ -87,7 +91,7 @@ function audit(ctx: ServerContext): MiddlewareHandler<AppEnv> {
     await next();
     const status = c.res.status;
     const denied = status === 401 || status === 403 || status === 429;
-    if ((c.req.method === "GET" || READ_ONLY_POSTS.has(c.req.path)) && !denied) return;
+    if ((c.req.method === "GET" || isReadOnlyPost(c.req.path)) && !denied) return;
     if (PUBLIC.has(c.req.path)) return;
     let target: string | null = Object.values(c.req.param() as Record<string, string>)[0] ?? null;
     if (
@@ -203,6 +207,7 @@ export function buildApp(ctx: ServerContext): OpenAPIHono<AppEnv> {
   registerModels(app, ctx);
   registerChat(app, ctx);
   registerEmbeddings(app, ctx);
+  registerVectorStores(app, ctx);
   app.openapi(
     createRoute({
       method: "get",

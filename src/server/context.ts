@@ -2,6 +2,7 @@ import type { AuditLog, KeyStore, RateLimiter, Role } from "../auth/index.ts";
 import { TailorError } from "../errors/index.ts";
 import type { FileStore } from "../files/index.ts";
 import type { JobStore } from "../jobs/index.ts";
+import type { KnowledgeBase } from "../knowledge/index.ts";
 import type { InferenceEngine } from "../serving/index.ts";
 
 /** Who is calling: the API key's owner and role. */
@@ -40,6 +41,8 @@ export interface ServerContext {
   files: FileStore;
   jobs: JobStore;
   inference: InferenceEngine;
+  /** Vector stores of documents and retrieval for chat. */
+  knowledge: KnowledgeBase;
   limits: ServerLimits;
   /** The built studio served at `/` (undefined: studio/dist; null: no studio). */
   studioDir?: string | null | undefined;

@@ -11,6 +11,7 @@ import {
 } from "../auth/index.ts";
 import { FileStore } from "../files/index.ts";
 import { JobStore, Worker } from "../jobs/index.ts";
+import { KnowledgeBase } from "../knowledge/index.ts";
 import { InferenceEngine } from "../serving/index.ts";
 import { buildApp } from "./app.ts";
 import { DEFAULT_LIMITS, type ServerContext, type ServerLimits } from "./context.ts";
@@ -45,16 +46,21 @@ export interface RunningServer {
 export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   ensureAdminKey(opts.home);
   const limits = { ...DEFAULT_LIMITS, ...opts.limits };
+  const files = new FileStore(opts.home);
+  const inference =
+    opts.inference ??
+    new InferenceEngine(opts.log ? { onLog: (l: string) => opts.log?.(`[engine] ${l}`) } : {});
+  const knowledge = new KnowledgeBase(opts.home, { embedder: inference, files, warn: opts.log });
+  knowledge.resume();
   const ctx: ServerContext = {
     home: opts.home,
     keys: new KeyStore(opts.home),
     audit: new AuditLog(opts.home),
     limiter: new RateLimiter({ requestsPerMinute: limits.requestsPerMinute }),
-    files: new FileStore(opts.home),
+    files,
     jobs: new JobStore(opts.home),
-    inference:
-      opts.inference ??
-      new InferenceEngine(opts.log ? { onLog: (l: string) => opts.log?.(`[engine] ${l}`) } : {}),
+    inference,
+    knowledge,
     limits,
     studioDir: opts.studioDir,
   };
@@ -78,6 +84,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       worker?.stop();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await working;
+      ctx.knowledge.close();
       await ctx.inference.close();
       for (const store of [ctx.files, ctx.jobs]) store.close();
     },

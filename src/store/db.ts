@@ -116,6 +116,64 @@ const MIGRATIONS: string[] = [
      owner TEXT,
      shared INTEGER NOT NULL DEFAULT 0
    );`,
+  // Knowledge: vector stores of documents, their chunks and a full-text index over them. The vector
+  // index (sqlite-vec's vec0 tables, one per dimension) is made by src/knowledge when it loads the
+  // extension: a process without it must still be able to open this database.
+  `CREATE TABLE vector_stores (
+     id TEXT PRIMARY KEY,
+     name TEXT NOT NULL,
+     owner TEXT,
+     created_at INTEGER NOT NULL,
+     last_active_at INTEGER NOT NULL,
+     embedding_model TEXT NOT NULL,
+     dimensions INTEGER,
+     chunk_size INTEGER NOT NULL,
+     chunk_overlap INTEGER NOT NULL,
+     metadata_json TEXT
+   );
+   CREATE INDEX vector_stores_owner ON vector_stores(owner, created_at);
+   CREATE TABLE vector_store_files (
+     vector_store_id TEXT NOT NULL REFERENCES vector_stores(id) ON DELETE CASCADE,
+     file_id TEXT NOT NULL,
+     filename TEXT NOT NULL,
+     sha256 TEXT NOT NULL,
+     bytes INTEGER NOT NULL,
+     created_at INTEGER NOT NULL,
+     status TEXT NOT NULL,
+     error_code TEXT,
+     error_message TEXT,
+     pages INTEGER NOT NULL DEFAULT 0,
+     chunks INTEGER NOT NULL DEFAULT 0,
+     usage_bytes INTEGER NOT NULL DEFAULT 0,
+     PRIMARY KEY (vector_store_id, file_id)
+   );
+   CREATE INDEX vector_store_files_sha ON vector_store_files(vector_store_id, sha256);
+   CREATE TABLE kb_chunks (
+     id INTEGER PRIMARY KEY,
+     vector_store_id TEXT NOT NULL,
+     file_id TEXT NOT NULL,
+     seq INTEGER NOT NULL,
+     page INTEGER,
+     heading TEXT,
+     text TEXT NOT NULL,
+     embedding BLOB NOT NULL,
+     vec_indexed INTEGER NOT NULL DEFAULT 0,
+     FOREIGN KEY (vector_store_id, file_id)
+       REFERENCES vector_store_files(vector_store_id, file_id) ON DELETE CASCADE
+   );
+   CREATE INDEX kb_chunks_file ON kb_chunks(vector_store_id, file_id, seq);
+   CREATE INDEX kb_chunks_unindexed ON kb_chunks(vector_store_id) WHERE vec_indexed = 0;
+   CREATE VIRTUAL TABLE kb_chunks_fts USING fts5(
+     text, heading, content='kb_chunks', content_rowid='id',
+     tokenize='porter unicode61 remove_diacritics 2'
+   );
+   CREATE TRIGGER kb_chunks_ai AFTER INSERT ON kb_chunks BEGIN
+     INSERT INTO kb_chunks_fts(rowid, text, heading) VALUES (new.id, new.text, new.heading);
+   END;
+   CREATE TRIGGER kb_chunks_ad AFTER DELETE ON kb_chunks BEGIN
+     INSERT INTO kb_chunks_fts(kb_chunks_fts, rowid, text, heading)
+       VALUES ('delete', old.id, old.text, old.heading);
+   END;`,
 ];
 
 /** Opens (creating if needed) TAILOR_HOME/tailor.db in WAL mode and brings its schema up to date. */

@@ -3,6 +3,7 @@ import { api, type Principal, savedKey, saveKey, takeKeyFromUrl, whenSignedOut }
 import { STEPS, useFlow, usePath } from "./flow.ts";
 import { BaseModel } from "./pages/BaseModel.tsx";
 import { Examples } from "./pages/Examples.tsx";
+import { Knowledge } from "./pages/Knowledge.tsx";
 import { Manage } from "./pages/Manage.tsx";
 import { Playground } from "./pages/Playground.tsx";
 import { Results } from "./pages/Results.tsx";
@@ -53,7 +54,9 @@ export function App() {
 
   useEffect(() => {
     const step = STEPS.find((s) => s.path === path);
-    document.title = `${step?.label ?? (path === "/manage" ? "Models, data and keys" : "Start")} · Tailor studio`;
+    const other =
+      path === "/manage" ? "Models, data and keys" : path === "/knowledge" ? "Knowledge" : "Start";
+    document.title = `${step?.label ?? other} · Tailor studio`;
   }, [path]);
 
   if (state === "signed_out") return <SignIn onSignedIn={check} why={why} />;
@@ -104,6 +107,17 @@ export function App() {
           ))}
         </ol>
         <a
+          href="/knowledge"
+          className="manage-link"
+          aria-current={page === "/knowledge" ? "page" : undefined}
+          onClick={(e) => {
+            e.preventDefault();
+            go("/knowledge");
+          }}
+        >
+          Knowledge
+        </a>
+        <a
           href="/manage"
           className="manage-link"
           aria-current={page === "/manage" ? "page" : undefined}
@@ -123,7 +137,8 @@ export function App() {
         {page === "/results" && <Results {...props} />}
         {page === "/playground" && <Playground {...props} />}
         {page === "/manage" && <Manage me={me} {...props} />}
-        {![...STEPS.map((s) => s.path), "/manage"].includes(page as never) && (
+        {page === "/knowledge" && <Knowledge {...props} />}
+        {![...STEPS.map((s) => s.path), "/manage", "/knowledge"].includes(page as never) && (
           <ErrorBox error={new Error(`There is no page ${path} in the studio.`)} />
         )}
       </main>

@@ -5,6 +5,7 @@ import type {
   ApiKeyObject,
   AuditEntry,
   BaseModelCard,
+  Citation as CitationSchema,
   FileObject,
   FineTuningJob,
   FineTuningJobEvent,
@@ -12,6 +13,10 @@ import type {
   Me,
   ModelObject,
   RedactionResult,
+  VectorStoreFileContent,
+  VectorStoreFileObject,
+  VectorStoreObject,
+  VectorStoreSearchResults,
 } from "../../protocol/api.ts";
 
 export type FileInfo = z.infer<typeof FileObject>;
@@ -27,6 +32,11 @@ export type ApiKey = z.infer<typeof ApiKeyObject>;
 export type NewKey = z.infer<typeof ApiKeyCreated>;
 export type Audit = z.infer<typeof AuditEntry>;
 export type Redaction = z.infer<typeof RedactionResult>;
+export type VectorStore = z.infer<typeof VectorStoreObject>;
+export type VectorStoreFile = z.infer<typeof VectorStoreFileObject>;
+export type SearchResults = z.infer<typeof VectorStoreSearchResults>;
+export type FileChunks = z.infer<typeof VectorStoreFileContent>;
+export type Citation = z.infer<typeof CitationSchema>;
 
 const KEY = "tailor.key";
 
@@ -118,6 +128,42 @@ export async function upload(file: File): Promise<FileInfo> {
   form.append("file", file, file.name);
   return (await request("/v1/files", { method: "POST", body: form })).json() as Promise<FileInfo>;
 }
+
+/** Uploads a document (purpose=assistants), saying how much of it has been sent (0–1). */
+export function uploadDocument(file: File, onProgress: (sent: number) => void): Promise<FileInfo> {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", "/v1/files");
+    const key = savedKey();
+    if (key) xhr.setRequestHeader("authorization", `Bearer ${key}`);
+    xhr.upload.onprogress = (e) => e.lengthComputable && onProgress(e.loaded / e.total);
+    xhr.onerror = () => reject(new ApiError(NO_SERVER, 0, "network"));
+    xhr.onload = () => {
+      let body: { error?: { message?: string; code?: string | null } } & Partial<FileInfo> = {};
+      try {
+        body = JSON.parse(xhr.responseText);
+      } catch {
+        // not JSON: the status line says enough
+      }
+      if (xhr.status >= 200 && xhr.status < 300) return resolve(body as FileInfo);
+      reject(
+        new ApiError(
+          body.error?.message ?? `The server answered ${xhr.status}.`,
+          xhr.status,
+          body.error?.code ?? null,
+        ),
+      );
+    };
+    const form = new FormData();
+    form.append("purpose", "assistants");
+    form.append("file", file, file.name);
+    xhr.send(form);
+  });
+}
+
+/** Where a citation's passage is shown: the Knowledge page's view of that file, at that chunk. */
+export const chunkLink = (c: { vector_store_id: string; file_id: string; chunk: number }) =>
+  `/knowledge?vs=${encodeURIComponent(c.vector_store_id)}&file=${encodeURIComponent(c.file_id)}&chunk=${c.chunk}`;
 
 export interface SseMessage {
   event: string;

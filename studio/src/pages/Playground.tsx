@@ -1,11 +1,15 @@
 import { type FormEvent, useEffect, useRef, useState } from "react";
-import { api, type Model, sse, words } from "../api.ts";
+import { api, type Citation, chunkLink, type Model, sse, type VectorStore, words } from "../api.ts";
 import { Empty, ErrorBox, GLOSSARY, Hint, Loading } from "../ui.tsx";
 import type { PageProps } from "./types.ts";
 
 interface Turn {
   role: "user" | "assistant";
   content: string;
+  /** The passages the answer was given (with "Use my documents"). */
+  citations?: Citation[];
+  /** Retrieval found nothing relevant. */
+  nothingFound?: boolean;
 }
 interface Sampling {
   temperature: number;
@@ -64,6 +68,26 @@ function Chat({
         <p key={`${i}-${t.role}`} className={`turn ${t.role}`}>
           <span className="sr-only">{t.role === "user" ? "You:" : "Model:"}</span>
           {t.content || (pending && i === turns.length - 1 ? "…" : "")}
+          {t.nothingFound && (
+            <span className="sources muted">Nothing in your documents matched this question.</span>
+          )}
+          {t.citations && t.citations.length > 0 && (
+            <span className="sources">
+              Sources:{" "}
+              {t.citations.map((c) => (
+                <a
+                  key={c.index}
+                  href={chunkLink(c)}
+                  target="_blank"
+                  rel="noreferrer"
+                  title={c.text}
+                >
+                  [{c.index}] {c.filename}
+                  {c.location ? `, ${c.location}` : ""}
+                </a>
+              ))}
+            </span>
+          )}
         </p>
       ))}
     </div>
@@ -132,12 +156,21 @@ export function Playground({ flow, update }: PageProps) {
   const [chats, setChats] = useState<Record<string, Turn[]>>({});
   const [pending, setPending] = useState(false);
   const [lang, setLang] = useState<"TypeScript" | "Python">("TypeScript");
+  const [stores, setStores] = useState<VectorStore[]>([]);
+  const [useDocs, setUseDocs] = useState(false);
+  const [storeId, setStoreId] = useState<string | null>(null);
   const stop = useRef<AbortController | null>(null);
 
   useEffect(() => {
     api<{ data: Model[] }>("/v1/models")
       .then((r) => setModels(r.data.filter((m) => m.tailor.kind !== "embedding")))
       .catch(setError);
+    api<{ data: VectorStore[] }>("/v1/vector_stores?limit=100")
+      .then((r) => {
+        setStores(r.data);
+        setStoreId((s) => s ?? r.data[0]?.id ?? null);
+      })
+      .catch(() => setStores([])); // a viewer key has no documents: the toggle stays hidden
     return () => stop.current?.abort();
   }, []);
 
@@ -172,20 +205,33 @@ export function Playground({ flow, update }: PageProps) {
         if (last) turns[turns.length - 1] = { ...last, content: last.content + delta };
         return { ...c, [m]: turns };
       });
+    const cite = (m: string, r: { citations: Citation[]; found: boolean }) =>
+      setChats((c) => {
+        const turns = [...(c[m] ?? [])];
+        const last = turns.at(-1);
+        if (last)
+          turns[turns.length - 1] = { ...last, citations: r.citations, nothingFound: !r.found };
+        return { ...c, [m]: turns };
+      });
+    const retrieval = useDocs && storeId ? { tailor: { vector_store_ids: [storeId] } } : {};
     // one after the other: on a small machine two generations at once are slower than two in turn
     for (const m of shown) {
       try {
         const messages = [
           ...(system ? [{ role: "system", content: system }] : []),
-          ...history(m),
+          ...history(m).map(({ role, content }) => ({ role, content })),
           { role: "user", content: text },
         ];
         for await (const chunk of sse("/v1/chat/completions", {
           signal: ctl.signal,
-          body: { model: m, messages, stream: true, ...sampling },
+          body: { model: m, messages, stream: true, ...sampling, ...retrieval },
         })) {
           if (chunk.data === "[DONE]") break;
-          const c = JSON.parse(chunk.data) as { choices: { delta: { content?: string } }[] };
+          const c = JSON.parse(chunk.data) as {
+            choices: { delta: { content?: string } }[];
+            tailor?: { citations: Citation[]; found: boolean };
+          };
+          if (c.tailor) cite(m, c.tailor);
           const delta = c.choices[0]?.delta.content;
           if (delta) append(m, delta);
         }
@@ -234,6 +280,35 @@ export function Playground({ flow, update }: PageProps) {
                 />
                 <Hint id="system-help">{GLOSSARY.system_prompt}</Hint>
               </div>
+              {stores.length > 0 && (
+                <div className="field docs-toggle">
+                  <label>
+                    <input
+                      type="checkbox"
+                      checked={useDocs}
+                      onChange={(e) => setUseDocs(e.target.checked)}
+                    />{" "}
+                    Use my documents
+                  </label>
+                  {useDocs && (
+                    <select
+                      aria-label="Knowledge base"
+                      value={storeId ?? ""}
+                      onChange={(e) => setStoreId(e.target.value)}
+                    >
+                      {stores.map((s) => (
+                        <option key={s.id} value={s.id}>
+                          {s.name}
+                        </option>
+                      ))}
+                    </select>
+                  )}
+                  <Hint>
+                    The model looks up passages in your documents before answering, and lists them
+                    as sources.
+                  </Hint>
+                </div>
+              )}
               {SLIDERS.map((s) => (
                 <div className="field slider" key={s.key}>
                   <label htmlFor={`s-${s.key}`}>

@@ -10,6 +10,7 @@ import {
 import type { ChatMessage } from "../../../../protocol/index.ts";
 import { ModelAccessControl } from "../../access.ts";
 import type { AppEnv, ServerContext } from "../../context.ts";
+import { retrieveForChat } from "./retrieval.ts";
 
 const DEFAULT_MAX_TOKENS = 512;
 
@@ -76,11 +77,20 @@ export function registerChat(app: OpenAPIHono<AppEnv>, ctx: ServerContext): void
       const created = Math.floor(Date.now() / 1000);
       const abort = new AbortController();
       const signal = AbortSignal.any([abort.signal, c.req.raw.signal as AbortSignal]);
+      const { messages, retrieval } = await retrieveForChat(
+        ctx,
+        c.get("principal"),
+        req,
+        model,
+        toMessages(req),
+        sampling(req).max_tokens,
+        signal,
+      );
       const generation = ctx.inference.generate(
         {
           base: model.source,
           ...(model.adapterDir ? { adapterDir: model.adapterDir } : {}),
-          messages: toMessages(req),
+          messages,
           ...sampling(req),
         },
         { signal, stream: Boolean(req.stream) },
@@ -104,6 +114,7 @@ export function registerChat(app: OpenAPIHono<AppEnv>, ctx: ServerContext): void
               completion_tokens: ev.completion_tokens,
               total_tokens: ev.prompt_tokens + ev.completion_tokens,
             },
+            ...(retrieval ? { tailor: retrieval } : {}),
           } satisfies z.infer<typeof ChatCompletion>);
         }
         throw new Error("the engine ended without an answer");
@@ -138,6 +149,17 @@ export function registerChat(app: OpenAPIHono<AppEnv>, ctx: ServerContext): void
           );
         const started = new Set<number>();
         try {
+          if (retrieval)
+            await send(
+              JSON.stringify({
+                id,
+                object: "chat.completion.chunk",
+                created,
+                model: req.model,
+                choices: [],
+                tailor: retrieval,
+              }),
+            );
           for await (const ev of generation) {
             if (ev.type === "delta") {
               const first = !started.has(ev.index);

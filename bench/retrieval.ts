@@ -1,0 +1,83 @@
+/**
+ * Retrieval quality of the knowledge base on a small benchmark written for it (bench/retrieval/):
+ * a bike shop's handbook and catalogue, and questions each answered by one passage. The same
+ * questions go through keyword search (FTS5, BM25), vector search (all-MiniLM-L6-v2 via the engine)
+ * and hybrid search (both, fused by reciprocal rank), side by side: recall@5 (the answering passage
+ * is among the first five) and MRR (mean of 1/rank of the answering passage, 0 beyond ten).
+ * Usage: npx tsx bench/retrieval.ts [--json]
+ */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { FileStore } from "../src/files/index.ts";
+import { KnowledgeBase, SEARCH_MODES, type SearchMode } from "../src/knowledge/index.ts";
+import { InferenceEngine } from "../src/serving/index.ts";
+import { DOCUMENTS, QUESTIONS } from "./retrieval/corpus.ts";
+
+const home = mkdtempSync(join(tmpdir(), "tailor-bench-retrieval-"));
+const engine = new InferenceEngine({ env: { ...process.env, HF_HUB_OFFLINE: "1" } });
+const files = new FileStore(home);
+const kb = new KnowledgeBase(home, { embedder: engine, files });
+try {
+  const store = kb.createStore({ name: "bench", owner: null });
+  for (const [name, text] of Object.entries(DOCUMENTS)) {
+    const path = join(home, name);
+    writeFileSync(path, text);
+    const r = await kb.add(
+      store.id,
+      await files.addLocal(path, { purpose: "assistants", owner: null, filename: name }),
+    );
+    if (r.outcome !== "added") throw new Error(`${name}: ${r.file.error?.message}`);
+  }
+  const vs = kb.store.get(store.id);
+  const chunks = kb.store.files(vs.id).reduce((n, f) => n + f.chunks, 0);
+  const results: Record<SearchMode, { recall5: number; mrr: number; misses: string[] }> = {
+    hybrid: { recall5: 0, mrr: 0, misses: [] },
+    vector: { recall5: 0, mrr: 0, misses: [] },
+    keyword: { recall5: 0, mrr: 0, misses: [] },
+  };
+  for (const mode of SEARCH_MODES) {
+    const r = results[mode];
+    for (const { q, answer } of QUESTIONS) {
+      const hits = await kb.search([vs], q, { k: 10, mode });
+      const rank = hits.findIndex((h) => h.text.includes(answer)) + 1;
+      if (rank >= 1 && rank <= 5) r.recall5++;
+      else r.misses.push(q);
+      if (rank >= 1) r.mrr += 1 / rank;
+    }
+    r.recall5 /= QUESTIONS.length;
+    r.mrr /= QUESTIONS.length;
+  }
+  if (process.argv.includes("--json")) {
+    console.log(
+      JSON.stringify({
+        documents: Object.keys(DOCUMENTS).length,
+        chunks,
+        questions: QUESTIONS.length,
+        results,
+      }),
+    );
+  } else {
+    console.log(
+      `${Object.keys(DOCUMENTS).length} documents, ${chunks} chunks, ${QUESTIONS.length} questions\n`,
+    );
+    console.log("mode      recall@5   MRR");
+    for (const mode of ["keyword", "vector", "hybrid"] as const) {
+      const r = results[mode];
+      console.log(`${mode.padEnd(9)} ${r.recall5.toFixed(3).padStart(8)}   ${r.mrr.toFixed(3)}`);
+    }
+    for (const mode of ["keyword", "vector", "hybrid"] as const)
+      if (results[mode].misses.length)
+        console.log(`\n${mode} missed (not in top 5):\n  ${results[mode].misses.join("\n  ")}`);
+    const h = results.hybrid;
+    const beats = (m: SearchMode) => h.recall5 >= results[m].recall5 && h.mrr > results[m].mrr;
+    console.log(
+      `\nhybrid beats keyword and vector: ${beats("keyword") && beats("vector") ? "yes" : "NO"}`,
+    );
+  }
+} finally {
+  kb.close();
+  files.close();
+  await engine.close();
+  rmSync(home, { recursive: true, force: true });
+}

@@ -1,0 +1,312 @@
+/**
+ * The knowledge domain on real parts: documents made in code (PDF, DOCX, HTML, Markdown, text), the
+ * real engine for embeddings (all-MiniLM-L6-v2, one engine for the file), real SQLite with
+ * sqlite-vec and FTS5.
+ */
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { FileStore, type StoredFile } from "../files/index.ts";
+import { InferenceEngine } from "../serving/index.ts";
+import { makeDocx, makePdf } from "./__fixtures__/documents.ts";
+import { chunkSections } from "./chunk.ts";
+import { groundChat, KnowledgeBase, parseDocument, type VectorStore } from "./index.ts";
+import { ftsQuery } from "./search.ts";
+
+const home = mkdtempSync(join(tmpdir(), "tailor-kb-"));
+const engine = new InferenceEngine({ env: { ...process.env, HF_HUB_OFFLINE: "1" } });
+let files: FileStore;
+let kb: KnowledgeBase;
+
+export const HANDBOOK = {
+  "leave.pdf": makePdf([
+    ["Northwind staff handbook.", "This handbook applies to every employee of Northwind Bikes."],
+    [
+      "Annual leave: every full-time employee gets 25 days of paid annual leave per year.",
+      "Unused leave days may be carried over until the end of March.",
+    ],
+  ]),
+  "expenses.docx": makeDocx([
+    { h: 1, text: "Expenses" },
+    "Submit receipts within 30 days through the finance portal.",
+    { h: 2, text: "Travel" },
+    "Train tickets are reimbursed in second class; flights need approval from your manager.",
+  ]),
+  "it.html": Buffer.from(
+    "<html><body><h1>IT</h1><h2>Passwords</h2><p>Change your password every 90 days. Use a password manager.</p><h2>Laptops</h2><p>Laptops are replaced every four years.</p></body></html>",
+  ),
+  "safety.md": Buffer.from(
+    "# Workshop safety\n\nWear safety goggles when using the wheel truing stand.\n\n## Fire\n\nThe fire extinguisher is next to the back door.",
+  ),
+  "notes.txt": Buffer.from("The office coffee machine is cleaned every Friday afternoon."),
+};
+
+async function upload(name: string, content: Buffer): Promise<StoredFile> {
+  const path = join(home, name);
+  writeFileSync(path, content);
+  return files.addLocal(path, { purpose: "assistants", owner: null, filename: name });
+}
+
+before(() => {
+  files = new FileStore(home);
+  kb = new KnowledgeBase(home, { embedder: engine, files });
+});
+after(async () => {
+  kb.close();
+  files.close();
+  await engine.close();
+  rmSync(home, { recursive: true, force: true });
+});
+
+describe("parsing", () => {
+  test("each format keeps where its text came from", async () => {
+    const pdf = await parseDocument(HANDBOOK["leave.pdf"], "leave.pdf");
+    assert.deepEqual(
+      pdf.map((s) => s.page),
+      [1, 2],
+    );
+    assert.match(pdf[1]?.text ?? "", /25 days of paid annual leave/);
+    const docx = await parseDocument(HANDBOOK["expenses.docx"], "expenses.docx");
+    assert.deepEqual(
+      docx.map((s) => s.heading),
+      ["Expenses", "Expenses › Travel"],
+    );
+    const html = await parseDocument(HANDBOOK["it.html"], "it.html");
+    assert.deepEqual(
+      html.map((s) => s.heading),
+      ["IT › Passwords", "IT › Laptops"],
+    );
+    const md = await parseDocument(HANDBOOK["safety.md"], "safety.md");
+    assert.deepEqual(
+      md.map((s) => s.heading),
+      ["Workshop safety", "Workshop safety › Fire"],
+    );
+    const txt = await parseDocument(HANDBOOK["notes.txt"], "notes.txt");
+    assert.equal(txt[0]?.heading, null);
+  });
+
+  test("an unreadable file is named with the reason", async () => {
+    await assert.rejects(
+      parseDocument(Buffer.from("%PDF-1.4 nothing"), "broken.pdf"),
+      /broken\.pdf: not a readable PDF/,
+    );
+    await assert.rejects(
+      parseDocument(Buffer.from("PK\u0003\u0004"), "broken.docx"),
+      /broken\.docx: not a readable DOCX/,
+    );
+    await assert.rejects(
+      parseDocument(Buffer.from("a,b"), "sheet.xlsx"),
+      /sheet\.xlsx: Tailor cannot read \.xlsx/,
+    );
+    await assert.rejects(parseDocument(Buffer.from([0xff, 0xfe, 0x00, 0x41]), "x.txt"), /binary/);
+  });
+});
+
+describe("chunking", () => {
+  const sentences = Array.from({ length: 20 }, (_, i) => `Rule ${i} is about topic number ${i}.`);
+  test("chunks end at sentences, overlap, and never cross a heading", () => {
+    const chunks = chunkSections(
+      [
+        { text: sentences.join(" "), page: null, heading: "A" },
+        { text: "Short section.", page: null, heading: "B" },
+      ],
+      { maxChars: 120, overlapChars: 40 },
+    );
+    for (const c of chunks) {
+      assert.ok(c.text.length <= 120, c.text);
+      assert.match(c.text, /^Rule \d+|^Short/);
+      assert.match(c.text, /\.$/);
+    }
+    const a = chunks.filter((c) => c.heading === "A");
+    for (let i = 1; i < a.length; i++) {
+      const last = (a[i - 1]?.text.match(/Rule \d+ [^.]*\./g) ?? []).at(-1) as string;
+      assert.ok(a[i]?.text.startsWith(last), `chunk ${i} starts with the last sentence before it`);
+    }
+    assert.deepEqual(chunks.at(-1), {
+      text: "Short section.",
+      page: null,
+      heading: "B",
+      seq: chunks.length - 1,
+    });
+    const joined = a.map((c) => c.text).join(" ");
+    for (const s of sentences) assert.ok(joined.includes(s), s);
+  });
+
+  test("a sentence longer than a chunk is cut between words", () => {
+    const long = `${"word ".repeat(100).trim()}.`;
+    const chunks = chunkSections([{ text: long, page: 3, heading: null }], {
+      maxChars: 100,
+      overlapChars: 0,
+    });
+    assert.ok(chunks.length >= 5);
+    for (const c of chunks) {
+      assert.ok(c.text.length <= 100);
+      assert.equal(c.page, 3);
+      assert.doesNotMatch(c.text, /^ord|wor$/);
+    }
+  });
+
+  test("keyword queries quote words and drop stop words", () => {
+    assert.equal(ftsQuery('How many "days" of leave? OR NOT'), '"many" OR "days" OR "leave"');
+  });
+});
+
+describe("a vector store", () => {
+  let store: VectorStore;
+  before(async () => {
+    store = kb.createStore({ name: "handbook", owner: null });
+    for (const [name, bytes] of Object.entries(HANDBOOK)) {
+      const r = await kb.add(store.id, await upload(name, bytes));
+      assert.equal(r.outcome, "added", `${name}: ${r.file.error?.message}`);
+    }
+  });
+
+  test("indexes every file with its chunks and vectors", () => {
+    const s = kb.store.get(store.id);
+    assert.equal(s.file_counts.completed, 5);
+    assert.equal(s.dimensions, 384);
+    assert.ok(kb.store.vectors.available, kb.store.vectors.reason ?? "");
+    const n = kb.store.db.prepare("SELECT COUNT(*) AS n FROM kb_vec_384").get() as { n: number };
+    const chunks = kb.store.db.prepare("SELECT COUNT(*) AS n FROM kb_chunks").get() as {
+      n: number;
+    };
+    assert.equal(n.n, chunks.n);
+  });
+
+  test("hybrid search finds the passage that answers, with its page", async () => {
+    const [hit] = await kb.search([kb.store.get(store.id)], "how many days of leave do I get", {
+      k: 3,
+    });
+    assert.equal(hit?.filename, "leave.pdf");
+    assert.equal(hit?.page, 2);
+    assert.match(hit?.text ?? "", /25 days/);
+    assert.ok((hit?.similarity ?? 0) > 0.3);
+    const [travel] = await kb.search([kb.store.get(store.id)], "are flights reimbursed?", { k: 1 });
+    assert.equal(travel?.heading, "Expenses › Travel");
+    for (const mode of ["vector", "keyword"] as const) {
+      const [h] = await kb.search([kb.store.get(store.id)], "password change days", { k: 1, mode });
+      assert.equal(h?.filename, "it.html", mode);
+    }
+  });
+
+  test("adding the same file again does not duplicate it", async () => {
+    const before = kb.store.chunks(
+      store.id,
+      kb.store.files(store.id).find((f) => f.filename === "notes.txt")?.file_id ?? "",
+    );
+    const again = await kb.add(store.id, await upload("notes.txt", HANDBOOK["notes.txt"]));
+    assert.equal(again.outcome, "unchanged");
+    const copy = await kb.add(store.id, await upload("notes-copy.txt", HANDBOOK["notes.txt"]));
+    assert.equal(copy.outcome, "unchanged", "the same content under another name");
+    assert.equal(kb.store.get(store.id).file_counts.total, 5);
+    assert.equal(kb.store.chunks(store.id, again.file.file_id).length, before.length);
+  });
+
+  test("a new version of a file replaces the old one when asked", async () => {
+    const r = await kb.add(
+      store.id,
+      await upload("notes.txt", Buffer.from("The coffee machine is now cleaned every Monday.")),
+      {
+        replaceSameName: true,
+      },
+    );
+    assert.equal(r.outcome, "replaced");
+    const notes = kb.store.files(store.id).filter((f) => f.filename === "notes.txt");
+    assert.equal(notes.length, 1);
+  });
+
+  test("a broken file fails by name while the rest are indexed", async () => {
+    const s = kb.createStore({ name: "mixed", owner: null });
+    const broken = await kb.add(
+      s.id,
+      await upload("broken.pdf", Buffer.from("%PDF-1.7 truncated")),
+    );
+    const good = await kb.add(s.id, await upload("safety.md", HANDBOOK["safety.md"]));
+    assert.equal(broken.outcome, "failed");
+    assert.equal(broken.file.error?.code, "invalid_file");
+    assert.match(broken.file.error?.message ?? "", /^broken\.pdf: not a readable PDF/);
+    assert.equal(good.outcome, "added");
+    assert.deepEqual(kb.store.get(s.id).file_counts, {
+      in_progress: 0,
+      completed: 1,
+      failed: 1,
+      cancelled: 0,
+      total: 2,
+    });
+  });
+
+  test("removing a file removes its chunks, full-text rows and vectors", async () => {
+    const s = kb.createStore({ name: "gone", owner: null });
+    const { file } = await kb.add(s.id, await upload("it.html", HANDBOOK["it.html"]));
+    const count = (sql: string) => (kb.store.db.prepare(sql).get(s.id) as { n: number }).n;
+    const vec = `SELECT COUNT(*) AS n FROM kb_vec_384 WHERE vector_store_id = ?`;
+    const fts = `SELECT COUNT(*) AS n FROM kb_chunks_fts WHERE kb_chunks_fts MATCH 'password' AND rowid IN (SELECT id FROM kb_chunks WHERE vector_store_id = ?)`;
+    assert.ok(count(vec) > 0);
+    const ftsBefore = (
+      kb.store.db
+        .prepare("SELECT COUNT(*) AS n FROM kb_chunks_fts WHERE kb_chunks_fts MATCH 'password'")
+        .get() as { n: number }
+    ).n;
+    assert.ok(count(fts) > 0);
+    assert.ok(kb.store.removeFile(s.id, file.file_id));
+    assert.equal(count(vec), 0);
+    assert.equal(count("SELECT COUNT(*) AS n FROM kb_chunks WHERE vector_store_id = ?"), 0);
+    const ftsAfter = (
+      kb.store.db
+        .prepare("SELECT COUNT(*) AS n FROM kb_chunks_fts WHERE kb_chunks_fts MATCH 'password'")
+        .get() as { n: number }
+    ).n;
+    assert.equal(ftsAfter, ftsBefore - 1);
+    kb.store.delete(s.id);
+    assert.equal(kb.store.find(s.id), null);
+  });
+
+  test("grounding puts numbered passages into the system message, within the budget", async () => {
+    const g = await groundChat(
+      kb,
+      [kb.store.get(store.id)],
+      [
+        { role: "system", content: "You are the HR assistant." },
+        { role: "user", content: "How many days of annual leave do I get?" },
+      ],
+      { contextLength: 2048, maxTokens: 256 },
+    );
+    assert.equal(g.found, true);
+    assert.equal(g.citations[0]?.filename, "leave.pdf");
+    assert.equal(g.citations[0]?.location, "page 2");
+    const system = g.messages[0]?.content ?? "";
+    assert.match(
+      system,
+      /^You are the HR assistant\.\n\nAnswer the user's question from the numbered passages/,
+    );
+    assert.match(system, /\[1\] leave\.pdf, page 2\n.*25 days/);
+    assert.equal(g.messages.length, 2);
+    const tight = await groundChat(
+      kb,
+      [kb.store.get(store.id)],
+      [{ role: "user", content: "How many days of annual leave do I get?" }],
+      {
+        contextLength: 400,
+        maxTokens: 200,
+      },
+    );
+    assert.ok(tight.citations.length < g.citations.length || tight.citations.length <= 1);
+  });
+
+  test("an off-topic question gets 'nothing relevant found' instead of passages", async () => {
+    const g = await groundChat(
+      kb,
+      [kb.store.get(store.id)],
+      [{ role: "user", content: "What is the capital of Australia?" }],
+      {
+        contextLength: 2048,
+        maxTokens: 256,
+      },
+    );
+    assert.equal(g.found, false);
+    assert.deepEqual(g.citations, []);
+    assert.match(g.messages[0]?.content ?? "", /nothing relevant was found/);
+  });
+});
