@@ -115,13 +115,15 @@ def test_packed_evaluation_equals_padded(tiny):
 
 
 def test_packed_and_padded_training_learn_the_same(tiny_model, tmp_path):
+    # a gentle learning rate: at 0.01 the random tiny model's updates are chaotic enough to magnify the
+    # float rounding of different summation orders past the tolerance within six steps
     curves = {}
     for packing in (True, False):
         run = tmp_path / str(packing)
         run.mkdir()
         events = Collect()
         train(train_request(tiny_model, run, epochs=3, batch_size=4, gradient_accumulation_steps=2,
-                            packing=packing), events, threading.Event())
+                            packing=packing, learning_rate=0.002), events, threading.Event())
         curves[packing] = [m["train_loss"] for m in events.of("metrics")]
     assert len(curves[True]) == 6
     assert curves[True] == pytest.approx(curves[False], rel=1e-3)

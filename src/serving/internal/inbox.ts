@@ -12,8 +12,10 @@ export class Inbox<T> {
     }
   }
 
+  /** Ends the operation: the consumer gets `error` next; unread partial replies are dropped. */
   fail(error: Error): void {
     this.#error = error;
+    this.#items.length = 0;
     this.#waiter?.reject(error);
   }
 
