@@ -12,7 +12,9 @@
  * at the ratios (taken in the same run), and at every run's figures with --verbose.
  * Every contender's learning-rate schedule spans one epoch of the whole data set; each stops after the
  * timed steps (a full epoch would take the better part of an hour per contender on a 2-core CPU).
- * Usage: npx tsx bench/train-throughput.ts [--runs 3] [--steps 3] [--warmup 1] [--examples 256] [--json] [--verbose]
+ * Precision is the same for all: bf16 mixed precision where the CPU has native bf16 (AVX512-BF16 or
+ * AMX; the engine's autocast, the Trainer's `bf16=True`), fp32 elsewhere; --fp32 forces fp32 for all.
+ * Usage: npx tsx bench/train-throughput.ts [--runs 3] [--steps 3] [--warmup 1] [--examples 256] [--fp32] [--json] [--verbose]
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -45,6 +47,7 @@ const CONTENDERS = [
 ] as const;
 
 type Result = {
+  precision: string;
   tokens_per_second: number;
   peak_rss_mb: number;
   final_loss: number;
@@ -63,6 +66,7 @@ const settings = {
   max_seq_length: 1024,
   warmup_steps: warmup,
   steps,
+  precision: process.argv.includes("--fp32") ? "fp32" : "auto",
 };
 const perStep = settings.batch_size * settings.accumulation;
 if ((warmup + steps) * perStep > examples)
@@ -128,6 +132,7 @@ const result = {
   cpu: cpuSummary(),
   settings: { ...settings, examples, runs },
   timed_tokens: results.tailor?.[0]?.tokens,
+  precision: results.tailor?.[0]?.precision,
   contenders: summary,
   ratio_tailor_over_padding: a.tokens_per_second / b.tokens_per_second,
   ratio_tailor_over_flatten: a.tokens_per_second / c.tokens_per_second,
@@ -141,7 +146,7 @@ else {
   console.log(
     `LoRA training of smollm2-135m-instruct, ${steps} timed steps of ${perStep} examples ` +
       `(${result.timed_tokens} tokens) after ${warmup} warm-up steps, median of ${runs} runs, ` +
-      `${result.cpu.cores} CPUs (${result.cpu.model}; ${result.cpu.flags.join(" ")}):`,
+      `${result.cpu.cores} CPUs (${result.cpu.model}; ${result.cpu.flags.join(" ")}), ${result.precision}:`,
   );
   console.log("  contender         tokens/s   peak MB   loss");
   for (const [name, s] of Object.entries(summary))

@@ -2,6 +2,7 @@
 (the engine's own shuffle), and one JSON line of results with the process's peak resident memory."""
 
 import json
+import os
 import resource
 import sys
 import time
@@ -13,14 +14,24 @@ sys.path.insert(0, str(ENGINE))
 import torch  # noqa: E402
 
 from tailor_engine.data import encode_all, read_chat_jsonl  # noqa: E402
+from tailor_engine.device import autocast_dtype  # noqa: E402
 
 BASE = {"kind": "builtin", "name": "smollm2-135m-instruct"}
 
 
 def settings() -> dict:
     """The driver's settings: data_file, seed, batch_size, accumulation, learning_rate, lora_rank,
-    lora_alpha, max_seq_length, warmup_steps (not timed) and steps (timed)."""
-    return json.loads(sys.argv[1])
+    lora_alpha, max_seq_length, warmup_steps (not timed), steps (timed) and precision ("auto": bf16 mixed
+    precision where the CPU has native bf16, as the engine chooses; "fp32": fp32 for everyone)."""
+    s = json.loads(sys.argv[1])
+    if s.get("precision") == "fp32":
+        os.environ["TAILOR_CPU_BF16"] = "0"  # the engine's switch; the Trainer follows use_bf16()
+    return s
+
+
+def use_bf16() -> bool:
+    """Whether this run trains in bf16 mixed precision: the engine's own choice on this CPU."""
+    return autocast_dtype(torch.device("cpu")) is not None
 
 
 def encoded(tokenizer, s: dict):
@@ -65,4 +76,5 @@ def report(name: str, s: dict, clock: StepClock, tokens: list[int]) -> None:
         "losses": clock.losses[:w + n],
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "threads": torch.get_num_threads(),
+        "precision": "bf16 mixed precision" if use_bf16() else "fp32",
     }), flush=True)

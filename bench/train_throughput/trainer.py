@@ -7,7 +7,7 @@ import sys
 import tempfile
 
 import torch
-from common import BASE, StepClock, encoded, engine_order, report, settings, step_tokens
+from common import BASE, StepClock, encoded, engine_order, report, settings, step_tokens, use_bf16
 from torch.utils.data import Sampler
 from transformers import (DataCollatorForSeq2Seq, DataCollatorWithFlattening, Trainer, TrainerCallback,
                           TrainingArguments)
@@ -58,7 +58,7 @@ with tempfile.TemporaryDirectory(prefix="tailor-bench-") as tmp:
         learning_rate=s["learning_rate"], lr_scheduler_type="cosine", warmup_steps=0, weight_decay=0.0,
         max_grad_norm=1.0, num_train_epochs=1, optim="adamw_torch", logging_steps=1, save_strategy="no",
         report_to=[], seed=s["seed"], use_cpu=True, dataloader_num_workers=0, remove_unused_columns=False,
-        disable_tqdm=True,
+        disable_tqdm=True, bf16=use_bf16(),  # CPU autocast to bf16, as the engine does on this CPU
     )
     SameOrderTrainer(model=model, args=args, train_dataset=dataset, data_collator=collator,
                      callbacks=[Clock()]).train()

@@ -23,7 +23,7 @@ from .data import Encoded, collate, collate_packed, encode_all, pack, read_chat_
 from .device import autocast_dtype, pick_device, set_cpu_threads, train_dtype
 from .emit import log
 from .errors import EngineError
-from .kernels import linear_cross_entropy, use_liger, use_packed_attention
+from .kernels import compile_mlps, linear_cross_entropy, use_liger, use_packed_attention
 from .model import attach_lora, count_parameters, load_base
 
 Emit = Callable[[dict], None]
@@ -167,6 +167,8 @@ def train(request: dict, emit: Emit, stop: threading.Event) -> dict:
     model = attach_lora(model, cfg.lora_rank, cfg.lora_alpha, cfg.lora_dropout, cfg.target_modules)
     if cfg.packing:
         use_packed_attention(model)
+    if compiled := compile_mlps(model):
+        log(f"compiling {compiled} MLP blocks with torch.compile (TAILOR_COMPILE=1); the first steps are slower")
     row_tokens = max(ROW_TOKENS, cfg.max_seq_length)
     trainable, total_params = count_parameters(model)
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad],

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 import torch.nn.functional as F
+from safetensors import safe_open
 
 from tailor_engine import kernels
 from tailor_engine.data import IGNORE, collate, collate_packed, encode, pack
@@ -128,3 +129,20 @@ def test_packed_and_padded_training_learn_the_same(tiny_model, tmp_path):
     assert len(curves[True]) == 6
     assert curves[True] == pytest.approx(curves[False], rel=1e-3)
     assert curves[True][-1] < curves[True][0]
+
+
+def test_compiled_mlps_learn_the_same(tiny_model, tmp_path, monkeypatch):
+    """TAILOR_COMPILE=1 (torch.compile of the MLPs) changes speed, not the loss curve or the adapter."""
+    curves, adapters = {}, {}
+    for compiled in ("0", "1"):
+        monkeypatch.setenv("TAILOR_COMPILE", compiled)
+        run = tmp_path / compiled
+        run.mkdir()
+        events = Collect()
+        train(train_request(tiny_model, run, epochs=1, batch_size=4, gradient_accumulation_steps=2,
+                            learning_rate=0.002), events, threading.Event())
+        curves[compiled] = [m["train_loss"] for m in events.of("metrics")]
+        with safe_open(str(run / "out" / "adapter_model.safetensors"), "pt") as f:
+            adapters[compiled] = sorted(f.keys())
+    assert curves["1"] == pytest.approx(curves["0"], rel=1e-3)
+    assert adapters["1"] == adapters["0"]  # the same tensor names: PEFT loads either adapter

@@ -1,7 +1,8 @@
 /**
  * The promotion gate: a fine-tuned model is `ready` only when it scores at least as well as its base
  * (plus a margin, 0 by default) on the primary metric of a held-out evaluation; otherwise it is
- * `needs_review`, with a sentence that says why and what to do.
+ * `needs_review`, with a sentence that says why and what to do. A model that gets none of the held-out
+ * answers right is never ready, even when its base does no better (a tie at zero shows nothing).
  */
 import { type EvaluationReport, METRICS, type Promotion } from "../../protocol/evals.ts";
 
@@ -45,12 +46,16 @@ export function decidePromotion(
     minDelta > 0
       ? `at least ${pct(minDelta)} better than its base`
       : "at least as good as its base";
-  const ready = a >= b + minDelta - 1e-12;
+  // a tie at nothing is no evidence: a model that gets no held-out answer right is not ready
+  const nothingRight = a <= 1e-12;
+  const ready = !nothingRight && a >= b + minDelta - 1e-12;
   return {
     status: ready ? "ready" : "needs_review",
     reason: ready
       ? `It scores ${scores}, so it is ${bar}.`
-      : `It scores ${scores}; it must be ${bar} to be ready. Look at the examples it got worse on (\`tailor eval ${opts.model} --data FILE --html report.html\`), then fix or add training examples and train again.`,
+      : nothingRight
+        ? `It scores ${scores}: it got none of the held-out answers right, so the test cannot show it learned your task. Train longer or on more examples (or pick a larger base model), and check that the held-out examples are like the training ones.`
+        : `It scores ${scores}; it must be ${bar} to be ready. Look at the examples it got worse on (\`tailor eval ${opts.model} --data FILE --html report.html\`), then fix or add training examples and train again.`,
     metric,
     model_score: a,
     base_score: b,

@@ -93,6 +93,12 @@ describe("evaluation report", () => {
       "needs_review",
     );
     assert.equal(decidePromotion(report(0.7, 0.5), { model: "m", minDelta: 0.2 }).status, "ready");
+    const nothing = decidePromotion(report(0, 0), { model: "m" });
+    assert.equal(nothing.status, "needs_review");
+    assert.match(
+      nothing.reason,
+      /0\.0% accuracy .* against its base's 0\.0%.*none of the held-out answers right/,
+    );
     const untested = decidePromotion(null, { model: "m", notEvaluated: "No held-out data." });
     assert.deepEqual([untested.status, untested.reason], ["needs_review", "No held-out data."]);
   });

@@ -166,18 +166,13 @@ test("a new user goes from a file of examples to a model they chat with", async 
     'Number(document.querySelector("[data-testid=loss-chart]")?.dataset.points) > 0',
   );
 
-  // 5. results: the comparison once the evaluation API exists, a designed state until then
+  // 5. results: the test against the base, side by side, and the verdict with its reason
   await page.getByRole("button", { name: "See the results" }).click();
   await page.getByRole("heading", { name: "5. Results" }).waitFor();
-  const doc = (await (await fetch(`${server.url}/openapi.json`)).json()) as {
-    paths: Record<string, unknown>;
-  };
-  if ("/v1/models/{model}/evaluation" in doc.paths) {
-    await page.getByTestId("comparison").waitFor({ timeout: 180_000 });
-  } else {
-    await page.getByText("No evaluation for this model").waitFor();
-  }
-  await page.getByTestId("promotion").waitFor();
+  await page.getByTestId("comparison").waitFor({ timeout: 180_000 });
+  const verdict = (await page.getByTestId("promotion").textContent()) ?? "";
+  assert.match(verdict, /^(Ready to use|Needs a review before use)\./);
+  assert.match(verdict, /on 3 held-out examples against its base/);
   await snap(page, "results");
 
   // 6. playground: both models answer, and the snippet names the model
