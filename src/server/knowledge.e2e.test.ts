@@ -5,28 +5,26 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, rmSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { cliSandbox } from "../cli/__fixtures__/cli.ts";
 import { makePdf } from "../knowledge/__fixtures__/documents.ts";
+import { checkControls, chromiumPath } from "./__fixtures__/browser.ts";
 import { type RunningServer, startServer } from "./index.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const SHOTS = join(ROOT, "test-output", "knowledge");
 const { home, file, tiny } = cliSandbox("tailor-kb-studio-", { HF_HUB_OFFLINE: "1" });
 
-const chromiumPath = () =>
-  [process.env.CHROMIUM_PATH, "/usr/bin/chromium", "/usr/bin/chromium-browser"].find(
-    (p) => p && existsSync(p),
-  ) ?? assert.fail("Chromium is not installed: `apt-get install chromium`");
-
 let server: RunningServer;
 let browser: Browser;
-const snap = (page: Page, name: string) =>
-  page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+async function snap(page: Page, name: string): Promise<void> {
+  await checkControls(page, name);
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+}
 
 before(async () => {
   const built = spawnSync(process.execPath, [join(ROOT, "scripts/build-studio.mjs")], {

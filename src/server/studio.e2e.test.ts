@@ -5,37 +5,24 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, rmSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { CANNED, chatLine, cliSandbox, TOPICS } from "../cli/__fixtures__/cli.ts";
+import { checkControls, chromiumPath } from "./__fixtures__/browser.ts";
 import { type RunningServer, startServer } from "./index.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const SHOTS = join(ROOT, "test-output", "studio");
 const { home, file, tiny } = cliSandbox("tailor-studio-", { HF_HUB_OFFLINE: "1" });
 
-function chromiumPath(): string {
-  const found = [process.env.CHROMIUM_PATH, "/usr/bin/chromium", "/usr/bin/chromium-browser"].find(
-    (p) => p && existsSync(p),
-  );
-  const onPath = spawnSync("sh", ["-c", "command -v chromium || command -v chromium-browser"], {
-    encoding: "utf8",
-  }).stdout.trim();
-  const path = found ?? onPath;
-  if (!path)
-    assert.fail(
-      "Chromium is not installed: `apt-get install chromium` (Debian's package; .ci/run installs it)",
-    );
-  return path;
-}
-
 let server: RunningServer;
 let browser: Browser;
 let shot = 0;
 async function snap(page: Page, name: string): Promise<void> {
+  await checkControls(page, name);
   shot++;
   await page.screenshot({
     path: join(SHOTS, `${String(shot).padStart(2, "0")}-${name}.png`),

@@ -1,0 +1,63 @@
+/** What the browser tests share: Debian's Chromium, and the check every studio screen must pass. */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import type { Page } from "playwright-core";
+
+export function chromiumPath(): string {
+  const found = [process.env.CHROMIUM_PATH, "/usr/bin/chromium", "/usr/bin/chromium-browser"].find(
+    (p) => p && existsSync(p),
+  );
+  const onPath = spawnSync("sh", ["-c", "command -v chromium || command -v chromium-browser"], {
+    encoding: "utf8",
+  }).stdout.trim();
+  const path = found ?? onPath;
+  if (!path)
+    assert.fail(
+      "Chromium is not installed: `apt-get install chromium` (Debian's package; .ci/run installs it)",
+    );
+  return path;
+}
+
+/**
+ * What every screen must give someone who does not use a mouse or does not see it: each visible
+ * control has a name (its label, aria-label or text; a placeholder does not count), and pressing Tab
+ * from the top reaches every one of them (of a radio group, the checked one).
+ */
+export async function checkControls(page: Page, where: string): Promise<void> {
+  // in the page (a string: this project's TypeScript has no DOM types outside the studio)
+  const controls = (await page.evaluate(`(() => {
+    const visible = (el) =>
+      el.getClientRects().length > 0 && getComputedStyle(el).visibility !== "hidden" && !el.disabled &&
+      el.getAttribute("tabindex") !== "-1" &&
+      !(el.type === "radio" && !el.checked && document.querySelector('input[type=radio][name="' + el.name + '"]:checked'));
+    const field = (el) => ["INPUT", "SELECT", "TEXTAREA"].includes(el.tagName);
+    const nameOf = (el) => {
+      const by = el.getAttribute("aria-labelledby");
+      return (el.getAttribute("aria-label") || "").trim() ||
+        (by ? by.split(" ").map((id) => document.getElementById(id)?.textContent || "").join(" ").trim() : "") ||
+        [...(el.labels || [])].map((l) => l.textContent || "").join(" ").trim() ||
+        (field(el) ? "" : (el.textContent || "").trim()) ||
+        (el.getAttribute("title") || "").trim();
+    };
+    const all = [...document.querySelectorAll("input, select, textarea, button, a[href], summary, [role=button], [tabindex]")]
+      .filter(visible);
+    return all.map((el, i) => {
+      el.dataset.kb = String(i);
+      return { i: String(i), name: nameOf(el), html: el.outerHTML.slice(0, 120) };
+    });
+  })()`)) as { i: string; name: string; html: string }[];
+  const unnamed = controls.filter((c) => !c.name).map((c) => c.html);
+  assert.deepEqual(unnamed, [], `${where}: controls without a name`);
+  await page.evaluate("document.activeElement?.blur(); window.scrollTo(0, 0)");
+  const reached = new Set<string>();
+  for (let n = 0; n < controls.length + 15 && reached.size < controls.length; n++) {
+    await page.keyboard.press("Tab");
+    const at = (await page.evaluate("document.activeElement?.dataset?.kb ?? null")) as
+      | string
+      | null;
+    if (at) reached.add(at);
+  }
+  const missed = controls.filter((c) => !reached.has(c.i)).map((c) => `${c.name}: ${c.html}`);
+  assert.deepEqual(missed, [], `${where}: controls that Tab never reaches`);
+}
