@@ -4,38 +4,29 @@
  * test-output/knowledge/.
  */
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { mkdirSync, rmSync } from "node:fs";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { fileURLToPath } from "node:url";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { cliSandbox } from "../cli/__fixtures__/cli.ts";
 import { makePdf } from "../knowledge/__fixtures__/documents.ts";
-import { checkControls, chromiumPath } from "./__fixtures__/browser.ts";
+import { checkControls, studioBrowser } from "./__fixtures__/browser.ts";
 import { type RunningServer, startServer } from "./index.ts";
 
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const SHOTS = join(ROOT, "test-output", "knowledge");
+let shots = "";
 const { home, file, tiny } = cliSandbox("tailor-kb-studio-", { HF_HUB_OFFLINE: "1" });
 
 let server: RunningServer;
 let browser: Browser;
 async function snap(page: Page, name: string): Promise<void> {
   await checkControls(page, name);
-  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+  await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
 }
 
 before(async () => {
-  const built = spawnSync(process.execPath, [join(ROOT, "scripts/build-studio.mjs")], {
-    encoding: "utf8",
-  });
-  assert.equal(built.status, 0, `the studio did not build: ${built.stderr}`);
-  rmSync(SHOTS, { recursive: true, force: true });
-  mkdirSync(SHOTS, { recursive: true });
   tiny();
   server = await startServer({ home, port: 0, worker: false });
-  browser = await chromium.launch({ executablePath: chromiumPath() });
+  ({ browser, shots } = await studioBrowser("knowledge"));
 });
 after(async () => {
   await browser?.close();

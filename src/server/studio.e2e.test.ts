@@ -4,18 +4,15 @@
  * 1280×800 and once at a phone's width. Every step saves a screenshot into test-output/studio/.
  */
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { mkdirSync, rmSync } from "node:fs";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { fileURLToPath } from "node:url";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { CANNED, chatLine, cliSandbox, TOPICS } from "../cli/__fixtures__/cli.ts";
-import { checkControls, chromiumPath } from "./__fixtures__/browser.ts";
+import { checkControls, studioBrowser } from "./__fixtures__/browser.ts";
 import { type RunningServer, startServer } from "./index.ts";
 
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const SHOTS = join(ROOT, "test-output", "studio");
+let shots = "";
 const { home, file, tiny } = cliSandbox("tailor-studio-", { HF_HUB_OFFLINE: "1" });
 
 let server: RunningServer;
@@ -25,22 +22,16 @@ async function snap(page: Page, name: string): Promise<void> {
   await checkControls(page, name);
   shot++;
   await page.screenshot({
-    path: join(SHOTS, `${String(shot).padStart(2, "0")}-${name}.png`),
+    path: join(shots, `${String(shot).padStart(2, "0")}-${name}.png`),
     fullPage: true,
   });
 }
 
 before(async () => {
-  const built = spawnSync(process.execPath, [join(ROOT, "scripts/build-studio.mjs")], {
-    encoding: "utf8",
-  });
-  assert.equal(built.status, 0, `the studio did not build: ${built.stderr}`);
-  rmSync(SHOTS, { recursive: true, force: true });
-  mkdirSync(SHOTS, { recursive: true });
   tiny();
   server = await startServer({ home, port: 0 });
-  browser = await chromium.launch({ executablePath: chromiumPath() });
-  console.log(`studio screenshots: ${SHOTS}`);
+  ({ browser, shots } = await studioBrowser("studio"));
+  console.log(`studio screenshots: ${shots}`);
 });
 
 after(async () => {

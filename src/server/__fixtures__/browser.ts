@@ -1,8 +1,27 @@
-/** What the browser tests share: Debian's Chromium, and the check every studio screen must pass. */
+/** What the browser tests share: Debian's Chromium with the studio built, and the check every studio screen must pass. */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
-import type { Page } from "playwright-core";
+import { existsSync, mkdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { type Browser, chromium, type Page } from "playwright-core";
+
+const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+
+/**
+ * Builds the studio (if its sources changed), empties test-output/NAME for the screenshots and starts
+ * Chromium; returns the browser and the screenshots' folder.
+ */
+export async function studioBrowser(name: string): Promise<{ browser: Browser; shots: string }> {
+  const built = spawnSync(process.execPath, [join(ROOT, "scripts/build-studio.mjs")], {
+    encoding: "utf8",
+  });
+  assert.equal(built.status, 0, `the studio did not build: ${built.stderr}`);
+  const shots = join(ROOT, "test-output", name);
+  rmSync(shots, { recursive: true, force: true });
+  mkdirSync(shots, { recursive: true });
+  return { browser: await chromium.launch({ executablePath: chromiumPath() }), shots };
+}
 
 export function chromiumPath(): string {
   const found = [process.env.CHROMIUM_PATH, "/usr/bin/chromium", "/usr/bin/chromium-browser"].find(

@@ -12,6 +12,7 @@ import {
 import { TailorError } from "../../errors/index.ts";
 import type { StoredFile } from "../../files/index.ts";
 import { type AppEnv, ownerScope, requireRole, type ServerContext } from "../context.ts";
+import { listOf } from "./list.ts";
 
 const errors = {
   400: { description: "bad request", content: { "application/json": { schema: ApiError } } },
@@ -108,17 +109,7 @@ export function registerFiles(app: OpenAPIHono<AppEnv>, ctx: ServerContext): voi
         ...(q.purpose ? { purpose: q.purpose } : {}),
         limit: q.limit + 1,
       });
-      const data = page.slice(0, q.limit).map(fileView);
-      return c.json(
-        {
-          object: "list" as const,
-          data,
-          has_more: page.length > q.limit,
-          first_id: data[0]?.id ?? null,
-          last_id: data.at(-1)?.id ?? null,
-        },
-        200,
-      );
+      return c.json(listOf(page.slice(0, q.limit).map(fileView), page.length > q.limit), 200);
     },
   );
 

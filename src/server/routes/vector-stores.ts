@@ -13,6 +13,7 @@ import {
 import { TailorError } from "../../errors/index.ts";
 import { describeLocation, type VectorStore } from "../../knowledge/index.ts";
 import { type AppEnv, ownerScope, requireRole, type ServerContext } from "../context.ts";
+import { listOf, pageAfter } from "./list.ts";
 import { ownedStore, StoreParam } from "./vector-stores/access.ts";
 import { chunkingFrom, registerVectorStoreFiles } from "./vector-stores/files.ts";
 
@@ -90,19 +91,9 @@ export function registerVectorStores(app: OpenAPIHono<AppEnv>, ctx: ServerContex
       const p = c.get("principal");
       requireRole(p, ["admin", "member"], "list vector stores");
       const q = c.req.valid("query");
-      let all = kb.store.list({ ...(ownerScope(p) === undefined ? {} : { owner: p.owner }) });
-      if (q.after) all = all.slice(all.findIndex((s) => s.id === q.after) + 1);
-      const data = all.slice(0, q.limit).map(storeView);
-      return c.json(
-        {
-          object: "list" as const,
-          data,
-          has_more: all.length > q.limit,
-          first_id: data[0]?.id ?? null,
-          last_id: data.at(-1)?.id ?? null,
-        },
-        200,
-      );
+      const all = kb.store.list({ ...(ownerScope(p) === undefined ? {} : { owner: p.owner }) });
+      const { items, hasMore } = pageAfter(all, q, (s) => s.id);
+      return c.json(listOf(items.map(storeView), hasMore), 200);
     },
   );
 

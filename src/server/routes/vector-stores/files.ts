@@ -16,6 +16,7 @@ import {
   type VectorStore,
 } from "../../../knowledge/index.ts";
 import { type AppEnv, ownerScope, type ServerContext } from "../../context.ts";
+import { listOf, pageAfter } from "../list.ts";
 import { ownedStore, StoreParam } from "./access.ts";
 
 const errors = {
@@ -139,17 +140,13 @@ export function registerVectorStoreFiles(app: OpenAPIHono<AppEnv>, ctx: ServerCo
     (c) => {
       const s = ownedStore(ctx, c.get("principal"), c.req.valid("param").vector_store_id);
       const q = c.req.valid("query");
-      let all = kb.store.files(s.id, q.filter ? { status: q.filter } : {});
-      if (q.after) all = all.slice(all.findIndex((f) => f.file_id === q.after) + 1);
-      const data = all.slice(0, q.limit).map((f) => storeFileView(f, s));
+      const all = kb.store.files(s.id, q.filter ? { status: q.filter } : {});
+      const { items, hasMore } = pageAfter(all, q, (f) => f.file_id);
       return c.json(
-        {
-          object: "list" as const,
-          data,
-          has_more: all.length > q.limit,
-          first_id: data[0]?.id ?? null,
-          last_id: data.at(-1)?.id ?? null,
-        },
+        listOf(
+          items.map((f) => storeFileView(f, s)),
+          hasMore,
+        ),
         200,
       );
     },
