@@ -13,11 +13,9 @@ import { TailorError } from "../../errors/index.ts";
 import type { StoredFile } from "../../files/index.ts";
 import { type AppEnv, ownerScope, requireRole, type ServerContext } from "../context.ts";
 import { listOf } from "./list.ts";
+import { errorResponses } from "./openapi.ts";
 
-const errors = {
-  400: { description: "bad request", content: { "application/json": { schema: ApiError } } },
-  404: { description: "not found", content: { "application/json": { schema: ApiError } } },
-};
+const errors = errorResponses(400, 404);
 
 export function fileView(f: StoredFile): z.infer<typeof FileObject> {
   return {

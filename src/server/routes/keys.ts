@@ -1,6 +1,5 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import {
-  ApiError,
   ApiKeyCreated,
   ApiKeyList,
   ApiKeyObject,
@@ -9,17 +8,11 @@ import {
 } from "../../../protocol/api.ts";
 import type { ApiKey } from "../../auth/index.ts";
 import { type AppEnv, requireRole, type ServerContext } from "../context.ts";
+import { errorResponses, jsonResponses } from "./openapi.ts";
 
-const errors = {
-  400: { description: "bad request", content: { "application/json": { schema: ApiError } } },
-  403: { description: "forbidden", content: { "application/json": { schema: ApiError } } },
-  404: { description: "not found", content: { "application/json": { schema: ApiError } } },
-  409: { description: "conflict", content: { "application/json": { schema: ApiError } } },
-};
-const json = <T extends z.ZodTypeAny>(schema: T, description: string) => ({
-  200: { description, content: { "application/json": { schema } } },
-  ...errors,
-});
+const errors = errorResponses(400, 403, 404, 409);
+const json = <T extends z.ZodTypeAny>(schema: T, description: string) =>
+  jsonResponses(schema, description, errors);
 const IdParam = z.object({
   key_id: z.string().openapi({ param: { name: "key_id", in: "path" } }),
 });

@@ -1,16 +1,14 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
-import { ApiError, ModelDeleted, ModelList, ModelObject } from "../../../protocol/api.ts";
+import { ModelDeleted, ModelList, ModelObject } from "../../../protocol/api.ts";
 import { EvaluationReport, ModelCard } from "../../../protocol/evals.ts";
 import { TailorError } from "../../errors/index.ts";
 import { buildCard, readEvaluation, renderCardMarkdown } from "../../evals/index.ts";
 import { ModelRegistry } from "../../models/index.ts";
 import { EMBEDDING_MODEL, type ModelAccess, ModelAccessControl } from "../access.ts";
 import { type AppEnv, type Principal, requireRole, type ServerContext } from "../context.ts";
+import { errorResponses } from "./openapi.ts";
 
-const errors = {
-  403: { description: "forbidden", content: { "application/json": { schema: ApiError } } },
-  404: { description: "not found", content: { "application/json": { schema: ApiError } } },
-};
+const errors = errorResponses(403, 404);
 const ModelParam = z.object({
   model: z.string().openapi({ param: { name: "model", in: "path" } }),
 });

@@ -1,6 +1,5 @@
 import { createRoute, type OpenAPIHono, type z } from "@hono/zod-openapi";
 import {
-  ApiError,
   CreateVectorStoreRequest,
   Pagination,
   UpdateVectorStoreRequest,
@@ -14,17 +13,13 @@ import { TailorError } from "../../errors/index.ts";
 import { describeLocation, type VectorStore } from "../../knowledge/index.ts";
 import { type AppEnv, ownerScope, requireRole, type ServerContext } from "../context.ts";
 import { listOf, pageAfter } from "./list.ts";
+import { errorResponses, jsonResponses } from "./openapi.ts";
 import { ownedStore, StoreParam } from "./vector-stores/access.ts";
 import { chunkingFrom, registerVectorStoreFiles } from "./vector-stores/files.ts";
 
-const errors = {
-  400: { description: "bad request", content: { "application/json": { schema: ApiError } } },
-  404: { description: "not found", content: { "application/json": { schema: ApiError } } },
-};
-const json = <T extends z.ZodTypeAny>(schema: T, description: string) => ({
-  200: { description, content: { "application/json": { schema } } },
-  ...errors,
-});
+const errors = errorResponses(400, 404);
+const json = <T extends z.ZodTypeAny>(schema: T, description: string) =>
+  jsonResponses(schema, description, errors);
 export function storeView(s: VectorStore): z.infer<typeof VectorStoreObject> {
   return {
     id: s.id,

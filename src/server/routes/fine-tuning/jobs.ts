@@ -1,6 +1,5 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import {
-  ApiError,
   CreateJobRequest,
   FineTuningCheckpointList,
   FineTuningJob,
@@ -21,17 +20,11 @@ import {
   type ServerContext,
 } from "../../context.ts";
 import { notFound } from "../../errors.ts";
+import { errorResponses, jsonResponses } from "../openapi.ts";
 
-const errors = {
-  400: { description: "bad request", content: { "application/json": { schema: ApiError } } },
-  422: { description: "unsuitable file", content: { "application/json": { schema: ApiError } } },
-  404: { description: "not found", content: { "application/json": { schema: ApiError } } },
-  409: { description: "conflict", content: { "application/json": { schema: ApiError } } },
-};
-const json = <T extends z.ZodTypeAny>(schema: T, description: string) => ({
-  200: { description, content: { "application/json": { schema } } },
-  ...errors,
-});
+const errors = errorResponses(400, 422, 404, 409);
+const json = <T extends z.ZodTypeAny>(schema: T, description: string) =>
+  jsonResponses(schema, description, errors);
 const IdParam = z.object({
   fine_tuning_job_id: z.string().openapi({ param: { name: "fine_tuning_job_id", in: "path" } }),
 });

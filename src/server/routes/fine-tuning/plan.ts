@@ -1,22 +1,14 @@
 import { createRoute, type OpenAPIHono, type z } from "@hono/zod-openapi";
-import {
-  ApiError,
-  BaseModelCardList,
-  FineTuningPlan,
-  PlanRequest,
-} from "../../../../protocol/api.ts";
+import { BaseModelCardList, FineTuningPlan, PlanRequest } from "../../../../protocol/api.ts";
 import type { DataReport } from "../../../datasets/index.ts";
 import { TailorError } from "../../../errors/index.ts";
 import { type FineTunePlan, measureData, planFineTune } from "../../../jobs/index.ts";
 import { baseModelCards } from "../../../models/index.ts";
 import { type AppEnv, ownerScope, requireRole, type ServerContext } from "../../context.ts";
 import { notFound } from "../../errors.ts";
+import { errorResponses } from "../openapi.ts";
 
-const errors = {
-  400: { description: "bad request", content: { "application/json": { schema: ApiError } } },
-  404: { description: "not found", content: { "application/json": { schema: ApiError } } },
-  422: { description: "unsuitable file", content: { "application/json": { schema: ApiError } } },
-};
+const errors = errorResponses(400, 404, 422);
 const EMPTY = {
   examples: 0,
   stats: { tokens_per_epoch: null, tokens_per_second: null },

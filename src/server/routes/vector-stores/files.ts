@@ -1,6 +1,5 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import {
-  ApiError,
   CreateVectorStoreFileRequest,
   Pagination,
   VectorStoreFileContent,
@@ -17,16 +16,12 @@ import {
 } from "../../../knowledge/index.ts";
 import { type AppEnv, ownerScope, type ServerContext } from "../../context.ts";
 import { listOf, pageAfter } from "../list.ts";
+import { errorResponses, jsonResponses } from "../openapi.ts";
 import { ownedStore, StoreParam } from "./access.ts";
 
-const errors = {
-  400: { description: "bad request", content: { "application/json": { schema: ApiError } } },
-  404: { description: "not found", content: { "application/json": { schema: ApiError } } },
-};
-const json = <T extends z.ZodTypeAny>(schema: T, description: string) => ({
-  200: { description, content: { "application/json": { schema } } },
-  ...errors,
-});
+const errors = errorResponses(400, 404);
+const json = <T extends z.ZodTypeAny>(schema: T, description: string) =>
+  jsonResponses(schema, description, errors);
 const FileParam = StoreParam.extend({
   file_id: z.string().openapi({ param: { name: "file_id", in: "path" } }),
 });
