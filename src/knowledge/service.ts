@@ -115,6 +115,13 @@ export class KnowledgeBase {
     return { outcome: older.length ? "replaced" : "added", file: done };
   }
 
+  /** Takes a file out of every store it is in (its passages and vectors go); returns how many. */
+  forgetFile(fileId: string): number {
+    const stores = this.store.storesWithFile(fileId);
+    for (const id of stores) this.store.removeFile(id, fileId);
+    return stores.length;
+  }
+
   /** Adds a file to a store and indexes it in the background; answers at once (in_progress). */
   enqueue(storeId: string, file: StoredFile): StoreFile {
     const same = this.existing(storeId, file);

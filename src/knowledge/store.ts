@@ -277,6 +277,15 @@ export class KnowledgeStore {
     return this.file(storeId, fileId);
   }
 
+  /** The stores a file is in. */
+  storesWithFile(fileId: string): string[] {
+    return (
+      this.db
+        .prepare("SELECT vector_store_id FROM vector_store_files WHERE file_id = ?")
+        .all(fileId) as { vector_store_id: string }[]
+    ).map((r) => r.vector_store_id);
+  }
+
   /** Removes a file from a store, with its chunks and their vectors. */
   removeFile(storeId: string, fileId: string): boolean {
     const s = this.find(storeId);

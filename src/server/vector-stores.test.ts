@@ -162,6 +162,16 @@ test("a vector store over the API: add files, search, chat with citations, delet
   await client.vectorStores.files.delete(leave.id, { vector_store_id: vs.id });
   const after = await client.vectorStores.search(vs.id, { query: "how many days of leave" });
   assert.ok(after.data.every((d) => d.filename !== "leave.pdf"));
+
+  // deleting the uploaded file takes it out of the store too: its text does not outlive it
+  await client.files.delete(docx.id);
+  const left = await client.vectorStores.files.list(vs.id);
+  assert.deepEqual(
+    left.data.map((f) => f.id),
+    [broken.id],
+  );
+  const gone = await client.vectorStores.search(vs.id, { query: "expenses receipts" });
+  assert.ok(gone.data.every((d) => d.file_id !== docx.id));
   const deleted = await client.vectorStores.delete(vs.id);
   assert.equal(deleted.deleted, true);
   await assert.rejects(

@@ -221,7 +221,7 @@ export function registerFiles(app: OpenAPIHono<AppEnv>, ctx: ServerContext): voi
     createRoute({
       method: "delete",
       path: "/v1/files/{file_id}",
-      summary: "Delete a file and its bytes",
+      summary: "Delete a file and its bytes, and remove it from every vector store",
       request: { params: IdParam },
       responses: {
         200: { description: "deleted", content: { "application/json": { schema: FileDeleted } } },
@@ -230,6 +230,7 @@ export function registerFiles(app: OpenAPIHono<AppEnv>, ctx: ServerContext): voi
     }),
     (c) => {
       const f = owned(c, c.req.valid("param").file_id);
+      ctx.knowledge.forgetFile(f.id); // its passages must not outlive it (OpenAI does the same)
       ctx.files.delete(f);
       return c.json({ id: f.id, object: "file" as const, deleted: true }, 200);
     },
