@@ -77,6 +77,7 @@ export async function checkControls(page: Page, where: string): Promise<void> {
       | null;
     if (at) reached.add(at);
   }
+  await page.evaluate("document.activeElement?.blur(); window.scrollTo(0, 0)"); // no focus ring left behind
   const missed = controls.filter((c) => !reached.has(c.i)).map((c) => `${c.name}: ${c.html}`);
   assert.deepEqual(missed, [], `${where}: controls that Tab never reaches`);
 }

@@ -99,7 +99,9 @@ export function Results({ flow, go }: PageProps) {
       {ev && tuned && (
         <div data-testid="comparison">
           {ev.outcome && (
-            <p className="verdict good">
+            <p
+              className={`verdict ${ev.outcome.wins > ev.outcome.losses ? "good" : ev.outcome.losses > ev.outcome.wins ? "bad" : ""}`}
+            >
               On {ev.data.examples} held-back examples the tuned model did better{" "}
               <strong>{ev.outcome.wins}</strong> times, the same {ev.outcome.ties} times and worse{" "}
               <strong>{ev.outcome.losses}</strong> times than the base model.
