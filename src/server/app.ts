@@ -110,7 +110,8 @@ function audit(ctx: ServerContext): MiddlewareHandler<AppEnv> {
       keyId: p?.keyId ?? null,
       owner: p?.owner ?? null,
       role: p?.role ?? null,
-      action: `${c.req.method} ${c.req.routePath === "/*" ? c.req.path : c.req.routePath}`,
+      // a request refused before routing only knows a middleware's pattern ("/v1/*"): log its path
+      action: `${c.req.method} ${c.req.routePath.endsWith("*") ? c.req.path : c.req.routePath}`,
       target,
       result: denied ? "denied" : status >= 400 ? "error" : "ok",
       status,

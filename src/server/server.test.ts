@@ -406,7 +406,11 @@ describe("the OpenAI-compatible API with the official SDK", () => {
     assert.ok(has("POST /v1/fine_tuning/jobs", "ok", "alice"));
     assert.ok(has("DELETE /v1/models/:model", "ok", "alice"));
     assert.ok(has("POST /v1/fine_tuning/jobs", "denied", "kiosk"));
-    assert.ok(log.data.some((e) => e.status === 401 && e.result === "denied"));
+    assert.ok(
+      log.data.some(
+        (e) => e.status === 401 && e.result === "denied" && e.action === "GET /v1/models",
+      ),
+    );
     assert.ok(has("GET /v1/audit", "denied", "alice"));
   });
 
