@@ -5,12 +5,13 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { before, describe, test } from "node:test";
 import { chromium } from "playwright-core";
 import type { EvaluationReport, ModelCard, Promotion } from "../../protocol/evals.ts";
 import { enginePython } from "../engine/paths.ts";
+import { chromiumPath } from "../server/__fixtures__/browser.ts";
 import { CANNED, chatLine, cliSandbox, TOPICS } from "./__fixtures__/cli.ts";
 
 const { home, tailor, file, tiny } = cliSandbox("tailor-eval-", { HF_HUB_OFFLINE: "1" });
@@ -20,15 +21,6 @@ const train = (answer: string) =>
     .map((t) => chatLine(`${t}?`, answer))
     .join("\n")}\n`;
 const HELD_OUT = ["My pedal fell off?", "Can I pay by card?", "Do you sell gloves?"];
-
-function chromiumPath(): string {
-  const path = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-  assert.ok(
-    existsSync(path),
-    `Chromium is needed for the browser tests: install it with \`apt-get install chromium\` (or set CHROMIUM_PATH)`,
-  );
-  return path;
-}
 
 function json<T>(...args: string[]): T {
   const r = tailor(...args, "--json");
