@@ -25,7 +25,12 @@ function stamp() {
       // a folder
     }
   }
-  for (const f of ["package-lock.json", "protocol/api.ts", "protocol/evals.ts", "protocol/jobs.ts"])
+  // The studio imports its types from protocol/: any change there may change the build.
+  const shared = readdirSync(join(root, "protocol"), { recursive: true })
+    .map((f) => join("protocol", String(f)))
+    .filter((f) => f.endsWith(".ts") && !f.endsWith(".test.ts"))
+    .sort();
+  for (const f of ["package-lock.json", ...shared])
     hash.update(`${f}\0`).update(readFileSync(join(root, f)));
   return hash.digest("hex");
 }

@@ -6,7 +6,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { timeout } from "hono/timeout";
-import { type AuditEntry as AuditEntrySchema, AuditList } from "../../protocol/api.ts";
+import { type AuditEntry as AuditEntrySchema, AuditList } from "../../protocol/api/index.ts";
 import type { AuditEntry } from "../auth/index.ts";
 import { TailorError } from "../errors/index.ts";
 import { type AppEnv, requireRole, type ServerContext } from "./context.ts";

@@ -17,7 +17,7 @@ import type {
   VectorStoreFileObject,
   VectorStoreObject,
   VectorStoreSearchResults,
-} from "../../protocol/api.ts";
+} from "../../protocol/api/index.ts";
 
 export type FileInfo = z.infer<typeof FileObject>;
 export type Job = z.infer<typeof FineTuningJob>;

@@ -1,5 +1,5 @@
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
-import { ApiError, EmbeddingRequest, EmbeddingResponse } from "../../../protocol/api.ts";
+import { ApiError, EmbeddingRequest, EmbeddingResponse } from "../../../protocol/api/index.ts";
 import { TailorError } from "../../errors/index.ts";
 import { EMBEDDING_MODEL } from "../access.ts";
 import type { AppEnv, ServerContext } from "../context.ts";

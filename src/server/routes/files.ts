@@ -8,7 +8,7 @@ import {
   FileObject,
   Pagination,
   RedactionResult,
-} from "../../../protocol/api.ts";
+} from "../../../protocol/api/index.ts";
 import { TailorError } from "../../errors/index.ts";
 import type { StoredFile } from "../../files/index.ts";
 import { type AppEnv, ownerScope, requireRole, type ServerContext } from "../context.ts";

@@ -5,7 +5,7 @@ import {
   ApiKeyObject,
   CreateKeyRequest,
   Me,
-} from "../../../protocol/api.ts";
+} from "../../../protocol/api/index.ts";
 import type { ApiKey } from "../../auth/index.ts";
 import { type AppEnv, requireRole, type ServerContext } from "../context.ts";
 import { errorResponses, jsonResponses } from "./openapi.ts";

@@ -1,5 +1,5 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
-import { ModelDeleted, ModelList, ModelObject } from "../../../protocol/api.ts";
+import { ModelDeleted, ModelList, ModelObject } from "../../../protocol/api/index.ts";
 import { EvaluationReport, ModelCard } from "../../../protocol/evals.ts";
 import { TailorError } from "../../errors/index.ts";
 import { buildCard, readEvaluation, renderCardMarkdown } from "../../evals/index.ts";

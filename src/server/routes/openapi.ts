@@ -1,6 +1,6 @@
 /** The OpenAPI response entries the routes share: OpenAI's error body under each status it may answer. */
 import type { z } from "@hono/zod-openapi";
-import { ApiError } from "../../../protocol/api.ts";
+import { ApiError } from "../../../protocol/api/index.ts";
 
 const WHAT = {
   400: "bad request",

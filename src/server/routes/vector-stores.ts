@@ -8,7 +8,7 @@ import {
   VectorStoreObject,
   VectorStoreSearchRequest,
   VectorStoreSearchResults,
-} from "../../../protocol/api.ts";
+} from "../../../protocol/api/index.ts";
 import { TailorError } from "../../errors/index.ts";
 import { describeLocation, type VectorStore } from "../../knowledge/index.ts";
 import { type AppEnv, ownerScope, requireRole, type ServerContext } from "../context.ts";

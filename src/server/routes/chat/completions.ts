@@ -6,7 +6,7 @@ import {
   ChatCompletion,
   type ChatCompletionChunk,
   ChatCompletionRequest,
-} from "../../../../protocol/api.ts";
+} from "../../../../protocol/api/index.ts";
 import type { ChatMessage } from "../../../../protocol/index.ts";
 import { ModelAccessControl } from "../../access.ts";
 import type { AppEnv, ServerContext } from "../../context.ts";

@@ -1,5 +1,5 @@
 import type { z } from "@hono/zod-openapi";
-import type { ChatCompletionRequest, Retrieval } from "../../../../protocol/api.ts";
+import type { ChatCompletionRequest, Retrieval } from "../../../../protocol/api/index.ts";
 import type { ChatMessage } from "../../../../protocol/index.ts";
 import { groundChat } from "../../../knowledge/index.ts";
 import { contextLength, type ResolvedModel } from "../../../models/index.ts";

@@ -7,7 +7,7 @@ import {
   FineTuningJobEventList,
   FineTuningJobList,
   Pagination,
-} from "../../../../protocol/api.ts";
+} from "../../../../protocol/api/index.ts";
 import type { JobEvent } from "../../../../protocol/index.ts";
 import { TailorError } from "../../../errors/index.ts";
 import { checkpointKept, createJob, describeSpec, type Job } from "../../../jobs/index.ts";

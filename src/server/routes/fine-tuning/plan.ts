@@ -1,5 +1,5 @@
 import { createRoute, type OpenAPIHono, type z } from "@hono/zod-openapi";
-import { BaseModelCardList, FineTuningPlan, PlanRequest } from "../../../../protocol/api.ts";
+import { BaseModelCardList, FineTuningPlan, PlanRequest } from "../../../../protocol/api/index.ts";
 import type { DataReport } from "../../../datasets/index.ts";
 import { TailorError } from "../../../errors/index.ts";
 import { type FineTunePlan, measureData, planFineTune } from "../../../jobs/index.ts";

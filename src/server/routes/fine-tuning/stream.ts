@@ -1,7 +1,7 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "@hono/zod-openapi";
 import { streamSSE } from "hono/streaming";
-import { ApiError, FineTuningJob, FineTuningJobEvent } from "../../../../protocol/api.ts";
+import { ApiError, FineTuningJob, FineTuningJobEvent } from "../../../../protocol/api/index.ts";
 import { followJob } from "../../../jobs/index.ts";
 import { type AppEnv, ownerScope, requireRole, type ServerContext } from "../../context.ts";
 import { notFound } from "../../errors.ts";

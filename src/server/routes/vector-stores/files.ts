@@ -6,7 +6,7 @@ import {
   VectorStoreFileDeleted,
   VectorStoreFileList,
   VectorStoreFileObject,
-} from "../../../../protocol/api.ts";
+} from "../../../../protocol/api/index.ts";
 import { TailorError } from "../../../errors/index.ts";
 import {
   type ChunkingOptions,

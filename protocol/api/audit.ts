@@ -1,0 +1,19 @@
+/** Tailor: `/v1/audit`, who did what with which key. */
+import { z } from "@hono/zod-openapi";
+import { listOf } from "./shared.ts";
+
+export const AuditEntry = z
+  .object({
+    seq: z.number().int(),
+    at: z.string().openapi({ description: "ISO 8601 time" }),
+    key_id: z.string().nullable(),
+    owner: z.string().nullable(),
+    role: z.string().nullable(),
+    action: z.string(),
+    target: z.string().nullable(),
+    result: z.enum(["ok", "denied", "error"]),
+    status: z.number().int().nullable(),
+    client: z.string().nullable(),
+  })
+  .openapi("AuditEntry");
+export const AuditList = listOf(AuditEntry).openapi("AuditList");

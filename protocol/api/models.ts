@@ -1,0 +1,29 @@
+/** `/v1/models`: base and fine-tuned models. */
+import { z } from "@hono/zod-openapi";
+import { seconds } from "./shared.ts";
+
+export const ModelObject = z
+  .object({
+    id: z.string(),
+    object: z.literal("model"),
+    created: seconds,
+    owned_by: z.string(),
+    tailor: z.object({
+      kind: z.enum(["base", "fine_tuned", "embedding"]),
+      base: z.string().nullable(),
+      description: z.string(),
+      shared: z.boolean(),
+      /** Fine-tuned models: whether the promotion gate found it ready, and why (null: base models). */
+      promotion: z
+        .object({ status: z.enum(["ready", "needs_review"]), reason: z.string() })
+        .nullable()
+        .optional(),
+    }),
+  })
+  .openapi("Model");
+export const ModelList = z
+  .object({ object: z.literal("list"), data: z.array(ModelObject) })
+  .openapi("ModelList");
+export const ModelDeleted = z
+  .object({ id: z.string(), object: z.literal("model"), deleted: z.boolean() })
+  .openapi("ModelDeleted");
