@@ -8,14 +8,14 @@ import {
   VectorStoreObject,
   VectorStoreSearchRequest,
   VectorStoreSearchResults,
-} from "../../../protocol/api/index.ts";
-import { TailorError } from "../../errors/index.ts";
-import { describeLocation, type VectorStore } from "../../knowledge/index.ts";
-import { type AppEnv, ownerScope, requireRole, type ServerContext } from "../context.ts";
-import { listOf, pageAfter } from "./list.ts";
-import { errorResponses, jsonResponses } from "./openapi.ts";
-import { ownedStore, StoreParam } from "./vector-stores/access.ts";
-import { chunkingFrom, registerVectorStoreFiles } from "./vector-stores/files.ts";
+} from "../../../../protocol/api/index.ts";
+import { TailorError } from "../../../errors/index.ts";
+import { describeLocation, type VectorStore } from "../../../knowledge/index.ts";
+import { type AppEnv, ownerScope, requireRole, type ServerContext } from "../../context.ts";
+import { listOf, pageAfter } from "../list.ts";
+import { errorResponses, jsonResponses } from "../openapi.ts";
+import { ownedStore, StoreParam } from "./access.ts";
+import { chunkingFrom, registerVectorStoreFiles } from "./files.ts";
 
 const errors = errorResponses(400, 404);
 const json = <T extends z.ZodTypeAny>(schema: T, description: string) =>
