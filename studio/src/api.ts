@@ -5,6 +5,7 @@ import type {
   ApiKeyObject,
   AuditEntry,
   BaseModelCard,
+  ChatCompletionChunk,
   Citation as CitationSchema,
   FileObject,
   FineTuningJob,
@@ -24,9 +25,7 @@ export type Job = z.infer<typeof FineTuningJob>;
 export type JobEvent = z.infer<typeof FineTuningJobEvent>;
 export type Plan = z.infer<typeof FineTuningPlan>;
 export type Card = z.infer<typeof BaseModelCard>;
-export type Model = z.infer<typeof ModelObject> & {
-  tailor: { promotion?: { status: "ready" | "needs_review"; reason: string } | null };
-};
+export type Model = z.infer<typeof ModelObject>;
 export type Principal = z.infer<typeof Me>;
 export type ApiKey = z.infer<typeof ApiKeyObject>;
 export type NewKey = z.infer<typeof ApiKeyCreated>;
@@ -37,6 +36,7 @@ export type VectorStoreFile = z.infer<typeof VectorStoreFileObject>;
 export type SearchResults = z.infer<typeof VectorStoreSearchResults>;
 export type FileChunks = z.infer<typeof VectorStoreFileContent>;
 export type Citation = z.infer<typeof CitationSchema>;
+export type ChatChunk = z.infer<typeof ChatCompletionChunk>;
 
 const KEY = "tailor.key";
 

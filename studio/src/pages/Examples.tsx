@@ -1,6 +1,7 @@
-import { type DragEvent, useCallback, useEffect, useState } from "react";
+import { useCallback, useEffect, useState } from "react";
 import { api, type Card, type FileInfo, type Plan, type Redaction, upload } from "../api.ts";
 import { Histogram } from "../charts.tsx";
+import { DropZone } from "../drop-zone.tsx";
 import { Empty, ErrorBox, GLOSSARY, Hint, Loading, plural } from "../ui.tsx";
 import type { PageProps } from "./types.ts";
 
@@ -84,7 +85,6 @@ export function Examples({ flow, update, go }: PageProps) {
   const [planError, setPlanError] = useState<unknown>(null);
   const [busy, setBusy] = useState<string | null>(null);
   const [error, setError] = useState<unknown>(null);
-  const [over, setOver] = useState(false);
 
   const show = useCallback(async (id: string) => {
     setBusy("Reading the report…");
@@ -161,12 +161,6 @@ export function Examples({ flow, update, go }: PageProps) {
     }
   };
 
-  const drop = (e: DragEvent) => {
-    e.preventDefault();
-    setOver(false);
-    void send(e.dataTransfer.files[0]);
-  };
-
   const piiTotal = report ? Object.values(report.pii_counts).reduce((a, b) => a + b, 0) : 0;
   return (
     <section aria-labelledby="h-examples">
@@ -175,28 +169,19 @@ export function Examples({ flow, update, go }: PageProps) {
         Give Tailor a file of examples: questions (or tasks) and the answers you want. The model
         learns to answer the way your examples do. {GLOSSARY.example}
       </p>
-      <label
-        className={`drop${over ? " over" : ""}`}
-        onDragOver={(e) => {
-          e.preventDefault();
-          setOver(true);
-        }}
-        onDragLeave={() => setOver(false)}
-        onDrop={drop}
-      >
-        <input
-          type="file"
-          accept=".jsonl,.csv,.tsv,.json,.txt"
-          onChange={(e) => void send(e.target.files?.[0])}
-          aria-describedby="drop-help"
-        />
-        <strong>Drop a CSV or JSONL file here, or click to choose one</strong>
-        <span id="drop-help">
-          A spreadsheet saved as CSV with a header row such as <code>question,answer</code> or{" "}
-          <code>prompt,completion</code> works; so does JSONL in OpenAI's chat format. Your file
-          stays on this computer.
-        </span>
-      </label>
+      <DropZone
+        accept=".jsonl,.csv,.tsv,.json,.txt"
+        title="Drop a CSV or JSONL file here, or click to choose one"
+        helpId="drop-help"
+        help={
+          <>
+            A spreadsheet saved as CSV with a header row such as <code>question,answer</code> or{" "}
+            <code>prompt,completion</code> works; so does JSONL in OpenAI's chat format. Your file
+            stays on this computer.
+          </>
+        }
+        onFiles={(files) => void send(files[0])}
+      />
 
       {busy && <Loading what={busy} />}
       {error !== null && <ErrorBox error={error} />}

@@ -1,146 +1,19 @@
 import { type FormEvent, useEffect, useRef, useState } from "react";
-import { api, type Citation, chunkLink, type Model, sse, type VectorStore, words } from "../api.ts";
+import {
+  api,
+  type ChatChunk,
+  type Citation,
+  type Model,
+  sse,
+  type VectorStore,
+  words,
+} from "../api.ts";
 import { Empty, ErrorBox, GLOSSARY, Hint, Loading } from "../ui.tsx";
+import { Chat, type Turn } from "./playground/Chat.tsx";
+import { Code } from "./playground/Code.tsx";
+import { DocsToggle } from "./playground/DocsToggle.tsx";
+import { type Sampling, Sliders } from "./playground/Sampling.tsx";
 import type { PageProps } from "./types.ts";
-
-interface Turn {
-  role: "user" | "assistant";
-  content: string;
-  /** The passages the answer was given (with "Use my documents"). */
-  citations?: Citation[];
-  /** Retrieval found nothing relevant. */
-  nothingFound?: boolean;
-}
-interface Sampling {
-  temperature: number;
-  top_p: number;
-  top_k: number;
-  max_tokens: number;
-}
-
-const SLIDERS: {
-  key: keyof Sampling;
-  label: string;
-  min: number;
-  max: number;
-  step: number;
-  help: string;
-}[] = [
-  {
-    key: "temperature",
-    label: "Temperature",
-    min: 0,
-    max: 2,
-    step: 0.1,
-    help: GLOSSARY.temperature,
-  },
-  { key: "top_p", label: "Top-p", min: 0.05, max: 1, step: 0.05, help: GLOSSARY.top_p },
-  { key: "top_k", label: "Top-k", min: 0, max: 100, step: 1, help: GLOSSARY.top_k },
-  {
-    key: "max_tokens",
-    label: "Max tokens",
-    min: 16,
-    max: 1024,
-    step: 16,
-    help: GLOSSARY.max_tokens,
-  },
-];
-
-function Chat({
-  model,
-  turns,
-  pending,
-  label,
-}: {
-  model: string;
-  turns: Turn[];
-  pending: boolean;
-  label: string;
-}) {
-  return (
-    <div className="chat" aria-label={`${label}: ${model}`} role="log" aria-live="polite">
-      <h3>
-        {label} <span className="model-name">{model}</span>
-      </h3>
-      {turns.length === 0 && <p className="muted">Ask something below to see how it answers.</p>}
-      {turns.map((t, i) => (
-        // biome-ignore lint/suspicious/noArrayIndexKey: turns are only ever appended
-        <p key={`${i}-${t.role}`} className={`turn ${t.role}`}>
-          <span className="sr-only">{t.role === "user" ? "You:" : "Model:"}</span>
-          {t.content || (pending && i === turns.length - 1 ? "…" : "")}
-          {t.nothingFound && (
-            <span className="sources muted">Nothing in your documents matched this question.</span>
-          )}
-          {t.citations && t.citations.length > 0 && (
-            <span className="sources">
-              Sources:{" "}
-              {t.citations.map((c) => (
-                <a
-                  key={c.index}
-                  href={chunkLink(c)}
-                  target="_blank"
-                  rel="noreferrer"
-                  title={c.text}
-                >
-                  [{c.index}] {c.filename}
-                  {c.location ? `, ${c.location}` : ""}
-                </a>
-              ))}
-            </span>
-          )}
-        </p>
-      ))}
-    </div>
-  );
-}
-
-function snippets(model: string, system: string, s: Sampling) {
-  const origin = window.location.origin;
-  const sys = system ? `{ role: "system", content: ${JSON.stringify(system)} },\n    ` : "";
-  const pysys = system ? `{"role": "system", "content": ${JSON.stringify(system)}},\n        ` : "";
-  return {
-    TypeScript: `// npm install openai
-import OpenAI from "openai";
-
-const client = new OpenAI({
-  baseURL: "${origin}/v1",
-  apiKey: process.env.TAILOR_API_KEY, // a key from "Models, data and keys"
-});
-
-const answer = await client.chat.completions.create({
-  model: "${model}",
-  messages: [
-    ${sys}{ role: "user", content: "Hello!" },
-  ],
-  temperature: ${s.temperature},
-  top_p: ${s.top_p},
-  max_tokens: ${s.max_tokens},
-  // @ts-expect-error Tailor's addition: sample from the k most likely tokens
-  top_k: ${s.top_k},
-});
-console.log(answer.choices[0].message.content);`,
-    Python: `# pip install openai
-import os
-from openai import OpenAI
-
-client = OpenAI(
-    base_url="${origin}/v1",
-    api_key=os.environ["TAILOR_API_KEY"],  # a key from "Models, data and keys"
-)
-
-answer = client.chat.completions.create(
-    model="${model}",
-    messages=[
-        ${pysys}{"role": "user", "content": "Hello!"},
-    ],
-    temperature=${s.temperature},
-    top_p=${s.top_p},
-    max_tokens=${s.max_tokens},
-    extra_body={"top_k": ${s.top_k}},  # Tailor's addition
-)
-print(answer.choices[0].message.content)`,
-  };
-}
 
 export function Playground({ flow, update }: PageProps) {
   const [models, setModels] = useState<Model[] | null>(null);
@@ -155,7 +28,6 @@ export function Playground({ flow, update }: PageProps) {
   const [message, setMessage] = useState("");
   const [chats, setChats] = useState<Record<string, Turn[]>>({});
   const [pending, setPending] = useState(false);
-  const [lang, setLang] = useState<"TypeScript" | "Python">("TypeScript");
   const [stores, setStores] = useState<VectorStore[]>([]);
   const [useDocs, setUseDocs] = useState(false);
   const [storeId, setStoreId] = useState<string | null>(null);
@@ -227,10 +99,7 @@ export function Playground({ flow, update }: PageProps) {
           body: { model: m, messages, stream: true, ...sampling, ...retrieval },
         })) {
           if (chunk.data === "[DONE]") break;
-          const c = JSON.parse(chunk.data) as {
-            choices: { delta: { content?: string } }[];
-            tailor?: { citations: Citation[]; found: boolean };
-          };
+          const c = JSON.parse(chunk.data) as ChatChunk;
           if (c.tailor) cite(m, c.tailor);
           const delta = c.choices[0]?.delta.content;
           if (delta) append(m, delta);
@@ -243,7 +112,6 @@ export function Playground({ flow, update }: PageProps) {
     setPending(false);
   };
 
-  const code = tuned ? snippets(tuned.id, system, sampling)[lang] : "";
   return (
     <section aria-labelledby="h-play">
       <h1 id="h-play">6. Playground</h1>
@@ -281,52 +149,15 @@ export function Playground({ flow, update }: PageProps) {
                 <Hint id="system-help">{GLOSSARY.system_prompt}</Hint>
               </div>
               {stores.length > 0 && (
-                <div className="field docs-toggle">
-                  <label>
-                    <input
-                      type="checkbox"
-                      checked={useDocs}
-                      onChange={(e) => setUseDocs(e.target.checked)}
-                    />{" "}
-                    Use my documents
-                  </label>
-                  {useDocs && (
-                    <select
-                      aria-label="Knowledge base"
-                      value={storeId ?? ""}
-                      onChange={(e) => setStoreId(e.target.value)}
-                    >
-                      {stores.map((s) => (
-                        <option key={s.id} value={s.id}>
-                          {s.name}
-                        </option>
-                      ))}
-                    </select>
-                  )}
-                  <Hint>
-                    The model looks up passages in your documents before answering, and lists them
-                    as sources.
-                  </Hint>
-                </div>
+                <DocsToggle
+                  stores={stores}
+                  on={useDocs}
+                  onToggle={setUseDocs}
+                  storeId={storeId}
+                  onStore={setStoreId}
+                />
               )}
-              {SLIDERS.map((s) => (
-                <div className="field slider" key={s.key}>
-                  <label htmlFor={`s-${s.key}`}>
-                    {s.label}: <output htmlFor={`s-${s.key}`}>{sampling[s.key]}</output>
-                  </label>
-                  <input
-                    id={`s-${s.key}`}
-                    type="range"
-                    min={s.min}
-                    max={s.max}
-                    step={s.step}
-                    value={sampling[s.key]}
-                    aria-describedby={`s-${s.key}-help`}
-                    onChange={(e) => setSampling({ ...sampling, [s.key]: Number(e.target.value) })}
-                  />
-                  <Hint id={`s-${s.key}-help`}>{s.help}</Hint>
-                </div>
-              ))}
+              <Sliders sampling={sampling} onChange={setSampling} />
             </div>
             <div className="chats">
               <div className="pair">
@@ -383,35 +214,7 @@ export function Playground({ flow, update }: PageProps) {
               </form>
             </div>
           </div>
-          <h2>Use it from your own code</h2>
-          <p>
-            Tailor speaks the same language as OpenAI's API, so the official <code>openai</code>{" "}
-            library works: point it at this server and use a Tailor API key.
-          </p>
-          <div className="tabs" role="tablist" aria-label="Language">
-            {(["TypeScript", "Python"] as const).map((l) => (
-              <button
-                key={l}
-                type="button"
-                role="tab"
-                aria-selected={lang === l}
-                className={lang === l ? "tab active" : "tab"}
-                onClick={() => setLang(l)}
-              >
-                {l}
-              </button>
-            ))}
-          </div>
-          <pre className="code" role="tabpanel" data-testid="snippet">
-            {code}
-          </pre>
-          <button
-            type="button"
-            className="secondary"
-            onClick={() => void navigator.clipboard?.writeText(code)}
-          >
-            Copy the code
-          </button>
+          <Code model={tuned.id} system={system} sampling={sampling} />
         </>
       )}
     </section>

@@ -1,4 +1,5 @@
 import { useCallback, useEffect, useState } from "react";
+import { isTerminalStatus } from "../../../protocol/jobs.ts";
 import { api, type Job, type JobEvent, sse } from "../api.ts";
 import { LossChart, type Point } from "../charts.tsx";
 import { duration, Empty, ErrorBox, GLOSSARY, Hint, Loading } from "../ui.tsx";
@@ -125,8 +126,7 @@ export function Training({ flow, update, go }: PageProps) {
       </section>
     );
 
-  const running =
-    job?.status === "running" || job?.status === "queued" || job?.status === "validating_files";
+  const running = job ? !isTerminalStatus(job.status) : false;
   const pct = progress?.total ? Math.round((progress.step / progress.total) * 100) : 0;
   return (
     <section aria-labelledby="h-training">
