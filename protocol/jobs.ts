@@ -1,8 +1,11 @@
 /**
  * Fine-tuning jobs: statuses and event types, defined once here for the store, the CLI, the server
- * and the studio. The statuses are OpenAI's, so the API can hand them out unchanged.
+ * and the studio. The statuses are OpenAI's, so the API can hand them out unchanged. Also what a
+ * job stores about itself as JSON (its spec and its result), parsed with these when read back.
  */
 import { z } from "zod";
+import { ModelSource } from "./engine.ts";
+import { PromotionStatus } from "./evals.ts";
 
 export const JOB_STATUSES = [
   "validating_files",
@@ -61,3 +64,76 @@ export const JobEvent = z.object({
   data: z.record(z.string(), z.unknown()),
 });
 export type JobEvent = z.infer<typeof JobEvent>;
+
+// --- what a job stores as JSON: decided at creation (spec), learned at the end (result) ---------
+
+/** Hyperparameters a user may set; what is left out ("auto") is resolved from the data, model and machine. */
+export const HyperparameterInput = z.object({
+  epochs: z.number().optional(),
+  learningRate: z.number().optional(),
+  /** OpenAI's way to set the rate: a multiple of the automatic one (ignored when learningRate is set). */
+  learningRateMultiplier: z.number().optional(),
+  batchSize: z.number().optional(),
+  loraRank: z.number().optional(),
+  seed: z.number().optional(),
+});
+export type HyperparameterInput = z.infer<typeof HyperparameterInput>;
+
+/** Every hyperparameter resolved, "auto" included. */
+export const Hyperparameters = z.object({
+  epochs: z.number(),
+  learningRate: z.number(),
+  batchSize: z.number(),
+  loraRank: z.number(),
+  loraAlpha: z.number(),
+  seed: z.number(),
+  /** One line per value saying where it came from. */
+  explanations: z.array(z.string()),
+});
+export type Hyperparameters = z.infer<typeof Hyperparameters>;
+
+/** Where a job's validation examples come from, decided when the job is created. */
+export const ValidationPlan = z.object({
+  source: z.enum(["file", "dataset_split", "auto_split", "none"]),
+  /** Examples held out (0 for none). */
+  examples: z.number(),
+  /** One line for the user: which examples, and whether the overfitting guard is on. */
+  note: z.string(),
+});
+export type ValidationPlan = z.infer<typeof ValidationPlan>;
+
+/** Everything decided when the job was created: what the worker runs, and why. */
+export const JobSpec = z.object({
+  base_source: ModelSource,
+  requested: HyperparameterInput,
+  hyperparameters: Hyperparameters,
+  /** Training examples after any automatic hold-out. */
+  train_examples: z.number(),
+  validation: ValidationPlan,
+  checkpoint_every_steps: z.number(),
+  eval_every_steps: z.number(),
+  early_stopping_patience: z.number(),
+  keep_checkpoints: z.number(),
+  /** The promotion gate: how much better than its base (0-1, primary metric) the model must be. */
+  gate_min_delta: z.number().optional(),
+  /** How the caller named the data, when not by dataset id (the API's file ids). */
+  files: z.object({ training: z.string(), validation: z.string().nullable() }).optional(),
+});
+export type JobSpec = z.infer<typeof JobSpec>;
+
+/** What a finished run learned, and what it decided about the model. */
+export const JobResult = z.object({
+  steps: z.number(),
+  first_train_loss: z.number(),
+  final_train_loss: z.number(),
+  train_seconds: z.number(),
+  stopped_early: z.boolean(),
+  /** The step whose weights are the model (the best checkpoint when the guard chose it). */
+  model_step: z.number(),
+  best_val_loss: z.number().nullable(),
+  /** Whether the model may be used as it is (see the promotion gate). */
+  promotion: z.object({ status: PromotionStatus, reason: z.string() }).optional(),
+  /** What happened, in a few plain sentences. */
+  summary: z.string(),
+});
+export type JobResult = z.infer<typeof JobResult>;

@@ -1,14 +1,17 @@
 import { randomBytes } from "node:crypto";
+import { z } from "zod";
 import {
   type EngineMessageOf,
   isTerminalStatus,
   type JobEvent,
   type JobEventType,
+  JobResult,
+  JobSpec,
   type JobStatus,
 } from "../../protocol/index.ts";
 import { TailorError } from "../errors/index.ts";
 import { type Db, openDb } from "../store/index.ts";
-import type { Job, JobCheckpoint, JobResult, JobSpec } from "./types.ts";
+import type { Job, JobCheckpoint } from "./types.ts";
 
 interface JobRow {
   id: string;
@@ -48,6 +51,15 @@ const now = () => Math.floor(Date.now() / 1000);
 export const newId = (prefix: string) => `${prefix}-${randomBytes(12).toString("hex")}`;
 
 function fromRow(r: JobRow): Job {
+  const stored = <T>(schema: z.ZodType<T>, json: string, what: string): T => {
+    const parsed = schema.safeParse(JSON.parse(json));
+    if (parsed.success) return parsed.data;
+    throw new TailorError({
+      code: "internal",
+      message: `job ${r.id}: its stored ${what} is not one this version of Tailor reads (${z.prettifyError(parsed.error)})`,
+      details: { field: what },
+    });
+  };
   return {
     id: r.id,
     status: r.status,
@@ -59,10 +71,10 @@ function fromRow(r: JobRow): Job {
     model_name: r.model_name,
     training_file: r.training_file,
     validation_file: r.validation_file,
-    spec: JSON.parse(r.spec_json) as JobSpec,
+    spec: stored(JobSpec, r.spec_json, "spec"),
     error: r.error_code ? { code: r.error_code, message: r.error_message ?? "" } : null,
     fine_tuned_model: r.fine_tuned_model,
-    result: r.result_json ? (JSON.parse(r.result_json) as JobResult) : null,
+    result: r.result_json ? stored(JobResult, r.result_json, "result") : null,
     attempts: r.attempts,
     cancel_requested: r.cancel_requested === 1,
     worker: r.lease_owner,

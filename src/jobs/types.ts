@@ -1,47 +1,7 @@
-import type { JobStatus, ModelSource } from "../../protocol/index.ts";
-import type { HyperparameterInput, Hyperparameters } from "../training/index.ts";
+import type { JobResult, JobSpec, JobStatus } from "../../protocol/index.ts";
 
-/** Where a job's validation examples come from, decided when the job is created. */
-export interface ValidationPlan {
-  source: "file" | "dataset_split" | "auto_split" | "none";
-  /** Examples held out (0 for none). */
-  examples: number;
-  /** One line for the user: which examples, and whether the overfitting guard is on. */
-  note: string;
-}
-
-/** Everything decided when the job was created: what the worker runs, and why. */
-export interface JobSpec {
-  base_source: ModelSource;
-  requested: HyperparameterInput;
-  hyperparameters: Hyperparameters;
-  /** Training examples after any automatic hold-out. */
-  train_examples: number;
-  validation: ValidationPlan;
-  checkpoint_every_steps: number;
-  eval_every_steps: number;
-  early_stopping_patience: number;
-  keep_checkpoints: number;
-  /** The promotion gate: how much better than its base (0-1, primary metric) the model must be. */
-  gate_min_delta?: number;
-  /** How the caller named the data, when not by dataset id (the API's file ids). */
-  files?: { training: string; validation: string | null };
-}
-
-export interface JobResult {
-  steps: number;
-  first_train_loss: number;
-  final_train_loss: number;
-  train_seconds: number;
-  stopped_early: boolean;
-  /** The step whose weights are the model (the best checkpoint when the guard chose it). */
-  model_step: number;
-  best_val_loss: number | null;
-  /** Whether the model may be used as it is (see the promotion gate). */
-  promotion?: { status: "ready" | "needs_review"; reason: string };
-  /** What happened, in a few plain sentences. */
-  summary: string;
-}
+/** The shapes a job stores as JSON are the protocol's (parsed when read back). */
+export type { JobResult, JobSpec, ValidationPlan } from "../../protocol/index.ts";
 
 export interface Job {
   id: string;

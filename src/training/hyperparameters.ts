@@ -1,13 +1,6 @@
-/** Hyperparameters a user may set; what is left out ("auto") is resolved from the data, model and machine. */
-export interface HyperparameterInput {
-  epochs?: number | undefined;
-  learningRate?: number | undefined;
-  /** OpenAI's way to set the rate: a multiple of the automatic one (ignored when learningRate is set). */
-  learningRateMultiplier?: number | undefined;
-  batchSize?: number | undefined;
-  loraRank?: number | undefined;
-  seed?: number | undefined;
-}
+import type { HyperparameterInput, Hyperparameters } from "../../protocol/index.ts";
+
+export type { HyperparameterInput, Hyperparameters } from "../../protocol/index.ts";
 
 /** What "auto" looks at besides the number of examples. */
 export interface AutoContext {
@@ -15,17 +8,6 @@ export interface AutoContext {
   baseParameters?: number | null | undefined;
   /** Where training runs: memory decides how many examples fit in one step. */
   machine?: { memoryBytes: number; cuda: boolean } | undefined;
-}
-
-export interface Hyperparameters {
-  epochs: number;
-  learningRate: number;
-  batchSize: number;
-  loraRank: number;
-  loraAlpha: number;
-  seed: number;
-  /** One line per value saying where it came from. */
-  explanations: string[];
 }
 
 const BILLION = 1e9;
