@@ -1,2 +1,5 @@
+export * from "./auth.ts";
 export * from "./engine.ts";
+export * from "./files.ts";
 export * from "./jobs.ts";
+export * from "./knowledge.ts";

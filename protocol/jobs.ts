@@ -51,6 +51,9 @@ export const TERMINAL_JOB_EVENT_TYPES = [
   "cancelled",
 ] as const satisfies readonly JobEventType[];
 
+/** How much an event matters to the person watching the job. */
+export const JOB_EVENT_LEVELS = ["info", "warn", "error"] as const;
+
 export const JobEvent = z.object({
   object: z.literal("fine_tuning.job.event"),
   id: z.string(),
@@ -58,7 +61,7 @@ export const JobEvent = z.object({
   /** Order within the store; `after` in follow and list calls refers to it. */
   seq: z.number().int().positive(),
   created_at: z.number().int(),
-  level: z.enum(["info", "warn", "error"]),
+  level: z.enum(JOB_EVENT_LEVELS),
   type: JobEventType,
   message: z.string(),
   data: z.record(z.string(), z.unknown()),

@@ -1,5 +1,6 @@
 /** Tailor: `/v1/audit`, who did what with which key. */
 import { z } from "@hono/zod-openapi";
+import { AUDIT_RESULTS } from "../auth.ts";
 import { listOf } from "./shared.ts";
 
 export const AuditEntry = z
@@ -11,7 +12,7 @@ export const AuditEntry = z
     role: z.string().nullable(),
     action: z.string(),
     target: z.string().nullable(),
-    result: z.enum(["ok", "denied", "error"]),
+    result: z.enum(AUDIT_RESULTS),
     status: z.number().int().nullable(),
     client: z.string().nullable(),
   })

@@ -1,5 +1,6 @@
 /** `/v1/files`: uploaded examples, checked line by line, and their redacted copies. */
 import { z } from "@hono/zod-openapi";
+import { FILE_STATUSES } from "../files.ts";
 import { listOf, seconds } from "./shared.ts";
 
 export const FileObject = z
@@ -10,7 +11,7 @@ export const FileObject = z
     created_at: seconds,
     filename: z.string(),
     purpose: z.string(),
-    status: z.enum(["uploaded", "processed", "error"]),
+    status: z.enum(["uploaded", ...FILE_STATUSES]),
     status_details: z.string().nullable(),
     expires_at: z.null(),
     tailor: z.object({

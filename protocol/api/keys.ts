@@ -1,5 +1,6 @@
 /** Tailor: `/v1/keys` and `/v1/me`, API keys and the principal a key stands for. */
 import { z } from "@hono/zod-openapi";
+import { KEY_ROLES } from "../auth.ts";
 import { seconds } from "./shared.ts";
 
 export const ApiKeyObject = z
@@ -8,7 +9,7 @@ export const ApiKeyObject = z
     object: z.literal("tailor.api_key"),
     name: z.string(),
     owner: z.string(),
-    role: z.enum(["admin", "member", "viewer"]),
+    role: z.enum(KEY_ROLES),
     /** The first characters of the key, to recognise it. */
     prefix: z.string(),
     created_at: seconds,
@@ -22,7 +23,7 @@ export const ApiKeyList = z
 export const CreateKeyRequest = z
   .object({
     name: z.string().min(1).max(100),
-    role: z.enum(["admin", "member", "viewer"]),
+    role: z.enum(KEY_ROLES),
     owner: z.string().min(1).max(100).optional(),
   })
   .openapi("CreateApiKeyRequest");
@@ -36,6 +37,6 @@ export const Me = z
     object: z.literal("tailor.principal"),
     key_id: z.string(),
     owner: z.string(),
-    role: z.enum(["admin", "member", "viewer"]),
+    role: z.enum(KEY_ROLES),
   })
   .openapi("Principal");

@@ -1,5 +1,6 @@
 /** `/v1/models`: base and fine-tuned models. */
 import { z } from "@hono/zod-openapi";
+import { PROMOTION_STATUSES } from "../evals.ts";
 import { seconds } from "./shared.ts";
 
 export const ModelObject = z
@@ -15,7 +16,7 @@ export const ModelObject = z
       shared: z.boolean(),
       /** Fine-tuned models: whether the promotion gate found it ready, and why (null: base models). */
       promotion: z
-        .object({ status: z.enum(["ready", "needs_review"]), reason: z.string() })
+        .object({ status: z.enum(PROMOTION_STATUSES), reason: z.string() })
         .nullable()
         .optional(),
     }),

@@ -1,5 +1,10 @@
 /** `/v1/vector_stores` and their files: the knowledge a model answers from. */
 import { z } from "@hono/zod-openapi";
+import {
+  SEARCH_MODES,
+  VECTOR_STORE_FILE_ERRORS,
+  VECTOR_STORE_FILE_STATUSES,
+} from "../knowledge.ts";
 import { listOf, seconds } from "./shared.ts";
 
 const FileCounts = z.object({
@@ -75,10 +80,10 @@ export const VectorStoreFileObject = z
     usage_bytes: z.number().int(),
     created_at: seconds,
     vector_store_id: z.string(),
-    status: z.enum(["in_progress", "completed", "cancelled", "failed"]),
+    status: z.enum(VECTOR_STORE_FILE_STATUSES),
     last_error: z
       .object({
-        code: z.enum(["server_error", "unsupported_file", "invalid_file"]),
+        code: z.enum(VECTOR_STORE_FILE_ERRORS),
         message: z.string(),
       })
       .nullable(),
@@ -140,7 +145,7 @@ export const VectorStoreSearchRequest = z
       .optional(),
     rewrite_query: z.boolean().optional(),
     /** Tailor: hybrid (default), vector (embeddings only) or keyword (full text only). */
-    tailor: z.object({ mode: z.enum(["hybrid", "vector", "keyword"]).optional() }).optional(),
+    tailor: z.object({ mode: z.enum(SEARCH_MODES).optional() }).optional(),
   })
   .openapi("VectorStoreSearchRequest");
 

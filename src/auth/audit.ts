@@ -1,10 +1,10 @@
 import { z } from "zod";
+import { AUDIT_RESULTS, type AuditResult } from "../../protocol/index.ts";
 import { TailorError } from "../errors/index.ts";
 import { type Db, openDb } from "../store/index.ts";
 import type { Role } from "./keys.ts";
 
-export const AUDIT_RESULTS = ["ok", "denied", "error"] as const;
-export type AuditResult = (typeof AUDIT_RESULTS)[number];
+export { AUDIT_RESULTS, type AuditResult };
 
 /** What happened, as the server or the CLI reports it. */
 export interface AuditInput {

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
 import { z } from "zod";
+import { KEY_ROLES } from "../../protocol/index.ts";
 import { TailorError } from "../errors/index.ts";
 import { type Db, openDb } from "../store/index.ts";
 
@@ -8,7 +9,7 @@ import { type Db, openDb } from "../store/index.ts";
  * everything a member does; `member` uploads data, trains and uses models; `viewer` reads and
  * calls models but changes nothing. The server decides which role each route needs.
  */
-export const ROLES = z.enum(["admin", "member", "viewer"]);
+export const ROLES = z.enum(KEY_ROLES);
 export type Role = z.infer<typeof ROLES>;
 
 const RANK: Record<Role, number> = { viewer: 0, member: 1, admin: 2 };

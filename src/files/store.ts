@@ -5,6 +5,7 @@ import { extname, join } from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import Busboy from "busboy";
+import type { FileStatus } from "../../protocol/index.ts";
 import { checkData, type DataReport, DatasetStore } from "../datasets/index.ts";
 import { isTailorError, TailorError } from "../errors/index.ts";
 import type { PiiType } from "../safety/index.ts";
@@ -21,7 +22,7 @@ export interface StoredFile {
   created_at: number;
   owner: string | null;
   sha256: string;
-  status: "processed" | "error";
+  status: FileStatus;
   status_details: string | null;
   dataset_id: string | null;
   report: DataReport | null;

@@ -1,10 +1,10 @@
+import { SEARCH_MODES, type SearchMode } from "../../protocol/index.ts";
 import type { Embedder } from "./embed.ts";
 import { engineModelName } from "./embed.ts";
 import type { KnowledgeStore, StoredChunk, VectorStore } from "./store.ts";
 import { toVector } from "./vector-index.ts";
 
-export const SEARCH_MODES = ["hybrid", "vector", "keyword"] as const;
-export type SearchMode = (typeof SEARCH_MODES)[number];
+export { SEARCH_MODES, type SearchMode };
 
 export interface SearchHit extends StoredChunk {
   /** Reciprocal rank fusion of the lists used, scaled to 0–1 (1: first in every list). */

@@ -1,3 +1,4 @@
+import type { VectorStoreFileError } from "../../protocol/index.ts";
 import { isTailorError, TailorError } from "../errors/index.ts";
 import type { FileStore, StoredFile } from "../files/index.ts";
 import { type ChunkingOptions, chunkSections, DEFAULT_CHUNKING } from "./chunk.ts";
@@ -22,7 +23,7 @@ export interface AddProgress {
 }
 
 /** Why a file could not be indexed, in OpenAI's `last_error.code` words. */
-function errorCode(e: unknown): "invalid_file" | "unsupported_file" | "server_error" {
+function errorCode(e: unknown): VectorStoreFileError {
   if (!isTailorError(e)) return "server_error";
   if (e.details.unsupported) return "unsupported_file";
   return e.code === "data_invalid" ? "invalid_file" : "server_error";

@@ -1,11 +1,11 @@
 import { randomBytes } from "node:crypto";
+import type { VectorStoreFileStatus } from "../../protocol/index.ts";
 import { TailorError } from "../errors/index.ts";
 import { type Db, openDb } from "../store/index.ts";
 import type { Chunk } from "./types.ts";
 import { toBlob, VectorIndex } from "./vector-index.ts";
 
-export const FILE_STATUSES = ["in_progress", "completed", "failed", "cancelled"] as const;
-export type FileStatus = (typeof FILE_STATUSES)[number];
+export type FileStatus = VectorStoreFileStatus;
 
 export interface VectorStore {
   id: string;

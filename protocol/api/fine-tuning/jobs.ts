@@ -1,6 +1,6 @@
 /** `/v1/fine_tuning/jobs`: jobs, their events and checkpoints. */
 import { z } from "@hono/zod-openapi";
-import { JOB_STATUSES } from "../../jobs.ts";
+import { JOB_EVENT_LEVELS, JOB_STATUSES } from "../../jobs.ts";
 import { listOf, seconds } from "../shared.ts";
 
 const autoOr = <T extends z.ZodTypeAny>(t: T) => z.union([z.literal("auto"), t]);
@@ -106,7 +106,7 @@ export const FineTuningJobEvent = z
     id: z.string(),
     object: z.literal("fine_tuning.job.event"),
     created_at: seconds,
-    level: z.enum(["info", "warn", "error"]),
+    level: z.enum(JOB_EVENT_LEVELS),
     message: z.string(),
     type: z.enum(["message", "metrics"]),
     data: z.record(z.string(), z.unknown()),
