@@ -11,7 +11,6 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { FileStore } from "../src/files/index.ts";
 import { makePdf } from "../src/knowledge/__fixtures__/documents.ts";
 import {
   type Chunk,
@@ -21,6 +20,7 @@ import {
   type SearchMode,
 } from "../src/knowledge/index.ts";
 import { VectorIndex } from "../src/knowledge/vector-index.ts";
+import { openServices } from "../src/services/index.ts";
 import { InferenceEngine } from "../src/serving/index.ts";
 
 const arg = (name: string) => {
@@ -57,15 +57,15 @@ const out: Record<string, unknown> = {};
   const pdf = makePdf(Array.from({ length: PAGES }, () => Array.from({ length: 20 }, sentence)));
   writeFileSync(join(home, "big.pdf"), pdf);
   const engine = new InferenceEngine({ env: { ...process.env, HF_HUB_OFFLINE: "1" } });
-  const files = new FileStore(home);
-  const kb = new KnowledgeBase(home, { embedder: engine, files });
+  const services = openServices(home);
+  const kb = new KnowledgeBase(services.db, { embedder: engine, files: services.files });
   await engine.embed(["warm up"]); // the model loads once per server, not per file
   let t = performance.now();
   const sections = await parseDocument(pdf, "big.pdf");
   const chunks: Chunk[] = chunkSections(sections);
   const parseSeconds = (performance.now() - t) / 1000;
   const store = kb.createStore({ name: "bench", owner: null });
-  const file = await files.addLocal(join(home, "big.pdf"), {
+  const file = await services.files.addLocal(join(home, "big.pdf"), {
     purpose: "assistants",
     owner: null,
     filename: "big.pdf",
@@ -83,7 +83,7 @@ const out: Record<string, unknown> = {};
     seconds,
   };
   kb.close();
-  files.close();
+  services.close();
   await engine.close();
   rmSync(home, { recursive: true, force: true });
 }
@@ -93,8 +93,8 @@ const latency: Record<string, unknown>[] = [];
 for (const size of SIZES) {
   const home = mkdtempSync(join(tmpdir(), "tailor-bench-kb-"));
   const embedder = { embed: async (input: string[]) => ({ data: input.map(unit) }) };
-  const files = new FileStore(home);
-  const kb = new KnowledgeBase(home, { embedder, files });
+  const services = openServices(home);
+  const kb = new KnowledgeBase(services.db, { embedder, files: services.files });
   const store = kb.createStore({ name: "synthetic", owner: null });
   let t = performance.now();
   const perFile = 1000;
@@ -143,7 +143,7 @@ for (const size of SIZES) {
   );
   latency.push(row);
   kb.close();
-  files.close();
+  services.close();
   rmSync(home, { recursive: true, force: true });
 }
 out.search = latency;

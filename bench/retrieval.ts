@@ -11,16 +11,16 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { FileStore } from "../src/files/index.ts";
 import { KnowledgeBase, SEARCH_MODES, type SearchMode } from "../src/knowledge/index.ts";
+import { openServices } from "../src/services/index.ts";
 import { InferenceEngine } from "../src/serving/index.ts";
 import { DOCUMENTS, QUESTIONS, type Question } from "./retrieval/corpus.ts";
 import { HELD_OUT } from "./retrieval/held-out.ts";
 
 const home = mkdtempSync(join(tmpdir(), "tailor-bench-retrieval-"));
 const engine = new InferenceEngine({ env: { ...process.env, HF_HUB_OFFLINE: "1" } });
-const files = new FileStore(home);
-const kb = new KnowledgeBase(home, { embedder: engine, files });
+const services = openServices(home);
+const kb = new KnowledgeBase(services.db, { embedder: engine, files: services.files });
 try {
   const store = kb.createStore({ name: "bench", owner: null });
   for (const [name, text] of Object.entries(DOCUMENTS)) {
@@ -28,7 +28,7 @@ try {
     writeFileSync(path, text);
     const r = await kb.add(
       store.id,
-      await files.addLocal(path, { purpose: "assistants", owner: null, filename: name }),
+      await services.files.addLocal(path, { purpose: "assistants", owner: null, filename: name }),
     );
     if (r.outcome !== "added") throw new Error(`${name}: ${r.file.error?.message}`);
   }
@@ -95,7 +95,7 @@ try {
   }
 } finally {
   kb.close();
-  files.close();
+  services.close();
   await engine.close();
   rmSync(home, { recursive: true, force: true });
 }

@@ -12,7 +12,7 @@ import {
   writeSync,
 } from "node:fs";
 import { join } from "node:path";
-import { type ApiKey, KeyStore } from "./keys.ts";
+import type { ApiKey, KeyStore } from "./keys.ts";
 
 /** The file in TAILOR_HOME that holds this machine's admin key, readable by its owner only. */
 export const ADMIN_KEY_FILE = "admin.key";
@@ -55,26 +55,21 @@ function writePrivateFile(path: string, content: string): void {
  */
 export function ensureAdminKey(
   home: string,
-  store?: KeyStore,
+  keys: KeyStore,
 ): { key: string; record: ApiKey; created: boolean } {
-  const keys = store ?? new KeyStore(home);
-  try {
-    mkdirSync(home, { recursive: true });
-    return keys.db
-      .transaction(() => {
-        const path = join(home, ADMIN_KEY_FILE);
-        const existing = readLocalAdminKey(home);
-        const record = existing ? keys.verify(existing) : null;
-        if (existing && record?.role === "admin") {
-          if ((statSync(path).mode & 0o077) !== 0) chmodSync(path, 0o600);
-          return { key: existing, record, created: false };
-        }
-        const made = keys.create({ name: LOCAL_ADMIN, role: "admin" });
-        writePrivateFile(path, `${made.key}\n`);
-        return { ...made, created: true };
-      })
-      .immediate();
-  } finally {
-    if (!store) keys.close();
-  }
+  mkdirSync(home, { recursive: true });
+  return keys.db
+    .transaction(() => {
+      const path = join(home, ADMIN_KEY_FILE);
+      const existing = readLocalAdminKey(home);
+      const record = existing ? keys.verify(existing) : null;
+      if (existing && record?.role === "admin") {
+        if ((statSync(path).mode & 0o077) !== 0) chmodSync(path, 0o600);
+        return { key: existing, record, created: false };
+      }
+      const made = keys.create({ name: LOCAL_ADMIN, role: "admin" });
+      writePrivateFile(path, `${made.key}\n`);
+      return { ...made, created: true };
+    })
+    .immediate();
 }

@@ -10,7 +10,7 @@ import { AuditLog } from "./audit.ts";
 function setup() {
   let now = 1_700_000_000_000;
   const home = mkdtempSync(join(tmpdir(), "tailor-audit-"));
-  const log = new AuditLog(home, { now: () => (now += 1000) });
+  const log = new AuditLog(openDb(home), { now: () => (now += 1000) });
   const support = { keyId: "key-1", owner: "support-team", role: "member" as const };
   log.append({
     ...support,
@@ -80,7 +80,7 @@ test("entries come back newest first with increasing seq, time in ms, and detail
   assert.equal(denied?.status, 403);
   assert.equal(all[0]?.details, null);
   assert.equal(all[0]?.target, null);
-  log.close();
+  log.db.close();
 });
 
 test("filters by owner, key and action (an action or its dotted family), and pages with after", () => {
@@ -112,7 +112,7 @@ test("filters by owner, key and action (an action or its dotted family), and pag
     () => log.list({ limit: 0 }),
     (e) => e instanceof TailorError && e.code === "invalid_argument",
   );
-  log.close();
+  log.db.close();
 });
 
 test("a plaintext key never reaches the log, and oversized details are cut", () => {
@@ -139,7 +139,7 @@ test("a plaintext key never reaches the log, and oversized details are cut", () 
     details: { big: "x".repeat(10_000) },
   });
   assert.equal(huge.details?.truncated, true);
-  log.close();
+  log.db.close();
 
   const db = openDb(home);
   const rows = JSON.stringify(db.prepare("SELECT * FROM audit_log").all());
@@ -152,5 +152,5 @@ test("an entry needs an action and a known result", () => {
   const bad = { keyId: null, owner: null, role: null, action: "x" };
   assert.throws(() => log.append({ ...bad, result: "maybe" as "ok" }), TailorError);
   assert.throws(() => log.append({ ...bad, action: " ", result: "ok" }), TailorError);
-  log.close();
+  log.db.close();
 });

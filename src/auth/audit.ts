@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { AUDIT_RESULTS, type AuditResult } from "../../protocol/index.ts";
 import { TailorError } from "../errors/index.ts";
-import { type Db, openDb } from "../store/index.ts";
+import type { Db } from "../store/index.ts";
 import type { Role } from "./keys.ts";
 
 export { AUDIT_RESULTS, type AuditResult };
@@ -91,19 +91,13 @@ function fromRow(r: Row): AuditEntry {
 
 /** An append-only record of who did what through the API and the CLI, in TAILOR_HOME/tailor.db. */
 export class AuditLog {
-  readonly db: Db;
-  private readonly ownsDb: boolean;
   private readonly now: () => number;
 
-  /** `source` is TAILOR_HOME, or a database another store already opened (then `close` leaves it open). */
-  constructor(source: string | Db, opts: { now?: () => number } = {}) {
-    this.ownsDb = typeof source === "string";
-    this.db = typeof source === "string" ? openDb(source) : source;
+  constructor(
+    readonly db: Db,
+    opts: { now?: () => number } = {},
+  ) {
     this.now = opts.now ?? Date.now;
-  }
-
-  close(): void {
-    if (this.ownsDb) this.db.close();
   }
 
   append(e: AuditInput): AuditEntry {

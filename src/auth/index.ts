@@ -7,6 +7,7 @@ export {
   type AuditQuery,
   type AuditResult,
 } from "./audit.ts";
+export { KeyAdmin } from "./key-admin.ts";
 export {
   type ApiKey,
   type CreateKeyOptions,
@@ -16,4 +17,5 @@ export {
   ROLES,
   type Role,
 } from "./keys.ts";
+export { ownerScope, type Principal, requireRole } from "./principal.ts";
 export { RateLimiter, type RateLimitOptions, type RateLimitResult } from "./rate-limit.ts";

@@ -10,10 +10,21 @@ import { ADMIN_KEY_FILE, ensureAdminKey, readLocalAdminKey } from "./admin-key.t
 import { hasRole, KeyStore } from "./keys.ts";
 
 const home = () => mkdtempSync(join(tmpdir(), "tailor-keys-"));
+const keyStore = (dir: string, opts: { now?: () => number } = {}) =>
+  new KeyStore(openDb(dir), opts);
+/** The admin key of `dir`, on a connection of its own (as a server or a CLI command has). */
+function adminKey(dir: string) {
+  const store = keyStore(dir);
+  try {
+    return ensureAdminKey(dir, store);
+  } finally {
+    store.db.close();
+  }
+}
 const isCode = (code: string) => (e: unknown) => e instanceof TailorError && e.code === code;
 
 test("a created key verifies, shows only its prefix, and stops verifying once revoked", () => {
-  const store = new KeyStore(home());
+  const store = keyStore(home());
   const { key, record } = store.create({ name: "support-team", role: "member" });
   assert.match(key, /^tailor-sk-[0-9a-f]{48}$/);
   assert.match(record.id, /^key-[0-9a-f]{16}$/);
@@ -40,14 +51,14 @@ test("a created key verifies, shows only its prefix, and stops verifying once re
     store.list({ activeOnly: true }).map((k) => k.id),
     [],
   );
-  store.close();
+  store.db.close();
 });
 
 test("the database holds a sha256 of the key, never the key", () => {
   const dir = home();
-  const store = new KeyStore(dir);
+  const store = keyStore(dir);
   const { key, record } = store.create({ name: "ci", role: "viewer", owner: "platform" });
-  store.close();
+  store.db.close();
   const db = openDb(dir);
   const row = db.prepare("SELECT * FROM api_keys WHERE id = ?").get(record.id) as Record<
     string,
@@ -63,7 +74,7 @@ test("the database holds a sha256 of the key, never the key", () => {
 });
 
 test("malformed, unknown and empty tokens all fail the same way", () => {
-  const store = new KeyStore(home());
+  const store = keyStore(home());
   store.create({ name: "a", role: "admin" });
   for (const token of [
     "",
@@ -75,23 +86,23 @@ test("malformed, unknown and empty tokens all fail the same way", () => {
   ]) {
     assert.equal(store.verify(token), null, String(token));
   }
-  store.close();
+  store.db.close();
 });
 
 test("bad names and roles are refused with invalid_argument", () => {
-  const store = new KeyStore(home());
+  const store = keyStore(home());
   assert.throws(() => store.create({ name: "x", role: "root" }), isCode("invalid_argument"));
   assert.throws(() => store.create({ name: "  ", role: "member" }), isCode("invalid_argument"));
   assert.throws(
     () => store.create({ name: "x", role: "member", owner: "a\nb" }),
     isCode("invalid_argument"),
   );
-  store.close();
+  store.db.close();
 });
 
 test("last_used_at is written at most once a minute", () => {
   let now = 1_700_000_000_000;
-  const store = new KeyStore(home(), { now: () => now });
+  const store = keyStore(home(), { now: () => now });
   const { key, record } = store.create({ name: "a", role: "viewer" });
   assert.equal(store.verify(key)?.last_used_at, 1_700_000_000);
   now += 30_000;
@@ -100,7 +111,7 @@ test("last_used_at is written at most once a minute", () => {
   now += 31_000;
   store.verify(key);
   assert.equal(store.get(record.id).last_used_at, 1_700_000_061);
-  store.close();
+  store.db.close();
 });
 
 test("roles nest: admin may do what a member may, a member what a viewer may", () => {
@@ -113,18 +124,18 @@ test("roles nest: admin may do what a member may, a member what a viewer may", (
 test("ensureAdminKey writes admin.key with mode 0600 once and reuses it", () => {
   const dir = home();
   assert.equal(readLocalAdminKey(dir), null);
-  const first = ensureAdminKey(dir);
+  const first = adminKey(dir);
   assert.equal(first.created, true);
   assert.equal(first.record.role, "admin");
   const path = join(dir, ADMIN_KEY_FILE);
   assert.equal(statSync(path).mode & 0o777, 0o600);
   assert.equal(readLocalAdminKey(dir), first.key);
 
-  const second = ensureAdminKey(dir);
+  const second = adminKey(dir);
   assert.equal(second.created, false);
   assert.equal(second.key, first.key);
   assert.equal(second.record.id, first.record.id);
-  const store = new KeyStore(dir);
+  const store = keyStore(dir);
   assert.equal(store.list().length, 1, "no second key was made");
 
   store.revoke(first.record.id);
@@ -133,26 +144,26 @@ test("ensureAdminKey writes admin.key with mode 0600 once and reuses it", () => 
   assert.notEqual(third.key, first.key);
   assert.equal(readLocalAdminKey(dir), third.key);
   assert.equal(statSync(path).mode & 0o777, 0o600);
-  store.close();
+  store.db.close();
 });
 
 test("ensureAdminKey replaces a file whose key does not verify, and tightens loose permissions", () => {
   const dir = home();
   const path = join(dir, ADMIN_KEY_FILE);
   writeFileSync(path, `tailor-sk-${"a".repeat(48)}\n`, { mode: 0o644 });
-  const made = ensureAdminKey(dir);
+  const made = adminKey(dir);
   assert.equal(made.created, true);
   assert.equal(readFileSync(path, "utf8"), `${made.key}\n`);
 
-  const store = new KeyStore(dir);
+  const store = keyStore(dir);
   const member = store.create({ name: "m", role: "member" });
-  store.close();
+  store.db.close();
   writeFileSync(path, member.key);
-  const replaced = ensureAdminKey(dir);
+  const replaced = adminKey(dir);
   assert.equal(replaced.created, true, "a key that is not an admin's is not reused");
 
   chmodSync(path, 0o644);
-  const reused = ensureAdminKey(dir);
+  const reused = adminKey(dir);
   assert.equal(reused.key, replaced.key);
   assert.equal(statSync(path).mode & 0o777, 0o600);
 });
@@ -160,9 +171,13 @@ test("ensureAdminKey replaces a file whose key does not verify, and tightens loo
 test("processes starting together make one admin key between them", async () => {
   const dir = home();
   // the schema first: openDb's migrations race on a brand-new database (a separate issue)
-  new KeyStore(dir).close();
-  const script = `import { ensureAdminKey } from ${JSON.stringify(new URL("./admin-key.ts", import.meta.url).href)};
-process.stdout.write(ensureAdminKey(${JSON.stringify(dir)}).key);`;
+  keyStore(dir).db.close();
+  const url = (f: string) => JSON.stringify(new URL(f, import.meta.url).href);
+  const script = `import { ensureAdminKey } from ${url("./admin-key.ts")};
+import { KeyStore } from ${url("./keys.ts")};
+import { openDb } from ${url("../store/index.ts")};
+const dir = ${JSON.stringify(dir)};
+process.stdout.write(ensureAdminKey(dir, new KeyStore(openDb(dir))).key);`;
   const run = () =>
     new Promise<string>((resolve, reject) => {
       execFile(
@@ -173,7 +188,7 @@ process.stdout.write(ensureAdminKey(${JSON.stringify(dir)}).key);`;
     });
   const keys = await Promise.all([run(), run(), run(), run()]);
   assert.equal(new Set(keys).size, 1, "every process got the same key");
-  const store = new KeyStore(dir);
+  const store = keyStore(dir);
   assert.equal(store.list().length, 1);
-  store.close();
+  store.db.close();
 });

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { z } from "zod";
 import { KEY_ROLES } from "../../protocol/index.ts";
 import { TailorError } from "../errors/index.ts";
-import { type Db, openDb } from "../store/index.ts";
+import type { Db } from "../store/index.ts";
 
 /**
  * What a key may do, most to least: `admin` manages keys and reads the audit log as well as
@@ -71,19 +71,13 @@ function label(value: string | undefined, field: string): string {
  * database lets nobody call the API; the plaintext is returned once, by `create`.
  */
 export class KeyStore {
-  readonly db: Db;
-  private readonly ownsDb: boolean;
   private readonly nowMs: () => number;
 
-  /** `source` is TAILOR_HOME, or a database another store already opened (then `close` leaves it open). */
-  constructor(source: string | Db, opts: { now?: () => number } = {}) {
-    this.ownsDb = typeof source === "string";
-    this.db = typeof source === "string" ? openDb(source) : source;
+  constructor(
+    readonly db: Db,
+    opts: { now?: () => number } = {},
+  ) {
     this.nowMs = opts.now ?? Date.now;
-  }
-
-  close(): void {
-    if (this.ownsDb) this.db.close();
   }
 
   private now(): number {

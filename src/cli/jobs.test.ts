@@ -8,7 +8,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { JobStore } from "../jobs/index.ts";
+import { openServices } from "../services/index.ts";
 import { chatLine, cliSandbox, until } from "./__fixtures__/cli.ts";
 
 const BIN = fileURLToPath(new URL("../../bin/tailor", import.meta.url));
@@ -69,10 +69,10 @@ describe("jobs and workers through the CLI", () => {
     const shown = JSON.parse(tailor("jobs", "show", job.id, "--json").stdout) as {
       status: string;
       fine_tuned_model: string;
-      plan: string[];
+      tailor: { explanations: string[] };
     };
     assert.equal(shown.status, "succeeded");
-    assert.ok(shown.plan.some((l) => /epochs: 2 \(set by you\)/.test(l)));
+    assert.ok(shown.tailor.explanations.some((l) => /epochs: 2 \(set by you\)/.test(l)));
     const events = tailor("jobs", "events", job.id, "--json")
       .stdout.trim()
       .split("\n")
@@ -103,7 +103,8 @@ describe("jobs and workers through the CLI", () => {
     const ids = [1, 2, 3, 4].map((i) => createJob("--data", data(12, `pair${i}`), "--epochs", "3"));
     const workers = [startWorker("--once"), startWorker("--once")];
     await Promise.all(workers.map((w) => once(w, "exit")));
-    const store = new JobStore(home);
+    const svc = openServices(home);
+    const store = svc.jobs;
     const ranBy = new Map<string, number>();
     for (const id of ids) {
       const job = store.get(id);
@@ -114,7 +115,7 @@ describe("jobs and workers through the CLI", () => {
       const w = String(starts[0]?.data.worker);
       ranBy.set(w, (ranBy.get(w) ?? 0) + 1);
     }
-    store.close();
+    svc.close();
     assert.equal(ranBy.size, 2, `both workers took jobs: ${JSON.stringify([...ranBy])}`);
   });
 
@@ -129,7 +130,8 @@ describe("jobs and workers through the CLI", () => {
       "--checkpoint-every",
       "10",
     );
-    const store = new JobStore(home);
+    const svc = openServices(home);
+    const store = svc.jobs;
     const first = startWorker("--once", "--lease-seconds", "2");
     await until(() => store.checkpoints(id).length > 0, 120_000, "a checkpoint");
     first.kill("SIGKILL");
@@ -161,6 +163,6 @@ describe("jobs and workers through the CLI", () => {
       steps,
       Array.from({ length: 96 }, (_, i) => i + 1),
     ); // a continuous curve
-    store.close();
+    svc.close();
   });
 });

@@ -1,9 +1,9 @@
 /** What `tailor kb` and `tailor chat --kb` share: the knowledge base of TAILOR_HOME and its engine. */
 import { TailorError } from "../errors/index.ts";
-import { FileStore } from "../files/index.ts";
+import type { FileStore } from "../files/index.ts";
 import { KnowledgeBase, type VectorStore } from "../knowledge/index.ts";
-import { tailorHome } from "../models/index.ts";
 import { InferenceEngine } from "../serving/index.ts";
+import { withTailor } from "./services.ts";
 
 export interface Knowledge {
   kb: KnowledgeBase;
@@ -16,21 +16,20 @@ export async function withKnowledge<T>(
   fn: (k: Knowledge) => Promise<T>,
   opts: { verbose?: boolean; engine?: InferenceEngine } = {},
 ): Promise<T> {
-  const home = tailorHome();
-  const engine =
-    opts.engine ??
-    new InferenceEngine(
-      opts.verbose ? { onLog: (l) => process.stderr.write(`[engine] ${l}\n`) } : {},
-    );
-  const files = new FileStore(home);
-  const kb = new KnowledgeBase(home, { embedder: engine, files });
-  try {
-    return await fn({ kb, files, engine });
-  } finally {
-    kb.close();
-    files.close();
-    if (!opts.engine) await engine.close();
-  }
+  return withTailor(async (svc) => {
+    const engine =
+      opts.engine ??
+      new InferenceEngine(
+        opts.verbose ? { onLog: (l) => process.stderr.write(`[engine] ${l}\n`) } : {},
+      );
+    const kb = new KnowledgeBase(svc.db, { embedder: engine, files: svc.files });
+    try {
+      return await fn({ kb, files: svc.files, engine });
+    } finally {
+      kb.close();
+      if (!opts.engine) await engine.close();
+    }
+  });
 }
 
 /** A knowledge base by name (made with `tailor kb create`) or id (`vs_…`). */

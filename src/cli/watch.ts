@@ -1,6 +1,7 @@
 import type { EngineMessage, JobEvent } from "../../protocol/index.ts";
 import { ERROR_CODES, type ErrorCode, TailorError } from "../errors/index.ts";
-import { followJob, type Job, JobStore, Worker } from "../jobs/index.ts";
+import { followJob, type Job, Worker } from "../jobs/index.ts";
+import type { Services } from "../services/index.ts";
 import { printJson, say } from "./output.ts";
 import { TrainingProgress } from "./progress.ts";
 
@@ -32,14 +33,14 @@ export function eventLine(e: JobEvent): Record<string, unknown> {
  * this process when asked. Ctrl-C cancels a job run here (it keeps its checkpoints) or stops
  * watching one that a worker runs. Throws the job's error when it failed.
  */
-export async function watchJob(home: string, jobId: string, opts: WatchOptions): Promise<Job> {
+export async function watchJob(svc: Services, jobId: string, opts: WatchOptions): Promise<Job> {
   const follow = new AbortController();
   const progress = new TrainingProgress();
   let worker: Worker | null = null;
   let running: Promise<unknown> = Promise.resolve();
   if (opts.runHere) {
     worker = new Worker({
-      home,
+      services: svc,
       ...(opts.verbose ? { onLog: (l: string) => progress.line(`[engine] ${l}`) } : {}),
     });
     const w = worker;
@@ -51,13 +52,10 @@ export async function watchJob(home: string, jobId: string, opts: WatchOptions):
     if (interrupts > 1) process.exit(130);
     if (opts.runHere) {
       progress.line("cancelling at the next step (press Ctrl-C again to quit at once)…");
-      const store = new JobStore(home);
       try {
-        store.requestCancel(jobId);
+        svc.jobs.requestCancel(jobId);
       } catch {
         // it has just ended
-      } finally {
-        store.close();
       }
     } else {
       progress.line(
@@ -68,7 +66,7 @@ export async function watchJob(home: string, jobId: string, opts: WatchOptions):
   };
   process.on("SIGINT", onSigint);
   try {
-    for await (const e of followJob(home, jobId, {
+    for await (const e of followJob(svc.jobs, jobId, {
       after: opts.after ?? 0,
       signal: follow.signal,
     })) {
@@ -80,20 +78,15 @@ export async function watchJob(home: string, jobId: string, opts: WatchOptions):
     progress.stop();
     process.off("SIGINT", onSigint);
   }
-  const store = new JobStore(home);
-  try {
-    const job = store.get(jobId);
-    if (job.status === "failed" && job.error) {
-      const code = (ERROR_CODES as readonly string[]).includes(job.error.code)
-        ? (job.error.code as ErrorCode)
-        : "internal";
-      throw new TailorError({ code, message: `job ${job.id} failed: ${job.error.message}` });
-    }
-    if (job.status === "cancelled") process.exitCode = 130;
-    return job;
-  } finally {
-    store.close();
+  const job = svc.jobs.get(jobId);
+  if (job.status === "failed" && job.error) {
+    const code = (ERROR_CODES as readonly string[]).includes(job.error.code)
+      ? (job.error.code as ErrorCode)
+      : "internal";
+    throw new TailorError({ code, message: `job ${job.id} failed: ${job.error.message}` });
   }
+  if (job.status === "cancelled") process.exitCode = 130;
+  return job;
 }
 
 function show(e: JobEvent, progress: TrainingProgress): void {

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { TailorError } from "../errors/index.ts";
+import { openDb } from "../store/index.ts";
 import { DatasetStore } from "./store.ts";
 
 const chat = (u: string, a: string) =>
@@ -21,7 +22,7 @@ function setup() {
     writeFileSync(path, `${lines.join("\n")}\n`);
     return path;
   };
-  return { home, file, store: new DatasetStore(home) };
+  return { home, file, store: new DatasetStore(openDb(home), home) };
 }
 const lines = (count: number) =>
   Array.from({ length: count }, (_, i) =>
@@ -46,7 +47,6 @@ test("a stored version is content-addressed: the same examples give the same id,
   assert.equal(store.cat(a.version.id).trim().split("\n").length, 20);
   assert.equal(store.get(a.version.id).report.examples, 20);
   assert.equal(blobCount(home), 1);
-  store.close();
 });
 
 test("a file with errors stores nothing", async () => {
@@ -58,7 +58,6 @@ test("a file with errors stores nothing", async () => {
   );
   assert.equal(store.list().length, 0);
   assert.equal(blobCount(home), 0);
-  store.close();
 });
 
 test("--val-split holds out examples by content, the same way every time", async () => {
@@ -68,7 +67,6 @@ test("--val-split holds out examples by content, the same way every time", async
   assert.ok(version.val_examples > 20 && version.val_examples < 60, `val ${version.val_examples}`);
   const val = store.cat(version.id, "val");
   assert.equal(val.trim().split("\n").length, version.val_examples);
-  store.close();
 });
 
 test("--redact stores a copy with consistent placeholders and leaves the user's file alone", async () => {
@@ -108,7 +106,6 @@ test("--redact stores a copy with consistent placeholders and leaves the user's 
     store.cat(again.version.id) + store.cat(again.version.id, "val"),
     /maria\.g@example\.com/,
   );
-  store.close();
 });
 
 test("rm deletes the version and its bytes, but not bytes another version shares", async () => {
@@ -127,5 +124,4 @@ test("rm deletes the version and its bytes, but not bytes another version shares
   assert.equal(existsSync(alonePath), false);
   assert.equal(blobCount(home), before - 1);
   assert.throws(() => store.get(alone.version.id), /no dataset/);
-  store.close();
 });

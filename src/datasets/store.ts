@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { TailorError } from "../errors/index.ts";
 import { type PiiType, redactTexts } from "../safety/index.ts";
-import { BlobStore, type Db, openDb } from "../store/index.ts";
+import { BlobStore, type Db } from "../store/index.ts";
 import { type CheckOptions, checkData } from "./check.ts";
 import type { Example } from "./read/index.ts";
 import type { DataReport } from "./report.ts";
@@ -84,16 +84,13 @@ function inValidation(example: Example, fraction: number): boolean {
  * store, metadata and the quality report in SQLite.
  */
 export class DatasetStore {
-  private readonly db: Db;
   private readonly blobs: BlobStore;
 
-  constructor(readonly home: string) {
-    this.db = openDb(home);
+  constructor(
+    private readonly db: Db,
+    readonly home: string,
+  ) {
     this.blobs = new BlobStore(home);
-  }
-
-  close(): void {
-    this.db.close();
   }
 
   /**

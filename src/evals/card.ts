@@ -1,25 +1,43 @@
 /**
  * The model card of a fine-tuned model (Markdown and JSON): what it was made from, how, how it did
- * against its base, and what it is and is not for. Built from the model's manifest, its job, its
- * dataset versions and its evaluation, so it can be written again at any time.
+ * against its base, and what it is and is not for. Built from what it is handed (the model's
+ * manifest and evaluation, its job's settings and loss curves, its dataset versions), so it can be
+ * written again at any time; the jobs domain gathers those (src/jobs/card.ts).
  */
-import { existsSync, readFileSync } from "node:fs";
-import { userInfo } from "node:os";
 import { join } from "node:path";
 import type { EvaluationReport, METRICS, ModelCard } from "../../protocol/evals.ts";
-import { DatasetStore, type DatasetVersion } from "../datasets/index.ts";
-import { TailorError } from "../errors/index.ts";
-import type { Job } from "../jobs/index.ts";
-import { JobStore } from "../jobs/store.ts";
-import { describeSource, type ModelManifest, ModelRegistry } from "../models/index.ts";
+import type { DatasetVersion } from "../datasets/index.ts";
+import { describeSource, type ModelManifest } from "../models/index.ts";
 import { outputKind, words } from "./metrics.ts";
 import { decidePromotion, metricLabel } from "./promotion.ts";
-import { readEvaluation, writeFileAtomic, writeJsonAtomic } from "./store.ts";
+import { writeFileAtomic, writeJsonAtomic } from "./store.ts";
 
 export const CARD_JSON = "model-card.json";
 export const CARD_MARKDOWN = "MODEL_CARD.md";
 
-type FineTuned = Extract<ModelManifest, { kind: "fine_tuned" }>;
+export type FineTunedManifest = Extract<ModelManifest, { kind: "fine_tuned" }>;
+type FineTuned = FineTunedManifest;
+
+/** Everything a card shows, gathered by its caller. */
+export interface CardInput {
+  name: string;
+  manifest: FineTunedManifest;
+  evaluation: EvaluationReport | null;
+  /** The job that made it, when it is still in the store. */
+  job: {
+    id: string;
+    owner: string | null;
+    early_stopping_patience: number;
+    validation_note: string;
+  } | null;
+  /** Who made it when no job says so (the local user). */
+  localUser: string;
+  /** Loss curves as [step, loss] points. */
+  curves: { train: [number, number][]; val: [number, number][] };
+  datasets: { train: DatasetVersion | null; val: DatasetVersion | null };
+  /** The expected answers of the training examples (the last assistant message of each). */
+  trainAnswers: string[];
+}
 
 /** At most `n` points of a curve, evenly spread, always keeping the first and the last. */
 export function thin(points: [number, number][], n = 20): [number, number][] {
@@ -40,38 +58,6 @@ export function sparkline(values: number[]): string {
   return values
     .map((v) => ticks[hi === lo ? 3 : Math.round(((v - lo) / (hi - lo)) * (ticks.length - 1))])
     .join("");
-}
-
-function curves(store: JobStore, job: Job | null) {
-  const train: [number, number][] = [];
-  const val: [number, number][] = [];
-  if (job) {
-    for (const e of store.events(job.id, { limit: 1_000_000 })) {
-      const d = e.data as { step?: number; train_loss?: number; val_loss?: number };
-      if (e.type === "metrics" && d.step !== undefined && d.train_loss !== undefined)
-        train.push([d.step, d.train_loss]);
-      if (e.type === "evaluation" && d.step !== undefined && d.val_loss !== undefined)
-        val.push([d.step, d.val_loss]);
-    }
-  }
-  return { train, val };
-}
-
-/** The expected answers of a chat JSONL file (the last assistant message of each line). */
-function answers(file: string): string[] {
-  if (!existsSync(file)) return [];
-  return readFileSync(file, "utf8")
-    .split("\n")
-    .filter(Boolean)
-    .flatMap((line) => {
-      try {
-        const m = (JSON.parse(line) as { messages: { role: string; content: string }[] }).messages;
-        const a = m.filter((x) => x.role === "assistant").at(-1);
-        return a ? [a.content] : [];
-      } catch {
-        return [];
-      }
-    });
 }
 
 function limitations(
@@ -145,107 +131,75 @@ function limitations(
   return out;
 }
 
-/** The card of a fine-tuned model, from what is stored about it. */
-export function buildCard(home: string, name: string): ModelCard {
-  const registry = new ModelRegistry(home);
-  const entry = registry.get(name);
-  const m = entry?.manifest;
-  if (!entry || m?.kind !== "fine_tuned") {
-    throw new TailorError({
-      code: entry ? "invalid_argument" : "model_not_found",
-      message: entry
-        ? `${name} is a base model; model cards are written for fine-tuned models`
-        : `no model named '${name}'; \`tailor models list\` shows them`,
-    });
-  }
-  const folder = registry.modelDir(name);
-  const evaluation = readEvaluation(folder);
-  const jobs = new JobStore(home);
-  const datasets = new DatasetStore(home);
-  try {
-    const job = m.training.job_id ? jobs.find(m.training.job_id) : null;
-    const { train, val } = curves(jobs, job);
-    const version = (id: string | null | undefined) => {
-      if (!id) return null;
-      try {
-        return datasets.get(id);
-      } catch {
-        return null;
-      }
-    };
-    const trainVersion = version(job?.training_file ?? m.training.train_file);
-    const valVersion = version(job?.validation_file);
-    const trainAnswers = trainVersion ? answers(datasets.files(trainVersion.id).train) : [];
-    const dataset = (role: "training" | "validation", v: DatasetVersion) => ({
-      role,
-      id: v.id,
-      sha256: v.train_sha256,
-      examples: v.train_examples,
-      pii_found: v.report.pii_counts as Record<string, number>,
-      pii_redacted: (v.redaction ?? {}) as Record<string, number>,
-    });
-    const finalVal = val.at(-1)?.[1] ?? null;
-    const promotion = m.promotion ?? decidePromotion(evaluation, { model: name, minDelta: 0 });
-    const hp = job?.spec.hyperparameters;
-    const primary = evaluation?.primary_metric;
-    return {
-      object: "tailor.model_card",
-      model: name,
-      base: { name: m.base.name, source: describeSource(m.base.source) },
-      created_at: m.created_at,
-      created_by: job?.owner ?? `${userInfo().username} (local)`,
-      job_id: m.training.job_id ?? null,
-      datasets: [
-        ...(trainVersion ? [dataset("training", trainVersion)] : []),
-        ...(valVersion ? [dataset("validation", valVersion)] : []),
-      ],
-      hyperparameters: {
-        epochs: m.training.epochs,
-        learning_rate: m.training.learning_rate,
-        batch_size: m.training.batch_size,
-        lora_rank: m.training.lora_rank,
-        lora_alpha: m.training.lora_alpha,
-        seed: m.training.seed,
-        ...(job
-          ? {
-              early_stopping_patience: job.spec.early_stopping_patience,
-              validation: job.spec.validation.note.replace(/^validation: /, ""),
-            }
-          : {}),
-        ...(hp ? { method: "LoRA" } : {}),
-      },
-      training: {
-        steps: m.training.steps,
-        model_step: m.training.model_step ?? m.training.steps,
-        first_train_loss: m.training.first_train_loss,
-        final_train_loss: m.training.final_train_loss,
-        best_val_loss: m.training.best_val_loss ?? null,
-        final_val_loss: finalVal,
-        stopped_early: m.training.stopped_early ?? false,
-        seconds: m.training.train_seconds,
-        train_curve: thin(train),
-        val_curve: thin(val),
-      },
-      evaluation:
-        evaluation && primary
-          ? {
-              data: evaluation.data.source,
-              examples: evaluation.data.examples,
-              kind: evaluation.kind,
-              primary_metric: primary,
-              model: evaluation.models[0]?.metrics ?? {},
-              base: evaluation.models[1]?.metrics ?? null,
-              outcome: evaluation.outcome,
-            }
-          : null,
-      promotion,
-      intended_use: intendedUse(m, trainAnswers, trainVersion),
-      limitations: limitations(m, trainVersion, trainAnswers, evaluation, finalVal),
-    };
-  } finally {
-    jobs.close();
-    datasets.close();
-  }
+/** The card of a fine-tuned model, from what its caller gathered. */
+export function buildCard(input: CardInput): ModelCard {
+  const { name, manifest: m, evaluation, job, curves } = input;
+  const { train: trainVersion, val: valVersion } = input.datasets;
+  const dataset = (role: "training" | "validation", v: DatasetVersion) => ({
+    role,
+    id: v.id,
+    sha256: v.train_sha256,
+    examples: v.train_examples,
+    pii_found: v.report.pii_counts as Record<string, number>,
+    pii_redacted: (v.redaction ?? {}) as Record<string, number>,
+  });
+  const finalVal = curves.val.at(-1)?.[1] ?? null;
+  const promotion = m.promotion ?? decidePromotion(evaluation, { model: name, minDelta: 0 });
+  const primary = evaluation?.primary_metric;
+  return {
+    object: "tailor.model_card",
+    model: name,
+    base: { name: m.base.name, source: describeSource(m.base.source) },
+    created_at: m.created_at,
+    created_by: job?.owner ?? `${input.localUser} (local)`,
+    job_id: m.training.job_id ?? null,
+    datasets: [
+      ...(trainVersion ? [dataset("training", trainVersion)] : []),
+      ...(valVersion ? [dataset("validation", valVersion)] : []),
+    ],
+    hyperparameters: {
+      epochs: m.training.epochs,
+      learning_rate: m.training.learning_rate,
+      batch_size: m.training.batch_size,
+      lora_rank: m.training.lora_rank,
+      lora_alpha: m.training.lora_alpha,
+      seed: m.training.seed,
+      ...(job
+        ? {
+            early_stopping_patience: job.early_stopping_patience,
+            validation: job.validation_note.replace(/^validation: /, ""),
+            method: "LoRA",
+          }
+        : {}),
+    },
+    training: {
+      steps: m.training.steps,
+      model_step: m.training.model_step ?? m.training.steps,
+      first_train_loss: m.training.first_train_loss,
+      final_train_loss: m.training.final_train_loss,
+      best_val_loss: m.training.best_val_loss ?? null,
+      final_val_loss: finalVal,
+      stopped_early: m.training.stopped_early ?? false,
+      seconds: m.training.train_seconds,
+      train_curve: thin(curves.train),
+      val_curve: thin(curves.val),
+    },
+    evaluation:
+      evaluation && primary
+        ? {
+            data: evaluation.data.source,
+            examples: evaluation.data.examples,
+            kind: evaluation.kind,
+            primary_metric: primary,
+            model: evaluation.models[0]?.metrics ?? {},
+            base: evaluation.models[1]?.metrics ?? null,
+            outcome: evaluation.outcome,
+          }
+        : null,
+    promotion,
+    intended_use: intendedUse(m, input.trainAnswers, trainVersion),
+    limitations: limitations(m, trainVersion, input.trainAnswers, evaluation, finalVal),
+  };
 }
 
 function intendedUse(m: FineTuned, answers: string[], v: DatasetVersion | null): string {
@@ -354,10 +308,8 @@ function counts(c: Record<string, number>): string {
   return e.length ? e.map(([k, n]) => `${k} ${n}`).join(", ") : "none";
 }
 
-/** Writes MODEL_CARD.md and model-card.json into the model's folder. */
-export function writeCard(home: string, name: string): ModelCard {
-  const card = buildCard(home, name);
-  const folder = new ModelRegistry(home).modelDir(name);
+/** Writes MODEL_CARD.md and model-card.json into the model's folder (or one about to become it). */
+export function writeCard(folder: string, card: ModelCard): ModelCard {
   writeJsonAtomic(join(folder, CARD_JSON), card);
   writeFileAtomic(join(folder, CARD_MARKDOWN), renderCardMarkdown(card));
   return card;

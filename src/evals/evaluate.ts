@@ -12,7 +12,7 @@ import {
   PRIMARY_METRIC,
 } from "../../protocol/evals.ts";
 import type { ChatMessage, ModelSource } from "../../protocol/index.ts";
-import { DATASET_ID, DatasetStore, loadExamples, readRecords } from "../datasets/index.ts";
+import { DATASET_ID, type DatasetStore, loadExamples, readRecords } from "../datasets/index.ts";
 import { engineResult } from "../engine/index.ts";
 import { TailorError } from "../errors/index.ts";
 import {
@@ -69,17 +69,12 @@ export function toEvalExamples(
  */
 export async function loadEvalExamples(
   data: string,
-  home: string,
+  datasets: DatasetStore,
 ): Promise<{ examples: EvalExample[]; source: string }> {
   let file = data;
   if (DATASET_ID.test(data)) {
-    const store = new DatasetStore(home);
-    try {
-      const files = store.files(data);
-      file = files.val ?? files.train;
-    } finally {
-      store.close();
-    }
+    const files = datasets.files(data);
+    file = files.val ?? files.train;
   }
   await loadExamples(file); // throws the same file:line report as training does
   const records: { line: number; messages: ChatMessage[] }[] = [];

@@ -1,1 +1,1 @@
-export { DEFAULT_MAX_UPLOAD_BYTES, FILE_PURPOSES, FileStore, type StoredFile } from "./store.ts";
+export { FILE_PURPOSES, type FilePurpose, FileStore, type StoredFile } from "./store.ts";

@@ -1,18 +1,13 @@
-import { createHash, randomBytes } from "node:crypto";
-import { createWriteStream, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { extname, join } from "node:path";
-import type { Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
-import Busboy from "busboy";
+import { randomBytes } from "node:crypto";
+import { readFileSync, statSync } from "node:fs";
 import type { FileStatus } from "../../protocol/index.ts";
-import { checkData, type DataReport, DatasetStore } from "../datasets/index.ts";
+import { checkData, type DataReport, type DatasetStore } from "../datasets/index.ts";
 import { isTailorError, TailorError } from "../errors/index.ts";
 import type { PiiType } from "../safety/index.ts";
-import { BlobStore, type Db, openDb } from "../store/index.ts";
+import { BlobStore, type Db } from "../store/index.ts";
 
-export const DEFAULT_MAX_UPLOAD_BYTES = 512 * 1024 * 1024;
 export const FILE_PURPOSES = ["fine-tune", "assistants", "batch", "user_data"] as const;
+export type FilePurpose = (typeof FILE_PURPOSES)[number];
 
 export interface StoredFile {
   id: string;
@@ -38,64 +33,48 @@ const fromRow = ({ report_json, ...r }: Row): StoredFile => ({
 });
 
 /**
- * Uploaded files (OpenAI's `file-…` objects). The bytes go to the blob store as they arrive (never
- * whole in memory); a fine-tune file is then checked like `tailor data add` and, when it passes,
- * stored as a dataset version. A file with errors is still accepted, with its report: a job on it
+ * Uploaded files (OpenAI's `file-…` objects). The bytes go to the blob store (the transport has
+ * streamed them to disk, never whole in memory); a fine-tune file is then checked like
+ * `tailor data add` and, when it passes, stored as a dataset version. A file with errors is still accepted, with its report: a job on it
  * fails in validation with the first errors.
  */
 export class FileStore {
-  private readonly db: Db;
   private readonly blobs: BlobStore;
 
-  constructor(readonly home: string) {
-    this.db = openDb(home);
-    this.blobs = new BlobStore(home);
+  /** Files are stored in `datasets`' home (its blob store) and checked into it as versions. */
+  constructor(
+    private readonly db: Db,
+    private readonly datasets: DatasetStore,
+  ) {
+    this.blobs = new BlobStore(datasets.home);
   }
 
-  close(): void {
-    this.db.close();
-  }
-
-  /** Reads a multipart/form-data body with one `file` part and a `purpose` field. */
+  /**
+   * Stores an uploaded file (received by the transport into `path`, which the caller removes
+   * afterwards); a fine-tune file is checked, and stored as a dataset version when it passes.
+   */
   async upload(
-    body: Readable,
-    contentType: string,
-    opts: { owner: string | null; maxBytes?: number },
+    file: { path: string; filename: string; purpose: FilePurpose },
+    opts: { owner: string | null },
   ): Promise<StoredFile> {
-    const maxBytes = opts.maxBytes ?? DEFAULT_MAX_UPLOAD_BYTES;
-    const tmp = mkdtempSync(join(tmpdir(), "tailor-upload-"));
-    try {
-      const part = await receive(body, contentType, tmp, maxBytes);
-      if (!part.purpose)
-        throw badRequest("purpose", "the form needs a `purpose` field, e.g. purpose=fine-tune");
-      if (!(FILE_PURPOSES as readonly string[]).includes(part.purpose))
-        throw badRequest(
-          "purpose",
-          `purpose must be one of ${FILE_PURPOSES.join(", ")}, got '${part.purpose}'`,
-        );
-      if (!part.path)
-        throw badRequest("file", "the form needs a `file` part with the file's bytes");
-      const blob = await this.blobs.putFile(part.path);
-      const checked =
-        part.purpose === "fine-tune" ? await this.check(part.path, part.filename) : null;
-      const row: Row = {
-        id: `file-${randomBytes(12).toString("hex")}`,
-        purpose: part.purpose,
-        filename: part.filename,
-        bytes: part.bytes,
-        created_at: Math.floor(Date.now() / 1000),
-        owner: opts.owner,
-        sha256: blob.sha256,
-        status: checked?.error ? "error" : "processed",
-        status_details: checked?.error ?? null,
-        dataset_id: checked?.datasetId ?? null,
-        report_json: checked?.report ? JSON.stringify(checked.report) : null,
-      };
-      this.insert(row);
-      return fromRow(row);
-    } finally {
-      rmSync(tmp, { recursive: true, force: true });
-    }
+    const blob = await this.blobs.putFile(file.path);
+    const checked =
+      file.purpose === "fine-tune" ? await this.check(file.path, file.filename) : null;
+    const row: Row = {
+      id: `file-${randomBytes(12).toString("hex")}`,
+      purpose: file.purpose,
+      filename: file.filename,
+      bytes: blob.size,
+      created_at: Math.floor(Date.now() / 1000),
+      owner: opts.owner,
+      sha256: blob.sha256,
+      status: checked?.error ? "error" : "processed",
+      status_details: checked?.error ?? null,
+      dataset_id: checked?.datasetId ?? null,
+      report_json: checked?.report ? JSON.stringify(checked.report) : null,
+    };
+    this.insert(row);
+    return fromRow(row);
   }
 
   /**
@@ -135,7 +114,7 @@ export class FileStore {
     path: string,
     filename: string,
   ): Promise<{ datasetId: string | null; report: DataReport | null; error: string | null }> {
-    const datasets = new DatasetStore(this.home);
+    const datasets = this.datasets;
     const rename = (s: string) => s.split(path).join(filename);
     try {
       const { version } = await datasets.add(path, { name: filename.replace(/\.[^.]+$/, "") });
@@ -161,8 +140,6 @@ export class FileStore {
         report: report ? (JSON.parse(rename(JSON.stringify(report))) as DataReport) : null,
         error: rename(e.message),
       };
-    } finally {
-      datasets.close();
     }
   }
 
@@ -179,38 +156,34 @@ export class FileStore {
         message: `${file.filename} has errors; fix them and upload it again before redacting it`,
         details: { field: "file_id" },
       });
-    const datasets = new DatasetStore(this.home);
-    try {
-      const stem = file.filename.replace(/\.[^.]+$/, "");
-      const { version } = await datasets.add(file.dataset_id, {
-        redact: true,
-        name: `${stem}-redacted`,
-      });
-      const path = datasets.files(version.id).train;
-      const filename = `${stem}.redacted.jsonl`;
-      const report = JSON.parse(
-        JSON.stringify(await checkData(path))
-          .split(path)
-          .join(filename),
-      ) as DataReport;
-      const row: Row = {
-        id: `file-${randomBytes(12).toString("hex")}`,
-        purpose: "fine-tune",
-        filename,
-        bytes: statSync(path).size,
-        created_at: Math.floor(Date.now() / 1000),
-        owner: file.owner,
-        sha256: version.train_sha256,
-        status: "processed",
-        status_details: null,
-        dataset_id: version.id,
-        report_json: JSON.stringify(report),
-      };
-      this.insert(row);
-      return { file: fromRow(row), replaced: version.redaction ?? {} };
-    } finally {
-      datasets.close();
-    }
+    const datasets = this.datasets;
+    const stem = file.filename.replace(/\.[^.]+$/, "");
+    const { version } = await datasets.add(file.dataset_id, {
+      redact: true,
+      name: `${stem}-redacted`,
+    });
+    const path = datasets.files(version.id).train;
+    const filename = `${stem}.redacted.jsonl`;
+    const report = JSON.parse(
+      JSON.stringify(await checkData(path))
+        .split(path)
+        .join(filename),
+    ) as DataReport;
+    const row: Row = {
+      id: `file-${randomBytes(12).toString("hex")}`,
+      purpose: "fine-tune",
+      filename,
+      bytes: statSync(path).size,
+      created_at: Math.floor(Date.now() / 1000),
+      owner: file.owner,
+      sha256: version.train_sha256,
+      status: "processed",
+      status_details: null,
+      dataset_id: version.id,
+      report_json: JSON.stringify(report),
+    };
+    this.insert(row);
+    return { file: fromRow(row), replaced: version.redaction ?? {} };
   }
 
   private insert(row: Row): void {
@@ -280,74 +253,4 @@ export class FileStore {
       .get({ h: file.sha256 });
     if (!others) this.blobs.delete(file.sha256);
   }
-}
-
-function badRequest(field: string, message: string): TailorError {
-  return new TailorError({ code: "invalid_argument", message, details: { field } });
-}
-
-async function receive(
-  body: Readable,
-  contentType: string,
-  dir: string,
-  maxBytes: number,
-): Promise<{ purpose: string | null; path: string | null; filename: string; bytes: number }> {
-  if (!contentType.toLowerCase().startsWith("multipart/form-data")) {
-    throw badRequest(
-      "file",
-      "upload files as multipart/form-data with a `file` part and a `purpose` field",
-    );
-  }
-  let bb: Busboy.Busboy;
-  try {
-    bb = Busboy({
-      headers: { "content-type": contentType },
-      limits: { files: 1, fileSize: maxBytes, fields: 20 },
-    });
-  } catch (e) {
-    throw badRequest("file", `cannot read the form: ${(e as Error).message}`);
-  }
-  const out = {
-    purpose: null as string | null,
-    path: null as string | null,
-    filename: "upload.jsonl",
-    bytes: 0,
-  };
-  const writes: Promise<void>[] = [];
-  let tooLarge = false;
-  bb.on("field", (name, value) => {
-    if (name === "purpose") out.purpose = value;
-  });
-  bb.on("file", (name, stream, info) => {
-    if (name !== "file" || out.path) {
-      stream.resume();
-      return;
-    }
-    out.filename = (info.filename || "upload.jsonl").replace(/[\\/]/g, "_").slice(0, 200);
-    out.path = join(dir, `upload${extname(out.filename).toLowerCase().slice(0, 10) || ".jsonl"}`);
-    const hash = createHash("sha256");
-    stream.on("data", (chunk: Buffer) => {
-      out.bytes += chunk.length;
-      hash.update(chunk);
-    });
-    stream.on("limit", () => {
-      tooLarge = true;
-    });
-    writes.push(pipeline(stream, createWriteStream(out.path)));
-  });
-  try {
-    await pipeline(body, bb);
-    await Promise.all(writes);
-  } catch (e) {
-    if (isTailorError(e)) throw e;
-    throw badRequest("file", `the upload could not be read: ${(e as Error).message}`);
-  }
-  if (tooLarge) {
-    throw new TailorError({
-      code: "too_large",
-      message: `the file is larger than the upload limit of ${Math.round(maxBytes / 1024 / 1024)} MB; split it, or raise --max-upload-mb`,
-      details: { field: "file" },
-    });
-  }
-  return out;
 }

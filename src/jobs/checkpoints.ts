@@ -1,16 +1,20 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { TailorError } from "../errors/index.ts";
-import type { ResolvedModel } from "../models/index.ts";
-import { JobStore } from "./store.ts";
-import type { JobCheckpoint } from "./types.ts";
+import {
+  type ModelJobs,
+  type ModelRegistry,
+  parseCheckpointRef,
+  type ResolvedModel,
+} from "../models/index.ts";
+import type { JobStore } from "./store.ts";
+import type { Job, JobCheckpoint } from "./types.ts";
 
-/** `ftjob-…:step-12` or a checkpoint id `ftckpt-…`. */
-const JOB_STEP = /^(ftjob-[0-9a-f]+):step-(\d+)$/;
-const CHECKPOINT_ID = /^ftckpt-[0-9a-f]+$/;
+const JOB_ID = /^ftjob-[0-9a-f]+$/;
 
+/** Whether `ref` names a checkpoint (`JOB_ID:step-N`, `MODEL:ckpt-step-N`, `ftckpt-…`). */
 export function isCheckpointRef(ref: string): boolean {
-  return JOB_STEP.test(ref) || CHECKPOINT_ID.test(ref);
+  return parseCheckpointRef(ref) !== null;
 }
 
 /** Whether the checkpoint's adapter is still on disk (older ones are pruned as training goes on). */
@@ -19,38 +23,63 @@ export function checkpointKept(c: JobCheckpoint): boolean {
 }
 
 /**
- * A checkpoint as a model: the job's base with the adapter saved at that step. Null when `ref` does
- * not name a checkpoint at all; an error when it names one that does not exist (any more).
+ * A checkpoint as a model: the job's base with the adapter saved at that step, and the job. Null when
+ * `ref` does not name a checkpoint at all; an error when it names one that does not exist (any more).
  */
-export function resolveCheckpoint(home: string, ref: string): ResolvedModel | null {
-  if (!isCheckpointRef(ref)) return null;
-  const store = new JobStore(home);
-  try {
-    const m = JOB_STEP.exec(ref);
-    const ckpt = m
-      ? store.checkpoints(m[1] as string).find((c) => c.step === Number(m[2]))
-      : (store.db.prepare("SELECT * FROM job_checkpoints WHERE id = ?").get(ref) as
-          | JobCheckpoint
-          | undefined);
-    if (!ckpt) {
-      throw new TailorError({
-        code: "model_not_found",
-        message: `no checkpoint ${ref}; \`tailor jobs checkpoints JOB_ID\` lists a job's checkpoints`,
-      });
-    }
-    if (!checkpointKept(ckpt)) {
-      throw new TailorError({
-        code: "model_not_found",
-        message: `the checkpoint at step ${ckpt.step} of ${ckpt.job_id} was removed to save space (only the latest and the best are kept); \`tailor jobs checkpoints ${ckpt.job_id}\` lists those that are left`,
-      });
-    }
-    const job = store.get(ckpt.job_id);
-    return {
-      name: `${job.id}:step-${ckpt.step}`,
+function findCheckpoint(store: JobStore, ref: string): { job: Job; model: ResolvedModel } | null {
+  const r = parseCheckpointRef(ref);
+  if (!r) return null;
+  let ckpt: JobCheckpoint | null | undefined;
+  if (r.kind === "id") ckpt = store.checkpoint(r.id);
+  else {
+    const job = JOB_ID.test(r.of) ? store.find(r.of) : store.findByModelName(r.of);
+    ckpt = job ? store.checkpoints(job.id).find((c) => c.step === r.step) : null;
+  }
+  if (!ckpt) {
+    throw new TailorError({
+      code: "model_not_found",
+      message: `no checkpoint ${ref}; \`tailor jobs checkpoints JOB_ID\` lists a job's checkpoints`,
+      details: { field: "model" },
+    });
+  }
+  if (!checkpointKept(ckpt)) {
+    throw new TailorError({
+      code: "model_not_found",
+      message: `the checkpoint at step ${ckpt.step} of ${ckpt.job_id} was removed to save space (only the latest and the best are kept); \`tailor jobs checkpoints ${ckpt.job_id}\` lists those that are left`,
+      details: { field: "model" },
+    });
+  }
+  const job = store.get(ckpt.job_id);
+  return {
+    job,
+    model: {
+      name: r.kind === "id" ? `${job.id}:step-${ckpt.step}` : ref,
       source: job.spec.base_source,
       adapterDir: ckpt.path,
-    };
-  } finally {
-    store.close();
-  }
+    },
+  };
+}
+
+export function resolveCheckpoint(store: JobStore, ref: string): ResolvedModel | null {
+  return findCheckpoint(store, ref)?.model ?? null;
+}
+
+/** Any model a command names: a checkpoint, or whatever the registry resolves (name, folder, …). */
+export function resolveModelRef(
+  svc: { jobs: JobStore; models: ModelRegistry },
+  ref: string,
+): ResolvedModel {
+  return resolveCheckpoint(svc.jobs, ref) ?? svc.models.resolve(ref);
+}
+
+/** The jobs as model access control sees them (the models domain's port). */
+export function modelJobs(store: JobStore): ModelJobs {
+  return {
+    ownerOf: (jobId) => store.find(jobId)?.owner ?? null,
+    making: (name) => store.findByModelName(name),
+    checkpoint: (ref) => {
+      const found = findCheckpoint(store, ref);
+      return found && { model: found.model, of: found.job.model_name };
+    },
+  };
 }

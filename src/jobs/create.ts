@@ -1,15 +1,16 @@
 import { totalmem } from "node:os";
 import {
   DATASET_ID,
-  DatasetStore,
+  type DatasetStore,
   type DatasetVersion,
   MIN_EXAMPLES,
   RECOMMENDED_EXAMPLES,
 } from "../datasets/index.ts";
 import { TailorError } from "../errors/index.ts";
-import { estimateParameters, ModelName, ModelRegistry } from "../models/index.ts";
+import { estimateParameters, ModelName } from "../models/index.ts";
 import { type HyperparameterInput, resolveHyperparameters } from "../training/index.ts";
-import { JobStore, newId } from "./store.ts";
+import type { JobServices } from "./services.ts";
+import { type JobStore, newId } from "./store.ts";
 import type { Job, JobSpec, ValidationPlan } from "./types.ts";
 
 /** Below this many examples nothing is held out automatically: every example is needed to learn. */
@@ -42,12 +43,11 @@ export interface CreateJobOptions extends HyperparameterInput {
   earlyStopping?: boolean | undefined;
   /** The promotion gate's margin over the base model (0-1 on the primary metric; default 0). */
   gateMinDelta?: number | undefined;
-  home: string;
 }
 
 /** Stores the data (if given as files), resolves "auto", and queues the job. */
-export async function createJob(opts: CreateJobOptions): Promise<Job> {
-  const registry = new ModelRegistry(opts.home);
+export async function createJob(svc: JobServices, opts: CreateJobOptions): Promise<Job> {
+  const { jobs, datasets, models: registry } = svc;
   const base = registry.resolveBase(opts.base);
   const id = newId("ftjob");
   const name = opts.name ?? opts.nameFor?.(id) ?? defaultName(base.name, id);
@@ -59,68 +59,61 @@ export async function createJob(opts: CreateJobOptions): Promise<Job> {
       details: { field: "name" },
     });
   }
-  const jobs = new JobStore(opts.home);
-  const datasets = new DatasetStore(opts.home);
-  try {
-    if (registry.exists(name) || jobs.modelNameTaken(name)) {
-      throw new TailorError({
-        code: "model_exists",
-        message: `a model named '${name}' already exists or is being trained; pick another --name or delete it first`,
-      });
-    }
-    /** The new row, in `validating_files`. */
-    const insert = (training: string, validation: string | null, spec: JobSpec) =>
-      jobs.insert({
-        id,
-        status: "validating_files",
-        created_at: Math.floor(Date.now() / 1000),
-        started_at: null,
-        finished_at: null,
-        owner: opts.owner ?? null,
-        base: base.name,
-        model_name: name,
-        training_file: training,
-        validation_file: validation,
-        spec,
-        error: null,
-        fine_tuned_model: null,
-        result: null,
-      });
-    if (opts.dataError) {
-      // data that failed its check elsewhere (an uploaded file): recorded, and failed with the reason
-      const none = { id: opts.data, train_examples: 0, val_examples: 0 } as DatasetVersion;
-      insert(opts.data, opts.val ?? null, planSpec(opts, base.source, none, null));
-      const message = opts.dataError;
-      return jobs.transition(
-        id,
-        "failed",
-        { level: "error", type: "failed", message, data: { code: "data_invalid" } },
-        { error: { code: "data_invalid", message } },
-      );
-    }
-    const train = await storedDataset(datasets, opts.data);
-    if (train.train_examples < MIN_EXAMPLES) {
-      // a small set is fine to validate on (an uploaded file is stored either way), not to train on
-      throw new TailorError({
-        code: "data_invalid",
-        message: `${opts.files?.training ?? opts.data} has only ${train.train_examples} training example${train.train_examples === 1 ? "" : "s"}; fine-tuning needs at least ${MIN_EXAMPLES} (${RECOMMENDED_EXAMPLES} or more work much better)`,
-        details: { field: "training_file" },
-      });
-    }
-    const val = opts.val
-      ? await storedDataset(datasets, opts.val, `${nameOf(opts.val)}-validation`)
-      : null;
-    const job = insert(train.id, val?.id ?? null, planSpec(opts, base.source, train, val));
-    jobs.addEvent(id, {
-      type: "message",
-      message: `created: ${base.name} on ${job.spec.train_examples} examples (${train.id}) -> ${name}`,
-      data: { explanations: describeSpec(job.spec) },
+  if (registry.exists(name) || jobs.modelNameTaken(name)) {
+    throw new TailorError({
+      code: "model_exists",
+      message: `a model named '${name}' already exists or is being trained; pick another --name or delete it first`,
     });
-    return validate(jobs, datasets, job);
-  } finally {
-    jobs.close();
-    datasets.close();
   }
+  /** The new row, in `validating_files`. */
+  const insert = (training: string, validation: string | null, spec: JobSpec) =>
+    jobs.insert({
+      id,
+      status: "validating_files",
+      created_at: Math.floor(Date.now() / 1000),
+      started_at: null,
+      finished_at: null,
+      owner: opts.owner ?? null,
+      base: base.name,
+      model_name: name,
+      training_file: training,
+      validation_file: validation,
+      spec,
+      error: null,
+      fine_tuned_model: null,
+      result: null,
+    });
+  if (opts.dataError) {
+    // data that failed its check elsewhere (an uploaded file): recorded, and failed with the reason
+    const none = { id: opts.data, train_examples: 0, val_examples: 0 } as DatasetVersion;
+    insert(opts.data, opts.val ?? null, planSpec(opts, base.source, none, null));
+    const message = opts.dataError;
+    return jobs.transition(
+      id,
+      "failed",
+      { level: "error", type: "failed", message, data: { code: "data_invalid" } },
+      { error: { code: "data_invalid", message } },
+    );
+  }
+  const train = await storedDataset(datasets, opts.data);
+  if (train.train_examples < MIN_EXAMPLES) {
+    // a small set is fine to validate on (an uploaded file is stored either way), not to train on
+    throw new TailorError({
+      code: "data_invalid",
+      message: `${opts.files?.training ?? opts.data} has only ${train.train_examples} training example${train.train_examples === 1 ? "" : "s"}; fine-tuning needs at least ${MIN_EXAMPLES} (${RECOMMENDED_EXAMPLES} or more work much better)`,
+      details: { field: "training_file" },
+    });
+  }
+  const val = opts.val
+    ? await storedDataset(datasets, opts.val, `${nameOf(opts.val)}-validation`)
+    : null;
+  const job = insert(train.id, val?.id ?? null, planSpec(opts, base.source, train, val));
+  jobs.addEvent(id, {
+    type: "message",
+    message: `created: ${base.name} on ${job.spec.train_examples} examples (${train.id}) -> ${name}`,
+    data: { explanations: describeSpec(job.spec) },
+  });
+  return validate(jobs, datasets, job);
 }
 
 /**

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { isTerminalStatus, type JobEvent } from "../../protocol/index.ts";
-import { JobStore } from "./store.ts";
+import type { JobStore } from "./store.ts";
 
 export interface FollowOptions {
   /** Start after the event with this sequence number (0: from the first event). */
@@ -15,32 +15,27 @@ export interface FollowOptions {
  * The same stream feeds the CLI's progress bar and (later) the server's server-sent events.
  */
 export async function* followJob(
-  home: string,
+  store: JobStore,
   jobId: string,
   opts: FollowOptions = {},
 ): AsyncGenerator<JobEvent, void, undefined> {
-  const store = new JobStore(home);
   let after = opts.after ?? 0;
-  try {
-    store.get(jobId); // a clear error for an unknown id
-    while (!opts.signal?.aborted) {
-      // read the status first: events written before a terminal status are then all visible below
-      const done = isTerminalStatus(store.get(jobId).status);
-      const batch = store.events(jobId, { after, limit: 1000 });
-      for (const e of batch) {
-        after = e.seq;
-        yield e;
-      }
-      if (done && batch.length === 0) return;
-      if (batch.length === 0) {
-        try {
-          await sleep(opts.pollMs ?? 250, undefined, opts.signal ? { signal: opts.signal } : {});
-        } catch {
-          return; // aborted
-        }
+  store.get(jobId); // a clear error for an unknown id
+  while (!opts.signal?.aborted) {
+    // read the status first: events written before a terminal status are then all visible below
+    const done = isTerminalStatus(store.get(jobId).status);
+    const batch = store.events(jobId, { after, limit: 1000 });
+    for (const e of batch) {
+      after = e.seq;
+      yield e;
+    }
+    if (done && batch.length === 0) return;
+    if (batch.length === 0) {
+      try {
+        await sleep(opts.pollMs ?? 250, undefined, opts.signal ? { signal: opts.signal } : {});
+      } catch {
+        return; // aborted
       }
     }
-  } finally {
-    store.close();
   }
 }

@@ -1,4 +1,11 @@
-export { checkpointKept, isCheckpointRef, resolveCheckpoint } from "./checkpoints.ts";
+export { modelCard, modelCardOf, writeModelCard } from "./card.ts";
+export {
+  checkpointKept,
+  isCheckpointRef,
+  modelJobs,
+  resolveCheckpoint,
+  resolveModelRef,
+} from "./checkpoints.ts";
 export {
   AUTO_SPLIT_MIN,
   type CreateJobOptions,
@@ -7,8 +14,28 @@ export {
   planSpec,
 } from "./create.ts";
 export { followJob } from "./follow.ts";
-export { type FineTunePlan, measureData, planFineTune } from "./plan.ts";
-export { latestCheckpoint, MAX_ATTEMPTS, runDir } from "./run.ts";
+export {
+  createJobFromFiles,
+  type FileJobServices,
+  type JobFromFilesOptions,
+  type PlanFromFilesOptions,
+  planFromFiles,
+  type UploadedFile,
+  type UploadedFiles,
+} from "./from-files.ts";
+export { fineTunedModelName, suffixOf } from "./naming.ts";
+export { type FineTunePlan, measureData, type PlanOptions, planFineTune } from "./plan.ts";
+export { PlanCache } from "./plan-cache.ts";
+export {
+  latestCheckpoint,
+  MAX_ATTEMPTS,
+  runDir,
+  type TestOptions,
+  type TestOutcome,
+  testModel,
+} from "./recipe/index.ts";
+export type { JobServices } from "./services.ts";
 export { JobStore } from "./store.ts";
 export type { Job, JobCheckpoint, JobResult, JobSpec, ValidationPlan } from "./types.ts";
+export { jobView } from "./view.ts";
 export { DEFAULT_LEASE_MS, Worker, type WorkerOptions, workersRunning } from "./worker.ts";

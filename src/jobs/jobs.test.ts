@@ -7,11 +7,12 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { before, describe, test } from "node:test";
 import { CANNED, chatLine, cliSandbox, until } from "../cli/__fixtures__/cli.ts";
-import { ModelRegistry } from "../models/index.ts";
+import { openServices } from "../services/index.ts";
 import { resolveHyperparameters } from "../training/index.ts";
-import { createJob, JobStore, resolveCheckpoint, Worker } from "./index.ts";
+import { createJob, type JobStore, resolveCheckpoint, Worker } from "./index.ts";
 
 const { home, file, tiny } = cliSandbox("tailor-jobs-", { HF_HUB_OFFLINE: "1" });
+const svc = openServices(home);
 const lines = (n: number, answer: (i: number) => string = () => CANNED) =>
   `${Array.from({ length: n }, (_, i) => chatLine(`Question ${i} about my bike?`, answer(i))).join("\n")}\n`;
 
@@ -26,8 +27,7 @@ describe("fine-tuning jobs with the real engine", () => {
   before(() => tiny());
 
   test("lifecycle: queued -> running -> succeeded, every step recorded, the model registered", async () => {
-    const job = await createJob({
-      home,
+    const job = await createJob(svc, {
       base: "tiny",
       data: file("l.jsonl", lines(16)),
       epochs: 2,
@@ -36,13 +36,13 @@ describe("fine-tuning jobs with the real engine", () => {
     assert.equal(job.status, "queued");
     assert.equal(job.spec.validation.source, "none"); // 16 < 30: nothing is held out
     assert.equal(job.spec.early_stopping_patience, 0);
-    const worker = new Worker({ home });
+    const worker = new Worker({ services: svc });
     const done = await worker.runNext();
     worker.close();
     assert.equal(done?.status, "succeeded", JSON.stringify(done?.error));
     assert.equal(done?.fine_tuned_model, job.model_name);
     assert.equal(done?.attempts, 1);
-    const store = new JobStore(home);
+    const store = svc.jobs;
     const events = store.events(job.id);
     assert.deepEqual(
       curve(store, job.id).map((p) => p.step),
@@ -53,10 +53,9 @@ describe("fine-tuning jobs with the real engine", () => {
     assert.match(events[0]?.message ?? "", /created: tiny on 16 examples/);
     for (const key of ["train_loss", "learning_rate", "tokens_per_second", "grad_norm"])
       assert.equal(typeof events.find((e) => e.type === "metrics")?.data[key], "number", key);
-    const manifest = new ModelRegistry(home).get(job.model_name)?.manifest;
+    const manifest = svc.models.get(job.model_name)?.manifest;
     assert.equal(manifest?.kind === "fine_tuned" && manifest.training.job_id, job.id);
     assert.equal(store.checkpoints(job.id).length, 2); // one per epoch
-    store.close();
   });
 
   test("a killed engine is noticed, the job resumes from its checkpoint, and the loss curve matches an uninterrupted run", async () => {
@@ -65,7 +64,6 @@ describe("fine-tuning jobs with the real engine", () => {
       lines(24, (i) => `Answer number ${i % 4}.`),
     );
     const opts = {
-      home,
       base: "tiny",
       data,
       epochs: 3,
@@ -73,14 +71,14 @@ describe("fine-tuning jobs with the real engine", () => {
       learningRate: 0.005,
       checkpointEverySteps: 8,
     };
-    const store = new JobStore(home);
+    const store = svc.jobs;
 
-    const reference = await createJob(opts);
-    const w1 = new Worker({ home });
+    const reference = await createJob(svc, opts);
+    const w1 = new Worker({ services: svc });
     assert.equal((await w1.runNext(reference.id))?.status, "succeeded");
 
-    const job = await createJob(opts);
-    const w2 = new Worker({ home });
+    const job = await createJob(svc, opts);
+    const w2 = new Worker({ services: svc });
     const running = w2.run({ once: true });
     await until(() => store.checkpoints(job.id).length > 0, 60_000, "the first checkpoint");
     const pid = store.get(job.id).engine_pid;
@@ -112,19 +110,17 @@ describe("fine-tuning jobs with the real engine", () => {
         Math.abs(p.loss - (uninterrupted[i]?.loss ?? Number.NaN)) < 1e-3 * Math.max(1, p.loss),
         `step ${p.step}`,
       );
-    store.close();
   });
 
   test("cancel stops a running job at a step and keeps its checkpoint; resume finishes it", async () => {
-    const job = await createJob({
-      home,
+    const job = await createJob(svc, {
       base: "tiny",
       data: file("c.jsonl", lines(20)),
       epochs: 4,
       batchSize: 1,
     });
-    const store = new JobStore(home);
-    const worker = new Worker({ home });
+    const store = svc.jobs;
+    const worker = new Worker({ services: svc });
     const running = worker.runNext(job.id);
     await until(() => curve(store, job.id).length >= 3, 60_000, "three steps");
     assert.equal(store.requestCancel(job.id).cancel_requested, true);
@@ -147,7 +143,6 @@ describe("fine-tuning jobs with the real engine", () => {
       curve(store, job.id).map((p) => p.step),
       Array.from({ length: 80 }, (_, i) => i + 1),
     );
-    store.close();
   });
 
   test("the overfitting guard stops early and makes the best checkpoint the model", async () => {
@@ -158,8 +153,7 @@ describe("fine-tuning jobs with the real engine", () => {
         .map((a, i) => chatLine(`Other question ${i}?`, a))
         .join("\n")}\n`,
     );
-    const job = await createJob({
-      home,
+    const job = await createJob(svc, {
       base: "tiny",
       data: train,
       val,
@@ -168,34 +162,32 @@ describe("fine-tuning jobs with the real engine", () => {
     });
     assert.equal(job.spec.validation.source, "file");
     assert.equal(job.spec.early_stopping_patience, 3);
-    const worker = new Worker({ home });
+    const worker = new Worker({ services: svc });
     const done = await worker.runNext(job.id);
     worker.close();
     assert.equal(done?.status, "succeeded", JSON.stringify(done?.error));
     const result = done?.result;
     assert.ok(result?.stopped_early, "stopped early");
     assert.ok((result?.steps ?? 100) < 100);
-    const store = new JobStore(home);
+    const store = svc.jobs;
     const evals = store.events(job.id).filter((e) => e.type === "evaluation");
     const best = evals.reduce((a, b) =>
       (b.data.val_loss as number) < (a.data.val_loss as number) ? b : a,
     );
     assert.equal(result?.model_step, best.data.step);
     assert.match(result?.summary ?? "", /overfitting guard stopped the run/);
-    const ckpt = resolveCheckpoint(home, `${job.id}:step-${result?.model_step}`);
-    const modelDir = new ModelRegistry(home).modelDir(job.model_name);
+    const ckpt = resolveCheckpoint(svc.jobs, `${job.id}:step-${result?.model_step}`);
+    const modelDir = svc.models.modelDir(job.model_name);
     assert.deepEqual(
       readFileSync(join(modelDir, "adapter_model.safetensors")),
       readFileSync(join(ckpt?.adapterDir ?? "", "adapter_model.safetensors")),
     );
-    store.close();
   });
 
   test("auto epochs follow OpenAI's rule for 5, 50, 5,000 and 50,000 examples, and say why", async () => {
     // 5 examples are below the minimum of 10, so such a job is refused; "auto" is still defined for them
     await assert.rejects(
-      createJob({
-        home,
+      createJob(svc, {
         base: "tiny",
         data: file(
           "auto-5.jsonl",
@@ -215,8 +207,7 @@ describe("fine-tuning jobs with the real engine", () => {
       [50_000, 1, /epochs: 1 \(auto: 49000 examples, so 1 pass to see at most ~25,000\)/],
     ];
     for (const [n, epochs, why] of expected) {
-      const job = await createJob({
-        home,
+      const job = await createJob(svc, {
         base: "tiny",
         data: file(
           `auto-${n}.jsonl`,
@@ -225,9 +216,8 @@ describe("fine-tuning jobs with the real engine", () => {
       });
       assert.equal(job.spec.hyperparameters.epochs, epochs, `${n} examples`);
       assert.match(job.spec.hyperparameters.explanations[0] ?? "", why);
-      const store = new JobStore(home);
+      const store = svc.jobs;
       store.requestCancel(job.id); // not run: only the plan is checked
-      store.close();
     }
   });
 });

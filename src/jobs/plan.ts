@@ -1,11 +1,11 @@
-import { checkData, type DataReport, DatasetStore, engineTokenCounter } from "../datasets/index.ts";
-import { estimateParameters, ModelRegistry } from "../models/index.ts";
+import { checkData, type DataReport, engineTokenCounter } from "../datasets/index.ts";
+import { estimateParameters } from "../models/index.ts";
 import type { HyperparameterInput } from "../training/index.ts";
 import { describeSpec, planSpec } from "./create.ts";
+import type { JobServices } from "./services.ts";
 import type { JobSpec } from "./types.ts";
 
 export interface PlanOptions extends HyperparameterInput {
-  home: string;
   base: string;
   /** Dataset version ids (ds-…). */
   data: string;
@@ -25,32 +25,28 @@ export interface FineTunePlan {
 }
 
 /** The training examples of dataset `data` as base model `base` reads them (starts an engine). */
-export async function measureData(home: string, base: string, data: string): Promise<DataReport> {
-  const datasets = new DatasetStore(home);
-  let file: string;
-  try {
-    file = datasets.files(data).train;
-  } finally {
-    datasets.close();
-  }
-  const name = new ModelRegistry(home).resolveBase(base).name;
-  return checkData(file, { base: name, tokenCounter: engineTokenCounter(name, home) });
+export async function measureData(
+  svc: JobServices,
+  base: string,
+  data: string,
+): Promise<DataReport> {
+  const file = svc.datasets.files(data).train;
+  const name = svc.models.resolveBase(base).name;
+  return checkData(file, { base: name, tokenCounter: engineTokenCounter(name, svc.home) });
 }
 
 /**
  * Resolves "auto" as createJob would and estimates the run's time from `measured` (measureData's
  * report: token counts and one timed training step), without creating anything.
  */
-export function planFineTune(opts: PlanOptions, measured: DataReport): FineTunePlan {
-  const base = new ModelRegistry(opts.home).resolveBase(opts.base);
-  const datasets = new DatasetStore(opts.home);
-  let spec: JobSpec;
-  try {
-    const val = opts.val ? datasets.get(opts.val) : null;
-    spec = planSpec(opts, base.source, datasets.get(opts.data), val);
-  } finally {
-    datasets.close();
-  }
+export function planFineTune(
+  svc: JobServices,
+  opts: PlanOptions,
+  measured: DataReport,
+): FineTunePlan {
+  const base = svc.models.resolveBase(opts.base);
+  const val = opts.val ? svc.datasets.get(opts.val) : null;
+  const spec = planSpec(opts, base.source, svc.datasets.get(opts.data), val);
   const epochs = spec.hyperparameters.epochs;
   const perEpoch = measured.stats.tokens_per_epoch;
   const tps = measured.stats.tokens_per_second;

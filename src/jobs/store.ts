@@ -10,7 +10,7 @@ import {
   type JobStatus,
 } from "../../protocol/index.ts";
 import { TailorError } from "../errors/index.ts";
-import { type Db, openDb } from "../store/index.ts";
+import type { Db } from "../store/index.ts";
 import type { Job, JobCheckpoint } from "./types.ts";
 
 interface JobRow {
@@ -117,15 +117,7 @@ export interface NewEvent {
  * that lost its job (its lease expired and another took it) cannot overwrite the new owner's work.
  */
 export class JobStore {
-  readonly db: Db;
-
-  constructor(readonly home: string) {
-    this.db = openDb(home);
-  }
-
-  close(): void {
-    this.db.close();
-  }
+  constructor(private readonly db: Db) {}
 
   insert(job: Omit<Job, "worker" | "engine_pid" | "attempts" | "cancel_requested">): Job {
     this.db
@@ -411,6 +403,20 @@ export class JobStore {
       .run(jobId, step).changes;
   }
 
+  /** The job's training and validation loss as [step, loss] points, in order. */
+  lossCurves(jobId: string): { train: [number, number][]; val: [number, number][] } {
+    const train: [number, number][] = [];
+    const val: [number, number][] = [];
+    for (const e of this.events(jobId, { limit: 1_000_000 })) {
+      const d = e.data as { step?: number; train_loss?: number; val_loss?: number };
+      if (e.type === "metrics" && d.step !== undefined && d.train_loss !== undefined)
+        train.push([d.step, d.train_loss]);
+      if (e.type === "evaluation" && d.step !== undefined && d.val_loss !== undefined)
+        val.push([d.step, d.val_loss]);
+    }
+    return { train, val };
+  }
+
   /** The last training step whose metrics are stored (0 before the first). */
   lastRecordedStep(jobId: string): number {
     const row = this.db
@@ -440,6 +446,15 @@ export class JobStore {
     return this.db
       .prepare("SELECT * FROM job_checkpoints WHERE job_id = ? AND step = ?")
       .get(jobId, msg.step) as JobCheckpoint;
+  }
+
+  /** A checkpoint by its id (`ftckpt-…`). */
+  checkpoint(id: string): JobCheckpoint | null {
+    return (
+      (this.db.prepare("SELECT * FROM job_checkpoints WHERE id = ?").get(id) as
+        | JobCheckpoint
+        | undefined) ?? null
+    );
   }
 
   /** Every checkpoint the job recorded, newest first (some may since have been pruned from disk). */

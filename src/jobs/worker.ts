@@ -1,10 +1,13 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { MAX_ATTEMPTS, runJob, type StopReason } from "./run.ts";
-import { JobStore, newId } from "./store.ts";
+import { TailorError } from "../errors/index.ts";
+import { finish, MAX_ATTEMPTS, runJob, type StopReason } from "./recipe/index.ts";
+import type { JobServices } from "./services.ts";
+import { type JobStore, newId } from "./store.ts";
 import type { Job } from "./types.ts";
 
 export interface WorkerOptions {
-  home: string;
+  /** The stores it claims jobs from and runs them with (the composition root's). */
+  services: JobServices;
   /** A job whose worker has not renewed its lease for this long is taken over by another worker. */
   leaseMs?: number;
   /** How often an idle worker looks for work. */
@@ -35,7 +38,7 @@ export class Worker {
   private wake: (() => void) | null = null;
 
   constructor(private readonly opts: WorkerOptions) {
-    this.store = new JobStore(opts.home);
+    this.store = opts.services.jobs;
     this.leaseMs = opts.leaseMs ?? DEFAULT_LEASE_MS;
     this.pollMs = opts.pollMs ?? 1000;
     this.store.registerWorker(this.id);
@@ -72,12 +75,10 @@ export class Worker {
     }
     if (job.attempts > MAX_ATTEMPTS) {
       const message = `the job was started ${MAX_ATTEMPTS} times and its worker or engine died each time; look at its events, then \`tailor jobs resume ${job.id}\` to try again`;
-      this.store.finish(
-        job.id,
-        this.id,
-        { status: "failed", error: { code: "engine_crashed", message } },
-        { level: "error", type: "failed", message, data: { code: "engine_crashed" } },
-      );
+      finish(this.store, this.id, job, {
+        status: "failed",
+        error: new TailorError({ code: "engine_crashed", message }),
+      });
       return this.store.get(job.id);
     }
     this.opts.say?.(`running ${job.id} (${job.base} -> ${job.model_name})`);
@@ -104,9 +105,8 @@ export class Worker {
     if (this.stopping) stopWith("shutdown");
     try {
       await runJob(job, {
-        store: this.store,
+        services: this.opts.services,
         worker: this.id,
-        home: this.opts.home,
         signal: current.abort.signal,
         reason: () => current.reason,
         onLog: this.opts.onLog,
@@ -130,12 +130,12 @@ export class Worker {
     this.wake?.();
   }
 
+  /** Takes this worker off the list of live workers (the stores stay open: they are not its own). */
   close(): void {
     try {
       this.store.removeWorker(this.id);
-      this.store.close();
     } catch {
-      // already closed
+      // the database is already closed
     }
   }
 
@@ -153,11 +153,6 @@ export class Worker {
 }
 
 /** Whether some worker process is alive on this store (signalled in the last few seconds). */
-export function workersRunning(home: string): { id: string; pid: number; host: string }[] {
-  const store = new JobStore(home);
-  try {
-    return store.liveWorkers(WORKER_ALIVE_MS);
-  } finally {
-    store.close();
-  }
+export function workersRunning(store: JobStore): { id: string; pid: number; host: string }[] {
+  return store.liveWorkers(WORKER_ALIVE_MS);
 }

@@ -8,7 +8,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { FileStore, type StoredFile } from "../files/index.ts";
+import type { FileStore, StoredFile } from "../files/index.ts";
+import { openServices, type Services } from "../services/index.ts";
 import { InferenceEngine } from "../serving/index.ts";
 import { makeDocx, makePdf } from "./__fixtures__/documents.ts";
 import { chunkSections } from "./chunk.ts";
@@ -17,6 +18,7 @@ import { ftsQuery } from "./search.ts";
 
 const home = mkdtempSync(join(tmpdir(), "tailor-kb-"));
 const engine = new InferenceEngine({ env: { ...process.env, HF_HUB_OFFLINE: "1" } });
+let services: Services;
 let files: FileStore;
 let kb: KnowledgeBase;
 
@@ -50,12 +52,13 @@ async function upload(name: string, content: Buffer): Promise<StoredFile> {
 }
 
 before(() => {
-  files = new FileStore(home);
-  kb = new KnowledgeBase(home, { embedder: engine, files });
+  services = openServices(home);
+  files = services.files;
+  kb = new KnowledgeBase(services.db, { embedder: engine, files });
 });
 after(async () => {
   kb.close();
-  files.close();
+  services.close();
   await engine.close();
   rmSync(home, { recursive: true, force: true });
 });

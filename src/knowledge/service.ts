@@ -1,6 +1,7 @@
 import type { VectorStoreFileError } from "../../protocol/index.ts";
 import { isTailorError, TailorError } from "../errors/index.ts";
 import type { FileStore, StoredFile } from "../files/index.ts";
+import type { Db } from "../store/index.ts";
 import { type ChunkingOptions, chunkSections, DEFAULT_CHUNKING } from "./chunk.ts";
 import { DEFAULT_EMBEDDING_MODEL, type Embedder, embedAll, embeddingText } from "./embed.ts";
 import { parseDocument } from "./parse/index.ts";
@@ -41,16 +42,15 @@ export class KnowledgeBase {
   private closed = false;
 
   constructor(
-    home: string,
+    db: Db,
     private readonly opts: KnowledgeOptions,
   ) {
-    this.store = new KnowledgeStore(home, { warn: opts.warn });
+    this.store = new KnowledgeStore(db, { warn: opts.warn });
   }
 
-  /** Closes the database; a file being indexed stays in progress and is queued again by `resume`. */
+  /** Stops indexing; a file being indexed stays in progress and is queued again by `resume`. */
   close(): void {
     this.closed = true;
-    this.store.close();
   }
 
   createStore(s: {

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { VectorStoreFileStatus } from "../../protocol/index.ts";
 import { TailorError } from "../errors/index.ts";
-import { type Db, openDb } from "../store/index.ts";
+import type { Db } from "../store/index.ts";
 import type { Chunk } from "./types.ts";
 import { toBlob, VectorIndex } from "./vector-index.ts";
 
@@ -56,16 +56,13 @@ const now = () => Math.floor(Date.now() / 1000);
 
 /** Vector stores, their files and chunks in TAILOR_HOME/tailor.db (see the knowledge migration). */
 export class KnowledgeStore {
-  readonly db: Db;
   readonly vectors: VectorIndex;
 
-  constructor(home: string, opts: { warn?: ((line: string) => void) | undefined } = {}) {
-    this.db = openDb(home);
+  constructor(
+    readonly db: Db,
+    opts: { warn?: ((line: string) => void) | undefined } = {},
+  ) {
     this.vectors = new VectorIndex(this.db, opts.warn);
-  }
-
-  close(): void {
-    this.db.close();
   }
 
   create(s: {

@@ -1,5 +1,8 @@
+export { type ModelAccess, ModelAccessControl, type ModelJobs, ModelShares } from "./access.ts";
 export { type BaseModelCard, baseModelCards } from "./catalog.ts";
+export { type CheckpointRef, parseCheckpointRef } from "./checkpoint-ref.ts";
 export { contextLength, DEFAULT_CONTEXT_LENGTH } from "./context-length.ts";
+export { createTinyModel, type TinyModel } from "./create-tiny.ts";
 export { type GenerateOptions, generateText } from "./generate.ts";
 export { tailorHome } from "./home.ts";
 export { MANIFEST_FILE, ModelManifest, ModelName, type TrainingSummary } from "./manifest.ts";

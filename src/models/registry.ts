@@ -59,7 +59,7 @@ export class ModelRegistry {
       .sort()
       .flatMap((n) => {
         try {
-          return [this.entry(this.readManifest(n))];
+          return [this.entry(this.readManifestAt(join(this.dir, n)))];
         } catch {
           return []; // a broken folder is reported when the model is asked for by name, not here
         }
@@ -70,7 +70,7 @@ export class ModelRegistry {
   get(name: string): ModelEntry | null {
     if (name in BUILTIN_MODELS) return this.list().find((m) => m.name === name) ?? null;
     if (!isModelName(name) || !existsSync(join(this.modelDir(name), MANIFEST_FILE))) return null;
-    return this.entry(this.readManifest(name));
+    return this.entry(this.readManifestAt(this.modelDir(name)));
   }
 
   exists(name: string): boolean {
@@ -130,15 +130,16 @@ export class ModelRegistry {
     });
   }
 
-  private readManifest(name: string): ModelManifest {
-    const file = join(this.modelDir(name), MANIFEST_FILE);
+  /** The manifest of the model folder `folder` (installed or about to be), checked. */
+  readManifestAt(folder: string): ModelManifest {
+    const file = join(folder, MANIFEST_FILE);
     let raw: unknown;
     try {
       raw = JSON.parse(readFileSync(file, "utf8"));
     } catch (e) {
       throw new TailorError({
         code: "model_corrupt",
-        message: `${file} is not readable JSON (${(e as Error).message}); delete the folder ${this.modelDir(name)} and create the model again`,
+        message: `${file} is not readable JSON (${(e as Error).message}); delete the folder ${folder} and create the model again`,
         details: { file },
       });
     }

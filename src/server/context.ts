@@ -1,16 +1,12 @@
-import type { AuditLog, KeyStore, RateLimiter, Role } from "../auth/index.ts";
-import { TailorError } from "../errors/index.ts";
+import type { AuditLog, KeyStore, Principal, RateLimiter } from "../auth/index.ts";
+import type { DatasetStore } from "../datasets/index.ts";
 import type { FileStore } from "../files/index.ts";
-import type { JobStore } from "../jobs/index.ts";
+import type { JobStore, PlanCache } from "../jobs/index.ts";
 import type { KnowledgeBase } from "../knowledge/index.ts";
+import type { ModelAccessControl, ModelRegistry } from "../models/index.ts";
 import type { InferenceEngine } from "../serving/index.ts";
 
-/** Who is calling: the API key's owner and role. */
-export interface Principal {
-  keyId: string;
-  owner: string;
-  role: Role;
-}
+export { ownerScope, type Principal, requireRole } from "../auth/index.ts";
 
 export type AppEnv = { Variables: { principal: Principal } };
 
@@ -32,32 +28,28 @@ export const DEFAULT_LIMITS: ServerLimits = {
   requestTimeoutMs: 120_000,
 };
 
-/** What the routes share: the stores, the inference engine, the limits. */
+/**
+ * What the routes reach, each named: the stores (on the composition root's one database), the
+ * inference engine, knowledge, and the limits. Routes never open a store from a path.
+ */
 export interface ServerContext {
+  /** TAILOR_HOME (the engine's token counter reads models from it). */
   home: string;
   keys: KeyStore;
   audit: AuditLog;
   limiter: RateLimiter;
   files: FileStore;
   jobs: JobStore;
+  datasets: DatasetStore;
+  models: ModelRegistry;
+  /** Who may use, share and delete which model. */
+  access: ModelAccessControl;
+  /** Plans of fine-tunes before they exist, each measurement made once (the studio asks often). */
+  plans: PlanCache;
   inference: InferenceEngine;
   /** Vector stores of documents and retrieval for chat. */
   knowledge: KnowledgeBase;
   limits: ServerLimits;
   /** The built studio served at `/` (undefined: studio/dist; null: no studio). */
   studioDir?: string | null | undefined;
-}
-
-/** The owner whose objects a caller sees: everyone's for an admin (undefined), else their own. */
-export function ownerScope(p: Principal): string | undefined {
-  return p.role === "admin" ? undefined : p.owner;
-}
-
-export function requireRole(p: Principal, roles: readonly Role[], doing: string): void {
-  if (!roles.includes(p.role)) {
-    throw new TailorError({
-      code: "forbidden",
-      message: `a ${p.role} key may not ${doing}; ask an admin for a ${roles.join(" or ")} key`,
-    });
-  }
 }

@@ -1,17 +1,10 @@
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { serve as listen } from "@hono/node-server";
-import {
-  ADMIN_KEY_FILE,
-  AuditLog,
-  ensureAdminKey,
-  KeyStore,
-  RateLimiter,
-  readLocalAdminKey,
-} from "../auth/index.ts";
-import { FileStore } from "../files/index.ts";
-import { JobStore, Worker } from "../jobs/index.ts";
+import { ADMIN_KEY_FILE, ensureAdminKey, RateLimiter, readLocalAdminKey } from "../auth/index.ts";
+import { PlanCache, Worker } from "../jobs/index.ts";
 import { KnowledgeBase } from "../knowledge/index.ts";
+import { openServices } from "../services/index.ts";
 import { InferenceEngine } from "../serving/index.ts";
 import { buildApp } from "./app.ts";
 import { DEFAULT_LIMITS, type ServerContext, type ServerLimits } from "./context.ts";
@@ -44,23 +37,32 @@ export interface RunningServer {
 
 /** Starts the API (and, by default, a worker) on TAILOR_HOME; `close()` stops both cleanly. */
 export async function startServer(opts: ServeOptions): Promise<RunningServer> {
-  ensureAdminKey(opts.home);
+  const services = openServices(opts.home);
+  ensureAdminKey(opts.home, services.keys);
   const limits = { ...DEFAULT_LIMITS, ...opts.limits };
-  const files = new FileStore(opts.home);
   const inference =
     opts.inference ??
     new InferenceEngine(opts.log ? { onLog: (l: string) => opts.log?.(`[engine] ${l}`) } : {});
-  const knowledge = new KnowledgeBase(opts.home, { embedder: inference, files, warn: opts.log });
+  const knowledge = new KnowledgeBase(services.db, {
+    embedder: inference,
+    files: services.files,
+    warn: opts.log,
+  });
   knowledge.resume();
+  const { home, keys, audit, files, jobs, datasets, models, access } = services;
   const ctx: ServerContext = {
-    home: opts.home,
-    keys: new KeyStore(opts.home),
-    audit: new AuditLog(opts.home),
-    limiter: new RateLimiter({ requestsPerMinute: limits.requestsPerMinute }),
+    home,
+    keys,
+    audit,
     files,
-    jobs: new JobStore(opts.home),
+    jobs,
+    datasets,
+    models,
+    access,
+    plans: new PlanCache(services),
     inference,
     knowledge,
+    limiter: new RateLimiter({ requestsPerMinute: limits.requestsPerMinute }),
     limits,
     studioDir: opts.studioDir,
   };
@@ -74,7 +76,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const address = server.address() as AddressInfo;
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;
-  const worker = opts.worker === false ? null : new Worker({ home: opts.home, say: opts.log });
+  const worker = opts.worker === false ? null : new Worker({ services, say: opts.log });
   const working = worker?.run() ?? Promise.resolve(0);
   return {
     url,
@@ -84,9 +86,9 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       worker?.stop();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await working;
-      ctx.knowledge.close();
-      await ctx.inference.close();
-      for (const store of [ctx.files, ctx.jobs]) store.close();
+      knowledge.close();
+      await inference.close();
+      services.close();
     },
   };
 }

@@ -14,6 +14,7 @@ import type { EvaluationReport, ModelCard } from "../../protocol/evals.ts";
 import { KeyStore, readLocalAdminKey } from "../auth/index.ts";
 import { CANNED, chatLine, cliSandbox, supportJsonl } from "../cli/__fixtures__/cli.ts";
 import { InferenceEngine } from "../serving/index.ts";
+import { openDb } from "../store/index.ts";
 import { type RunningServer, startServer } from "./index.ts";
 
 const { home, file, tiny } = cliSandbox("tailor-api-", { HF_HUB_OFFLINE: "1" });
@@ -97,11 +98,11 @@ describe("the OpenAI-compatible API with the official SDK", () => {
       limits: { maxUploadBytes: 1024 * 1024, requestsPerMinute: 300 },
     });
     keys.admin = readLocalAdminKey(home) ?? "";
-    const store = new KeyStore(home);
+    const store = new KeyStore(openDb(home));
     keys.alice = store.create({ name: "alice", role: "member" }).key;
     keys.bob = store.create({ name: "bob", role: "member" }).key;
     keys.viewer = store.create({ name: "kiosk", role: "viewer" }).key;
-    store.close();
+    store.db.close();
   });
   after(async () => server?.close());
 

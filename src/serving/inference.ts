@@ -5,7 +5,12 @@
  * fails with `engine_crashed` and the next request starts a fresh process.
  */
 import type { z } from "zod";
-import { type ChatMessage, type ModelSource, ServeOp } from "../../protocol/index.ts";
+import {
+  type EngineMessageOf,
+  type ServeCountTokensOp,
+  type ServeGenerateOp,
+  ServeOp,
+} from "../../protocol/index.ts";
 import { engineFailure } from "../engine/process.ts";
 import { TailorError } from "../errors/index.ts";
 import { Connection, type Reply } from "./internal/connection.ts";
@@ -23,37 +28,32 @@ export interface InferenceEngineOptions {
   graceMs?: { afterClose: number; afterTerm: number } | undefined;
 }
 
-export interface GenerateRequest {
-  base: ModelSource;
-  adapterDir?: string | undefined;
-  messages: ChatMessage[];
-  temperature?: number | undefined;
-  top_p?: number | undefined;
-  top_k?: number | undefined;
-  max_tokens?: number | undefined;
-  stop?: string[] | undefined;
-  seed?: number | undefined;
-  /** Choices, generated one after another (choice i samples with seed + i). */
-  n?: number | undefined;
-}
+/**
+ * One generation: the engine's `generate` operation without what this client adds (`op`, `id`,
+ * `stream`), with the adapter folder named as the models domain names it.
+ */
+export type GenerateRequest = Omit<
+  z.input<typeof ServeGenerateOp>,
+  "op" | "id" | "stream" | "adapter_dir"
+> & { adapterDir?: string | undefined };
 
-export type FinishReason = "stop" | "length" | "cancelled";
-export interface Choice {
-  index: number;
-  text: string;
-  finish_reason: FinishReason;
-}
+/** One answer of a generation, as the engine's `result` reply carries it. */
+export type Choice = EngineMessageOf<"result">["choices"][number];
+export type FinishReason = Choice["finish_reason"];
+/** What `generate` yields: the engine's `delta` replies as text comes, then its `result`. */
 export type GenerateEvent =
-  | { type: "delta"; index: number; text: string }
-  | { type: "result"; choices: Choice[]; prompt_tokens: number; completion_tokens: number };
+  | Omit<EngineMessageOf<"delta">, "id">
+  | Omit<EngineMessageOf<"result">, "id">;
 
-export interface CountTokensRequest {
-  base: ModelSource;
+/** Prompt tokens of a conversation: the engine's `count_tokens` operation, named as above. */
+export type CountTokensRequest = Omit<
+  z.input<typeof ServeCountTokensOp>,
+  "op" | "id" | "adapter_dir" | "add_generation_prompt"
+> & {
   adapterDir?: string | undefined;
-  messages: ChatMessage[];
   /** Count the opening of the assistant's turn too, as generation does (default true). */
   addGenerationPrompt?: boolean | undefined;
-}
+};
 
 type Op = z.output<typeof ServeOp>;
 type Final<T extends Reply["type"]> = Extract<Reply, { type: T }>;

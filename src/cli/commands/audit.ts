@@ -1,8 +1,9 @@
 import type { Command } from "commander";
-import { type AuditEntry, AuditLog } from "../../auth/index.ts";
-import { tailorHome } from "../../models/index.ts";
+import type { AuditEntry } from "../../auth/index.ts";
+
 import { positiveInt } from "../args.ts";
 import { printJson, say, table } from "../output.ts";
+import { withTailor } from "../services.ts";
 
 /** An entry as `--json` prints it: `at` in unix milliseconds and, for reading, as ISO 8601. */
 export function auditView(e: AuditEntry) {
@@ -32,13 +33,9 @@ export function registerAudit(program: Command): void {
     .option("--json", "print JSON")
     .action(
       (f: { limit: number; owner?: string; action?: string; after?: number; json?: boolean }) => {
-        const log = new AuditLog(tailorHome());
-        let entries: AuditEntry[];
-        try {
-          entries = log.list({ limit: f.limit, owner: f.owner, action: f.action, after: f.after });
-        } finally {
-          log.close();
-        }
+        const entries = withTailor((s) =>
+          s.audit.list({ limit: f.limit, owner: f.owner, action: f.action, after: f.after }),
+        );
         if (f.json) return printJson(entries.map(auditView));
         if (entries.length === 0) return say("nothing in the audit log matches");
         console.log(

@@ -1,12 +1,13 @@
 import { createInterface } from "node:readline";
 import type { Command } from "commander";
 import type { ChatMessage } from "../../../protocol/index.ts";
-import { resolveCheckpoint } from "../../jobs/index.ts";
+import { resolveModelRef } from "../../jobs/index.ts";
 import { type Citation, groundChat, type VectorStore } from "../../knowledge/index.ts";
-import { contextLength, ModelRegistry, tailorHome } from "../../models/index.ts";
+import { contextLength } from "../../models/index.ts";
 import { positiveInt, positiveNumber } from "../args.ts";
 import { findStore, withKnowledge } from "../knowledge.ts";
 import { printJson, say } from "../output.ts";
+import { withTailor } from "../services.ts";
 
 interface ChatFlags {
   kb: string[];
@@ -48,8 +49,7 @@ export function registerChat(program: Command): void {
     .option("--max-tokens <n>", "longest answer", (v) => positiveInt(v, "--max-tokens"), 256)
     .option("--json", "print one JSON object per answer")
     .action(async (name: string, f: ChatFlags, cmd: Command) => {
-      const home = tailorHome();
-      const model = resolveCheckpoint(home, name) ?? new ModelRegistry(home).resolve(name);
+      const model = withTailor((svc) => resolveModelRef(svc, name));
       await withKnowledge(
         async ({ kb, engine }) => {
           const stores: VectorStore[] = f.kb.map((ref) => findStore(kb, ref));

@@ -1,16 +1,16 @@
 import type { Command } from "commander";
 import {
   checkData,
-  DatasetStore,
+  type DatasetStore,
   type DatasetVersion,
   engineTokenCounter,
 } from "../../datasets/index.ts";
 import { TailorError } from "../../errors/index.ts";
-import { tailorHome } from "../../models/index.ts";
 import { defaultEpochs } from "../../training/index.ts";
 import { positiveNumber } from "../args.ts";
 import { printJson, say, table } from "../output.ts";
 import { renderReport } from "../report.ts";
+import { withTailor } from "../services.ts";
 
 interface CheckFlags {
   base: string;
@@ -20,14 +20,7 @@ interface CheckFlags {
   json?: boolean;
 }
 
-function withStore<T>(fn: (store: DatasetStore) => T): T {
-  const store = new DatasetStore(tailorHome());
-  try {
-    return fn(store);
-  } finally {
-    store.close();
-  }
-}
+const withStore = <T>(fn: (store: DatasetStore) => T): T => withTailor((s) => fn(s.datasets));
 
 function summary(v: DatasetVersion) {
   const { report, ...rest } = v;
@@ -97,38 +90,37 @@ export function registerData(program: Command): void {
             code: "invalid_argument",
             message: "--val-split must be below 1 (e.g. 0.1 for 10%)",
           });
-        const store = new DatasetStore(tailorHome());
-        try {
-          const { version, created } = await store.add(file, {
-            epochsFor: defaultEpochs,
-            name: f.name,
-            redact: Boolean(f.redact),
-            valSplit: f.valSplit,
-            val: f.val,
-            columns: f.columns,
-            base: f.base,
-            ...(f.tokens ? { tokenCounter: engineTokenCounter(f.base) } : {}),
-          });
-          if (f.json) return printJson({ ...summary(version), created });
-          console.log(renderReport(version.report));
-          say("");
-          if (version.redaction) {
-            const replaced = Object.entries(version.redaction).map(([t, n]) => `${n} ${t}`);
+        await withStore(async (store) => {
+          try {
+            const { version, created } = await store.add(file, {
+              epochsFor: defaultEpochs,
+              name: f.name,
+              redact: Boolean(f.redact),
+              valSplit: f.valSplit,
+              val: f.val,
+              columns: f.columns,
+              base: f.base,
+              ...(f.tokens ? { tokenCounter: engineTokenCounter(f.base) } : {}),
+            });
+            if (f.json) return printJson({ ...summary(version), created });
+            console.log(renderReport(version.report));
+            say("");
+            if (version.redaction) {
+              const replaced = Object.entries(version.redaction).map(([t, n]) => `${n} ${t}`);
+              say(
+                `redacted: ${replaced.length ? replaced.join(", ") : "nothing found to replace"} (your file ${file} is unchanged)`,
+              );
+            }
             say(
-              `redacted: ${replaced.length ? replaced.join(", ") : "nothing found to replace"} (your file ${file} is unchanged)`,
+              `${created ? "stored" : "already stored"} as ${version.id} (${version.train_examples} training, ${version.val_examples} validation examples)`,
             );
+            console.log(version.id);
+          } catch (e) {
+            if (e instanceof TailorError && e.details.report && !f.json)
+              console.log(renderReport(e.details.report as Parameters<typeof renderReport>[0]));
+            throw e;
           }
-          say(
-            `${created ? "stored" : "already stored"} as ${version.id} (${version.train_examples} training, ${version.val_examples} validation examples)`,
-          );
-          console.log(version.id);
-        } catch (e) {
-          if (e instanceof TailorError && e.details.report && !f.json)
-            console.log(renderReport(e.details.report as Parameters<typeof renderReport>[0]));
-          throw e;
-        } finally {
-          store.close();
-        }
+        });
       },
     );
 

@@ -4,9 +4,11 @@ import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
 import { readEvaluation, renderHtml } from "../../evals/index.ts";
 import { createJob, workersRunning } from "../../jobs/index.ts";
-import { ModelRegistry, tailorHome } from "../../models/index.ts";
+import { tailorHome } from "../../models/index.ts";
+import type { Services } from "../../services/index.ts";
 import { positiveInt } from "../args.ts";
 import { say } from "../output.ts";
+import { withTailor } from "../services.ts";
 import { watchJob } from "../watch.ts";
 import { printReport } from "./eval.ts";
 
@@ -36,51 +38,8 @@ export function registerDemo(program: Command): void {
     .action(async (flags: { base: string; prompts: number; studio: boolean }) => {
       say(readFileSync(`${EXAMPLES}README.md`, "utf8").split("\n").slice(0, 3).join("\n"));
       const home = tailorHome();
-      const job = await createJob({
-        home,
-        base: flags.base,
-        data: `${EXAMPLES}train.jsonl`,
-        val: `${EXAMPLES}val.jsonl`,
-        epochs: 3,
-        learningRate: 2e-3,
-        batchSize: 4,
-        loraRank: 16,
-        name: `northwind-email-json-${new Date().toISOString().replace(/[-:T]/g, "").slice(0, 14)}`,
-      });
-      say(
-        `\n1/2  fine-tuning ${job.base} on ${job.spec.train_examples} examples (${job.spec.hyperparameters.epochs} epochs, job ${job.id}); at the end it is tested against ${job.base} on ${job.spec.validation.examples} held-out e-mails…`,
-      );
-      const done = await watchJob(home, job.id, {
-        json: false,
-        runHere: workersRunning(home).length === 0,
-      });
-      if (done.status !== "succeeded" || !done.fine_tuned_model) return; // cancelled with Ctrl-C
-      const tuned = done.fine_tuned_model;
-      const folder = new ModelRegistry(home).modelDir(tuned);
-      const report = readEvaluation(folder);
-      const promotion = new ModelRegistry(home).get(tuned)?.manifest;
-      say(`\n2/2  ${tuned} against ${job.base} on the held-out e-mails\n`);
-      if (report) {
-        for (const [i, ex] of report.examples.slice(0, flags.prompts).entries()) {
-          const [after, before] = ex.outputs;
-          const [a, b] = ex.scores.map((x) => `${Math.round((x ?? 0) * 100)}% of the fields right`);
-          console.log(
-            `── held-out e-mail ${i + 1} ──\n${indent(ex.prompt)}\n  expected:\n${indent(ex.expected)}`,
-          );
-          console.log(
-            `  base (${b}):\n${indent(before ?? "")}\n  tuned (${a}):\n${indent(after ?? "")}\n`,
-          );
-        }
-        printReport(
-          report,
-          promotion?.kind === "fine_tuned" ? (promotion.promotion ?? null) : null,
-        );
-        const reports = join(home, "reports");
-        mkdirSync(reports, { recursive: true });
-        const html = join(reports, `${tuned}.html`);
-        writeFileSync(html, renderHtml(report));
-        console.log(`\nthe whole comparison, with charts: ${html}`);
-      }
+      const tuned = await withTailor((svc) => trainAndCompare(svc, flags.base, flags.prompts));
+      if (!tuned) return; // cancelled with Ctrl-C
       console.log(`its model card: bin/tailor models card ${tuned}`);
       if (!flags.studio || !process.stdout.isTTY) {
         console.log(
@@ -106,4 +65,54 @@ export function registerDemo(program: Command): void {
         `try it yourself: bin/tailor generate ${tuned} --system "Extract the fields of this customer e-mail as JSON." --prompt "..."`,
       );
     });
+}
+
+/** Fine-tunes the demo's model, then shows it against its base; null when it was cancelled. */
+async function trainAndCompare(
+  svc: Services,
+  base: string,
+  prompts: number,
+): Promise<string | null> {
+  const job = await createJob(svc, {
+    base,
+    data: `${EXAMPLES}train.jsonl`,
+    val: `${EXAMPLES}val.jsonl`,
+    epochs: 3,
+    learningRate: 2e-3,
+    batchSize: 4,
+    loraRank: 16,
+    name: `northwind-email-json-${new Date().toISOString().replace(/[-:T]/g, "").slice(0, 14)}`,
+  });
+  say(
+    `\n1/2  fine-tuning ${job.base} on ${job.spec.train_examples} examples (${job.spec.hyperparameters.epochs} epochs, job ${job.id}); at the end it is tested against ${job.base} on ${job.spec.validation.examples} held-out e-mails…`,
+  );
+  const done = await watchJob(svc, job.id, {
+    json: false,
+    runHere: workersRunning(svc.jobs).length === 0,
+  });
+  if (done.status !== "succeeded" || !done.fine_tuned_model) return null; // cancelled with Ctrl-C
+  const tuned = done.fine_tuned_model;
+  const folder = svc.models.modelDir(tuned);
+  const report = readEvaluation(folder);
+  const promotion = svc.models.get(tuned)?.manifest;
+  say(`\n2/2  ${tuned} against ${job.base} on the held-out e-mails\n`);
+  if (report) {
+    for (const [i, ex] of report.examples.slice(0, prompts).entries()) {
+      const [after, before] = ex.outputs;
+      const [a, b] = ex.scores.map((x) => `${Math.round((x ?? 0) * 100)}% of the fields right`);
+      console.log(
+        `── held-out e-mail ${i + 1} ──\n${indent(ex.prompt)}\n  expected:\n${indent(ex.expected)}`,
+      );
+      console.log(
+        `  base (${b}):\n${indent(before ?? "")}\n  tuned (${a}):\n${indent(after ?? "")}\n`,
+      );
+    }
+    printReport(report, promotion?.kind === "fine_tuned" ? (promotion.promotion ?? null) : null);
+    const reports = join(svc.home, "reports");
+    mkdirSync(reports, { recursive: true });
+    const html = join(reports, `${tuned}.html`);
+    writeFileSync(html, renderHtml(report));
+    console.log(`\nthe whole comparison, with charts: ${html}`);
+  }
+  return tuned;
 }

@@ -1,7 +1,8 @@
 import type { Command } from "commander";
-import { engineResult } from "../../engine/index.ts";
-import { ModelRegistry, tailorHome } from "../../models/index.ts";
+import { doctor } from "../../engine/index.ts";
+import { tailorHome } from "../../models/index.ts";
 import { printJson, table } from "../output.ts";
+import { withTailor } from "../services.ts";
 
 export function registerDoctor(program: Command): void {
   program
@@ -9,10 +10,12 @@ export function registerDoctor(program: Command): void {
     .description("check Python, torch, the compute device, threads and the models Tailor can find")
     .option("--json", "print JSON")
     .action(async (opts: { json?: boolean }) => {
-      const report = await engineResult("doctor", {}, "doctor");
-      const models = new ModelRegistry()
-        .list()
-        .map((m) => ({ name: m.name, kind: m.kind, origin: m.origin }));
+      const report = await doctor();
+      const models = withTailor((s) => s.models.list()).map((m) => ({
+        name: m.name,
+        kind: m.kind,
+        origin: m.origin,
+      }));
       const result = { node: process.version, tailor_home: tailorHome(), ...report, models };
       if (opts.json) return printJson(result);
       const builtin = report.builtin_models.map(

@@ -5,20 +5,17 @@ import type { Command } from "commander";
 import type { EvaluationReport, MetricName, Promotion } from "../../../protocol/evals.ts";
 import { TailorError } from "../../errors/index.ts";
 import {
-  decidePromotion,
-  type EvalModel,
   evaluate,
   headline,
   loadEvalExamples,
   metricLabel,
   renderHtml,
-  saveEvaluation,
-  writeCard,
 } from "../../evals/index.ts";
-import { resolveCheckpoint } from "../../jobs/index.ts";
-import { ModelRegistry, tailorHome } from "../../models/index.ts";
+import { resolveModelRef, testModel } from "../../jobs/index.ts";
+import type { Services } from "../../services/index.ts";
 import { positiveInt, positiveNumber } from "../args.ts";
 import { printJson, say, table } from "../output.ts";
+import { withTailor } from "../services.ts";
 
 interface EvalFlags {
   data: string;
@@ -29,10 +26,6 @@ interface EvalFlags {
   batchSize: number;
   save?: boolean;
   minDelta: number;
-}
-
-function resolveModel(home: string, ref: string): EvalModel {
-  return resolveCheckpoint(home, ref) ?? new ModelRegistry(home).resolve(ref);
 }
 
 /** A progress bar on a terminal, a line every quarter otherwise. */
@@ -174,61 +167,66 @@ export function registerEval(program: Command): void {
       (v) => positiveNumber(v, "--min-delta", true),
       0,
     )
-    .action(async (ref: string, opts: EvalFlags) => {
-      const home = tailorHome();
-      const registry = new ModelRegistry(home);
-      const model = resolveModel(home, ref);
-      let compareRef = opts.compare;
-      const manifest = registry.get(ref)?.manifest;
-      if (opts.save) {
-        if (manifest?.kind !== "fine_tuned") {
-          throw new TailorError({
-            code: "invalid_argument",
-            message: `--save stores the evaluation of a fine-tuned model; ${ref} is not one (\`tailor models list\` shows them)`,
-          });
-        }
-        compareRef ??= manifest.base.name;
-        if (compareRef !== manifest.base.name) {
-          throw new TailorError({
-            code: "invalid_argument",
-            message: `--save compares ${ref} with its base model ${manifest.base.name}; leave out --compare or pass --compare ${manifest.base.name}`,
-          });
-        }
-      }
-      const ownBase = manifest?.kind === "fine_tuned" ? manifest.base : null;
-      const compare =
-        compareRef === undefined
-          ? undefined
-          : compareRef === ownBase?.name
-            ? { name: compareRef, source: ownBase.source }
-            : resolveModel(home, compareRef);
-      const { examples, source } = await loadEvalExamples(opts.data, home);
-      const bar = progress();
-      let report: EvaluationReport;
-      try {
-        report = await evaluate({
-          model,
-          compare,
-          examples,
-          source,
-          maxTokens: opts.maxTokens,
-          batchSize: opts.batchSize,
-          onProgress: bar.update,
+    .action((ref: string, opts: EvalFlags) => withTailor((svc) => runEval(svc, ref, opts)));
+}
+
+async function runEval(svc: Services, ref: string, opts: EvalFlags): Promise<void> {
+  const model = resolveModelRef(svc, ref);
+  const manifest = svc.models.get(ref)?.manifest;
+  const ownBase = manifest?.kind === "fine_tuned" ? manifest.base : null;
+  const bar = progress();
+  let report: EvaluationReport;
+  let promotion: Promotion | null = null;
+  try {
+    if (opts.save) {
+      if (!ownBase) {
+        throw new TailorError({
+          code: "invalid_argument",
+          message: `--save stores the evaluation of a fine-tuned model; ${ref} is not one (\`tailor models list\` shows them)`,
         });
-      } finally {
-        bar.stop();
       }
-      let promotion: Promotion | null = null;
-      if (opts.save) {
-        promotion = decidePromotion(report, { model: ref, minDelta: opts.minDelta });
-        saveEvaluation(registry.modelDir(ref), report, promotion);
-        writeCard(home, ref);
+      if (opts.compare !== undefined && opts.compare !== ownBase.name) {
+        throw new TailorError({
+          code: "invalid_argument",
+          message: `--save compares ${ref} with its base model ${ownBase.name}; leave out --compare or pass --compare ${ownBase.name}`,
+        });
       }
-      if (opts.html) {
-        writeFileSync(opts.html, renderHtml(report));
-      }
-      if (opts.json) return printJson({ ...report, promotion });
-      printReport(report, promotion);
-      if (opts.html) say(`report: ${resolve(opts.html)}`);
-    });
+      const test = await testModel(svc, {
+        folder: svc.models.modelDir(ref),
+        model,
+        data: opts.data,
+        minDelta: opts.minDelta,
+        maxTokens: opts.maxTokens,
+        batchSize: opts.batchSize,
+        onProgress: bar.update,
+      });
+      if (!test.report)
+        throw new TailorError({ code: "internal", message: "the test made no report" });
+      report = test.report;
+      promotion = test.promotion;
+    } else {
+      const compare =
+        opts.compare === undefined
+          ? undefined
+          : opts.compare === ownBase?.name
+            ? { name: opts.compare, source: ownBase.source }
+            : resolveModelRef(svc, opts.compare);
+      const { examples, source } = await loadEvalExamples(opts.data, svc.datasets);
+      report = await evaluate({
+        model,
+        compare,
+        examples,
+        source,
+        maxTokens: opts.maxTokens,
+        batchSize: opts.batchSize,
+        onProgress: bar.update,
+      });
+    }
+  } finally {
+    bar.stop();
+  }
+  if (opts.html) writeFileSync(opts.html, renderHtml(report));
+  if (opts.json) return printJson({ ...report, promotion });
+  printReport(report, promotion);
+  if (opts.html) say(`report: ${resolve(opts.html)}`);
 }

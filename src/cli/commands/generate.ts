@@ -1,8 +1,9 @@
 import type { Command } from "commander";
 import { resolveCheckpoint } from "../../jobs/index.ts";
-import { generateText, tailorHome } from "../../models/index.ts";
+import { generateText } from "../../models/index.ts";
 import { positiveInt, positiveNumber } from "../args.ts";
 import { printJson } from "../output.ts";
+import { withTailor } from "../services.ts";
 
 interface GenerateFlags {
   prompt: string;
@@ -59,18 +60,21 @@ export function registerGenerate(program: Command): void {
     .option("--seed <n>", "random seed for sampling", (v) => positiveInt(v, "--seed", true), 0)
     .option("--json", "print JSON")
     .action(async (model: string, f: GenerateFlags) => {
-      const result = await generateText(resolveCheckpoint(tailorHome(), model) ?? model, {
-        messages: [
-          ...(f.system ? [{ role: "system" as const, content: f.system }] : []),
-          { role: "user", content: f.prompt },
-        ],
-        temperature: f.temperature,
-        top_p: f.topP,
-        top_k: f.topK,
-        max_tokens: f.maxTokens,
-        stop: f.stop,
-        seed: f.seed,
-      });
+      const result = await generateText(
+        withTailor((s) => resolveCheckpoint(s.jobs, model)) ?? model,
+        {
+          messages: [
+            ...(f.system ? [{ role: "system" as const, content: f.system }] : []),
+            { role: "user", content: f.prompt },
+          ],
+          temperature: f.temperature,
+          top_p: f.topP,
+          top_k: f.topK,
+          max_tokens: f.maxTokens,
+          stop: f.stop,
+          seed: f.seed,
+        },
+      );
       if (f.json)
         return printJson({
           model,

@@ -2,55 +2,16 @@ import type { Command } from "commander";
 import {
   checkpointKept,
   describeSpec,
-  type Job,
-  JobStore,
+  type JobStore,
+  jobView,
   workersRunning,
 } from "../../jobs/index.ts";
-import { tailorHome } from "../../models/index.ts";
 import { positiveInt } from "../args.ts";
 import { printJson, say, table } from "../output.ts";
+import { withTailor } from "../services.ts";
 import { eventLine, watchJob } from "../watch.ts";
 
-/** A job as `--json` prints it: OpenAI's fine-tuning job fields, then Tailor's own. */
-export function jobView(job: Job) {
-  const hp = job.spec.hyperparameters;
-  return {
-    object: "fine_tuning.job",
-    id: job.id,
-    status: job.status,
-    model: job.base,
-    fine_tuned_model: job.fine_tuned_model,
-    created_at: job.created_at,
-    started_at: job.started_at,
-    finished_at: job.finished_at,
-    training_file: job.training_file,
-    validation_file: job.validation_file,
-    seed: hp.seed,
-    hyperparameters: {
-      n_epochs: hp.epochs,
-      batch_size: hp.batchSize,
-      learning_rate: hp.learningRate,
-      lora_rank: hp.loraRank,
-      lora_alpha: hp.loraAlpha,
-    },
-    requested_hyperparameters: job.spec.requested,
-    error: job.error,
-    model_name: job.model_name,
-    validation: job.spec.validation,
-    plan: describeSpec(job.spec),
-    result: job.result,
-    attempts: job.attempts,
-  };
-}
-
-function withStore<T>(fn: (store: JobStore) => T): T {
-  const store = new JobStore(tailorHome());
-  try {
-    return fn(store);
-  } finally {
-    store.close();
-  }
-}
+const withStore = <T>(fn: (store: JobStore) => T): T => withTailor((s) => fn(s.jobs));
 
 const when = (s: number | null) =>
   s ? new Date(s * 1000).toISOString().slice(0, 19).replace("T", " ") : "-";
@@ -129,22 +90,24 @@ export function registerJobs(program: Command): void {
     .description("watch a job live until it ends (progress bar with loss and ETA)")
     .option("--run", "run the job here if it is queued and no worker is running")
     .option("--json", "print the events as JSON lines")
-    .action(async (id: string, f: { run?: boolean; json?: boolean }, cmd: Command) => {
-      const home = tailorHome();
-      const job = withStore((s) => s.get(id));
-      const runHere =
-        Boolean(f.run) && job.status === "queued" && workersRunning(home).length === 0;
-      if (!runHere && job.status === "queued" && workersRunning(home).length === 0 && !f.json)
-        say(
-          `no worker is running, so the job waits: start \`tailor worker\`, or follow with --run`,
-        );
-      const done = await watchJob(home, id, {
-        json: Boolean(f.json),
-        runHere,
-        verbose: Boolean(cmd.optsWithGlobals().verbose),
-      });
-      if (!f.json && done.fine_tuned_model) console.log(`model ${done.fine_tuned_model} is ready`);
-    });
+    .action((id: string, f: { run?: boolean; json?: boolean }, cmd: Command) =>
+      withTailor(async (svc) => {
+        const job = svc.jobs.get(id);
+        const idle = workersRunning(svc.jobs).length === 0;
+        const runHere = Boolean(f.run) && job.status === "queued" && idle;
+        if (!runHere && job.status === "queued" && idle && !f.json)
+          say(
+            `no worker is running, so the job waits: start \`tailor worker\`, or follow with --run`,
+          );
+        const done = await watchJob(svc, id, {
+          json: Boolean(f.json),
+          runHere,
+          verbose: Boolean(cmd.optsWithGlobals().verbose),
+        });
+        if (!f.json && done.fine_tuned_model)
+          console.log(`model ${done.fine_tuned_model} is ready`);
+      }),
+    );
 
   jobs
     .command("cancel")
@@ -170,7 +133,7 @@ export function registerJobs(program: Command): void {
       const job = withStore((s) => s.resume(id));
       if (f.json) return printJson(jobView(job));
       console.log(`${id} queued again`);
-      if (workersRunning(tailorHome()).length === 0)
+      if (withStore(workersRunning).length === 0)
         say(
           `no worker is running: \`tailor worker\` runs it, or \`tailor jobs follow ${id} --run\``,
         );

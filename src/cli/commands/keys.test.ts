@@ -10,6 +10,7 @@ import { after, before, describe, test } from "node:test";
 import { Command, CommanderError } from "commander";
 import { KeyStore } from "../../auth/index.ts";
 import { TailorError } from "../../errors/index.ts";
+import { openDb } from "../../store/index.ts";
 import { cliSandbox } from "../__fixtures__/cli.ts";
 import { registerAudit } from "./audit.ts";
 import { registerKeys } from "./keys.ts";
@@ -96,12 +97,12 @@ describe("tailor keys and tailor audit, in process", () => {
       ],
     );
 
-    const store = new KeyStore(home);
+    const store = new KeyStore(openDb(home));
     assert.equal(store.verify(made.key)?.id, made.id);
     const revoked = json<{ status: string }>(await run("keys", "revoke", made.id, "--json"));
     assert.equal(revoked.status, "revoked");
     assert.equal(store.verify(made.key), null);
-    store.close();
+    store.db.close();
 
     const again = await run("keys", "revoke", made.id);
     assert.ok(again.error instanceof TailorError && again.error.code === "conflict");

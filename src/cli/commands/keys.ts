@@ -1,9 +1,8 @@
 import { userInfo } from "node:os";
 import { type Command, Option } from "commander";
-import { type ApiKey, AuditLog, KeyStore, ROLES } from "../../auth/index.ts";
-import { tailorHome } from "../../models/index.ts";
-import { openDb } from "../../store/index.ts";
+import { type ApiKey, KeyAdmin, ROLES } from "../../auth/index.ts";
 import { printJson, say, table } from "../output.ts";
+import { withTailor } from "../services.ts";
 
 /** A key as `--json` prints it (never its hash; the plaintext only from `create`). */
 export function keyView(key: ApiKey) {
@@ -11,17 +10,13 @@ export function keyView(key: ApiKey) {
 }
 
 /**
- * Runs `fn` with the key store and audit log of TAILOR_HOME on one connection. The CLI needs no key:
- * whoever can read TAILOR_HOME is its admin, and is logged as the OS user with client `cli`.
+ * Key changes as this machine's admin: the CLI needs no key (whoever can read TAILOR_HOME is its
+ * admin), and is logged as the OS user with client `cli`.
  */
-function withAuth<T>(fn: (keys: KeyStore, audit: AuditLog, actor: string) => T): T {
-  const db = openDb(tailorHome());
-  try {
-    // one transaction: a change and its audit entry are stored together or not at all
-    return db.transaction(() => fn(new KeyStore(db), new AuditLog(db), localUser()))();
-  } finally {
-    db.close();
-  }
+function withKeyAdmin<T>(fn: (admin: KeyAdmin) => T): T {
+  return withTailor((s) =>
+    fn(new KeyAdmin(s.keys, s.audit, { owner: localUser(), client: "cli" })),
+  );
 }
 
 function localUser(): string {
@@ -58,20 +53,9 @@ export function registerKeys(program: Command): void {
     )
     .option("--json", "print JSON")
     .action((f: { name: string; role: string; owner?: string; json?: boolean }) => {
-      const made = withAuth((store, audit, actor) => {
-        const made = store.create({ name: f.name, role: f.role, owner: f.owner });
-        audit.append({
-          keyId: null,
-          owner: actor,
-          role: "admin",
-          action: "keys.create",
-          target: made.record.id,
-          result: "ok",
-          client: "cli",
-          details: { name: made.record.name, owner: made.record.owner, role: made.record.role },
-        });
-        return made;
-      });
+      const made = withKeyAdmin((admin) =>
+        admin.create({ name: f.name, role: f.role, owner: f.owner }),
+      );
       say(
         `created ${made.record.id} (${made.record.role}, owner ${made.record.owner}). This is the only time the key is shown: store it now.`,
       );
@@ -90,7 +74,7 @@ export function registerKeys(program: Command): void {
     .option("--active", "leave out revoked keys")
     .option("--json", "print JSON")
     .action((f: { active?: boolean; json?: boolean }) => {
-      const list = withAuth((store) => store.list({ activeOnly: Boolean(f.active) }));
+      const list = withTailor((s) => s.keys.list({ activeOnly: Boolean(f.active) }));
       if (f.json) return printJson(list.map(keyView));
       if (list.length === 0)
         return say("no API keys yet; `tailor keys create --name NAME --role member` makes one");
@@ -117,20 +101,7 @@ export function registerKeys(program: Command): void {
     .description("disable an API key for good; requests with it are refused at once")
     .option("--json", "print JSON")
     .action((id: string, f: { json?: boolean }) => {
-      const key = withAuth((store, audit, actor) => {
-        const key = store.revoke(id);
-        audit.append({
-          keyId: null,
-          owner: actor,
-          role: "admin",
-          action: "keys.revoke",
-          target: id,
-          result: "ok",
-          client: "cli",
-          details: { name: key.name, owner: key.owner },
-        });
-        return key;
-      });
+      const key = withKeyAdmin((admin) => admin.revoke(id));
       if (f.json) return printJson(keyView(key));
       console.log(`${id} (${key.name}) revoked`);
     });

@@ -1,19 +1,18 @@
-import { existsSync, mkdirSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
 import type { MetricName } from "../../../protocol/evals.ts";
-import { engineResult } from "../../engine/index.ts";
 import { TailorError } from "../../errors/index.ts";
 import {
-  buildCard,
   CARD_MARKDOWN,
   metricLabel,
   readEvaluation,
   renderCardMarkdown,
 } from "../../evals/index.ts";
-import { ModelName, ModelRegistry, tailorHome } from "../../models/index.ts";
+import { modelCardOf } from "../../jobs/index.ts";
+import { createTinyModel } from "../../models/index.ts";
 import { positiveInt } from "../args.ts";
 import { formatSeconds, printJson, say, table } from "../output.ts";
+import { withTailor } from "../services.ts";
 
 function statusOf(m: { manifest: unknown; kind: string }): string {
   const manifest = m.manifest as { promotion?: { status: string } } | null;
@@ -29,7 +28,7 @@ export function registerModels(program: Command): void {
     .description("built-in, local base and fine-tuned models")
     .option("--json", "print JSON")
     .action((opts: { json?: boolean }) => {
-      const entries = new ModelRegistry().list();
+      const entries = withTailor((svc) => svc.models).list();
       if (opts.json) {
         return printJson(
           entries.map(({ manifest, ...e }) => ({
@@ -62,7 +61,7 @@ export function registerModels(program: Command): void {
     )
     .option("--json", "print JSON")
     .action((name: string, opts: { json?: boolean }) => {
-      const registry = new ModelRegistry();
+      const registry = withTailor((svc) => svc.models);
       const entry = registry.get(name);
       if (!entry)
         throw new TailorError({
@@ -162,7 +161,7 @@ export function registerModels(program: Command): void {
     .description("the model card: data, settings, curves, test results, intended use and limits")
     .option("--json", "print the card as JSON instead of Markdown")
     .action((name: string, opts: { json?: boolean }) => {
-      const card = buildCard(tailorHome(), name);
+      const card = withTailor((svc) => modelCardOf(svc, name));
       if (opts.json) return printJson(card);
       process.stdout.write(renderCardMarkdown(card));
     });
@@ -182,47 +181,12 @@ export function registerModels(program: Command): void {
         name: string,
         opts: { hiddenSize: number; layers: number; seed: number; json?: boolean },
       ) => {
-        const check = ModelName.safeParse(name);
-        if (!check.success)
-          throw new TailorError({
-            code: "invalid_argument",
-            message: `model name '${name}': ${check.error.issues[0]?.message}`,
-          });
-        const registry = new ModelRegistry();
-        if (registry.exists(name))
-          throw new TailorError({
-            code: "model_exists",
-            message: `a model named '${name}' already exists`,
-          });
-        mkdirSync(registry.dir, { recursive: true });
-        const tmp = join(registry.dir, `.tmp-create-${name}`);
-        rmSync(tmp, { recursive: true, force: true });
-        try {
-          const created = await engineResult(
-            "create-tiny",
-            { out_dir: tmp, seed: opts.seed, hidden_size: opts.hiddenSize, layers: opts.layers },
-            "model_created",
-          );
-          registry.writeManifest(tmp, {
-            kind: "base",
-            name,
-            created_at: Math.floor(Date.now() / 1000),
-            source: { kind: "hf_dir", path: registry.modelDir(name) },
-            description: `tiny random Llama (${created.parameters.toLocaleString("en")} parameters) for tests`,
-          });
-          renameSync(tmp, registry.modelDir(name));
-          if (opts.json)
-            return printJson({
-              name,
-              path: registry.modelDir(name),
-              parameters: created.parameters,
-            });
-          say(
-            `created ${name}: ${created.parameters.toLocaleString("en")} parameters, vocabulary ${created.vocab_size}, in ${registry.modelDir(name)}`,
-          );
-        } finally {
-          if (existsSync(tmp)) rmSync(tmp, { recursive: true, force: true });
-        }
+        const registry = withTailor((svc) => svc.models);
+        const made = await createTinyModel(registry, name, opts);
+        if (opts.json) return printJson({ name, path: made.path, parameters: made.parameters });
+        say(
+          `created ${name}: ${made.parameters.toLocaleString("en")} parameters, vocabulary ${made.vocab_size}, in ${made.path}`,
+        );
       },
     );
 }

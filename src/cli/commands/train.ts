@@ -1,10 +1,10 @@
 import type { Command } from "commander";
-import { createJob, describeSpec, workersRunning } from "../../jobs/index.ts";
-import { tailorHome } from "../../models/index.ts";
+import { createJob, describeSpec, jobView, workersRunning } from "../../jobs/index.ts";
+import type { Services } from "../../services/index.ts";
 import { positiveInt, positiveNumber } from "../args.ts";
 import { printJson, say } from "../output.ts";
+import { withTailor } from "../services.ts";
 import { watchJob } from "../watch.ts";
-import { jobView } from "./jobs.ts";
 
 interface TrainFlags {
   base: string;
@@ -75,58 +75,58 @@ export function registerTrain(program: Command): void {
     )
     .option("--wait", "watch the job to its end (runs it here when no worker is running)")
     .option("--json", "print JSON (with --wait: the job's events as JSON lines)")
-    .action(async (flags: TrainFlags, cmd: Command) => {
-      const home = tailorHome();
-      const job = await createJob({
-        home,
-        base: flags.base,
-        data: flags.data,
-        val: flags.val,
-        name: flags.name,
-        epochs: flags.epochs,
-        learningRate: flags.lr,
-        batchSize: flags.batchSize,
-        loraRank: flags.loraRank,
-        seed: flags.seed,
-        checkpointEverySteps: flags.checkpointEvery,
-        earlyStopping: flags.earlyStop,
-        gateMinDelta: flags.minDelta,
-      });
-      const workers = workersRunning(home);
-      if (!flags.wait) {
-        if (flags.json) printJson(jobView(job));
-        else {
-          say(
-            `created ${job.id}: ${job.base} on ${job.spec.train_examples} examples -> ${job.model_name}`,
-          );
-          for (const line of describeSpec(job.spec)) say(`  ${line}`);
-          console.log(job.id);
-        }
-        if (workers.length === 0)
-          say(
-            `no worker is running: start one with \`tailor worker\` (it runs queued jobs), or watch this one run here with \`tailor jobs follow ${job.id} --run\``,
-          );
-        else say(`watch it with \`tailor jobs follow ${job.id}\``);
-        return;
-      }
-      if (!flags.json) {
-        say(
-          `fine-tuning ${job.base} on ${job.spec.train_examples} examples -> ${job.model_name} (job ${job.id})`,
-        );
-        for (const line of describeSpec(job.spec)) say(`  ${line}`);
-        if (workers.length)
-          say(`a worker is running (${workers.map((w) => w.id).join(", ")}); it will run the job`);
-      }
-      const done = await watchJob(home, job.id, {
-        json: Boolean(flags.json),
-        runHere: workers.length === 0,
-        verbose: Boolean(cmd.optsWithGlobals().verbose),
-      });
-      if (!flags.json && done.status === "succeeded" && done.fine_tuned_model) {
-        const p = done.result?.promotion;
-        console.log(
-          `model ${done.fine_tuned_model}: ${p?.status === "ready" ? "ready" : "needs review"}${p ? ` (${p.reason})` : ""}\ntry it: tailor generate ${done.fine_tuned_model} --prompt "..."\nits card: tailor models card ${done.fine_tuned_model}`,
-        );
-      }
-    });
+    .action((flags: TrainFlags, cmd: Command) => withTailor((svc) => train(svc, flags, cmd)));
+}
+
+async function train(svc: Services, flags: TrainFlags, cmd: Command): Promise<void> {
+  const job = await createJob(svc, {
+    base: flags.base,
+    data: flags.data,
+    val: flags.val,
+    name: flags.name,
+    epochs: flags.epochs,
+    learningRate: flags.lr,
+    batchSize: flags.batchSize,
+    loraRank: flags.loraRank,
+    seed: flags.seed,
+    checkpointEverySteps: flags.checkpointEvery,
+    earlyStopping: flags.earlyStop,
+    gateMinDelta: flags.minDelta,
+  });
+  const workers = workersRunning(svc.jobs);
+  if (!flags.wait) {
+    if (flags.json) printJson(jobView(job));
+    else {
+      say(
+        `created ${job.id}: ${job.base} on ${job.spec.train_examples} examples -> ${job.model_name}`,
+      );
+      for (const line of describeSpec(job.spec)) say(`  ${line}`);
+      console.log(job.id);
+    }
+    if (workers.length === 0)
+      say(
+        `no worker is running: start one with \`tailor worker\` (it runs queued jobs), or watch this one run here with \`tailor jobs follow ${job.id} --run\``,
+      );
+    else say(`watch it with \`tailor jobs follow ${job.id}\``);
+    return;
+  }
+  if (!flags.json) {
+    say(
+      `fine-tuning ${job.base} on ${job.spec.train_examples} examples -> ${job.model_name} (job ${job.id})`,
+    );
+    for (const line of describeSpec(job.spec)) say(`  ${line}`);
+    if (workers.length)
+      say(`a worker is running (${workers.map((w) => w.id).join(", ")}); it will run the job`);
+  }
+  const done = await watchJob(svc, job.id, {
+    json: Boolean(flags.json),
+    runHere: workers.length === 0,
+    verbose: Boolean(cmd.optsWithGlobals().verbose),
+  });
+  if (!flags.json && done.status === "succeeded" && done.fine_tuned_model) {
+    const p = done.result?.promotion;
+    console.log(
+      `model ${done.fine_tuned_model}: ${p?.status === "ready" ? "ready" : "needs review"}${p ? ` (${p.reason})` : ""}\ntry it: tailor generate ${done.fine_tuned_model} --prompt "..."\nits card: tailor models card ${done.fine_tuned_model}`,
+    );
+  }
 }

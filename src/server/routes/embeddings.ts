@@ -1,7 +1,7 @@
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { ApiError, EmbeddingRequest, EmbeddingResponse } from "../../../protocol/api/index.ts";
 import { TailorError } from "../../errors/index.ts";
-import { EMBEDDING_MODEL } from "../access.ts";
+import { DEFAULT_EMBEDDING_MODEL as EMBEDDING_MODEL } from "../../knowledge/index.ts";
 import type { AppEnv, ServerContext } from "../context.ts";
 
 /** OpenAI's base64 encoding: the float32 values, little-endian. */

@@ -13,6 +13,7 @@ import { TailorError } from "../../errors/index.ts";
 import type { StoredFile } from "../../files/index.ts";
 import { type AppEnv, ownerScope, requireRole, type ServerContext } from "../context.ts";
 import { listOf } from "./list.ts";
+import { withUpload } from "./multipart.ts";
 import { errorResponses } from "./openapi.ts";
 
 const errors = errorResponses(400, 404);
@@ -78,10 +79,11 @@ export function registerFiles(app: OpenAPIHono<AppEnv>, ctx: ServerContext): voi
         message: "the request has no body",
         details: { field: "file" },
       });
-    const file = await ctx.files.upload(
+    const file = await withUpload(
       Readable.fromWeb(body as NodeReadableStream),
       c.req.header("content-type") ?? "",
-      { owner: p.owner, maxBytes: ctx.limits.maxUploadBytes },
+      ctx.limits.maxUploadBytes,
+      (upload) => ctx.files.upload(upload, { owner: p.owner }),
     );
     return c.json(fileView(file), 200);
   });

@@ -2,9 +2,10 @@ import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { ModelDeleted, ModelList, ModelObject } from "../../../protocol/api/index.ts";
 import { EvaluationReport, ModelCard } from "../../../protocol/evals.ts";
 import { TailorError } from "../../errors/index.ts";
-import { buildCard, readEvaluation, renderCardMarkdown } from "../../evals/index.ts";
-import { ModelRegistry } from "../../models/index.ts";
-import { EMBEDDING_MODEL, type ModelAccess, ModelAccessControl } from "../access.ts";
+import { readEvaluation, renderCardMarkdown } from "../../evals/index.ts";
+import { modelCardOf } from "../../jobs/index.ts";
+import { DEFAULT_EMBEDDING_MODEL as EMBEDDING_MODEL } from "../../knowledge/index.ts";
+import type { ModelAccess, ModelAccessControl } from "../../models/index.ts";
 import { type AppEnv, type Principal, requireRole, type ServerContext } from "../context.ts";
 import { errorResponses } from "./openapi.ts";
 
@@ -64,7 +65,7 @@ const embeddingModel: z.infer<typeof ModelObject> = {
 };
 
 export function registerModels(app: OpenAPIHono<AppEnv>, ctx: ServerContext): void {
-  const access = new ModelAccessControl(ctx);
+  const { access } = ctx;
 
   app.openapi(
     createRoute({
@@ -121,7 +122,7 @@ export function registerModels(app: OpenAPIHono<AppEnv>, ctx: ServerContext): vo
     (c) => {
       const id = c.req.valid("param").model;
       fineTuned(access, c.get("principal"), id);
-      const report = readEvaluation(new ModelRegistry(ctx.home).modelDir(id));
+      const report = readEvaluation(ctx.models.modelDir(id));
       if (!report) {
         throw new TailorError({
           code: "not_found",
@@ -155,7 +156,7 @@ export function registerModels(app: OpenAPIHono<AppEnv>, ctx: ServerContext): vo
     (c) => {
       const id = c.req.valid("param").model;
       fineTuned(access, c.get("principal"), id);
-      const card = buildCard(ctx.home, id);
+      const card = modelCardOf(ctx, id);
       if (c.req.valid("query").format === "markdown") {
         return c.body(renderCardMarkdown(card), 200, {
           "content-type": "text/markdown; charset=utf-8",

@@ -8,7 +8,6 @@ import {
   ChatCompletionRequest,
 } from "../../../../protocol/api/index.ts";
 import type { ChatMessage } from "../../../../protocol/index.ts";
-import { ModelAccessControl } from "../../access.ts";
 import type { AppEnv, ServerContext } from "../../context.ts";
 import { retrieveForChat } from "./retrieval.ts";
 
@@ -41,7 +40,7 @@ function sampling(req: Request) {
 const finish = (r: string): "stop" | "length" => (r === "length" ? "length" : "stop");
 
 export function registerChat(app: OpenAPIHono<AppEnv>, ctx: ServerContext): void {
-  const access = new ModelAccessControl(ctx);
+  const { access } = ctx;
   app.openapi(
     createRoute({
       method: "post",

@@ -1,18 +1,11 @@
 import { createRoute, type OpenAPIHono, type z } from "@hono/zod-openapi";
 import { BaseModelCardList, FineTuningPlan, PlanRequest } from "../../../../protocol/api/index.ts";
-import type { DataReport } from "../../../datasets/index.ts";
-import { TailorError } from "../../../errors/index.ts";
-import { type FineTunePlan, measureData, planFineTune } from "../../../jobs/index.ts";
+import { type FineTunePlan, planFromFiles } from "../../../jobs/index.ts";
 import { baseModelCards } from "../../../models/index.ts";
 import { type AppEnv, ownerScope, requireRole, type ServerContext } from "../../context.ts";
-import { notFound } from "../../errors.ts";
 import { errorResponses } from "../openapi.ts";
 
 const errors = errorResponses(400, 404, 422);
-const EMPTY = {
-  examples: 0,
-  stats: { tokens_per_epoch: null, tokens_per_second: null },
-} as DataReport;
 const auto = <T>(v: T | "auto" | undefined): T | undefined => (v === "auto" ? undefined : v);
 
 function planView(
@@ -58,10 +51,6 @@ function planView(
  * job would use and cost (`auto` resolved, the data measured with the base model's tokenizer).
  */
 export function registerPlan(app: OpenAPIHono<AppEnv>, ctx: ServerContext): void {
-  /** Measuring starts an engine: one at a time, and each answer kept (the inputs are immutable). */
-  const measured = new Map<string, Promise<DataReport>>();
-  let queue: Promise<unknown> = Promise.resolve();
-
   app.openapi(
     createRoute({
       method: "get",
@@ -110,44 +99,19 @@ export function registerPlan(app: OpenAPIHono<AppEnv>, ctx: ServerContext): void
       const p = c.get("principal");
       requireRole(p, ["admin", "member"], "plan fine-tuning jobs");
       const body = c.req.valid("json");
-      const scope = ownerScope(p);
-      const dataset = (id: string, field: string) => {
-        const f = ctx.files.find(id, scope);
-        if (!f) throw notFound("file", id, field);
-        if (!f.dataset_id)
-          throw new TailorError({
-            code: "data_invalid",
-            message: `${f.filename} has errors (${f.status_details ?? "see its report"}); fix them first`,
-            details: { field },
-          });
-        return f.dataset_id;
-      };
-      const data = dataset(body.training_file, "training_file");
-      const val = body.validation_file
-        ? dataset(body.validation_file, "validation_file")
-        : undefined;
       const hp = body.hyperparameters ?? {};
-      const input = {
-        home: ctx.home,
-        base: body.model,
-        data,
-        val,
+      const plan = await planFromFiles(ctx.plans, ctx.files, {
+        scope: ownerScope(p),
+        model: body.model,
+        trainingFile: body.training_file,
+        validationFile: body.validation_file,
         epochs: auto(hp.n_epochs),
         batchSize: auto(hp.batch_size),
         learningRate: auto(hp.learning_rate),
         learningRateMultiplier: auto(hp.learning_rate_multiplier),
         loraRank: auto(hp.lora_rank),
-      };
-      planFineTune(input, EMPTY); // bad settings or an unknown model answer now, not after measuring
-      const key = `${body.model}\u0000${data}`;
-      let report = measured.get(key);
-      if (!report) {
-        report = queue.then(() => measureData(ctx.home, body.model, data));
-        queue = report.catch(() => undefined);
-        measured.set(key, report);
-        report.catch(() => measured.delete(key));
-      }
-      return c.json(planView(body, planFineTune(input, await report)), 200);
+      });
+      return c.json(planView(body, plan), 200);
     },
   );
 }

@@ -2,10 +2,9 @@ import type { OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "@hono/zod-openapi";
 import { streamSSE } from "hono/streaming";
 import { ApiError, FineTuningJob, FineTuningJobEvent } from "../../../../protocol/api/index.ts";
-import { followJob } from "../../../jobs/index.ts";
-import { type AppEnv, ownerScope, requireRole, type ServerContext } from "../../context.ts";
-import { notFound } from "../../errors.ts";
-import { eventView, jobView } from "./jobs.ts";
+import { followJob, jobView } from "../../../jobs/index.ts";
+import { type AppEnv, requireRole, type ServerContext } from "../../context.ts";
+import { eventView, visibleJob } from "./jobs.ts";
 
 const STREAM_PATH = "/v1/fine_tuning/jobs/:fine_tuning_job_id/stream";
 
@@ -51,17 +50,13 @@ export function registerJobStream(app: OpenAPIHono<AppEnv>, ctx: ServerContext):
   app.get(STREAM_PATH, (c) => {
     const p = c.get("principal");
     requireRole(p, ["admin", "member"], "read fine-tuning jobs");
-    const id = c.req.param("fine_tuning_job_id");
-    const job = ctx.jobs.find(id);
-    const scope = ownerScope(p);
-    if (!job || (scope !== undefined && job.owner !== scope))
-      throw notFound("fine-tuning job", id, "fine_tuning_job_id");
+    const job = visibleJob(ctx, p, c.req.param("fine_tuning_job_id"));
     const from = Number(c.req.header("last-event-id") ?? c.req.query("after") ?? 0);
     const after = Number.isInteger(from) && from > 0 ? from : 0;
     return streamSSE(c, async (stream) => {
       const stop = new AbortController();
       stream.onAbort(() => stop.abort());
-      for await (const e of followJob(ctx.home, job.id, { after, signal: stop.signal })) {
+      for await (const e of followJob(ctx.jobs, job.id, { after, signal: stop.signal })) {
         await stream.writeSSE({
           id: String(e.seq),
           event: "fine_tuning.job.event",

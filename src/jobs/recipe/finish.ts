@@ -1,0 +1,149 @@
+/**
+ * Finish: the one way a run of a job ends. Every ending (succeeded, cancelled, handed back, queued
+ * again after a crash, failed) is one fenced `finish` of the store with the event that says why.
+ */
+import type { EngineMessageOf } from "../../../protocol/index.ts";
+import { isTailorError, TailorError } from "../../errors/index.ts";
+import type { JobStore, NewEvent, RunEnd } from "../store.ts";
+import type { Job, JobResult } from "../types.ts";
+import type { StopReason } from "./context.ts";
+import type { TestOutcome } from "./test.ts";
+
+/** A job whose engine or worker died is started again this many times in all, then it fails. */
+export const MAX_ATTEMPTS = 3;
+
+export type Ending =
+  | { status: "succeeded"; result: JobResult; data: Record<string, unknown> }
+  | { status: "cancelled"; step: number }
+  | { status: "queued"; step: number; why: "shutdown" | "crashed"; error?: string }
+  | { status: "failed"; error: TailorError; step?: number };
+
+/** How a run that threw `e` at `step` ends, given why the worker stopped it; null: another worker owns it. */
+export function endingOf(
+  job: Job,
+  reason: StopReason | null,
+  e: unknown,
+  step: number,
+): Ending | null {
+  if (reason === "lost") return null;
+  if (reason === "cancel") return { status: "cancelled", step };
+  if (reason === "shutdown") return { status: "queued", step, why: "shutdown" };
+  const error = isTailorError(e)
+    ? e
+    : new TailorError({ code: "internal", message: (e as Error)?.message ?? String(e) });
+  if (error.code === "engine_crashed" && job.attempts < MAX_ATTEMPTS)
+    return { status: "queued", step, why: "crashed", error: error.message };
+  return { status: "failed", error, step };
+}
+
+/** Ends the run; false when the job is no longer this worker's (the write is fenced by its lease). */
+export function finish(store: JobStore, worker: string, job: Job, ending: Ending): boolean {
+  const { end, event } = describe(job, worker, ending);
+  return store.finish(job.id, worker, end, event);
+}
+
+function describe(job: Job, worker: string, ending: Ending): { end: RunEnd; event: NewEvent } {
+  switch (ending.status) {
+    case "succeeded":
+      return {
+        end: { status: "succeeded", fineTunedModel: job.model_name, result: ending.result },
+        event: { type: "completed", message: ending.result.summary, data: ending.data },
+      };
+    case "cancelled":
+      return {
+        end: { status: "cancelled" },
+        event: {
+          type: "cancelled",
+          message: `cancelled at step ${ending.step}; its checkpoints are kept: \`tailor jobs resume ${job.id}\` goes on from the last one`,
+          data: { step: ending.step },
+        },
+      };
+    case "queued":
+      return {
+        end: { status: "queued" },
+        event: {
+          level: "warn",
+          type: "message",
+          message:
+            ending.why === "shutdown"
+              ? `worker ${worker} stopped at step ${ending.step}; queued again, to go on from its last checkpoint`
+              : `the engine died at step ${ending.step} (${ending.error?.split("\n")[0]}); queued again to go on from its last checkpoint (attempt ${job.attempts + 1} of ${MAX_ATTEMPTS})`,
+          data: { step: ending.step },
+        },
+      };
+    case "failed": {
+      const { code, message } = ending.error;
+      return {
+        end: { status: "failed", error: { code, message } },
+        event: {
+          level: "error",
+          type: "failed",
+          message,
+          data: ending.step === undefined ? { code } : { code, step: ending.step },
+        },
+      };
+    }
+  }
+}
+
+/** A run that trained, was tested and installed: its result in words and numbers. */
+export function succeeded(
+  job: Job,
+  done: EngineMessageOf<"completed">,
+  test: TestOutcome,
+  path: string,
+): Ending {
+  const { promotion, report } = test;
+  const result = resultOf(done, job);
+  result.promotion = { status: promotion.status, reason: promotion.reason };
+  result.summary += ` ${promotion.status === "ready" ? "Ready" : "Needs review"}: ${promotion.reason}`;
+  const { type: _type, ...trained } = done;
+  return {
+    status: "succeeded",
+    result,
+    data: {
+      ...trained,
+      model: job.model_name,
+      path,
+      promotion,
+      ...(report
+        ? {
+            evaluation: {
+              primary_metric: report.primary_metric,
+              model: report.models[0]?.metrics,
+              base: report.models[1]?.metrics,
+              outcome: report.outcome,
+            },
+          }
+        : {}),
+    },
+  };
+}
+
+function resultOf(done: EngineMessageOf<"completed">, job: Job): JobResult {
+  const parts = [
+    `Trained ${done.steps} steps in ${Math.round(done.train_seconds)} s; training loss ${done.first_train_loss.toFixed(3)} -> ${done.final_train_loss.toFixed(3)}.`,
+  ];
+  if (done.best_val_loss !== undefined) {
+    parts.push(
+      `The lowest validation loss was ${done.best_val_loss.toFixed(3)}, at step ${done.model_step}.`,
+    );
+  }
+  if (done.stopped_early) {
+    parts.push(
+      `The overfitting guard stopped the run: validation loss had not improved for ${job.spec.early_stopping_patience} evaluations, so the model is the checkpoint from step ${done.model_step}.`,
+    );
+  } else if (done.model_step !== done.steps) {
+    parts.push(`The model is the best checkpoint (step ${done.model_step}), not the last step.`);
+  }
+  return {
+    steps: done.steps,
+    first_train_loss: done.first_train_loss,
+    final_train_loss: done.final_train_loss,
+    train_seconds: done.train_seconds,
+    stopped_early: done.stopped_early,
+    model_step: done.model_step,
+    best_val_loss: done.best_val_loss ?? null,
+    summary: parts.join(" "),
+  };
+}

@@ -1,0 +1,134 @@
+/**
+ * Train: the engine process for the job, each of its messages stored as an event, and the trained
+ * adapter described by its manifest in `outDir` (a model folder, not yet installed).
+ */
+import type { EngineMessage, EngineMessageOf } from "../../../protocol/index.ts";
+import { engineFailure, runEngine } from "../../engine/index.ts";
+import { TailorError } from "../../errors/index.ts";
+import type { NewEvent } from "../store.ts";
+import type { Job } from "../types.ts";
+import type { RunContext } from "./context.ts";
+import type { PreparedRun } from "./prepare.ts";
+
+export type Trained = EngineMessageOf<"completed">;
+
+/** Runs the engine to its end; `onStep` hears each step reached (for the job's end message). */
+export async function train(
+  job: Job,
+  run: PreparedRun,
+  outDir: string,
+  ctx: RunContext,
+  onStep: (step: number) => void,
+): Promise<Trained> {
+  const { jobs } = ctx.services;
+  const hp = job.spec.hyperparameters;
+  let lastProgress = 0;
+  for await (const msg of runEngine(
+    "train",
+    {
+      base: job.spec.base_source,
+      train_file: run.data.train,
+      ...(run.data.val ? { val_file: run.data.val } : {}),
+      out_dir: outDir,
+      checkpoint_dir: run.checkpointDir,
+      model_name: job.model_name,
+      epochs: hp.epochs,
+      learning_rate: hp.learningRate,
+      batch_size: hp.batchSize,
+      lora_rank: hp.loraRank,
+      lora_alpha: hp.loraAlpha,
+      seed: hp.seed,
+      checkpoint_every_steps: job.spec.checkpoint_every_steps,
+      eval_every_steps: job.spec.eval_every_steps,
+      early_stopping_patience: job.spec.early_stopping_patience,
+      keep_checkpoints: job.spec.keep_checkpoints,
+      ...(run.resumeFrom ? { resume_from: run.resumeFrom.path } : {}),
+    },
+    {
+      signal: ctx.signal,
+      onSpawn: (pid) => jobs.setEnginePid(job.id, ctx.worker, pid),
+      ...(ctx.onLog ? { onLog: ctx.onLog } : {}),
+    },
+  )) {
+    if (msg.type === "failed") throw engineFailure(msg);
+    if (ctx.reason() === "lost") continue; // another worker owns the job now: write nothing
+    if (msg.type === "completed") {
+      writeManifest(job, outDir, ctx, msg);
+      return msg;
+    }
+    if (msg.type === "metrics" || msg.type === "checkpoint") onStep(msg.step);
+    if (msg.type === "checkpoint") jobs.addCheckpoint(job.id, msg);
+    if (msg.type === "progress") {
+      // downloads report often; a line a second is plenty
+      if (Date.now() - lastProgress < 1000 && msg.current !== msg.total) continue;
+      lastProgress = Date.now();
+    }
+    const event = toEvent(msg);
+    if (event) jobs.addEvent(job.id, event);
+  }
+  throw new TailorError({ code: "engine_crashed", message: "training ended without a result" });
+}
+
+/** The adapter folder becomes a model folder: what it was made from, how, and how training went. */
+function writeManifest(job: Job, outDir: string, ctx: RunContext, done: Trained): void {
+  const hp = job.spec.hyperparameters;
+  ctx.services.models.writeManifest(outDir, {
+    kind: "fine_tuned",
+    name: job.model_name,
+    created_at: Math.floor(Date.now() / 1000),
+    base: { name: job.base, source: job.spec.base_source },
+    training: {
+      job_id: job.id,
+      train_file: job.training_file,
+      ...(job.spec.validation.examples
+        ? { val_file: job.validation_file ?? job.spec.validation.source }
+        : {}),
+      train_examples: job.spec.train_examples,
+      epochs: hp.epochs,
+      learning_rate: hp.learningRate,
+      batch_size: hp.batchSize,
+      lora_rank: hp.loraRank,
+      lora_alpha: hp.loraAlpha,
+      seed: hp.seed,
+      steps: done.steps,
+      first_train_loss: done.first_train_loss,
+      final_train_loss: done.final_train_loss,
+      train_seconds: done.train_seconds,
+      stopped_early: done.stopped_early,
+      model_step: done.model_step,
+      ...(done.best_val_loss !== undefined ? { best_val_loss: done.best_val_loss } : {}),
+    },
+  });
+}
+
+export function withoutType(msg: EngineMessage): Record<string, unknown> {
+  const { type: _type, ...rest } = msg;
+  return rest;
+}
+
+function toEvent(msg: EngineMessage): NewEvent | null {
+  switch (msg.type) {
+    case "metrics":
+      return {
+        type: "metrics",
+        message: `step ${msg.step}/${msg.total_steps}: training loss ${msg.train_loss.toFixed(4)}`,
+        data: withoutType(msg),
+      };
+    case "evaluation":
+      return {
+        type: "evaluation",
+        message: `step ${msg.step}: validation loss ${msg.val_loss.toFixed(4)}, token accuracy ${(msg.val_token_accuracy * 100).toFixed(1)}%`,
+        data: withoutType(msg),
+      };
+    case "checkpoint":
+      return {
+        type: "checkpoint",
+        message: `checkpoint at step ${msg.step}`,
+        data: withoutType(msg),
+      };
+    case "progress":
+      return { type: "message", message: msg.message, data: withoutType(msg) };
+    default:
+      return null;
+  }
+}

@@ -1,0 +1,109 @@
+import { createWriteStream, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { extname, join } from "node:path";
+import type { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import Busboy from "busboy";
+import { isTailorError, TailorError } from "../../errors/index.ts";
+import { FILE_PURPOSES, type FilePurpose } from "../../files/index.ts";
+
+/** An upload's file, on disk in a temporary folder, and its form's `purpose`. */
+export interface ReceivedUpload {
+  path: string;
+  /** The name the client gave, made safe to show (no path separators, at most 200 characters). */
+  filename: string;
+  purpose: FilePurpose;
+}
+
+function badRequest(field: string, message: string): TailorError {
+  return new TailorError({ code: "invalid_argument", message, details: { field } });
+}
+
+/**
+ * Reads a multipart/form-data body with one `file` part and a `purpose` field, streaming the file to
+ * a temporary folder (never whole in memory, refused past `maxBytes`), and hands it to `use`; the
+ * folder is removed afterwards.
+ */
+export async function withUpload<T>(
+  body: Readable,
+  contentType: string,
+  maxBytes: number,
+  use: (upload: ReceivedUpload) => Promise<T>,
+): Promise<T> {
+  const dir = mkdtempSync(join(tmpdir(), "tailor-upload-"));
+  try {
+    const part = await receive(body, contentType, dir, maxBytes);
+    if (!part.purpose)
+      throw badRequest("purpose", "the form needs a `purpose` field, e.g. purpose=fine-tune");
+    const purpose = FILE_PURPOSES.find((p) => p === part.purpose);
+    if (!purpose)
+      throw badRequest(
+        "purpose",
+        `purpose must be one of ${FILE_PURPOSES.join(", ")}, got '${part.purpose}'`,
+      );
+    if (!part.path) throw badRequest("file", "the form needs a `file` part with the file's bytes");
+    return await use({ path: part.path, filename: part.filename, purpose });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function receive(
+  body: Readable,
+  contentType: string,
+  dir: string,
+  maxBytes: number,
+): Promise<{ purpose: string | null; path: string | null; filename: string }> {
+  if (!contentType.toLowerCase().startsWith("multipart/form-data")) {
+    throw badRequest(
+      "file",
+      "upload files as multipart/form-data with a `file` part and a `purpose` field",
+    );
+  }
+  let bb: Busboy.Busboy;
+  try {
+    bb = Busboy({
+      headers: { "content-type": contentType },
+      limits: { files: 1, fileSize: maxBytes, fields: 20 },
+    });
+  } catch (e) {
+    throw badRequest("file", `cannot read the form: ${(e as Error).message}`);
+  }
+  const out = {
+    purpose: null as string | null,
+    path: null as string | null,
+    filename: "upload.jsonl",
+  };
+  const writes: Promise<void>[] = [];
+  let tooLarge = false;
+  bb.on("field", (name, value) => {
+    if (name === "purpose") out.purpose = value;
+  });
+  bb.on("file", (name, stream, info) => {
+    if (name !== "file" || out.path) {
+      stream.resume();
+      return;
+    }
+    out.filename = (info.filename || "upload.jsonl").replace(/[\\/]/g, "_").slice(0, 200);
+    out.path = join(dir, `upload${extname(out.filename).toLowerCase().slice(0, 10) || ".jsonl"}`);
+    stream.on("limit", () => {
+      tooLarge = true;
+    });
+    writes.push(pipeline(stream, createWriteStream(out.path)));
+  });
+  try {
+    await pipeline(body, bb);
+    await Promise.all(writes);
+  } catch (e) {
+    if (isTailorError(e)) throw e;
+    throw badRequest("file", `the upload could not be read: ${(e as Error).message}`);
+  }
+  if (tooLarge) {
+    throw new TailorError({
+      code: "too_large",
+      message: `the file is larger than the upload limit of ${Math.round(maxBytes / 1024 / 1024)} MB; split it, or raise --max-upload-mb`,
+      details: { field: "file" },
+    });
+  }
+  return out;
+}

@@ -1,0 +1,64 @@
+/**
+ * The composition root's one place: TAILOR_HOME's database is opened once, here, and handed to
+ * every store. The server (src/server/serve.ts) and the CLI (src/cli/services.ts) open the services,
+ * use them, and close them; nothing below opens a database of its own.
+ */
+import { AuditLog, KeyStore } from "../auth/index.ts";
+import { DatasetStore } from "../datasets/index.ts";
+import { FileStore } from "../files/index.ts";
+import { JobStore, modelJobs } from "../jobs/index.ts";
+import { ModelAccessControl, ModelRegistry, ModelShares } from "../models/index.ts";
+import { type Db, openDb } from "../store/index.ts";
+
+export interface Services {
+  home: string;
+  /** The one connection to TAILOR_HOME/tailor.db (for a transaction that spans stores). */
+  db: Db;
+  datasets: DatasetStore;
+  files: FileStore;
+  jobs: JobStore;
+  models: ModelRegistry;
+  /** Who may use, share and delete which model (the API's callers). */
+  access: ModelAccessControl;
+  keys: KeyStore;
+  audit: AuditLog;
+  /** Closes the database; the services are unusable afterwards. */
+  close(): void;
+}
+
+export function openServices(home: string): Services {
+  const db = openDb(home);
+  const datasets = new DatasetStore(db, home);
+  const jobs = new JobStore(db);
+  const models = new ModelRegistry(home);
+  return {
+    home,
+    db,
+    datasets,
+    files: new FileStore(db, datasets),
+    jobs,
+    models,
+    access: new ModelAccessControl(models, new ModelShares(db), modelJobs(jobs)),
+    keys: new KeyStore(db),
+    audit: new AuditLog(db),
+    close: () => db.close(),
+  };
+}
+
+/**
+ * Runs `fn` with the services of `home` and closes them once it is done: at once when it returns a
+ * value, when its promise settles when it returns one, and also when it throws.
+ */
+export function withServices<T>(home: string, fn: (s: Services) => T): T {
+  const s = openServices(home);
+  let result: T;
+  try {
+    result = fn(s);
+  } catch (e) {
+    s.close();
+    throw e;
+  }
+  if (result instanceof Promise) return result.finally(() => s.close()) as T;
+  s.close();
+  return result;
+}
