@@ -82,8 +82,6 @@ function checkpointView(job: Job, x: JobCheckpoint): z.infer<typeof FineTuningCh
 const auto = <T>(v: T | "auto" | undefined): T | undefined => (v === "auto" ? undefined : v);
 
 export function registerJobs(app: OpenAPIHono<AppEnv>, ctx: ServerContext): void {
-  const visible = (p: Principal, id: string): Job => visibleJob(ctx, p, id);
-
   app.openapi(
     createRoute({
       method: "post",
@@ -130,7 +128,7 @@ export function registerJobs(app: OpenAPIHono<AppEnv>, ctx: ServerContext): void
       requireRole(p, ["admin", "member"], "list fine-tuning jobs");
       const q = c.req.valid("query");
       const scope = ownerScope(p);
-      if (q.after) visible(p, q.after);
+      if (q.after) visibleJob(ctx, p, q.after);
       const page = ctx.jobs.list({
         limit: q.limit + 1,
         after: q.after,
@@ -151,7 +149,7 @@ export function registerJobs(app: OpenAPIHono<AppEnv>, ctx: ServerContext): void
     (c) => {
       const p = c.get("principal");
       requireRole(p, ["admin", "member"], "read fine-tuning jobs");
-      return c.json(jobView(visible(p, c.req.valid("param").fine_tuning_job_id)), 200);
+      return c.json(jobView(visibleJob(ctx, p, c.req.valid("param").fine_tuning_job_id)), 200);
     },
   );
 
@@ -170,7 +168,7 @@ export function registerJobs(app: OpenAPIHono<AppEnv>, ctx: ServerContext): void
       (c) => {
         const p = c.get("principal");
         requireRole(p, ["admin", "member"], `${action} fine-tuning jobs`);
-        const job = visible(p, c.req.valid("param").fine_tuning_job_id);
+        const job = visibleJob(ctx, p, c.req.valid("param").fine_tuning_job_id);
         const after =
           action === "cancel" ? ctx.jobs.requestCancel(job.id) : ctx.jobs.resume(job.id);
         return c.json(jobView(after), 200);
@@ -190,7 +188,7 @@ export function registerJobs(app: OpenAPIHono<AppEnv>, ctx: ServerContext): void
     (c) => {
       const p = c.get("principal");
       requireRole(p, ["admin", "member"], "read fine-tuning jobs");
-      const job = visible(p, c.req.valid("param").fine_tuning_job_id);
+      const job = visibleJob(ctx, p, c.req.valid("param").fine_tuning_job_id);
       const q = c.req.valid("query");
       const { items, hasMore } = pageAfter(ctx.jobs.events(job.id).reverse(), q, (e) => e.id);
       return c.json(listOf(items.map(eventView), hasMore), 200);
@@ -208,7 +206,7 @@ export function registerJobs(app: OpenAPIHono<AppEnv>, ctx: ServerContext): void
     (c) => {
       const p = c.get("principal");
       requireRole(p, ["admin", "member"], "read fine-tuning jobs");
-      const job = visible(p, c.req.valid("param").fine_tuning_job_id);
+      const job = visibleJob(ctx, p, c.req.valid("param").fine_tuning_job_id);
       const q = c.req.valid("query");
       const all = ctx.jobs.checkpoints(job.id).filter(checkpointKept);
       const { items, hasMore } = pageAfter(all, q, (x) => x.id);
