@@ -11,6 +11,7 @@ import threading
 import traceback
 
 from . import __version__
+from .config import refuse_unknown_keys
 from .emit import claim_stdout, emit, log
 from .errors import EngineError
 from .generated import BUNDLE, COMMANDS, PROTOCOL_VERSION
@@ -26,6 +27,8 @@ def _read_request(command: str) -> dict:
         request = json.loads(line)
     except json.JSONDecodeError as e:
         raise EngineError("invalid_request", f"request is not JSON: {e}") from e
+    if isinstance(request, dict):
+        refuse_unknown_keys(command, request)
     errors = list(jsonschema.Draft202012Validator(BUNDLE["requests"][command]).iter_errors(request))
     if errors:
         first = errors[0]
