@@ -161,3 +161,34 @@ def linear_cross_entropy(hidden: torch.Tensor, weight: torch.Tensor, targets: to
         if liger is not None:
             return liger.float(), torch.zeros((), dtype=torch.long, device=hidden.device)
     return _LinearCrossEntropy.apply(hidden, weight, targets, want_grad)
+
+
+# Outputs other than `hidden @ lm_head.T`: models with these get full logits from their own forward.
+_LOGIT_TRANSFORMS = ("final_logit_softcapping", "logit_scale", "logits_scaling", "output_multiplier_scale")
+_NOT_MODEL_INPUTS = ("labels", "target_index", "targets")
+
+
+def _head_is_plain(base) -> bool:
+    head = base.get_output_embeddings()
+    return (head is not None and getattr(head, "bias", None) is None
+            and all(getattr(base.config, a, None) in (None, 1, 1.0) for a in _LOGIT_TRANSFORMS))
+
+
+def token_loss(model, batch: dict) -> tuple[torch.Tensor, torch.Tensor, int]:
+    """Summed cross-entropy over the trained tokens, the number of correct predictions, and the count.
+
+    Output-layer logits are computed only at the trained positions (`target_index` into the flattened
+    rows), never for the whole vocabulary at every position."""
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    inputs = {k: v for k, v in batch.items() if k not in _NOT_MODEL_INPUTS}
+    index, targets = batch["target_index"], batch["targets"]
+    if _head_is_plain(base):
+        hidden = base.get_decoder()(**inputs, use_cache=False).last_hidden_state
+        hidden = hidden.reshape(-1, hidden.shape[-1]).index_select(0, index)
+        loss_sum, correct = linear_cross_entropy(hidden, base.get_output_embeddings().weight, targets)
+    else:
+        logits = model(**inputs, use_cache=False).logits
+        logits = logits.reshape(-1, logits.shape[-1]).index_select(0, index).float()
+        loss_sum = F.cross_entropy(logits, targets, reduction="sum")
+        correct = (logits.argmax(-1) == targets).sum()
+    return loss_sum, correct, int(targets.numel())

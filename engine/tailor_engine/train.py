@@ -1,7 +1,7 @@
-"""LoRA supervised fine-tuning, torchtune's recipe shape: setup -> train -> save -> cleanup.
+"""LoRA supervised fine-tuning in torchtune's recipe shape: setup -> train (evaluate, checkpoint) -> save.
 
-Reports through `emit` (JSON lines in production): metrics every optimizer step, an evaluation on the
-validation set after every epoch, a checkpoint at every epoch end (and every N steps if asked),
+Reports through a `Reporter` (JSON lines in production): metrics every optimizer step, an evaluation on
+the validation set after every epoch, a checkpoint at every epoch end (and every N steps if asked),
 then `completed`. A set `stop` event ends the run at the next step boundary, keeping a checkpoint.
 """
 
@@ -14,7 +14,6 @@ import threading
 import time
 from contextlib import nullcontext
 from pathlib import Path
-from typing import Callable
 
 import torch
 
@@ -23,10 +22,9 @@ from .data import Encoded, collate, collate_packed, encode_all, pack, read_chat_
 from .device import autocast_dtype, pick_device, set_cpu_threads, train_dtype
 from .emit import log
 from .errors import EngineError
-from .kernels import compile_mlps, linear_cross_entropy, use_liger, use_packed_attention
+from .kernels import compile_mlps, token_loss, use_liger, use_packed_attention
 from .model import attach_lora, count_parameters, load_base
-
-Emit = Callable[[dict], None]
+from .report import Emit, JsonLinesReporter, Reporter
 
 
 def seed_everything(seed: int) -> None:
@@ -38,35 +36,6 @@ def seed_everything(seed: int) -> None:
 # (bench/train-throughput.ts): longer rows are no faster and hold more activations; shorter ones
 # mean more passes.
 ROW_TOKENS = 2048
-# Outputs other than `hidden @ lm_head.T`: models with these get full logits from their own forward.
-_LOGIT_TRANSFORMS = ("final_logit_softcapping", "logit_scale", "logits_scaling", "output_multiplier_scale")
-_NOT_MODEL_INPUTS = ("labels", "target_index", "targets")
-
-
-def _head_is_plain(base) -> bool:
-    head = base.get_output_embeddings()
-    return (head is not None and getattr(head, "bias", None) is None
-            and all(getattr(base.config, a, None) in (None, 1, 1.0) for a in _LOGIT_TRANSFORMS))
-
-
-def token_loss(model, batch: dict) -> tuple[torch.Tensor, torch.Tensor, int]:
-    """Summed cross-entropy over the trained tokens, the number of correct predictions, and the count.
-
-    Output-layer logits are computed only at the trained positions (`target_index` into the flattened
-    rows), never for the whole vocabulary at every position."""
-    base = model.get_base_model() if hasattr(model, "get_base_model") else model
-    inputs = {k: v for k, v in batch.items() if k not in _NOT_MODEL_INPUTS}
-    index, targets = batch["target_index"], batch["targets"]
-    if _head_is_plain(base):
-        hidden = base.get_decoder()(**inputs, use_cache=False).last_hidden_state
-        hidden = hidden.reshape(-1, hidden.shape[-1]).index_select(0, index)
-        loss_sum, correct = linear_cross_entropy(hidden, base.get_output_embeddings().weight, targets)
-    else:
-        logits = model(**inputs, use_cache=False).logits
-        logits = logits.reshape(-1, logits.shape[-1]).index_select(0, index).float()
-        loss_sum = torch.nn.functional.cross_entropy(logits, targets, reduction="sum")
-        correct = (logits.argmax(-1) == targets).sum()
-    return loss_sum, correct, int(targets.numel())
 
 
 def to_device(batch: dict, device: torch.device) -> dict:
@@ -99,207 +68,219 @@ def evaluate(model, examples: list[Encoded], batch_size: int, pad_id: int, devic
     return total_loss / max(total, 1), total_correct / max(total, 1)
 
 
-def save_checkpoint(model, optimizer, scheduler, cfg: TrainConfig, step: int, position: dict,
-                    keep: Path | None = None) -> Path:
-    """Adapter plus everything needed to continue: optimizer, scheduler, RNG, position in the data.
+class LoRARecipe:
+    """One LoRA fine-tuning run: `setup` builds it, `train` runs the loop (evaluating and checkpointing as
+    it goes), `save` writes the finished adapter. The run's position lives on the recipe and in every
+    checkpoint, so a resumed run goes on exactly where the checkpoint left it."""
 
-    `position` is where training goes on from: the epoch, the next batch in it, the data-order RNG
-    state at the start of that epoch, the first loss seen and the overfitting guard's state. The
-    latest `keep_checkpoints` are kept, and `keep` (the best so far) as well.
-    """
-    root = Path(cfg.checkpoint_dir)
-    target = root / f"step-{step:06d}"
-    tmp = root / f".tmp-step-{step:06d}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    model.save_pretrained(tmp)
-    torch.save({"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(), "step": step,
-                **position, "torch_rng": torch.get_rng_state(), "python_rng": random.getstate()},
-               tmp / "trainer_state.pt")
-    (tmp / "tailor_config.json").write_text(json.dumps(cfg.to_dict(), indent=2))
-    shutil.rmtree(target, ignore_errors=True)
-    os.replace(tmp, target)
-    for old in sorted(root.glob("step-*"))[:-cfg.keep_checkpoints]:
-        if keep is None or old.resolve() != keep.resolve():
-            shutil.rmtree(old, ignore_errors=True)
-    return target
+    def __init__(self, cfg: TrainConfig, report: Reporter):
+        self.cfg, self.report = cfg, report
+        self.step, self.first_loss, self.last_loss, self.start_epoch, self.start_batch = 0, None, None, 0, 0
+        # the overfitting guard: the best evaluation so far and how many evaluations since it
+        self.best = {"val_loss": None, "step": None, "path": None, "bad_evals": 0}
+        self.stopped_early = False
 
+    def setup(self) -> None:
+        cfg = self.cfg
+        seed_everything(cfg.seed)
+        self.device = device = pick_device()
+        dtype = train_dtype(device)
+        set_cpu_threads()
+        # bf16 autocast on CPUs that compute bf16 natively (AVX512-BF16, AMX); fp32 elsewhere
+        amp = autocast_dtype(device)
+        self.autocast = torch.autocast(device.type, dtype=amp) if amp else nullcontext()
+        model, self.tokenizer = load_base(cfg.base, device, dtype)
+        self.report.progress("prepare", "tokenizing examples")
+        self.train_set = encode_all(self.tokenizer, read_chat_jsonl(cfg.train_file), cfg.max_seq_length)
+        self.val_set = (encode_all(self.tokenizer, read_chat_jsonl(cfg.val_file), cfg.max_seq_length)
+                        if cfg.val_file else [])
+        truncated = sum(e.truncated for e in self.train_set)
+        if truncated:
+            log(f"{truncated} training examples were longer than {cfg.max_seq_length} tokens and were cut")
+        model.config.use_cache = False
+        if use_liger(model, device):
+            log("using Liger kernels (RMSNorm, RoPE, SwiGLU, fused linear cross-entropy)")
+        self.model = model = attach_lora(model, cfg.lora_rank, cfg.lora_alpha, cfg.lora_dropout, cfg.target_modules)
+        if cfg.packing:
+            use_packed_attention(model)
+        if compiled := compile_mlps(model):
+            log(f"compiling {compiled} MLP blocks with torch.compile (TAILOR_COMPILE=1); the first steps are slower")
+        self.row_tokens = max(ROW_TOKENS, cfg.max_seq_length)
+        self.trainable, self.total_params = count_parameters(model)
+        self.optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad],
+                                           lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
+        micro_per_epoch = math.ceil(len(self.train_set) / cfg.batch_size)
+        self.total_steps = math.ceil(micro_per_epoch / cfg.gradient_accumulation_steps) * cfg.epochs
+        from transformers import get_cosine_schedule_with_warmup
 
-def resume(model, optimizer, scheduler, data_rng: torch.Generator, checkpoint: str) -> dict:
-    """Restores a checkpoint written by save_checkpoint into freshly set-up objects."""
-    from peft import set_peft_model_state_dict
-    from safetensors.torch import load_file
+        self.scheduler = get_cosine_schedule_with_warmup(self.optimizer, math.ceil(cfg.warmup_ratio * self.total_steps),
+                                                         self.total_steps)
+        self.pad_id = self.tokenizer.pad_token_id
+        self.data_rng = torch.Generator().manual_seed(cfg.seed)
+        log(f"training {self.trainable:,} of {self.total_params:,} parameters on {device.type}: "
+            f"{len(self.train_set)} examples, {cfg.epochs} epochs, {self.total_steps} steps")
+        if cfg.resume_from:
+            self.resume(cfg.resume_from)
 
-    folder = Path(checkpoint)
-    if not (folder / "trainer_state.pt").is_file() or not (folder / "adapter_model.safetensors").is_file():
-        raise EngineError("invalid_request", f"{folder} is not a complete Tailor checkpoint")
-    set_peft_model_state_dict(model, load_file(str(folder / "adapter_model.safetensors")))
-    state = torch.load(folder / "trainer_state.pt", weights_only=False)
-    optimizer.load_state_dict(state["optimizer"])
-    scheduler.load_state_dict(state["scheduler"])
-    torch.set_rng_state(state["torch_rng"])
-    random.setstate(state["python_rng"])
-    data_rng.set_state(state["epoch_rng"])
-    return state
+    def resume(self, checkpoint: str) -> None:
+        """Restores a checkpoint written by `checkpoint` into the freshly set-up objects."""
+        from peft import set_peft_model_state_dict
+        from safetensors.torch import load_file
+
+        folder = Path(checkpoint)
+        if not (folder / "trainer_state.pt").is_file() or not (folder / "adapter_model.safetensors").is_file():
+            raise EngineError("invalid_request", f"{folder} is not a complete Tailor checkpoint")
+        set_peft_model_state_dict(self.model, load_file(str(folder / "adapter_model.safetensors")))
+        state = torch.load(folder / "trainer_state.pt", weights_only=False)
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.scheduler.load_state_dict(state["scheduler"])
+        torch.set_rng_state(state["torch_rng"])
+        random.setstate(state["python_rng"])
+        self.data_rng.set_state(state["epoch_rng"])
+        self.step, self.first_loss = state["step"], state["first_loss"]
+        self.start_epoch, self.start_batch = state["epoch"], state["next_batch"]
+        self.best, self.last_loss = state.get("best", self.best), state.get("last_loss")
+        log(f"resuming from {checkpoint}: step {self.step}, epoch {self.start_epoch}, batch {self.start_batch}")
+
+    def train(self, stop: threading.Event) -> None:
+        """Optimizer steps to the end, evaluating and checkpointing on schedule; a set `stop` keeps a
+        checkpoint and ends the run as cancelled, the overfitting guard ends it early."""
+        cfg, accumulate = self.cfg, self.cfg.gradient_accumulation_steps
+        self.model.train()
+        self.started, self.resumed_at = time.perf_counter(), self.step
+        for epoch in range(self.start_epoch, cfg.epochs):
+            epoch_rng = self.data_rng.get_state()
+            epoch_batches = batches(self.train_set, cfg.batch_size, self.data_rng)
+            n = len(epoch_batches)
+            for k in range(self.start_batch if epoch == self.start_epoch else 0, n, accumulate):
+                if stop.is_set():
+                    self.checkpoint(self.position(epoch, k, epoch_rng), epoch + k / n)
+                    raise EngineError("cancelled", f"training stopped at step {self.step} of {self.total_steps}; "
+                                                   f"checkpoint kept in {cfg.checkpoint_dir}")
+                done_after = min(k + accumulate, n)
+                epoch_now = epoch + min(1.0, done_after / n)
+                self.optimizer_step(epoch_batches[k:k + accumulate], epoch_now)
+                epoch_end = done_after >= n
+                position = (self.position(epoch + 1, 0, self.data_rng.get_state()) if epoch_end
+                            else self.position(epoch, done_after, epoch_rng))
+                val_loss = None
+                if self.val_set and (epoch_end or (cfg.eval_every_steps and self.step % cfg.eval_every_steps == 0)):
+                    val_loss = self.evaluate(epoch_now)
+                if epoch_end or val_loss is not None or (cfg.checkpoint_every_steps
+                                                         and self.step % cfg.checkpoint_every_steps == 0):
+                    self.checkpoint(position, epoch_now, val_loss)
+                bad_evals, patience = self.best["bad_evals"], cfg.early_stopping_patience
+                if patience and bad_evals >= patience and self.step < self.total_steps:
+                    log(f"validation loss has not improved for {bad_evals} evaluations; stopping at step {self.step}")
+                    self.stopped_early = True
+                    return
+
+    def position(self, epoch: int, next_batch: int, epoch_rng: torch.Tensor) -> dict:
+        """Where training goes on from: the epoch, the next batch in it, the data-order RNG state at the
+        start of that epoch, and the first loss seen."""
+        return {"epoch": epoch, "next_batch": next_batch, "epoch_rng": epoch_rng, "first_loss": self.first_loss}
+
+    def optimizer_step(self, step_batches: list[list[Encoded]], epoch_now: float) -> None:
+        """One optimizer step over these batches; packed, their examples fill rows across its micro-batches."""
+        cfg = self.cfg
+        t0 = time.perf_counter()
+        step_examples = [e for b in step_batches for e in b]
+        group = model_batches(step_examples, cfg.packing, self.row_tokens, cfg.batch_size, self.pad_id)
+        n_trained = sum(len(g["targets"]) for g in group)
+        n_tokens = sum(len(e.input_ids) for e in step_examples)
+        loss_total = 0.0
+        for g in group:
+            with self.autocast:
+                loss_sum, _, _ = token_loss(self.model, to_device(g, self.device))
+            (loss_sum / n_trained).backward()  # token-weighted mean over the whole group
+            loss_total += loss_sum.item()
+        grad_norm = float(torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.max_grad_norm))
+        lr = self.scheduler.get_last_lr()[0]
+        self.optimizer.step()
+        self.scheduler.step()
+        self.optimizer.zero_grad(set_to_none=True)
+        self.step += 1
+        self.last_loss = loss_total / max(n_trained, 1)
+        self.first_loss = self.last_loss if self.first_loss is None else self.first_loss
+        if not math.isfinite(self.last_loss):
+            raise EngineError("internal", f"training diverged at step {self.step} (loss is {self.last_loss}); "
+                                          "lower the learning rate")
+        elapsed = time.perf_counter() - self.started
+        self.report.metrics(step=self.step, total_steps=self.total_steps, epoch=epoch_now, train_loss=self.last_loss,
+                            learning_rate=lr, tokens_per_second=n_tokens / max(time.perf_counter() - t0, 1e-9),
+                            elapsed_seconds=elapsed,
+                            eta_seconds=elapsed / (self.step - self.resumed_at) * (self.total_steps - self.step),
+                            grad_norm=grad_norm)
+
+    def evaluate(self, epoch_now: float) -> float:
+        """Loss and token accuracy on the validation set, reported; the overfitting guard takes note."""
+        cfg = self.cfg
+        with self.autocast:
+            val_loss, val_acc = evaluate(self.model, self.val_set, cfg.batch_size, self.pad_id, self.device,
+                                         cfg.packing, self.row_tokens)
+        self.report.evaluation(step=self.step, epoch=epoch_now, val_loss=val_loss, val_token_accuracy=val_acc)
+        if self.best["val_loss"] is None or val_loss < self.best["val_loss"]:
+            self.best = {"val_loss": val_loss, "step": self.step,
+                         "path": str(Path(cfg.checkpoint_dir) / f"step-{self.step:06d}"), "bad_evals": 0}
+        else:
+            self.best = {**self.best, "bad_evals": self.best["bad_evals"] + 1}
+        return val_loss
+
+    def checkpoint(self, position: dict, epoch_now: float, val_loss: float | None = None) -> None:
+        """Adapter plus everything needed to continue: optimizer, scheduler, RNG, `position`, the guard's
+        state. The latest `keep_checkpoints` are kept, and the best so far as well."""
+        cfg, step = self.cfg, self.step
+        keep = Path(self.best["path"]) if self.best["path"] else None
+        root = Path(cfg.checkpoint_dir)
+        target = root / f"step-{step:06d}"
+        tmp = root / f".tmp-step-{step:06d}"
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        self.model.save_pretrained(tmp)
+        torch.save({"optimizer": self.optimizer.state_dict(), "scheduler": self.scheduler.state_dict(), "step": step,
+                    **position, "best": self.best, "last_loss": self.last_loss, "torch_rng": torch.get_rng_state(),
+                    "python_rng": random.getstate()}, tmp / "trainer_state.pt")
+        (tmp / "tailor_config.json").write_text(json.dumps(cfg.to_dict(), indent=2))
+        shutil.rmtree(target, ignore_errors=True)
+        os.replace(tmp, target)
+        for old in sorted(root.glob("step-*"))[:-cfg.keep_checkpoints]:
+            if keep is None or old.resolve() != keep.resolve():
+                shutil.rmtree(old, ignore_errors=True)
+        self.report.checkpoint(step=step, epoch=epoch_now, path=str(target), train_loss=self.last_loss,
+                               val_loss=val_loss)
+
+    def save(self) -> dict:
+        """The model (the best checkpoint's adapter when the overfitting guard is on), its tokenizer and a
+        summary in `out_dir`; returns the `completed` message."""
+        cfg, step, best = self.cfg, self.step, self.best
+        train_seconds = time.perf_counter() - self.started
+        out = Path(cfg.out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        model_step = step
+        if cfg.early_stopping_patience and best["path"] and best["step"] != step:
+            for name in ("adapter_model.safetensors", "adapter_config.json"):
+                shutil.copyfile(Path(best["path"]) / name, out / name)
+            model_step = best["step"]
+        else:
+            self.model.save_pretrained(out)
+        self.tokenizer.save_pretrained(out)
+        sizes = {"trainable_parameters": self.trainable, "total_parameters": self.total_params}
+        summary = {"config": cfg.to_dict(), "steps": step, "model_step": model_step,
+                   "stopped_early": self.stopped_early, "best_val_loss": best["val_loss"],
+                   "first_train_loss": self.first_loss, "final_train_loss": self.last_loss,
+                   "train_seconds": train_seconds, "train_examples": len(self.train_set),
+                   "val_examples": len(self.val_set), **sizes}
+        (out / "tailor_train.json").write_text(json.dumps(summary, indent=2))
+        done = {"type": "completed", "model": cfg.model_name, "path": str(out), "steps": step,
+                "first_train_loss": float(self.first_loss), "final_train_loss": float(self.last_loss),
+                "train_seconds": train_seconds, **sizes, "stopped_early": self.stopped_early, "model_step": model_step}
+        if best["val_loss"] is not None:
+            done["best_val_loss"] = float(best["val_loss"])
+        return done
 
 
 def train(request: dict, emit: Emit, stop: threading.Event) -> dict:
-    cfg = TrainConfig.from_request(request)
-    seed_everything(cfg.seed)
-    device = pick_device()
-    dtype = train_dtype(device)
-    set_cpu_threads()
-    # bf16 autocast on CPUs that compute bf16 natively (AVX512-BF16, AMX); fp32 elsewhere
-    amp = autocast_dtype(device)
-    autocast = torch.autocast(device.type, dtype=amp) if amp else nullcontext()
-
-    # -- setup
-    model, tokenizer = load_base(cfg.base, device, dtype)
-    emit({"type": "progress", "stage": "prepare", "message": "tokenizing examples"})
-    train_set = encode_all(tokenizer, read_chat_jsonl(cfg.train_file), cfg.max_seq_length)
-    val_set = encode_all(tokenizer, read_chat_jsonl(cfg.val_file), cfg.max_seq_length) if cfg.val_file else []
-    truncated = sum(e.truncated for e in train_set)
-    if truncated:
-        log(f"{truncated} training examples were longer than {cfg.max_seq_length} tokens and were cut")
-    model.config.use_cache = False
-    if use_liger(model, device):
-        log("using Liger kernels (RMSNorm, RoPE, SwiGLU, fused linear cross-entropy)")
-    model = attach_lora(model, cfg.lora_rank, cfg.lora_alpha, cfg.lora_dropout, cfg.target_modules)
-    if cfg.packing:
-        use_packed_attention(model)
-    if compiled := compile_mlps(model):
-        log(f"compiling {compiled} MLP blocks with torch.compile (TAILOR_COMPILE=1); the first steps are slower")
-    row_tokens = max(ROW_TOKENS, cfg.max_seq_length)
-    trainable, total_params = count_parameters(model)
-    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad],
-                                  lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
-    micro_per_epoch = math.ceil(len(train_set) / cfg.batch_size)
-    steps_per_epoch = math.ceil(micro_per_epoch / cfg.gradient_accumulation_steps)
-    total_steps = steps_per_epoch * cfg.epochs
-    from transformers import get_cosine_schedule_with_warmup
-
-    scheduler = get_cosine_schedule_with_warmup(optimizer, math.ceil(cfg.warmup_ratio * total_steps), total_steps)
-    pad_id = tokenizer.pad_token_id
-    data_rng = torch.Generator().manual_seed(cfg.seed)
-    log(f"training {trainable:,} of {total_params:,} parameters on {device.type}: {len(train_set)} examples, "
-        f"{cfg.epochs} epochs, {total_steps} steps")
-
-    step, first_loss, last_loss, start_epoch, start_batch = 0, None, None, 0, 0
-    # the overfitting guard: the best evaluation so far and how many evaluations since it
-    best = {"val_loss": None, "step": None, "path": None, "bad_evals": 0}
-    if cfg.resume_from:
-        state = resume(model, optimizer, scheduler, data_rng, cfg.resume_from)
-        step, first_loss = state["step"], state["first_loss"]
-        start_epoch, start_batch = state["epoch"], state["next_batch"]
-        best, last_loss = state.get("best", best), state.get("last_loss")
-        log(f"resuming from {cfg.resume_from}: step {step}, epoch {start_epoch}, batch {start_batch}")
-
-    def checkpoint(position: dict, epoch_now: float, val_loss: float | None = None) -> None:
-        keep = Path(best["path"]) if best["path"] else None
-        path = save_checkpoint(model, optimizer, scheduler, cfg, step,
-                               {**position, "best": best, "last_loss": last_loss}, keep)
-        message = {"type": "checkpoint", "step": step, "epoch": epoch_now, "path": str(path)}
-        if last_loss is not None:
-            message["train_loss"] = last_loss
-        if val_loss is not None:
-            message["val_loss"] = val_loss
-        emit(message)
-
-    # -- train
-    model.train()
-    started = time.perf_counter()
-    resumed_at = step
-    stopped_early = False
-    for epoch in range(start_epoch, cfg.epochs):
-        epoch_rng = data_rng.get_state()
-        epoch_batches = batches(train_set, cfg.batch_size, data_rng)
-        first = start_batch if epoch == start_epoch else 0
-        for k in range(first, len(epoch_batches), cfg.gradient_accumulation_steps):
-            if stop.is_set():
-                checkpoint({"epoch": epoch, "next_batch": k, "epoch_rng": epoch_rng, "first_loss": first_loss},
-                           epoch + k / len(epoch_batches))
-                raise EngineError("cancelled", f"training stopped at step {step} of {total_steps}; "
-                                               f"checkpoint kept in {cfg.checkpoint_dir}")
-            t0 = time.perf_counter()
-            # one optimizer step's examples; packed, they fill rows across its micro-batches
-            step_examples = [e for b in epoch_batches[k:k + cfg.gradient_accumulation_steps] for e in b]
-            group = model_batches(step_examples, cfg.packing, row_tokens, cfg.batch_size, pad_id)
-            n_trained = sum(len(g["targets"]) for g in group)
-            n_tokens = sum(len(e.input_ids) for e in step_examples)
-            loss_total = 0.0
-            for g in group:
-                with autocast:
-                    loss_sum, _, _ = token_loss(model, to_device(g, device))
-                (loss_sum / n_trained).backward()  # token-weighted mean over the whole group
-                loss_total += loss_sum.item()
-            grad_norm = float(torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.max_grad_norm))
-            lr = scheduler.get_last_lr()[0]
-            optimizer.step()
-            scheduler.step()
-            optimizer.zero_grad(set_to_none=True)
-            step += 1
-            last_loss = loss_total / max(n_trained, 1)
-            first_loss = last_loss if first_loss is None else first_loss
-            elapsed = time.perf_counter() - started
-            done_after = min(k + cfg.gradient_accumulation_steps, len(epoch_batches))
-            epoch_now = epoch + min(1.0, done_after / len(epoch_batches))
-            metrics = {"type": "metrics", "step": step, "total_steps": total_steps, "epoch": epoch_now,
-                       "train_loss": last_loss, "learning_rate": lr,
-                       "tokens_per_second": n_tokens / max(time.perf_counter() - t0, 1e-9),
-                       "elapsed_seconds": elapsed,
-                       "eta_seconds": elapsed / (step - resumed_at) * (total_steps - step)}
-            if math.isfinite(grad_norm):
-                metrics["grad_norm"] = grad_norm
-            if not math.isfinite(last_loss):
-                raise EngineError("internal", f"training diverged at step {step} (loss is {last_loss}); lower the learning rate")
-            emit(metrics)
-
-            epoch_end = done_after >= len(epoch_batches)
-            position = ({"epoch": epoch + 1, "next_batch": 0, "epoch_rng": data_rng.get_state(), "first_loss": first_loss}
-                        if epoch_end else
-                        {"epoch": epoch, "next_batch": done_after, "epoch_rng": epoch_rng, "first_loss": first_loss})
-            val_loss = None
-            if val_set and (epoch_end or (cfg.eval_every_steps and step % cfg.eval_every_steps == 0)):
-                with autocast:
-                    val_loss, val_acc = evaluate(model, val_set, cfg.batch_size, pad_id, device, cfg.packing, row_tokens)
-                emit({"type": "evaluation", "step": step, "epoch": epoch_now, "val_loss": val_loss,
-                      "val_token_accuracy": val_acc})
-                if best["val_loss"] is None or val_loss < best["val_loss"]:
-                    best = {"val_loss": val_loss, "step": step,
-                            "path": str(Path(cfg.checkpoint_dir) / f"step-{step:06d}"), "bad_evals": 0}
-                else:
-                    best = {**best, "bad_evals": best["bad_evals"] + 1}
-            if epoch_end or val_loss is not None or (cfg.checkpoint_every_steps and step % cfg.checkpoint_every_steps == 0):
-                checkpoint(position, epoch_now, val_loss)
-            if cfg.early_stopping_patience and best["bad_evals"] >= cfg.early_stopping_patience and step < total_steps:
-                log(f"validation loss has not improved for {best['bad_evals']} evaluations; stopping at step {step}")
-                stopped_early = True
-                break
-        if stopped_early:
-            break
-
-    # -- save
-    train_seconds = time.perf_counter() - started
-    out = Path(cfg.out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    model_step = step
-    if cfg.early_stopping_patience and best["path"] and best["step"] != step:
-        # the guard is on: the model is the checkpoint with the lowest validation loss
-        for name in ("adapter_model.safetensors", "adapter_config.json"):
-            shutil.copyfile(Path(best["path"]) / name, out / name)
-        model_step = best["step"]
-    else:
-        model.save_pretrained(out)
-    tokenizer.save_pretrained(out)
-    summary = {"config": cfg.to_dict(), "steps": step, "model_step": model_step, "stopped_early": stopped_early,
-               "best_val_loss": best["val_loss"], "first_train_loss": first_loss, "final_train_loss": last_loss,
-               "train_seconds": train_seconds, "train_examples": len(train_set), "val_examples": len(val_set),
-               "trainable_parameters": trainable, "total_parameters": total_params}
-    (out / "tailor_train.json").write_text(json.dumps(summary, indent=2))
-    done = {"type": "completed", "model": cfg.model_name, "path": str(out), "steps": step,
-            "first_train_loss": float(first_loss), "final_train_loss": float(last_loss),
-            "train_seconds": train_seconds, "trainable_parameters": trainable, "total_parameters": total_params,
-            "stopped_early": stopped_early, "model_step": model_step}
-    if best["val_loss"] is not None:
-        done["best_val_loss"] = float(best["val_loss"])
-    return done
+    recipe = LoRARecipe(TrainConfig.from_request(request), JsonLinesReporter(emit))
+    recipe.setup()
+    recipe.train(stop)
+    return recipe.save()

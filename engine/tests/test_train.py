@@ -138,3 +138,19 @@ def test_the_overfitting_guard_stops_early_and_keeps_the_best_checkpoint(tiny_mo
     tuned = (Path(done["path"]) / "adapter_model.safetensors").read_bytes()
     assert tuned == (best_dir / "adapter_model.safetensors").read_bytes()
     assert all(c.get("val_loss") is not None for c in events.of("checkpoint"))
+
+
+def test_each_step_reports_metrics_then_evaluation_then_checkpoint(tiny_model, tmp_path, no_stop):
+    """The recipe's order within a step: metrics, an evaluation when one is due, then a checkpoint that
+    carries the same validation loss; on schedule with gradient accumulation."""
+    events = Collect()
+    request = train_request(tiny_model, tmp_path, epochs=2, gradient_accumulation_steps=2, eval_every_steps=3,
+                            checkpoint_every_steps=2, val_file=train_request(tiny_model, tmp_path)["train_file"])
+    done = train(request, events, no_stop)
+    assert [(m["type"], m.get("step")) for m in events] == [
+        ("progress", None), ("metrics", 1), ("metrics", 2), ("evaluation", 2), ("checkpoint", 2),
+        ("metrics", 3), ("evaluation", 3), ("checkpoint", 3), ("metrics", 4), ("evaluation", 4), ("checkpoint", 4)]
+    assert [m["epoch"] for m in events.of("metrics")] == [0.5, 1.0, 1.5, 2.0]
+    assert [c["val_loss"] for c in events.of("checkpoint")] == [e["val_loss"] for e in events.of("evaluation")]
+    assert all(c["train_loss"] == m["train_loss"] for c, m in zip(events.of("checkpoint"), events.of("metrics")[1:]))
+    assert done["steps"] == 4 and done["best_val_loss"] == min(e["val_loss"] for e in events.of("evaluation"))
