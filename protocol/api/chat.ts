@@ -2,6 +2,10 @@
 import { z } from "@hono/zod-openapi";
 import { seconds } from "./shared.ts";
 
+/** Why a choice ended, in OpenAI's words. */
+export const CHAT_FINISH_REASONS = ["stop", "length"] as const;
+export type ChatFinishReason = (typeof CHAT_FINISH_REASONS)[number];
+
 const TextPart = z.object({ type: z.literal("text"), text: z.string() });
 
 export const ChatRequestMessage = z.object({
@@ -88,7 +92,7 @@ export const ChatCompletion = z
           content: z.string(),
           refusal: z.null(),
         }),
-        finish_reason: z.enum(["stop", "length"]),
+        finish_reason: z.enum(CHAT_FINISH_REASONS),
         logprobs: z.null(),
       }),
     ),
@@ -110,7 +114,7 @@ export const ChatCompletionChunk = z
           role: z.literal("assistant").optional(),
           content: z.string().optional(),
         }),
-        finish_reason: z.enum(["stop", "length"]).nullable(),
+        finish_reason: z.enum(CHAT_FINISH_REASONS).nullable(),
         logprobs: z.null(),
       }),
     ),

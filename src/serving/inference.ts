@@ -56,6 +56,9 @@ export type CountTokensRequest = Omit<
 };
 
 type Op = z.output<typeof ServeOp>;
+/** An operation as this client writes it, before it gets its `id`. */
+type NewOp =
+  z.input<typeof ServeOp> extends infer O ? (O extends unknown ? Omit<O, "id"> : never) : never;
 type Final<T extends Reply["type"]> = Extract<Reply, { type: T }>;
 
 export class InferenceEngine {
@@ -147,7 +150,7 @@ export class InferenceEngine {
     await connection?.close();
   }
 
-  #op(fields: Record<string, unknown>): Op {
+  #op(fields: NewOp): Op {
     const parsed = ServeOp.safeParse({ ...fields, id: `op-${++this.#nextId}` });
     if (!parsed.success) {
       const issues = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);

@@ -6,8 +6,10 @@ import {
   ChatCompletion,
   type ChatCompletionChunk,
   ChatCompletionRequest,
+  type ChatFinishReason,
 } from "../../../../protocol/api/index.ts";
 import type { ChatMessage } from "../../../../protocol/index.ts";
+import type { FinishReason } from "../../../serving/index.ts";
 import type { AppEnv, ServerContext } from "../../context.ts";
 import { retrieveForChat } from "./retrieval.ts";
 
@@ -37,7 +39,8 @@ function sampling(req: Request) {
   };
 }
 
-const finish = (r: string): "stop" | "length" => (r === "length" ? "length" : "stop");
+/** The engine's reason in OpenAI's words (OpenAI has no "cancelled": it reads as "stop"). */
+const finish = (r: FinishReason): ChatFinishReason => (r === "length" ? "length" : "stop");
 
 export function registerChat(app: OpenAPIHono<AppEnv>, ctx: ServerContext): void {
   const { access } = ctx;
