@@ -3,3 +3,4 @@ export * from "./engine.ts";
 export * from "./files.ts";
 export * from "./jobs.ts";
 export * from "./knowledge.ts";
+export * from "./models.ts";

@@ -1,6 +1,7 @@
 /** `/v1/models`: base and fine-tuned models. */
 import { z } from "@hono/zod-openapi";
 import { PROMOTION_STATUSES } from "../evals.ts";
+import { MODEL_KINDS } from "../models.ts";
 import { seconds } from "./shared.ts";
 
 export const ModelObject = z
@@ -10,7 +11,7 @@ export const ModelObject = z
     created: seconds,
     owned_by: z.string(),
     tailor: z.object({
-      kind: z.enum(["base", "fine_tuned", "embedding"]),
+      kind: z.enum([...MODEL_KINDS, "embedding"]),
       base: z.string().nullable(),
       description: z.string(),
       shared: z.boolean(),

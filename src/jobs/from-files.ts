@@ -1,3 +1,4 @@
+import type { FileStatus } from "../../protocol/index.ts";
 import { TailorError } from "../errors/index.ts";
 import type { HyperparameterInput } from "../training/index.ts";
 import { type CreateJobOptions, createJob } from "./create.ts";
@@ -12,7 +13,7 @@ export interface UploadedFile {
   id: string;
   filename: string;
   purpose: string;
-  status: "processed" | "error";
+  status: FileStatus;
   status_details: string | null;
   /** The dataset version its examples were stored as; null when they had errors. */
   dataset_id: string | null;

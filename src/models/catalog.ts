@@ -11,7 +11,7 @@ export interface BaseModelCard {
   offline: boolean;
   /** One sentence on what it does well, for someone choosing between cards. */
   good_at: string;
-  origin: "builtin" | "local";
+  origin: ModelEntry["origin"];
 }
 
 /** What is known about models by name (the weights alone do not say which languages they learned). */

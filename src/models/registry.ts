@@ -7,15 +7,21 @@ import {
   writeFileSync,
 } from "node:fs";
 import { join, resolve } from "node:path";
-import { BUILTIN_MODELS, type BuiltinModelName, type ModelSource } from "../../protocol/index.ts";
+import {
+  BUILTIN_MODELS,
+  type BuiltinModelName,
+  type ModelKind,
+  type ModelOrigin,
+  type ModelSource,
+} from "../../protocol/index.ts";
 import { TailorError } from "../errors/index.ts";
 import { tailorHome } from "./home.ts";
 import { MANIFEST_FILE, ModelManifest, ModelName } from "./manifest.ts";
 
 export interface ModelEntry {
   name: string;
-  kind: "base" | "fine_tuned";
-  origin: "builtin" | "local";
+  kind: ModelKind;
+  origin: ModelOrigin;
   /** The model's folder (fine-tuned: the adapter); null for built-ins, which live in a package. */
   path: string | null;
   description: string;

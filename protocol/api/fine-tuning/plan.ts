@@ -1,5 +1,6 @@
 /** Tailor: `/v1/fine_tuning/base_models` and `/v1/fine_tuning/plan`, what the studio shows before a job. */
 import { z } from "@hono/zod-openapi";
+import { MODEL_ORIGINS } from "../../models.ts";
 import { HyperparametersIn } from "./jobs.ts";
 
 export const BaseModelCard = z
@@ -11,7 +12,7 @@ export const BaseModelCard = z
     languages: z.array(z.string()),
     offline: z.boolean(),
     good_at: z.string(),
-    origin: z.enum(["builtin", "local"]),
+    origin: z.enum(MODEL_ORIGINS),
   })
   .openapi("BaseModelCard");
 export const BaseModelCardList = z
