@@ -110,7 +110,7 @@ describe("jobs and workers through the CLI", () => {
       const job = store.get(id);
       assert.equal(job.status, "succeeded", id);
       assert.equal(job.attempts, 1, `${id} was started once`);
-      const starts = store.events(id).filter((e) => e.message.startsWith("started by worker"));
+      const starts = store.events.list(id).filter((e) => e.message.startsWith("started by worker"));
       assert.equal(starts.length, 1);
       const w = String(starts[0]?.data.worker);
       ranBy.set(w, (ranBy.get(w) ?? 0) + 1);
@@ -133,7 +133,7 @@ describe("jobs and workers through the CLI", () => {
     const svc = openServices(home);
     const store = svc.jobs;
     const first = startWorker("--once", "--lease-seconds", "2");
-    await until(() => store.checkpoints(id).length > 0, 120_000, "a checkpoint");
+    await until(() => store.events.checkpoints(id).length > 0, 120_000, "a checkpoint");
     first.kill("SIGKILL");
     await once(first, "exit");
     const running = store.get(id);
@@ -148,15 +148,15 @@ describe("jobs and workers through the CLI", () => {
     const job = store.get(id);
     assert.equal(job.status, "succeeded", JSON.stringify(job.error));
     assert.equal(job.attempts, 2);
-    const messages = store.events(id).map((e) => e.message);
+    const messages = store.events.list(id).map((e) => e.message);
     assert.ok(
       messages.some((m) => /stopped answering; taken over/.test(m)),
       messages.join("\n"),
     );
     const resumed = messages.find((m) => /resuming from the checkpoint at step/.test(m));
     assert.ok(resumed, messages.join("\n"));
-    const steps = store
-      .events(id)
+    const steps = store.events
+      .list(id)
       .filter((e) => e.type === "metrics")
       .map((e) => e.data.step);
     assert.deepEqual(

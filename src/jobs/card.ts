@@ -33,7 +33,7 @@ export function modelCard(svc: JobServices, folder: string): ModelCard {
       validation_note: job.spec.validation.note,
     },
     localUser: localUser(),
-    curves: job ? svc.jobs.lossCurves(job.id) : { train: [], val: [] },
+    curves: job ? svc.jobs.events.lossCurves(job.id) : { train: [], val: [] },
     datasets: { train, val: version(job?.validation_file) },
     trainAnswers: train ? answers(svc.datasets.files(train.id).train) : [],
   });

@@ -7,7 +7,7 @@ import {
   parseCheckpointRef,
   type ResolvedModel,
 } from "../models/index.ts";
-import type { JobStore } from "./store.ts";
+import type { JobStore } from "./store/index.ts";
 import type { Job, JobCheckpoint } from "./types.ts";
 
 const JOB_ID = /^ftjob-[0-9a-f]+$/;
@@ -30,10 +30,10 @@ function findCheckpoint(store: JobStore, ref: string): { job: Job; model: Resolv
   const r = parseCheckpointRef(ref);
   if (!r) return null;
   let ckpt: JobCheckpoint | null | undefined;
-  if (r.kind === "id") ckpt = store.checkpoint(r.id);
+  if (r.kind === "id") ckpt = store.events.checkpoint(r.id);
   else {
     const job = JOB_ID.test(r.of) ? store.find(r.of) : store.findByModelName(r.of);
-    ckpt = job ? store.checkpoints(job.id).find((c) => c.step === r.step) : null;
+    ckpt = job ? store.events.checkpoints(job.id).find((c) => c.step === r.step) : null;
   }
   if (!ckpt) {
     throw new TailorError({

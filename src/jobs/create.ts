@@ -10,7 +10,7 @@ import { TailorError } from "../errors/index.ts";
 import { estimateParameters, ModelName } from "../models/index.ts";
 import { type HyperparameterInput, resolveHyperparameters } from "../training/index.ts";
 import type { JobServices } from "./services.ts";
-import { type JobStore, newId } from "./store.ts";
+import { type JobStore, newId } from "./store/index.ts";
 import type { Job, JobSpec, ValidationPlan } from "./types.ts";
 
 /** Below this many examples nothing is held out automatically: every example is needed to learn. */
@@ -108,7 +108,7 @@ export async function createJob(svc: JobServices, opts: CreateJobOptions): Promi
     ? await storedDataset(datasets, opts.val, `${nameOf(opts.val)}-validation`)
     : null;
   const job = insert(train.id, val?.id ?? null, planSpec(opts, base.source, train, val));
-  jobs.addEvent(id, {
+  jobs.events.add(id, {
     type: "message",
     message: `created: ${base.name} on ${job.spec.train_examples} examples (${train.id}) -> ${name}`,
     data: { explanations: describeSpec(job.spec) },

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { isTerminalStatus, type JobEvent } from "../../protocol/index.ts";
-import type { JobStore } from "./store.ts";
+import type { JobStore } from "./store/index.ts";
 
 export interface FollowOptions {
   /** Start after the event with this sequence number (0: from the first event). */
@@ -24,7 +24,7 @@ export async function* followJob(
   while (!opts.signal?.aborted) {
     // read the status first: events written before a terminal status are then all visible below
     const done = isTerminalStatus(store.get(jobId).status);
-    const batch = store.events(jobId, { after, limit: 1000 });
+    const batch = store.events.list(jobId, { after, limit: 1000 });
     for (const e of batch) {
       after = e.seq;
       yield e;

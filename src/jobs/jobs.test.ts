@@ -17,8 +17,8 @@ const lines = (n: number, answer: (i: number) => string = () => CANNED) =>
   `${Array.from({ length: n }, (_, i) => chatLine(`Question ${i} about my bike?`, answer(i))).join("\n")}\n`;
 
 function curve(store: JobStore, id: string): { step: number; loss: number }[] {
-  return store
-    .events(id)
+  return store.events
+    .list(id)
     .filter((e) => e.type === "metrics")
     .map((e) => ({ step: e.data.step as number, loss: e.data.train_loss as number }));
 }
@@ -43,7 +43,7 @@ describe("fine-tuning jobs with the real engine", () => {
     assert.equal(done?.fine_tuned_model, job.model_name);
     assert.equal(done?.attempts, 1);
     const store = svc.jobs;
-    const events = store.events(job.id);
+    const events = store.events.list(job.id);
     assert.deepEqual(
       curve(store, job.id).map((p) => p.step),
       Array.from({ length: 8 }, (_, i) => i + 1),
@@ -55,7 +55,7 @@ describe("fine-tuning jobs with the real engine", () => {
       assert.equal(typeof events.find((e) => e.type === "metrics")?.data[key], "number", key);
     const manifest = svc.models.get(job.model_name)?.manifest;
     assert.equal(manifest?.kind === "fine_tuned" && manifest.training.job_id, job.id);
-    assert.equal(store.checkpoints(job.id).length, 2); // one per epoch
+    assert.equal(store.events.checkpoints(job.id).length, 2); // one per epoch
   });
 
   test("a killed engine is noticed, the job resumes from its checkpoint, and the loss curve matches an uninterrupted run", async () => {
@@ -80,7 +80,7 @@ describe("fine-tuning jobs with the real engine", () => {
     const job = await createJob(svc, opts);
     const w2 = new Worker({ services: svc });
     const running = w2.run({ once: true });
-    await until(() => store.checkpoints(job.id).length > 0, 60_000, "the first checkpoint");
+    await until(() => store.events.checkpoints(job.id).length > 0, 60_000, "the first checkpoint");
     const pid = store.get(job.id).engine_pid;
     assert.ok(pid, "the engine's pid is recorded");
     process.kill(pid, "SIGKILL");
@@ -90,7 +90,7 @@ describe("fine-tuning jobs with the real engine", () => {
     const after = store.get(job.id);
     assert.equal(after.status, "succeeded", JSON.stringify(after.error));
     assert.equal(after.attempts, 2);
-    const messages = store.events(job.id).map((e) => e.message);
+    const messages = store.events.list(job.id).map((e) => e.message);
     assert.ok(
       messages.some((m) => /the engine died at step \d+ .*queued again/.test(m)),
       messages.join("\n"),
@@ -128,9 +128,9 @@ describe("fine-tuning jobs with the real engine", () => {
     assert.equal(cancelled?.status, "cancelled");
     const stoppedAt = curve(store, job.id).at(-1)?.step ?? 0;
     assert.ok(stoppedAt < 80, `stopped at step ${stoppedAt} of 80`);
-    assert.equal(store.checkpoints(job.id)[0]?.step, stoppedAt);
+    assert.equal(store.events.checkpoints(job.id)[0]?.step, stoppedAt);
     assert.match(
-      store.events(job.id).at(-1)?.message ?? "",
+      store.events.list(job.id).at(-1)?.message ?? "",
       /cancelled at step \d+; .*tailor jobs resume/,
     );
     assert.throws(() => store.requestCancel(job.id), /already cancelled/);
@@ -170,7 +170,7 @@ describe("fine-tuning jobs with the real engine", () => {
     assert.ok(result?.stopped_early, "stopped early");
     assert.ok((result?.steps ?? 100) < 100);
     const store = svc.jobs;
-    const evals = store.events(job.id).filter((e) => e.type === "evaluation");
+    const evals = store.events.list(job.id).filter((e) => e.type === "evaluation");
     const best = evals.reduce((a, b) =>
       (b.data.val_loss as number) < (a.data.val_loss as number) ? b : a,
     );

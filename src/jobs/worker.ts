@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { TailorError } from "../errors/index.ts";
-import { finish, MAX_ATTEMPTS, runJob, type StopReason } from "./recipe/index.ts";
+import { failed, finish, MAX_ATTEMPTS, runJob, type StopReason } from "./recipe/index.ts";
 import type { JobServices } from "./services.ts";
-import { type JobStore, newId } from "./store.ts";
+import { type JobStore, newId } from "./store/index.ts";
 import type { Job } from "./types.ts";
 
 export interface WorkerOptions {
@@ -41,7 +41,7 @@ export class Worker {
     this.store = opts.services.jobs;
     this.leaseMs = opts.leaseMs ?? DEFAULT_LEASE_MS;
     this.pollMs = opts.pollMs ?? 1000;
-    this.store.registerWorker(this.id);
+    this.store.queue.registerWorker(this.id);
   }
 
   /** Runs jobs until `stop()` (or, with `once`, until the queue is empty). */
@@ -62,12 +62,12 @@ export class Worker {
 
   /** Claims and runs one job (only `onlyId` when given); null when there was nothing to run. */
   async runNext(onlyId?: string): Promise<Job | null> {
-    this.store.workerHeartbeat(this.id);
-    const claimed = this.store.claim(this.id, this.leaseMs, onlyId);
+    this.store.queue.workerHeartbeat(this.id);
+    const claimed = this.store.queue.claim(this.id, this.leaseMs, onlyId);
     if (!claimed) return null;
     const { job, reclaimed } = claimed;
     if (reclaimed) {
-      this.store.addEvent(job.id, {
+      this.store.events.add(job.id, {
         level: "warn",
         type: "message",
         message: `its worker stopped answering; taken over by worker ${this.id}`,
@@ -75,10 +75,12 @@ export class Worker {
     }
     if (job.attempts > MAX_ATTEMPTS) {
       const message = `the job was started ${MAX_ATTEMPTS} times and its worker or engine died each time; look at its events, then \`tailor jobs resume ${job.id}\` to try again`;
-      finish(this.store, this.id, job, {
-        status: "failed",
-        error: new TailorError({ code: "engine_crashed", message }),
-      });
+      finish(
+        this.store,
+        this.id,
+        job,
+        failed(new TailorError({ code: "engine_crashed", message })),
+      );
       return this.store.get(job.id);
     }
     this.opts.say?.(`running ${job.id} (${job.base} -> ${job.model_name})`);
@@ -92,8 +94,8 @@ export class Worker {
     const beat = setInterval(
       () => {
         try {
-          const hb = this.store.heartbeat(job.id, this.id, this.leaseMs);
-          this.store.workerHeartbeat(this.id);
+          const hb = this.store.queue.heartbeat(job.id, this.id, this.leaseMs);
+          this.store.queue.workerHeartbeat(this.id);
           if (!hb.owned) stopWith("lost");
           else if (hb.cancel) stopWith("cancel");
         } catch {
@@ -133,7 +135,7 @@ export class Worker {
   /** Takes this worker off the list of live workers (the stores stay open: they are not its own). */
   close(): void {
     try {
-      this.store.removeWorker(this.id);
+      this.store.queue.removeWorker(this.id);
     } catch {
       // the database is already closed
     }
@@ -154,5 +156,5 @@ export class Worker {
 
 /** Whether some worker process is alive on this store (signalled in the last few seconds). */
 export function workersRunning(store: JobStore): { id: string; pid: number; host: string }[] {
-  return store.liveWorkers(WORKER_ALIVE_MS);
+  return store.queue.liveWorkers(WORKER_ALIVE_MS);
 }

@@ -8,24 +8,17 @@ import { createReadStream, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { Ajv2020 } from "ajv/dist/2020.js";
 import OpenAI from "openai";
 import type { EvaluationReport, ModelCard } from "../../protocol/evals.ts";
 import { KeyStore, readLocalAdminKey } from "../auth/index.ts";
 import { CANNED, chatLine, cliSandbox, supportJsonl } from "../cli/__fixtures__/cli.ts";
 import { InferenceEngine } from "../serving/index.ts";
 import { openDb } from "../store/index.ts";
+import { checkContract, fails, poll, recording } from "./__fixtures__/openai-client.ts";
 import { type RunningServer, startServer } from "./index.ts";
 
 const { home, file, tiny } = cliSandbox("tailor-api-", { HF_HUB_OFFLINE: "1" });
 
-interface Seen {
-  method: string;
-  path: string;
-  status: number;
-  body: unknown;
-}
-const seen: Seen[] = [];
 let server: RunningServer;
 
 /** The real inference client, counting generations whose caller went away before the end. */
@@ -47,43 +40,8 @@ const keys: Record<"admin" | "alice" | "bob" | "viewer", string> = {
   viewer: "",
 };
 
-/** A fetch that keeps every JSON response, for the contract check. */
-const recording: typeof fetch = async (input, init) => {
-  const res = await fetch(input, init);
-  const url = new URL(typeof input === "string" || input instanceof URL ? input : input.url);
-  if (res.headers.get("content-type")?.includes("application/json")) {
-    seen.push({
-      method: (init?.method ?? "GET").toLowerCase(),
-      path: url.pathname,
-      status: res.status,
-      body: await res.clone().json(),
-    });
-  }
-  return res;
-};
 const client = (who: keyof typeof keys) =>
   new OpenAI({ apiKey: keys[who], baseURL: `${server.url}/v1`, fetch: recording, maxRetries: 0 });
-
-async function poll<T>(get: () => Promise<T>, ok: (v: T) => boolean, ms: number): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await get();
-    if (ok(v) || Date.now() > end) return v;
-    await sleep(1000);
-  }
-}
-
-async function fails(p: Promise<unknown>, status: number, message?: RegExp): Promise<void> {
-  await assert.rejects(p, (e: unknown) => {
-    assert.ok(e instanceof OpenAI.APIError, String(e));
-    assert.equal(e.status, status, e.message);
-    const body = e.error as { message?: string; type?: string } | undefined;
-    assert.equal(typeof body?.message, "string");
-    assert.equal(typeof body?.type, "string");
-    if (message) assert.match(e.message, message);
-    return true;
-  });
-}
 
 describe("the OpenAI-compatible API with the official SDK", () => {
   let fineTuned = "";
@@ -416,45 +374,7 @@ describe("the OpenAI-compatible API with the official SDK", () => {
   });
 
   test("contract: the served OpenAPI document validates every JSON response the tests saw", async () => {
-    const doc = (await (await fetch(`${server.url}/openapi.json`)).json()) as {
-      paths: Record<
-        string,
-        Record<
-          string,
-          { responses: Record<string, { content?: Record<string, { schema: unknown }> }> }
-        >
-      >;
-    };
-    const ajv = new Ajv2020({ strict: false, allErrors: true });
-    ajv.addSchema({ $id: "openapi", ...doc });
-    const templates = Object.keys(doc.paths).map((t) => ({
-      t,
-      re: new RegExp(`^${t.replace(/\{[^}]+\}/g, "[^/]+")}$`),
-    }));
-    let checked = 0;
-    for (const s of seen) {
-      const path = decodeURIComponent(s.path);
-      const tpl = templates.find((x) => x.re.test(s.path) || x.re.test(path))?.t;
-      assert.ok(tpl, `${s.method} ${s.path} is in the OpenAPI document`);
-      const op = doc.paths[tpl]?.[s.method];
-      assert.ok(op, `${s.method} ${tpl} is documented`);
-      const status = String(s.status);
-      if (!op.responses[status]?.content?.["application/json"]) {
-        assert.ok(s.status >= 400, `${s.method} ${tpl} ${status} is documented`);
-        assert.ok(
-          (s.body as { error?: unknown }).error,
-          "an undocumented error still has OpenAI's error shape",
-        );
-        continue;
-      }
-      const pointer = `openapi#/paths/${tpl.replaceAll("~", "~0").replaceAll("/", "~1")}/${s.method}/responses/${status}/content/application~1json/schema`;
-      const validate = ajv.getSchema(pointer) ?? ajv.compile({ $ref: pointer });
-      assert.ok(
-        validate(s.body),
-        `${s.method} ${tpl} ${status}: ${ajv.errorsText(validate.errors)}`,
-      );
-      checked++;
-    }
+    const checked = await checkContract(server.url);
     assert.ok(checked > 20, `${checked} responses checked`);
     const docs = await fetch(`${server.url}/docs`);
     assert.equal(docs.status, 200);

@@ -73,7 +73,7 @@ export function registerJobs(program: Command): void {
     .action((id: string, f: { json?: boolean; metrics: boolean }) => {
       const events = withStore((s) => {
         s.get(id);
-        return s.events(id);
+        return s.events.list(id);
       }).filter((e) => f.metrics || e.type !== "metrics");
       for (const e of events) {
         if (f.json) printJson(eventLine(e));
@@ -147,7 +147,7 @@ export function registerJobs(program: Command): void {
     .action((id: string, f: { json?: boolean }) => {
       const list = withStore((s) => {
         s.get(id);
-        return s.checkpoints(id).filter(checkpointKept);
+        return s.events.checkpoints(id).filter(checkpointKept);
       });
       if (f.json)
         return printJson(

@@ -4,7 +4,7 @@
  */
 import type { EngineMessageOf } from "../../../protocol/index.ts";
 import { isTailorError, TailorError } from "../../errors/index.ts";
-import type { JobStore, NewEvent, RunEnd } from "../store.ts";
+import type { JobStore, NewEvent, RunEnd } from "../store/index.ts";
 import type { Job, JobResult } from "../types.ts";
 import type { StopReason } from "./context.ts";
 import type { TestOutcome } from "./test.ts";
@@ -12,78 +12,67 @@ import type { TestOutcome } from "./test.ts";
 /** A job whose engine or worker died is started again this many times in all, then it fails. */
 export const MAX_ATTEMPTS = 3;
 
-export type Ending =
-  | { status: "succeeded"; result: JobResult; data: Record<string, unknown> }
-  | { status: "cancelled"; step: number }
-  | { status: "queued"; step: number; why: "shutdown" | "crashed"; error?: string }
-  | { status: "failed"; error: TailorError; step?: number };
+/** How a run ends: the job's new state, and the event that says why. */
+export interface Ending {
+  end: RunEnd;
+  event: NewEvent;
+}
 
-/** How a run that threw `e` at `step` ends, given why the worker stopped it; null: another worker owns it. */
+/** Ends the run; false when the job is no longer this worker's (the write is fenced by its lease). */
+export function finish(store: JobStore, worker: string, job: Job, e: Ending): boolean {
+  return store.queue.finish(job.id, worker, e.end, e.event);
+}
+
+export function failed(error: TailorError, step?: number): Ending {
+  const { code, message } = error;
+  return {
+    end: { status: "failed", error: { code, message } },
+    event: {
+      level: "error",
+      type: "failed",
+      message,
+      data: step === undefined ? { code } : { code, step },
+    },
+  };
+}
+
+/**
+ * How a run that threw `e` at `step` ends, given why the worker stopped it: cancelled, handed back,
+ * queued again after an engine crash (up to MAX_ATTEMPTS), or failed; null: another worker owns it.
+ */
 export function endingOf(
   job: Job,
+  worker: string,
   reason: StopReason | null,
   e: unknown,
   step: number,
 ): Ending | null {
   if (reason === "lost") return null;
-  if (reason === "cancel") return { status: "cancelled", step };
-  if (reason === "shutdown") return { status: "queued", step, why: "shutdown" };
+  const requeue = (message: string): Ending => ({
+    end: { status: "queued" },
+    event: { level: "warn", type: "message", message, data: { step } },
+  });
+  if (reason === "cancel")
+    return {
+      end: { status: "cancelled" },
+      event: {
+        type: "cancelled",
+        message: `cancelled at step ${step}; its checkpoints are kept: \`tailor jobs resume ${job.id}\` goes on from the last one`,
+        data: { step },
+      },
+    };
+  if (reason === "shutdown")
+    return requeue(
+      `worker ${worker} stopped at step ${step}; queued again, to go on from its last checkpoint`,
+    );
   const error = isTailorError(e)
     ? e
     : new TailorError({ code: "internal", message: (e as Error)?.message ?? String(e) });
   if (error.code === "engine_crashed" && job.attempts < MAX_ATTEMPTS)
-    return { status: "queued", step, why: "crashed", error: error.message };
-  return { status: "failed", error, step };
-}
-
-/** Ends the run; false when the job is no longer this worker's (the write is fenced by its lease). */
-export function finish(store: JobStore, worker: string, job: Job, ending: Ending): boolean {
-  const { end, event } = describe(job, worker, ending);
-  return store.finish(job.id, worker, end, event);
-}
-
-function describe(job: Job, worker: string, ending: Ending): { end: RunEnd; event: NewEvent } {
-  switch (ending.status) {
-    case "succeeded":
-      return {
-        end: { status: "succeeded", fineTunedModel: job.model_name, result: ending.result },
-        event: { type: "completed", message: ending.result.summary, data: ending.data },
-      };
-    case "cancelled":
-      return {
-        end: { status: "cancelled" },
-        event: {
-          type: "cancelled",
-          message: `cancelled at step ${ending.step}; its checkpoints are kept: \`tailor jobs resume ${job.id}\` goes on from the last one`,
-          data: { step: ending.step },
-        },
-      };
-    case "queued":
-      return {
-        end: { status: "queued" },
-        event: {
-          level: "warn",
-          type: "message",
-          message:
-            ending.why === "shutdown"
-              ? `worker ${worker} stopped at step ${ending.step}; queued again, to go on from its last checkpoint`
-              : `the engine died at step ${ending.step} (${ending.error?.split("\n")[0]}); queued again to go on from its last checkpoint (attempt ${job.attempts + 1} of ${MAX_ATTEMPTS})`,
-          data: { step: ending.step },
-        },
-      };
-    case "failed": {
-      const { code, message } = ending.error;
-      return {
-        end: { status: "failed", error: { code, message } },
-        event: {
-          level: "error",
-          type: "failed",
-          message,
-          data: ending.step === undefined ? { code } : { code, step: ending.step },
-        },
-      };
-    }
-  }
+    return requeue(
+      `the engine died at step ${step} (${error.message.split("\n")[0]}); queued again to go on from its last checkpoint (attempt ${job.attempts + 1} of ${MAX_ATTEMPTS})`,
+    );
+  return failed(error, step);
 }
 
 /** A run that trained, was tested and installed: its result in words and numbers. */
@@ -99,23 +88,26 @@ export function succeeded(
   result.summary += ` ${promotion.status === "ready" ? "Ready" : "Needs review"}: ${promotion.reason}`;
   const { type: _type, ...trained } = done;
   return {
-    status: "succeeded",
-    result,
-    data: {
-      ...trained,
-      model: job.model_name,
-      path,
-      promotion,
-      ...(report
-        ? {
-            evaluation: {
-              primary_metric: report.primary_metric,
-              model: report.models[0]?.metrics,
-              base: report.models[1]?.metrics,
-              outcome: report.outcome,
-            },
-          }
-        : {}),
+    end: { status: "succeeded", fineTunedModel: job.model_name, result },
+    event: {
+      type: "completed",
+      message: result.summary,
+      data: {
+        ...trained,
+        model: job.model_name,
+        path,
+        promotion,
+        ...(report
+          ? {
+              evaluation: {
+                primary_metric: report.primary_metric,
+                model: report.models[0]?.metrics,
+                base: report.models[1]?.metrics,
+                outcome: report.outcome,
+              },
+            }
+          : {}),
+      },
     },
   };
 }

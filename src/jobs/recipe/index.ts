@@ -15,7 +15,7 @@ import { testModel } from "./test.ts";
 import { train } from "./train.ts";
 
 export type { RunContext, StopReason } from "./context.ts";
-export { finish, MAX_ATTEMPTS } from "./finish.ts";
+export { failed, finish, MAX_ATTEMPTS } from "./finish.ts";
 export { latestCheckpoint, runDir } from "./prepare.ts";
 export { type TestOptions, type TestOutcome, testModel } from "./test.ts";
 
@@ -51,7 +51,7 @@ export async function runJob(job: Job, ctx: RunContext): Promise<void> {
     const path = install(job, run, outDir, ctx);
     finish(jobs, ctx.worker, job, succeeded(job, done, test, path));
   } catch (e) {
-    const ending = endingOf(job, ctx.reason(), e, step);
+    const ending = endingOf(job, ctx.worker, ctx.reason(), e, step);
     if (ending) finish(jobs, ctx.worker, job, ending);
   } finally {
     rmSync(outDir, { recursive: true, force: true });
@@ -64,7 +64,7 @@ function testEvents(job: Job, ctx: RunContext) {
   let last = 0;
   return {
     onStart: (examples: number) =>
-      jobs.addEvent(job.id, {
+      jobs.events.add(job.id, {
         type: "message",
         message: `testing ${job.model_name} against its base ${job.base} on ${examples} held-out examples`,
         data: { stage: "test", done: 0, total: examples * 2 },
@@ -72,13 +72,13 @@ function testEvents(job: Job, ctx: RunContext) {
     onProgress: (done: number, total: number) => {
       if (ctx.reason() === "lost" || (Date.now() - last < 1000 && done !== total)) return;
       last = Date.now();
-      jobs.addEvent(job.id, {
+      jobs.events.add(job.id, {
         type: "message",
         message: `testing: ${done} of ${total} answers`,
         data: { stage: "test", done, total },
       });
     },
     warn: (message: string) =>
-      jobs.addEvent(job.id, { type: "message", level: "warn", message, data: { stage: "test" } }),
+      jobs.events.add(job.id, { type: "message", level: "warn", message, data: { stage: "test" } }),
   };
 }

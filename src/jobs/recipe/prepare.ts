@@ -49,9 +49,9 @@ export function prepare(job: Job, ctx: RunContext): PreparedRun {
   const checkpointDir = join(dir, "checkpoints");
   mkdirSync(dir, { recursive: true });
   const data = materializeData(job, datasets, dir);
-  const resumeFrom = latestCheckpoint(checkpointDir, jobs.lastRecordedStep(job.id));
-  if (resumeFrom) jobs.dropCurveAfter(job.id, resumeFrom.step);
-  jobs.addEvent(job.id, {
+  const resumeFrom = latestCheckpoint(checkpointDir, jobs.events.lastRecordedStep(job.id));
+  if (resumeFrom) jobs.events.dropCurveAfter(job.id, resumeFrom.step);
+  jobs.events.add(job.id, {
     type: "message",
     message: resumeFrom
       ? `resuming from the checkpoint at step ${resumeFrom.step} (attempt ${job.attempts})`

@@ -5,7 +5,7 @@
 import type { EngineMessage, EngineMessageOf } from "../../../protocol/index.ts";
 import { engineFailure, runEngine } from "../../engine/index.ts";
 import { TailorError } from "../../errors/index.ts";
-import type { NewEvent } from "../store.ts";
+import type { NewEvent } from "../store/index.ts";
 import type { Job } from "../types.ts";
 import type { RunContext } from "./context.ts";
 import type { PreparedRun } from "./prepare.ts";
@@ -46,7 +46,7 @@ export async function train(
     },
     {
       signal: ctx.signal,
-      onSpawn: (pid) => jobs.setEnginePid(job.id, ctx.worker, pid),
+      onSpawn: (pid) => jobs.queue.setEnginePid(job.id, ctx.worker, pid),
       ...(ctx.onLog ? { onLog: ctx.onLog } : {}),
     },
   )) {
@@ -57,14 +57,14 @@ export async function train(
       return msg;
     }
     if (msg.type === "metrics" || msg.type === "checkpoint") onStep(msg.step);
-    if (msg.type === "checkpoint") jobs.addCheckpoint(job.id, msg);
+    if (msg.type === "checkpoint") jobs.events.addCheckpoint(job.id, msg);
     if (msg.type === "progress") {
       // downloads report often; a line a second is plenty
       if (Date.now() - lastProgress < 1000 && msg.current !== msg.total) continue;
       lastProgress = Date.now();
     }
     const event = toEvent(msg);
-    if (event) jobs.addEvent(job.id, event);
+    if (event) jobs.events.add(job.id, event);
   }
   throw new TailorError({ code: "engine_crashed", message: "training ended without a result" });
 }

@@ -190,7 +190,7 @@ export function registerJobs(app: OpenAPIHono<AppEnv>, ctx: ServerContext): void
       requireRole(p, ["admin", "member"], "read fine-tuning jobs");
       const job = visibleJob(ctx, p, c.req.valid("param").fine_tuning_job_id);
       const q = c.req.valid("query");
-      const { items, hasMore } = pageAfter(ctx.jobs.events(job.id).reverse(), q, (e) => e.id);
+      const { items, hasMore } = pageAfter(ctx.jobs.events.list(job.id).reverse(), q, (e) => e.id);
       return c.json(listOf(items.map(eventView), hasMore), 200);
     },
   );
@@ -208,7 +208,7 @@ export function registerJobs(app: OpenAPIHono<AppEnv>, ctx: ServerContext): void
       requireRole(p, ["admin", "member"], "read fine-tuning jobs");
       const job = visibleJob(ctx, p, c.req.valid("param").fine_tuning_job_id);
       const q = c.req.valid("query");
-      const all = ctx.jobs.checkpoints(job.id).filter(checkpointKept);
+      const all = ctx.jobs.events.checkpoints(job.id).filter(checkpointKept);
       const { items, hasMore } = pageAfter(all, q, (x) => x.id);
       return c.json(
         listOf(
