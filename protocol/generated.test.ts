@@ -2,10 +2,10 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
 import { PYTHON_PATH, renderPython, renderSchema, SCHEMA_PATH } from "../scripts/gen-protocol.ts";
-import { EngineMessage } from "./engine.ts";
+import { EngineMessage } from "./engine/index.ts";
 
 const drift =
-  "is out of date with protocol/engine.ts: run `npm run gen:protocol` and commit the result";
+  "is out of date with protocol/engine/: run `npm run gen:protocol` and commit the result";
 
 test("the checked-in JSON Schema matches the zod schemas", () => {
   assert.equal(readFileSync(SCHEMA_PATH, "utf8"), renderSchema(), `${SCHEMA_PATH} ${drift}`);

@@ -1,5 +1,5 @@
 export * from "./auth.ts";
-export * from "./engine.ts";
+export * from "./engine/index.ts";
 export * from "./files.ts";
 export * from "./jobs.ts";
 export * from "./knowledge.ts";

@@ -4,7 +4,7 @@
  * job stores about itself as JSON (its spec and its result), parsed with these when read back.
  */
 import { z } from "zod";
-import { ModelSource } from "./engine.ts";
+import { ModelSource } from "./engine/index.ts";
 import { PromotionStatus } from "./evals.ts";
 
 export const JOB_STATUSES = [

@@ -15,7 +15,7 @@ import {
   EngineMessage,
   PROTOCOL_VERSION,
   TERMINAL_MESSAGE_TYPES,
-} from "../protocol/engine.ts";
+} from "../protocol/engine/index.ts";
 import {
   JOB_EVENT_TYPES,
   JOB_STATUSES,
@@ -101,7 +101,7 @@ function pythonDataclass(name: string, command: EngineCommand): string[] {
   return [
     "@dataclass(frozen=True, kw_only=True)",
     `class ${name}:`,
-    `    """The \`${command}\` request (protocol/engine.ts)."""`,
+    `    """The \`${command}\` request (protocol/engine/)."""`,
     "",
     ...lines,
   ];

@@ -1,4 +1,4 @@
-"""Training configuration as data: the `train` request's dataclass, generated from protocol/engine.ts,
+"""Training configuration as data: the `train` request's dataclass, generated from protocol/engine/,
 built once from the request, saved with every checkpoint and beside the finished adapter."""
 
 from dataclasses import asdict

@@ -16,7 +16,7 @@ BUILTIN_MODELS = BUNDLE["builtinModels"]
 
 @dataclass(frozen=True, kw_only=True)
 class TrainRequest:
-    """The `train` request (protocol/engine.ts)."""
+    """The `train` request (protocol/engine/)."""
 
     base: dict[str, Any]
     train_file: str

@@ -28,7 +28,7 @@ def _known(**optional: float | None) -> dict:
 
 
 class JsonLinesReporter:
-    """Each report as one protocol message (protocol/engine.ts), handed to `emit`."""
+    """Each report as one protocol message (protocol/engine/), handed to `emit`."""
 
     def __init__(self, emit: Emit = write_line):
         self.emit = emit

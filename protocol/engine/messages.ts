@@ -1,0 +1,206 @@
+/** Messages (engine -> TypeScript, one JSON line each on stdout). */
+import { z } from "zod";
+import { count, EngineErrorCode, finite } from "./basics.ts";
+import { opId } from "./requests.ts";
+
+export const Hello = z.object({
+  type: z.literal("hello"),
+  protocolVersion: z.number().int(),
+  engineVersion: z.string(),
+  python: z.string(),
+  torch: z.string(),
+  device: z.string(),
+});
+
+/** Long preparation work (loading, downloading) with an optional fraction done. */
+export const Progress = z.object({
+  type: z.literal("progress"),
+  stage: z.string(),
+  message: z.string(),
+  current: finite.optional(),
+  total: finite.optional(),
+});
+
+export const Metrics = z.object({
+  type: z.literal("metrics"),
+  step: count,
+  total_steps: count,
+  epoch: finite,
+  train_loss: finite,
+  learning_rate: finite,
+  tokens_per_second: finite,
+  grad_norm: finite.optional(),
+  elapsed_seconds: finite,
+  /** Time left at this process's pace (a resumed run counts only the steps it ran itself). */
+  eta_seconds: finite,
+});
+
+export const Evaluation = z.object({
+  type: z.literal("evaluation"),
+  step: count,
+  epoch: finite,
+  val_loss: finite,
+  val_token_accuracy: finite,
+});
+
+export const Checkpoint = z.object({
+  type: z.literal("checkpoint"),
+  step: count,
+  epoch: finite,
+  path: z.string(),
+  train_loss: finite.optional(),
+  /** When the checkpoint follows an evaluation. */
+  val_loss: finite.optional(),
+});
+
+export const Completed = z.object({
+  type: z.literal("completed"),
+  model: z.string(),
+  path: z.string(),
+  steps: count,
+  first_train_loss: finite,
+  final_train_loss: finite,
+  train_seconds: finite,
+  trainable_parameters: count,
+  total_parameters: count,
+  /** The overfitting guard ended the run before its last step. */
+  stopped_early: z.boolean(),
+  /** The step whose adapter is the model (the best by validation loss when the guard is on). */
+  model_step: count,
+  best_val_loss: finite.optional(),
+});
+
+export const Failed = z.object({
+  type: z.literal("failed"),
+  code: EngineErrorCode,
+  message: z.string(),
+});
+
+export const DoctorReport = z.object({
+  type: z.literal("doctor"),
+  python: z.string(),
+  python_executable: z.string(),
+  packages: z.record(z.string(), z.string().nullable()),
+  device: z.string(),
+  cuda_available: z.boolean(),
+  mps_available: z.boolean(),
+  threads: count,
+  builtin_models: z.array(
+    z.object({ name: z.string(), path: z.string().nullable(), present: z.boolean() }),
+  ),
+});
+
+export const ModelCreated = z.object({
+  type: z.literal("model_created"),
+  path: z.string(),
+  parameters: count,
+  vocab_size: count,
+});
+
+export const Generation = z.object({
+  type: z.literal("generation"),
+  text: z.string(),
+  prompt_tokens: count,
+  completion_tokens: count,
+  finish_reason: z.enum(["stop", "length"]),
+});
+
+/** The answers of `generate-batch`: one entry per model, texts in conversation order. */
+export const Generations = z.object({
+  type: z.literal("generations"),
+  results: z.array(
+    z.object({
+      texts: z.array(z.string()),
+      completion_tokens: z.array(count),
+      seconds: finite,
+    }),
+  ),
+});
+
+export const TokenCounts = z.object({
+  type: z.literal("token_counts"),
+  /** One count per example, in file order: the whole conversation as the model sees it. */
+  counts: z.array(count),
+  context_length: count,
+  /** Training throughput measured on this machine (LoRA, batch of one), when asked for. */
+  tokens_per_second: finite.positive().nullable(),
+});
+
+// Replies of `serve`, each naming the operation it answers. None of them ends the process.
+
+/** Newly generated text of one choice of a streaming `generate`. */
+export const Delta = z.object({
+  type: z.literal("delta"),
+  id: opId,
+  index: count,
+  text: z.string(),
+});
+
+export const FINISH_REASONS = ["stop", "length", "cancelled"] as const;
+
+/** The end of a `generate`: every choice (choices after a cancelled one are not generated). */
+export const GenerationResult = z.object({
+  type: z.literal("result"),
+  id: opId,
+  choices: z.array(
+    z.object({ index: count, text: z.string(), finish_reason: z.enum(FINISH_REASONS) }),
+  ),
+  prompt_tokens: count,
+  /** Over all choices. */
+  completion_tokens: count,
+});
+
+/** Unit-length vectors, one per input, in input order. */
+export const Embeddings = z.object({
+  type: z.literal("embeddings"),
+  id: opId,
+  data: z.array(z.array(finite)),
+  prompt_tokens: count,
+});
+
+export const TokenCount = z.object({
+  type: z.literal("token_count"),
+  id: opId,
+  prompt_tokens: count,
+});
+
+/** An operation failed; the process goes on. `id` is null when the line had no readable id. */
+export const OpError = z.object({
+  type: z.literal("error"),
+  id: opId.nullable(),
+  code: EngineErrorCode,
+  message: z.string(),
+});
+
+export const EngineMessage = z.discriminatedUnion("type", [
+  Hello,
+  Progress,
+  Metrics,
+  Evaluation,
+  Checkpoint,
+  Completed,
+  Failed,
+  DoctorReport,
+  ModelCreated,
+  Generation,
+  Generations,
+  TokenCounts,
+  Delta,
+  GenerationResult,
+  Embeddings,
+  TokenCount,
+  OpError,
+]);
+export type EngineMessage = z.infer<typeof EngineMessage>;
+export type EngineMessageOf<T extends EngineMessage["type"]> = Extract<EngineMessage, { type: T }>;
+
+/** After one of these the engine exits; nothing else follows. */
+export const TERMINAL_MESSAGE_TYPES = [
+  "completed",
+  "failed",
+  "doctor",
+  "model_created",
+  "generation",
+  "generations",
+  "token_counts",
+] as const satisfies readonly EngineMessage["type"][];
