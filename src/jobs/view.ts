@@ -37,6 +37,7 @@ export function jobView(job: Job): z.infer<typeof FineTuningJob> {
     metadata: null,
     user_provided_suffix: suffixOf(job.model_name),
     tailor: {
+      model_name: job.model_name,
       learning_rate: hp.learningRate,
       lora_rank: hp.loraRank,
       lora_alpha: hp.loraAlpha,
