@@ -78,7 +78,8 @@ export const FineTuningJob = z
     user_provided_suffix: z.string().nullable(),
     tailor: z.object({
       model_name: z.string().openapi({
-        description: "the name the fine-tuned model gets (`fine_tuned_model` once the job succeeds)",
+        description:
+          "the name the fine-tuned model gets (`fine_tuned_model` once the job succeeds)",
       }),
       learning_rate: z.number(),
       lora_rank: z.number().int(),
