@@ -8,9 +8,7 @@ import {
   type ResolvedModel,
 } from "../models/index.ts";
 import type { JobStore } from "./store/index.ts";
-import type { Job, JobCheckpoint } from "./types.ts";
-
-const JOB_ID = /^ftjob-[0-9a-f]+$/;
+import type { JobCheckpoint } from "./types.ts";
 
 /** Whether `ref` names a checkpoint (`JOB_ID:step-N`, `MODEL:ckpt-step-N`, `ftckpt-…`). */
 export function isCheckpointRef(ref: string): boolean {
@@ -23,16 +21,16 @@ export function checkpointKept(c: JobCheckpoint): boolean {
 }
 
 /**
- * A checkpoint as a model: the job's base with the adapter saved at that step, and the job. Null when
+ * A checkpoint as a model: the job's base with the adapter saved at that step. Null when
  * `ref` does not name a checkpoint at all; an error when it names one that does not exist (any more).
  */
-function findCheckpoint(store: JobStore, ref: string): { job: Job; model: ResolvedModel } | null {
+export function resolveCheckpoint(store: JobStore, ref: string): ResolvedModel | null {
   const r = parseCheckpointRef(ref);
   if (!r) return null;
   let ckpt: JobCheckpoint | null | undefined;
   if (r.kind === "id") ckpt = store.events.checkpoint(r.id);
   else {
-    const job = JOB_ID.test(r.of) ? store.find(r.of) : store.findByModelName(r.of);
+    const job = r.kind === "job" ? store.find(r.job) : store.findByModelName(r.model);
     ckpt = job ? store.events.checkpoints(job.id).find((c) => c.step === r.step) : null;
   }
   if (!ckpt) {
@@ -51,17 +49,10 @@ function findCheckpoint(store: JobStore, ref: string): { job: Job; model: Resolv
   }
   const job = store.get(ckpt.job_id);
   return {
-    job,
-    model: {
-      name: r.kind === "id" ? `${job.id}:step-${ckpt.step}` : ref,
-      source: job.spec.base_source,
-      adapterDir: ckpt.path,
-    },
+    name: r.kind === "id" ? `${job.id}:step-${ckpt.step}` : ref,
+    source: job.spec.base_source,
+    adapterDir: ckpt.path,
   };
-}
-
-export function resolveCheckpoint(store: JobStore, ref: string): ResolvedModel | null {
-  return findCheckpoint(store, ref)?.model ?? null;
 }
 
 /** Any model a command names: a checkpoint, or whatever the registry resolves (name, folder, …). */
@@ -77,9 +68,6 @@ export function modelJobs(store: JobStore): ModelJobs {
   return {
     ownerOf: (jobId) => store.find(jobId)?.owner ?? null,
     making: (name) => store.findByModelName(name),
-    checkpoint: (ref) => {
-      const found = findCheckpoint(store, ref);
-      return found && { model: found.model, of: found.job.model_name };
-    },
+    checkpoint: (ref) => resolveCheckpoint(store, ref),
   };
 }

@@ -7,6 +7,7 @@ import { rmSync } from "node:fs";
 import type { Principal } from "../auth/index.ts";
 import { TailorError } from "../errors/index.ts";
 import type { Db } from "../store/index.ts";
+import { parseCheckpointRef } from "./checkpoint-ref.ts";
 import type { ModelEntry, ModelRegistry, ResolvedModel } from "./registry.ts";
 
 export interface ModelAccess {
@@ -22,8 +23,8 @@ export interface ModelJobs {
   ownerOf(jobId: string): string | null;
   /** The latest job that makes or made the model `name`. */
   making(name: string): { id: string; status: string } | null;
-  /** A checkpoint as a model, and the model its job makes; null when `ref` names no checkpoint. */
-  checkpoint(ref: string): { model: ResolvedModel; of: string } | null;
+  /** A checkpoint as a model; null when `ref` names no checkpoint. */
+  checkpoint(ref: string): ResolvedModel | null;
 }
 
 /** Which fine-tuned models an admin has shared (the `model_access` table). */
@@ -98,12 +99,16 @@ export class ModelAccessControl {
     return access;
   }
 
-  /** What the engine needs to run `id` (a model, or a checkpoint of one) for this caller. */
+  /**
+   * What the engine needs to run `id` for this caller: a model, or a checkpoint of one named by the
+   * model (`MODEL:ckpt-step-N` or `MODEL:step-N`; job ids and checkpoint ids are the CLI's).
+   */
   resolve(p: Principal, id: string): ResolvedModel {
-    const ckpt = this.jobs.checkpoint(id);
-    if (ckpt) {
-      this.get(p, ckpt.of); // the checkpoint's model must be the caller's
-      return ckpt.model;
+    const ref = parseCheckpointRef(id);
+    if (ref?.kind === "model") {
+      this.get(p, ref.model); // the model must be the caller's before its checkpoints are looked at
+      const ckpt = this.jobs.checkpoint(id);
+      if (ckpt) return ckpt;
     }
     const job = this.jobs.making(id);
     if (job && !this.registry.get(id)) {
