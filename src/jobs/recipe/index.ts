@@ -26,10 +26,10 @@ export { type TestOptions, type TestOutcome, testModel } from "./test.ts";
  */
 export async function runJob(job: Job, ctx: RunContext): Promise<void> {
   const { jobs, models } = ctx.services;
-  mkdirSync(models.dir, { recursive: true });
   const outDir = join(models.dir, `.tmp-${job.id}-${randomBytes(4).toString("hex")}`);
   let step = 0;
   try {
+    mkdirSync(models.dir, { recursive: true });
     const run = prepare(job, ctx);
     step = run.resumeFrom?.step ?? 0;
     const done = await train(job, run, outDir, ctx, (s) => {
