@@ -7,7 +7,7 @@ import type { AppEnv } from "../../context.ts";
 export interface LimitsOptions {
   /** Largest request body; a larger one is refused with `too_large` (413). */
   maxBodyBytes: number;
-  /** A request is answered within this time, or refused with 504. */
+  /** A request is answered within this time, or ended with an `internal` error (500). */
   requestTimeoutMs: number;
   /** Neither limit: requests that cap themselves (an upload streamed to disk) or last (a stream). */
   isUnlimited?: (req: HonoRequest) => boolean;
