@@ -29,6 +29,16 @@ export function isTerminalStatus(status: JobStatus): boolean {
   return (TERMINAL_JOB_STATUSES as readonly string[]).includes(status);
 }
 
+/** A job stopped in one of these can be queued again (`resume`), to go on from its last checkpoint. */
+export const RESUMABLE_JOB_STATUSES = [
+  "cancelled",
+  "failed",
+] as const satisfies readonly JobStatus[];
+
+export function isResumable(status: JobStatus): boolean {
+  return (RESUMABLE_JOB_STATUSES as readonly string[]).includes(status);
+}
+
 /**
  * What a job's event log holds: `message` (plain progress in words), the engine's `metrics`,
  * `evaluation` and `checkpoint`, and exactly one terminal event per run of the job.

@@ -1,4 +1,4 @@
-import { isTerminalStatus, type JobStatus } from "../../../protocol/index.ts";
+import { isResumable, isTerminalStatus, type JobStatus } from "../../../protocol/index.ts";
 import { TailorError } from "../../errors/index.ts";
 import type { Db } from "../../store/index.ts";
 import type { Job } from "../types.ts";
@@ -163,7 +163,7 @@ export class JobStore {
     return this.db
       .transaction(() => {
         const job = this.get(id);
-        if (job.status !== "cancelled" && job.status !== "failed") {
+        if (!isResumable(job.status)) {
           throw new TailorError({
             code: "conflict",
             message: `job ${id} is ${job.status}; only a cancelled or failed job can be resumed`,

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState } from "react";
-import { isTerminalStatus } from "../../../protocol/jobs.ts";
+import { isResumable, isTerminalStatus } from "../../../protocol/jobs.ts";
 import { api, type Job, type JobEvent, sse } from "../api.ts";
 import { LossChart, type Point } from "../charts.tsx";
 import { duration, Empty, ErrorBox, GLOSSARY, Hint, Loading } from "../ui.tsx";
@@ -155,7 +155,7 @@ export function Training({ flow, update, go }: PageProps) {
                 Cancel
               </button>
             )}
-            {(job.status === "cancelled" || job.status === "failed") && (
+            {isResumable(job.status) && (
               <button type="button" className="secondary" onClick={() => void act("resume")}>
                 Resume
               </button>
