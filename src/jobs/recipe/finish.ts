@@ -8,6 +8,7 @@ import type { JobStore, NewEvent, RunEnd } from "../store/index.ts";
 import type { Job, JobResult } from "../types.ts";
 import type { StopReason } from "./context.ts";
 import type { TestOutcome } from "./test.ts";
+import { trainedSummary } from "./train.ts";
 
 /** A job whose engine or worker died is started again this many times in all, then it fails. */
 export const MAX_ATTEMPTS = 3;
@@ -129,12 +130,7 @@ function resultOf(done: EngineMessageOf<"completed">, job: Job): JobResult {
     parts.push(`The model is the best checkpoint (step ${done.model_step}), not the last step.`);
   }
   return {
-    steps: done.steps,
-    first_train_loss: done.first_train_loss,
-    final_train_loss: done.final_train_loss,
-    train_seconds: done.train_seconds,
-    stopped_early: done.stopped_early,
-    model_step: done.model_step,
+    ...trainedSummary(done),
     best_val_loss: done.best_val_loss ?? null,
     summary: parts.join(" "),
   };

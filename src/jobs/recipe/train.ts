@@ -21,7 +21,6 @@ export async function train(
   onStep: (step: number) => void,
 ): Promise<Trained> {
   const { jobs } = ctx.services;
-  const hp = job.spec.hyperparameters;
   let lastProgress = 0;
   for await (const msg of runEngine(
     "train",
@@ -32,12 +31,7 @@ export async function train(
       out_dir: outDir,
       checkpoint_dir: run.checkpointDir,
       model_name: job.model_name,
-      epochs: hp.epochs,
-      learning_rate: hp.learningRate,
-      batch_size: hp.batchSize,
-      lora_rank: hp.loraRank,
-      lora_alpha: hp.loraAlpha,
-      seed: hp.seed,
+      ...settings(job),
       checkpoint_every_steps: job.spec.checkpoint_every_steps,
       eval_every_steps: job.spec.eval_every_steps,
       early_stopping_patience: job.spec.early_stopping_patience,
@@ -71,7 +65,6 @@ export async function train(
 
 /** The adapter folder becomes a model folder: what it was made from, how, and how training went. */
 function writeManifest(job: Job, outDir: string, ctx: RunContext, done: Trained): void {
-  const hp = job.spec.hyperparameters;
   ctx.services.models.writeManifest(outDir, {
     kind: "fine_tuned",
     name: job.model_name,
@@ -84,24 +77,34 @@ function writeManifest(job: Job, outDir: string, ctx: RunContext, done: Trained)
         ? { val_file: job.validation_file ?? job.spec.validation.source }
         : {}),
       train_examples: job.spec.train_examples,
-      epochs: hp.epochs,
-      learning_rate: hp.learningRate,
-      batch_size: hp.batchSize,
-      lora_rank: hp.loraRank,
-      lora_alpha: hp.loraAlpha,
-      seed: hp.seed,
-      steps: done.steps,
-      first_train_loss: done.first_train_loss,
-      final_train_loss: done.final_train_loss,
-      train_seconds: done.train_seconds,
-      stopped_early: done.stopped_early,
-      model_step: done.model_step,
+      ...settings(job),
+      ...trainedSummary(done),
       ...(done.best_val_loss !== undefined ? { best_val_loss: done.best_val_loss } : {}),
     },
   });
 }
 
-export function withoutType(msg: EngineMessage): Record<string, unknown> {
+/** The job's hyperparameters as the engine and the manifest name them. */
+function settings(job: Job) {
+  const hp = job.spec.hyperparameters;
+  return {
+    epochs: hp.epochs,
+    learning_rate: hp.learningRate,
+    batch_size: hp.batchSize,
+    lora_rank: hp.loraRank,
+    lora_alpha: hp.loraAlpha,
+    seed: hp.seed,
+  };
+}
+
+/** How training went, as the manifest and the job's result record it. */
+export function trainedSummary(done: Trained) {
+  const { steps, first_train_loss, final_train_loss, train_seconds, stopped_early, model_step } =
+    done;
+  return { steps, first_train_loss, final_train_loss, train_seconds, stopped_early, model_step };
+}
+
+function withoutType(msg: EngineMessage): Record<string, unknown> {
   const { type: _type, ...rest } = msg;
   return rest;
 }
