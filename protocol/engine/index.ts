@@ -11,3 +11,4 @@
 export * from "./basics.ts";
 export * from "./messages.ts";
 export * from "./requests.ts";
+export * from "./tools.ts";

@@ -2,6 +2,7 @@
 import { z } from "zod";
 import { count, EngineErrorCode, finite } from "./basics.ts";
 import { opId } from "./requests.ts";
+import { GeneratedCall, ToolFormat } from "./tools.ts";
 
 export const Hello = z.object({
   type: z.literal("hello"),
@@ -68,6 +69,8 @@ export const Completed = z.object({
   /** The step whose adapter is the model (the best by validation loss when the guard is on). */
   model_step: count,
   best_val_loss: finite.optional(),
+  /** How functions were shown to the model, when the examples had any. */
+  tool_format: ToolFormat.optional(),
 });
 
 export const Failed = z.object({
@@ -99,10 +102,13 @@ export const ModelCreated = z.object({
 
 export const Generation = z.object({
   type: z.literal("generation"),
+  /** The answer in words ("" when the model only called functions). */
   text: z.string(),
+  /** The calls in the answer, when functions were offered and the model called any. */
+  tool_calls: z.array(GeneratedCall).optional(),
   prompt_tokens: count,
   completion_tokens: count,
-  finish_reason: z.enum(["stop", "length"]),
+  finish_reason: z.enum(["stop", "length", "tool_calls"]),
 });
 
 /** The answers of `generate-batch`: one entry per model, texts in conversation order. */
@@ -111,6 +117,8 @@ export const Generations = z.object({
   results: z.array(
     z.object({
       texts: z.array(z.string()),
+      /** When functions were offered: each answer's calls (null: it answered in words). */
+      tool_calls: z.array(z.array(GeneratedCall).nullable()).optional(),
       completion_tokens: z.array(count),
       seconds: finite,
     }),
@@ -136,14 +144,32 @@ export const Delta = z.object({
   text: z.string(),
 });
 
-export const FINISH_REASONS = ["stop", "length", "cancelled"] as const;
+/**
+ * A streamed call of one choice: the first fragment of call `call` has its name, later ones carry
+ * more of its arguments' JSON text (fragments joined in order give `arguments` of the result).
+ */
+export const ToolCallDelta = z.object({
+  type: z.literal("tool_call_delta"),
+  id: opId,
+  index: count,
+  call: count,
+  name: z.string().optional(),
+  arguments: z.string(),
+});
+
+export const FINISH_REASONS = ["stop", "length", "tool_calls", "cancelled"] as const;
 
 /** The end of a `generate`: every choice (choices after a cancelled one are not generated). */
 export const GenerationResult = z.object({
   type: z.literal("result"),
   id: opId,
   choices: z.array(
-    z.object({ index: count, text: z.string(), finish_reason: z.enum(FINISH_REASONS) }),
+    z.object({
+      index: count,
+      text: z.string(),
+      tool_calls: z.array(GeneratedCall).optional(),
+      finish_reason: z.enum(FINISH_REASONS),
+    }),
   ),
   prompt_tokens: count,
   /** Over all choices. */
@@ -186,6 +212,7 @@ export const EngineMessage = z.discriminatedUnion("type", [
   Generations,
   TokenCounts,
   Delta,
+  ToolCallDelta,
   GenerationResult,
   Embeddings,
   TokenCount,

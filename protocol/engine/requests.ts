@@ -1,6 +1,7 @@
 /** Requests (TypeScript -> engine, one JSON line on stdin), and `serve`'s operations. */
 import { z } from "zod";
 import { count, type EngineCommand } from "./basics.ts";
+import { ResponseFormat, Tool, ToolCall, ToolChoice } from "./tools.ts";
 
 /** Where a base model's weights come from. */
 export const ModelSource = z.discriminatedUnion("kind", [
@@ -20,12 +21,39 @@ export const ModelSource = z.discriminatedUnion("kind", [
 export type ModelSource = z.infer<typeof ModelSource>;
 
 export const ChatMessage = z.object({
-  role: z.enum(["system", "user", "assistant"]),
+  role: z.enum(["system", "user", "assistant", "tool"]),
+  /** "" on an assistant message that only calls functions. */
   content: z.string(),
   /** On assistant messages: 0 excludes the message from the loss (OpenAI's `weight`). */
   weight: z.union([z.literal(0), z.literal(1)]).optional(),
+  /** On assistant messages: the functions it calls. */
+  tool_calls: z.array(ToolCall).min(1).optional(),
+  /** On tool messages: the call this is the result of. */
+  tool_call_id: z.string().min(1).optional(),
 });
 export type ChatMessage = z.infer<typeof ChatMessage>;
+
+/** A conversation and the functions the model was offered in it (one line of a chat JSONL file). */
+export const Conversation = z.object({
+  messages: z.array(ChatMessage).min(1),
+  tools: z.array(Tool).min(1).optional(),
+  parallel_tool_calls: z.boolean().optional(),
+});
+export type Conversation = z.infer<typeof Conversation>;
+
+/** What a generation may or must produce besides free text. */
+const Constraints = {
+  /** Functions the model may call; calls come back parsed (`tool_calls`). */
+  tools: z.array(Tool).min(1).optional(),
+  tool_choice: ToolChoice.default("auto"),
+  parallel_tool_calls: z.boolean().default(true),
+  response_format: ResponseFormat.optional(),
+  /**
+   * Constrained decoding: function arguments and structured outputs always parse and validate
+   * (a logits processor driven by the JSON Schema). false: the model's own output, parsed as it is.
+   */
+  constrained: z.boolean().default(true),
+};
 
 export const CreateTinyRequest = z.object({
   out_dir: z.string().min(1),
@@ -37,7 +65,7 @@ export type CreateTinyRequest = z.input<typeof CreateTinyRequest>;
 
 export const TrainRequest = z.object({
   base: ModelSource,
-  /** Chat JSONL, already validated by the TypeScript side (one `{"messages": [...]}` per line). */
+  /** Chat JSONL, already validated by the TypeScript side (one Conversation per line). */
   train_file: z.string().min(1),
   val_file: z.string().min(1).optional(),
   /** The finished adapter is written here (the caller renames it into place). */
@@ -88,6 +116,7 @@ export const GenerateRequest = z.object({
   max_tokens: z.number().int().positive().default(256),
   stop: z.array(z.string().min(1)).default([]),
   seed: count.default(0),
+  ...Constraints,
 });
 export type GenerateRequest = z.input<typeof GenerateRequest>;
 
@@ -100,6 +129,10 @@ export const GenerateBatchRequest = z.object({
     .array(z.object({ base: ModelSource, adapter_dir: z.string().min(1).optional() }))
     .min(1),
   conversations: z.array(z.array(ChatMessage).min(1)).min(1),
+  /** The functions offered in each conversation (same order; null: none). */
+  tools: z.array(z.array(Tool).min(1).nullable()).optional(),
+  /** Decode calls under their schemas (see GenerateRequest.constrained). */
+  constrained: z.boolean().default(false),
   max_tokens: z.number().int().positive().default(256),
   batch_size: z.number().int().positive().default(8),
 });
@@ -146,6 +179,7 @@ export const ServeCountTokensOp = z.object({
   base: ModelSource,
   adapter_dir: z.string().min(1).optional(),
   messages: z.array(ChatMessage).min(1),
+  tools: z.array(Tool).min(1).optional(),
   /** Count the assistant turn's opening as generation does (false: the conversation alone). */
   add_generation_prompt: z.boolean().default(true),
 });
