@@ -1,10 +1,20 @@
 import { createInterface } from "node:readline";
 import type { Command } from "commander";
-import type { ChatMessage } from "../../../protocol/index.ts";
+import type { ChatMessage, ResponseFormat, Tool, ToolChoice } from "../../../protocol/index.ts";
+import { TailorError } from "../../errors/index.ts";
 import { resolveModelRef } from "../../jobs/index.ts";
 import { type Citation, groundChat, type VectorStore } from "../../knowledge/index.ts";
 import { contextLength } from "../../models/index.ts";
+import type { Choice } from "../../serving/index.ts";
 import { positiveInt, positiveNumber } from "../args.ts";
+import {
+  asToolCall,
+  checkTools,
+  loadSchema,
+  loadTools,
+  toolCard,
+  toolChoice,
+} from "../chat-tools.ts";
 import { findStore, withKnowledge } from "../knowledge.ts";
 import { printJson, say } from "../output.ts";
 import { withTailor } from "../services.ts";
@@ -16,6 +26,58 @@ interface ChatFlags {
   temperature: number;
   maxTokens: number;
   json?: boolean;
+  /** A tools file; false with --no-tools; absent: the functions the model was trained with. */
+  tools?: string | false;
+  toolChoice?: string;
+  responseFormat?: "text" | "json";
+  schema?: string;
+}
+
+interface Offer {
+  tools?: Tool[];
+  tool_choice?: ToolChoice;
+  response_format?: ResponseFormat;
+}
+
+/** The functions a fine-tuned model saw in training, when its manifest records them. */
+function trainedTools(manifest: unknown, name: string): Tool[] | undefined {
+  const tools = (manifest as { tools?: unknown } | null)?.tools;
+  return tools === undefined ? undefined : checkTools(tools, `the manifest of ${name}`);
+}
+
+/** What the flags offer the model besides free text. */
+function offer(f: ChatFlags, trained: Tool[] | undefined): Offer {
+  const tools = f.tools === false ? undefined : f.tools ? loadTools(f.tools) : trained;
+  if (f.toolChoice !== undefined && !tools)
+    throw new TailorError({
+      code: "invalid_argument",
+      message: "--tool-choice needs functions to choose from: give them with --tools FILE",
+    });
+  if (f.schema && f.responseFormat)
+    throw new TailorError({
+      code: "invalid_argument",
+      message: "give --schema or --response-format, not both (--schema implies JSON)",
+    });
+  const format: ResponseFormat | undefined = f.schema
+    ? loadSchema(f.schema)
+    : f.responseFormat === "json"
+      ? { type: "json_object" }
+      : undefined;
+  return {
+    ...(tools ? { tools } : {}),
+    ...(f.toolChoice !== undefined ? { tool_choice: toolChoice(f.toolChoice, tools) } : {}),
+    ...(format ? { response_format: format } : {}),
+  };
+}
+
+/** Lines of stdin, read only once something asks for one (undefined: the input ended). */
+function stdinLines(): () => Promise<string | undefined> {
+  let it: AsyncIterator<string> | undefined;
+  return async () => {
+    it ??= createInterface({ input: process.stdin, terminal: false })[Symbol.asyncIterator]();
+    const r = await it.next();
+    return r.done ? undefined : String(r.value);
+  };
 }
 
 function sources(citations: Citation[]): string {
@@ -48,12 +110,59 @@ export function registerChat(program: Command): void {
     )
     .option("--max-tokens <n>", "longest answer", (v) => positiveInt(v, "--max-tokens"), 256)
     .option("--json", "print one JSON object per answer")
+    .option(
+      "--tools <file>",
+      "functions the model may call: a JSON file with an OpenAI tools array, or a JSONL file whose first line has tools (default: the functions the model was trained with)",
+    )
+    .option("--no-tools", "offer no functions, even those the model was trained with")
+    .option(
+      "--tool-choice <choice>",
+      "auto (the model decides), none, required, or a function's name",
+    )
+    .option("--response-format <format>", "text, or json: the answer is a JSON object", (v) => {
+      if (v === "text" || v === "json" || v === "json_object") return v === "text" ? v : "json";
+      throw new TailorError({
+        code: "invalid_argument",
+        message: `--response-format must be text or json, got '${v}'`,
+      });
+    })
+    .option(
+      "--schema <file>",
+      "a JSON Schema file: every answer is JSON that validates against it (constrained decoding)",
+    )
     .action(async (name: string, f: ChatFlags, cmd: Command) => {
-      const model = withTailor((svc) => resolveModelRef(svc, name));
+      const { model, trained } = withTailor((svc) => {
+        const model = resolveModelRef(svc, name);
+        return { model, trained: trainedTools(svc.models.get(model.name)?.manifest, name) };
+      });
+      const extra = offer(f, trained);
+      const readLine = stdinLines();
+      let calls = 0;
       await withKnowledge(
         async ({ kb, engine }) => {
           const stores: VectorStore[] = f.kb.map((ref) => findStore(kb, ref));
           const history: ChatMessage[] = f.system ? [{ role: "system", content: f.system }] : [];
+          /** One answer: its words as they come (unless --json), then its calls. */
+          const answer = async (messages: ChatMessage[]): Promise<Choice> => {
+            let text = "";
+            for await (const ev of engine.generate(
+              {
+                base: model.source,
+                adapterDir: model.adapterDir,
+                messages,
+                temperature: f.temperature,
+                max_tokens: f.maxTokens,
+                ...extra,
+              },
+              { stream: !f.json },
+            )) {
+              if (ev.type === "delta") {
+                text += ev.text;
+                process.stdout.write(ev.text);
+              } else if (ev.type === "result" && ev.choices[0]) return ev.choices[0];
+            }
+            return { index: 0, text, finish_reason: "cancelled" };
+          };
           const ask = async (question: string) => {
             const messages: ChatMessage[] = [...history, { role: "user", content: question }];
             const grounded = stores.length
@@ -68,40 +177,63 @@ export function registerChat(program: Command): void {
                     }),
                 })
               : null;
-            let text = "";
-            for await (const ev of engine.generate(
-              {
-                base: model.source,
-                adapterDir: model.adapterDir,
-                messages: grounded?.messages ?? messages,
-                temperature: f.temperature,
-                max_tokens: f.maxTokens,
-              },
-              { stream: !f.json },
-            )) {
-              if (ev.type === "delta") {
-                text += ev.text;
-                process.stdout.write(ev.text);
-              } else if (f.json) text = ev.choices[0]?.text ?? "";
-            }
-            history.push({ role: "user", content: question }, { role: "assistant", content: text });
-            if (f.json)
-              return printJson({
-                model: name,
-                text,
-                ...(grounded ? { found: grounded.found, citations: grounded.citations } : {}),
+            const prompt = grounded?.messages ?? messages;
+            // the answers of this turn: calls and their results, until the model answers in words
+            const turn: ChatMessage[] = [{ role: "user", content: question }];
+            for (;;) {
+              const a = await answer([...prompt, ...turn.slice(1)]);
+              const toolCalls = (a.tool_calls ?? []).map((c) => asToolCall(c, `call_${++calls}`));
+              turn.push({
+                role: "assistant",
+                content: a.text,
+                ...(toolCalls.length ? { tool_calls: toolCalls } : {}),
               });
-            process.stdout.write("\n");
+              if (f.json)
+                printJson({
+                  model: name,
+                  text: a.text,
+                  ...(toolCalls.length ? { tool_calls: toolCalls } : {}),
+                  finish_reason: a.finish_reason,
+                  ...(grounded ? { found: grounded.found, citations: grounded.citations } : {}),
+                });
+              else if (a.text || !toolCalls.length) process.stdout.write("\n");
+              if (!toolCalls.length) break;
+              for (const call of toolCalls) {
+                if (!f.json) process.stdout.write(`${toolCard(call.function)}\n`);
+                // --json keeps stdout for JSON: the question goes to the terminal only
+                if (!f.json) process.stdout.write(`result of ${call.function.name}> `);
+                else if (process.stdin.isTTY)
+                  process.stderr.write(`result of ${call.function.name}> `);
+                const result = await readLine();
+                if (result === undefined) {
+                  if (!f.json) process.stdout.write("\n");
+                  say(`(no result for ${call.function.name}: the input ended)`);
+                  history.push(...turn);
+                  return false;
+                }
+                turn.push({ role: "tool", content: result, tool_call_id: call.id });
+              }
+            }
+            history.push(...turn);
+            if (f.json) return true;
             if (grounded && !grounded.found) say("(nothing relevant was found in your documents)");
             process.stdout.write(sources(grounded?.citations ?? []));
+            return true;
           };
-          if (f.prompt !== undefined) return ask(f.prompt);
+          if (extra.tools && process.stdin.isTTY && !f.json)
+            say(
+              `${name} may call ${extra.tools.map((t) => t.function.name).join(", ")}${f.tools ? "" : " (the functions it was trained with; --no-tools to leave them out)"}; type each call's result when asked`,
+            );
+          if (f.prompt !== undefined) {
+            await ask(f.prompt);
+            return;
+          }
           if (process.stdin.isTTY)
             say(
               `chatting with ${name}${stores.length ? ` from ${stores.map((s) => s.name).join(", ")}` : ""}; Ctrl-D to end`,
             );
-          const lines = createInterface({ input: process.stdin, terminal: false });
-          for await (const line of lines) if (line.trim()) await ask(line.trim());
+          for (let line = await readLine(); line !== undefined; line = await readLine())
+            if (line.trim() && !(await ask(line.trim()))) break;
         },
         { verbose: Boolean(cmd.optsWithGlobals().verbose) },
       );
