@@ -4,8 +4,10 @@
  * MODEL_CARD.md), and what the API returns at /v1/models/{model}/evaluation and /card.
  */
 import { z } from "zod";
+import { GeneratedCall } from "./engine/tools.ts";
 
-export const OUTPUT_KINDS = ["json", "label", "text"] as const;
+/** "tools": the examples offer functions, and the expected answers are calls or words. */
+export const OUTPUT_KINDS = ["json", "label", "text", "tools"] as const;
 export const OutputKind = z.enum(OUTPUT_KINDS);
 
 /** Every metric a report may hold; which ones it holds depends on the kind of output. */
@@ -18,6 +20,21 @@ export const METRICS = {
   field_accuracy: "field accuracy: the share of expected JSON fields answered exactly",
   accuracy: "accuracy: the share of answers with the expected label",
   macro_f1: "macro-F1: each label's F-score, averaged, so rare labels count as much as common ones",
+  tool_accuracy:
+    "tool accuracy: the share of answers that call when a call is expected (the expected functions, with exactly the expected arguments) and answer in words when words are",
+  decision_accuracy:
+    "decision accuracy: the share of answers that call a function when a call is expected and answer in words when words are",
+  function_accuracy:
+    "function accuracy: of the answers expected to call, the share that call the expected functions",
+  arguments_exact:
+    "arguments exact: of the answers expected to call, the share whose calls have exactly the expected arguments",
+  argument_fields:
+    "argument field accuracy: the share of expected argument values given exactly (each field in the report)",
+  calls_parse: "calls that parse: the share of the calls made whose arguments are a JSON object",
+  calls_valid:
+    "valid calls: the share of the calls made whose arguments parse and fit the function's schema",
+  words_rouge_l:
+    "words ROUGE-L: of the answers expected in words, ROUGE-L against the expected words",
 } as const;
 export type MetricName = keyof typeof METRICS;
 export const MetricName = z.enum(Object.keys(METRICS) as [MetricName, ...MetricName[]]);
@@ -27,6 +44,7 @@ export const PRIMARY_METRIC: Record<z.infer<typeof OutputKind>, MetricName> = {
   json: "field_accuracy",
   label: "accuracy",
   text: "rouge_l",
+  tools: "tool_accuracy",
 };
 
 export const Confusion = z.object({
@@ -39,6 +57,10 @@ export const ModelScores = z.object({
   model: z.string(),
   metrics: z.partialRecord(MetricName, z.number()),
   confusion: Confusion.optional(),
+  /** Tool data: each expected argument ("function.field"), how often it was given exactly. */
+  argument_fields: z
+    .record(z.string(), z.object({ correct: z.number().int(), total: z.number().int() }))
+    .optional(),
   /** Wall-clock seconds spent generating, and the tokens generated. */
   seconds: z.number(),
   completion_tokens: z.number().int(),
@@ -59,6 +81,13 @@ export const ExampleResult = z.object({
   scores: z.array(z.number()),
   /** The first model against the second (null without a comparison). */
   outcome: Outcome.nullable(),
+  /** Tool data: the expected calls and each model's (null: words). */
+  calls: z
+    .object({
+      expected: z.array(GeneratedCall).nullable(),
+      outputs: z.array(z.array(GeneratedCall).nullable()),
+    })
+    .optional(),
 });
 export type ExampleResult = z.infer<typeof ExampleResult>;
 
@@ -81,6 +110,8 @@ export const EvaluationReport = z.object({
     max_tokens: z.number().int(),
     batch_size: z.number().int(),
     greedy: z.boolean(),
+    /** Function arguments decoded under their schemas (tool data only). */
+    constrained: z.boolean().optional(),
   }),
 });
 export type EvaluationReport = z.infer<typeof EvaluationReport>;

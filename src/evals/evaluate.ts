@@ -4,6 +4,7 @@
  * fit them. The report is what the CLI prints, the HTML page draws and a job stores with its model.
  */
 
+import { type GeneratedCall, Tool } from "../../protocol/engine/tools.ts";
 import {
   type EvaluationReport,
   type ExampleResult,
@@ -25,12 +26,24 @@ import {
   rougeL,
   tokenF1,
 } from "./metrics.ts";
+import {
+  answerText,
+  type CallScore,
+  scoreCall,
+  type ToolAnswer,
+  toolMetrics,
+} from "./tool-calls.ts";
 
 /** A conversation up to the answer to judge, the answer expected, and where it came from. */
 export interface EvalExample {
   line: number;
   messages: ChatMessage[];
+  /** The expected words ("" when the expected answer only calls functions). */
   expected: string;
+  /** The functions the conversation offers. */
+  tools?: Tool[] | undefined;
+  /** The calls the expected answer makes (null or absent: it answers in words). */
+  expectedCalls?: GeneratedCall[] | null | undefined;
 }
 
 export interface EvalModel {
@@ -47,6 +60,8 @@ export interface EvaluateOptions {
   source: string;
   maxTokens?: number | undefined;
   batchSize?: number | undefined;
+  /** Decode function arguments under their schemas (tool data; see GenerateBatchRequest). */
+  constrained?: boolean | undefined;
   signal?: AbortSignal | undefined;
   /** Answers generated so far over all models, and how many there will be. */
   onProgress?: ((done: number, total: number) => void) | undefined;
@@ -54,14 +69,29 @@ export interface EvaluateOptions {
 
 /** Conversations cut before their last assistant message, which becomes the expected answer. */
 export function toEvalExamples(
-  records: { line: number; messages: ChatMessage[] }[],
+  records: { line: number; messages: ChatMessage[]; tools?: Tool[] | undefined }[],
 ): EvalExample[] {
-  return records.flatMap(({ line, messages }) => {
+  return records.flatMap(({ line, messages, tools }) => {
     const last = messages.map((m) => m.role).lastIndexOf("assistant");
     if (last <= 0) return [];
-    return [{ line, messages: messages.slice(0, last), expected: messages[last]?.content ?? "" }];
+    const answer = messages[last];
+    const calls = answer?.tool_calls?.map((c) => ({
+      name: c.function.name,
+      arguments: c.function.arguments,
+    }));
+    return [
+      {
+        line,
+        messages: messages.slice(0, last),
+        expected: answer?.content ?? "",
+        ...(tools ? { tools } : {}),
+        ...(calls || tools ? { expectedCalls: calls ?? null } : {}),
+      },
+    ];
   });
 }
+
+const ToolList = Tool.array().min(1);
 
 /**
  * The examples of a data file, or of a stored dataset version (its validation examples when it has
@@ -77,9 +107,17 @@ export async function loadEvalExamples(
     file = files.val ?? files.train;
   }
   await loadExamples(file); // throws the same file:line report as training does
-  const records: { line: number; messages: ChatMessage[] }[] = [];
-  for await (const r of readRecords(file))
-    if (r.kind === "example") records.push({ line: r.line, messages: r.example.messages });
+  const records: { line: number; messages: ChatMessage[]; tools?: Tool[] }[] = [];
+  for await (const r of readRecords(file)) {
+    if (r.kind !== "example") continue;
+    // the reader has checked the tools of each line; read them back in their own shape
+    const tools = ToolList.safeParse((r.example as { tools?: unknown }).tools);
+    records.push({
+      line: r.line,
+      messages: r.example.messages,
+      ...(tools.success ? { tools: tools.data } : {}),
+    });
+  }
   const examples = toEvalExamples(records);
   if (examples.length === 0) {
     throw new TailorError({
@@ -92,8 +130,23 @@ export async function loadEvalExamples(
 
 /** Enough tokens for the longest expected answer (about 3 characters a token), with room to spare. */
 export function defaultMaxTokens(examples: EvalExample[]): number {
-  const longest = Math.max(...examples.map((e) => e.expected.length));
+  // a call is its JSON plus the format's delimiters (about 40 characters)
+  const longest = Math.max(
+    ...examples.map(
+      (e) => expectedAnswer(e).length + (e.expectedCalls?.length ? 40 * e.expectedCalls.length : 0),
+    ),
+  );
   return Math.min(512, Math.max(32, Math.ceil(longest / 2) + 16));
+}
+
+/** Whether the examples are tool data: they offer functions or expect calls. */
+export function isToolData(examples: EvalExample[]): boolean {
+  return examples.some((e) => e.tools !== undefined || (e.expectedCalls?.length ?? 0) > 0);
+}
+
+/** The expected answer as a reader sees it (words, or the calls). */
+export function expectedAnswer(e: EvalExample): string {
+  return answerText({ text: e.expected, calls: e.expectedCalls ?? null });
 }
 
 function mean(xs: number[]): number {
@@ -147,6 +200,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluationReport>
   const { examples } = opts;
   const maxTokens = opts.maxTokens ?? defaultMaxTokens(examples);
   const batchSize = opts.batchSize ?? 8;
+  const tooling = isToolData(examples);
   const generated = await engineResult(
     "generate-batch",
     {
@@ -155,6 +209,9 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluationReport>
         ...(m.adapterDir ? { adapter_dir: m.adapterDir } : {}),
       })),
       conversations: examples.map((e) => e.messages),
+      ...(tooling
+        ? { tools: examples.map((e) => e.tools ?? null), constrained: opts.constrained ?? false }
+        : {}),
       max_tokens: maxTokens,
       batch_size: batchSize,
     },
@@ -168,38 +225,66 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluationReport>
     },
   );
   const expected = examples.map((e) => e.expected);
-  const kind = outputKind(expected);
+  const kind: OutputKind | "tools" = tooling ? "tools" : outputKind(expected);
   const primary = PRIMARY_METRIC[kind];
+  const answers = generated.results.map((r) =>
+    examples.map(
+      (_, i): ToolAnswer => ({ text: r.texts[i] ?? "", calls: r.tool_calls?.[i] ?? null }),
+    ),
+  );
+  // tool data: each answer scored against the expected call or words
+  const callScores: CallScore[][] = tooling
+    ? answers.map((as) =>
+        as.map((a, i) => {
+          const e = examples[i] as EvalExample;
+          return scoreCall(a, { text: e.expected, calls: e.expectedCalls ?? null }, e.tools);
+        }),
+      )
+    : [];
   const scores: ModelScores[] = models.map((m, i) => {
     const r = generated.results[i];
     if (!r) throw new TailorError({ code: "engine_protocol", message: "missing generations" });
-    return {
-      model: m.name,
-      ...scoreAll(kind, r.texts, expected),
+    const measured = {
       seconds: r.seconds,
       completion_tokens: r.completion_tokens.reduce((s, n) => s + n, 0),
     };
+    if (kind === "tools") {
+      const t = toolMetrics(callScores[i] ?? []);
+      return { model: m.name, metrics: t.metrics, argument_fields: t.fields, ...measured };
+    }
+    return { model: m.name, ...scoreAll(kind, r.texts, expected), ...measured };
   });
   const rows: ExampleResult[] = examples.map((e, i) => {
-    const outputs = generated.results.map((r) => r.texts[i] ?? "");
-    const s = outputs.map((o) => exampleScore(kind, o, e.expected));
+    const outputs = answers.map((as) => answerText(as[i] ?? { text: "", calls: null }));
+    const s =
+      kind === "tools"
+        ? callScores.map((cs) => cs[i]?.score ?? 0)
+        : outputs.map((o) => exampleScore(kind, o, e.expected));
     const [a, b] = s as [number, number | undefined];
     return {
       line: e.line,
       prompt: [...e.messages].reverse().find((m) => m.role === "user")?.content ?? "",
-      expected: e.expected,
+      expected: expectedAnswer(e),
       outputs,
       scores: s,
       outcome: b === undefined ? null : a > b + TIE ? "win" : b > a + TIE ? "loss" : "tie",
+      ...(tooling
+        ? {
+            calls: {
+              expected: e.expectedCalls?.length ? e.expectedCalls : null,
+              outputs: answers.map((as) => as[i]?.calls ?? null),
+            },
+          }
+        : {}),
     };
   });
   const [first, second] = scores;
   const deltas = second
     ? Object.fromEntries(
-        Object.entries(first?.metrics ?? {}).map(([k, v]) => [
-          k,
-          v - (second.metrics[k as MetricName] ?? 0),
-        ]),
+        Object.entries(first?.metrics ?? {}).flatMap(([k, v]) => {
+          const w = second.metrics[k as MetricName];
+          return w === undefined ? [] : [[k, v - w]]; // only what both have
+        }),
       )
     : null;
   return {
@@ -218,6 +303,11 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluationReport>
         }
       : null,
     examples: rows,
-    settings: { max_tokens: maxTokens, batch_size: batchSize, greedy: true },
+    settings: {
+      max_tokens: maxTokens,
+      batch_size: batchSize,
+      greedy: true,
+      ...(tooling ? { constrained: opts.constrained ?? false } : {}),
+    },
   };
 }

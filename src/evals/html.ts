@@ -31,6 +31,20 @@ const pct = (x: number | undefined) => (x === undefined ? "–" : `${(x * 100).t
 const value = (k: string, x: number | undefined) =>
   k === "length_ratio" ? (x === undefined ? "–" : x.toFixed(2)) : pct(x);
 
+/** The metrics any of the models has, in the order METRICS lists them. */
+export function reportedMetrics(r: EvaluationReport): MetricName[] {
+  return (Object.keys(METRICS) as MetricName[]).filter((k) =>
+    r.models.some((m) => m.metrics[k] !== undefined),
+  );
+}
+
+export const KIND_TEXT = {
+  json: "JSON objects",
+  label: "short labels",
+  text: "free text",
+  tools: "function calls or words",
+} as const;
+
 /** The report's verdict in one plain sentence. */
 export function headline(r: EvaluationReport): string {
   const [a, b] = r.models;
@@ -51,7 +65,7 @@ export function headline(r: EvaluationReport): string {
 
 export function renderHtml(r: EvaluationReport): string {
   const names = r.models.map((m) => m.model);
-  const metricNames = Object.keys(r.models[0]?.metrics ?? {}) as MetricName[];
+  const metricNames = reportedMetrics(r);
   const data = {
     names,
     percentMetrics: metricNames
@@ -98,6 +112,24 @@ export function renderHtml(r: EvaluationReport): string {
 ${c.matrix.map((row, i) => `<tr><th scope="row">${escapeHtml(c.labels[i] ?? "")}</th>${row.map((n, j) => `<td class="num ${i === j && n > 0 ? "hit" : n > 0 ? "miss" : ""}">${n}</td>`).join("")}</tr>`).join("\n")}</table>`;
     })
     .join("\n");
+  const fieldKeys = [...new Set(r.models.flatMap((m) => Object.keys(m.argument_fields ?? {})))];
+  const fields = fieldKeys.length
+    ? `<h2>Arguments, field by field</h2>
+<p class="explain">How often each expected argument was given exactly, over all the examples that expect a call to its function.</p>
+<table id="fields"><thead><tr><th scope="col">function.argument</th>${names.map((n) => `<th scope="col" class="num">${escapeHtml(n)}</th>`).join("")}</tr></thead><tbody>
+${fieldKeys
+  .map(
+    (f) =>
+      `<tr><th scope="row"><code>${escapeHtml(f)}</code></th>${r.models
+        .map((m) => {
+          const t = m.argument_fields?.[f];
+          return `<td class="num">${t ? `${pct(t.correct / t.total)} <span class=explain>(${t.correct}/${t.total})</span>` : "–"}</td>`;
+        })
+        .join("")}</tr>`,
+  )
+  .join("\n")}
+</tbody></table>`
+    : "";
   const title = names.length > 1 ? `${names[0]} against ${names[1]}` : `${names[0]}`;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -123,7 +155,7 @@ td{white-space:pre-wrap;word-break:break-word}
 </style></head>
 <body><main>
 <h1>Evaluation: ${escapeHtml(title)}</h1>
-<p class="meta">${r.data.examples} examples from ${escapeHtml(r.data.source)} · answers are ${r.kind === "json" ? "JSON objects" : r.kind === "label" ? "short labels" : "free text"} · ${r.settings.greedy ? "greedy (the most likely answer, no randomness)" : "sampled"}, at most ${r.settings.max_tokens} tokens · ${new Date(r.created_at * 1000).toISOString().slice(0, 16).replace("T", " ")} UTC</p>
+<p class="meta">${r.data.examples} examples from ${escapeHtml(r.data.source)} · answers are ${KIND_TEXT[r.kind]}${r.settings.constrained ? " (arguments decoded under their schemas)" : ""} · ${r.settings.greedy ? "greedy (the most likely answer, no randomness)" : "sampled"}, at most ${r.settings.max_tokens} tokens · ${new Date(r.created_at * 1000).toISOString().slice(0, 16).replace("T", " ")} UTC</p>
 <p class="lead" id="headline">${escapeHtml(headline(r))}</p>
 <div class="charts">
 <div class="card"><h2>Scores (higher is better)</h2><canvas id="scores" role="img" aria-label="bar chart of the scores of each model"></canvas></div>
@@ -133,6 +165,7 @@ ${r.outcome ? `<div class="card"><h2>Example by example</h2><canvas id="outcome"
 <table id="metrics"><thead><tr><th scope="col">metric</th>${names.map((n) => `<th scope="col" class="num">${escapeHtml(n)}</th>`).join("")}${r.deltas ? '<th scope="col" class="num">change</th>' : ""}</tr></thead><tbody>
 ${metricRows}
 </tbody></table>
+${fields}
 ${confusion}
 <h2>Every example</h2>
 <p class="explain">Each answer's score is its ${escapeHtml(metricLabel(r.primary_metric))} against the expected answer.</p>

@@ -2,14 +2,16 @@ import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import cliProgress from "cli-progress";
 import type { Command } from "commander";
-import type { EvaluationReport, MetricName, Promotion } from "../../../protocol/evals.ts";
+import type { EvaluationReport, Promotion } from "../../../protocol/evals.ts";
 import { TailorError } from "../../errors/index.ts";
 import {
   evaluate,
   headline,
+  KIND_TEXT,
   loadEvalExamples,
   metricLabel,
   renderHtml,
+  reportedMetrics,
 } from "../../evals/index.ts";
 import { resolveModelRef, testModel } from "../../jobs/index.ts";
 import type { Services } from "../../services/index.ts";
@@ -26,6 +28,7 @@ interface EvalFlags {
   batchSize: number;
   save?: boolean;
   minDelta: number;
+  constrained?: boolean;
 }
 
 /** A progress bar on a terminal, a line every quarter otherwise. */
@@ -66,13 +69,14 @@ const pct = (k: string, x: number | undefined) =>
 
 export function printReport(r: EvaluationReport, promotion: Promotion | null): void {
   const names = r.models.map((m) => m.model);
-  const kind = { json: "JSON objects", label: "short labels", text: "free text" }[r.kind];
+  const kind = KIND_TEXT[r.kind];
+  const constrained = r.settings.constrained ? " (arguments decoded under their schemas)" : "";
   console.log(
-    `${r.data.examples} examples from ${r.data.source}; the expected answers are ${kind}.`,
+    `${r.data.examples} examples from ${r.data.source}; the expected answers are ${kind}${constrained}.`,
   );
   console.log(headline(r));
   console.log("");
-  const metrics = Object.keys(r.models[0]?.metrics ?? {}) as MetricName[];
+  const metrics = reportedMetrics(r);
   console.log(
     table([
       ["METRIC", ...names, ...(r.deltas ? ["CHANGE"] : [])],
@@ -93,6 +97,22 @@ export function printReport(r: EvaluationReport, promotion: Promotion | null): v
     ]),
   );
   console.log(`* primary metric: ${metricLabel(r.primary_metric)}`);
+  const fields = [...new Set(r.models.flatMap((m) => Object.keys(m.argument_fields ?? {})))];
+  if (fields.length > 0) {
+    console.log("\narguments given exactly, field by field:");
+    console.log(
+      table([
+        ["FIELD", ...names],
+        ...fields.map((f) => [
+          f,
+          ...r.models.map((m) => {
+            const t = m.argument_fields?.[f];
+            return t ? `${pct("", t.correct / t.total)} (${t.correct}/${t.total})` : "–";
+          }),
+        ]),
+      ]),
+    );
+  }
   for (const m of r.models) {
     if (!m.confusion) continue;
     const c = m.confusion;
@@ -105,6 +125,7 @@ export function printReport(r: EvaluationReport, promotion: Promotion | null): v
     );
   }
   const shown = r.examples.slice(0, EXAMPLE_ROWS);
+  const width = r.kind === "tools" ? 60 : 40; // a call with its arguments
   console.log("");
   console.log(
     table([
@@ -112,8 +133,8 @@ export function printReport(r: EvaluationReport, promotion: Promotion | null): v
       ...shown.map((e) => [
         String(e.line),
         ...(e.outcome ? [{ win: "better", loss: "worse", tie: "same" }[e.outcome]] : []),
-        clip(e.expected, 40),
-        ...e.outputs.map((o, i) => `${clip(o, 40) || "(empty)"} [${pct("", e.scores[i])}]`),
+        clip(e.expected, width),
+        ...e.outputs.map((o, i) => `${clip(o, width) || "(empty)"} [${pct("", e.scores[i])}]`),
       ]),
     ]),
   );
@@ -158,6 +179,10 @@ export function registerEval(program: Command): void {
       8,
     )
     .option(
+      "--constrained",
+      "tool data: decode function arguments under their schemas, as serving does (default: the model's own output)",
+    )
+    .option(
       "--save",
       "store this as the fine-tuned model's evaluation against its base, and decide whether it is ready",
     )
@@ -183,6 +208,13 @@ async function runEval(svc: Services, ref: string, opts: EvalFlags): Promise<voi
         throw new TailorError({
           code: "invalid_argument",
           message: `--save stores the evaluation of a fine-tuned model; ${ref} is not one (\`tailor models list\` shows them)`,
+        });
+      }
+      if (opts.constrained) {
+        throw new TailorError({
+          code: "invalid_argument",
+          message:
+            "--save stores the test a job runs, on the model's own output; leave out --constrained (or leave out --save to see the constrained scores)",
         });
       }
       if (opts.compare !== undefined && opts.compare !== ownBase.name) {
@@ -219,6 +251,7 @@ async function runEval(svc: Services, ref: string, opts: EvalFlags): Promise<voi
         source,
         maxTokens: opts.maxTokens,
         batchSize: opts.batchSize,
+        constrained: opts.constrained,
         onProgress: bar.update,
       });
     }
