@@ -18,12 +18,14 @@ const hello: ChatMessage[] = [{ role: "user", content: "Hello" }];
 
 async function collect(events: AsyncIterable<GenerateEvent>) {
   const deltas: Extract<GenerateEvent, { type: "delta" }>[] = [];
+  const calls: Extract<GenerateEvent, { type: "tool_call_delta" }>[] = [];
   let result: Extract<GenerateEvent, { type: "result" }> | undefined;
   for await (const e of events) {
     if (e.type === "delta") deltas.push(e);
+    else if (e.type === "tool_call_delta") calls.push(e);
     else result = e;
   }
-  return { deltas, result };
+  return { deltas, calls, result };
 }
 
 async function rejectsWith(p: Promise<unknown>, code: string, text: RegExp) {
@@ -175,6 +177,21 @@ describe("the inference engine's protocol checks (fake engine)", () => {
     const e = fake("ok");
     assert.deepEqual(await Promise.all([count(e), count(e)]), [7, 7]);
     await e.close();
+  });
+
+  test("functions pass through to the engine; streamed call fragments join to the result's calls", async () => {
+    const e = fake("");
+    const tools = [{ type: "function" as const, function: { name: "get_order_status" } }];
+    const r = await collect(
+      e.generate({ base: tiny, messages: hello, tools, tool_choice: "required" }),
+    );
+    await e.close();
+    const [call] = r.result?.choices[0]?.tool_calls ?? [];
+    assert.equal(call?.name, "get_order_status");
+    assert.equal(r.calls[0]?.name, "get_order_status", "the first fragment names the function");
+    assert.equal(r.calls[1]?.name, undefined);
+    assert.equal(r.calls.map((c) => c.arguments).join(""), call?.arguments);
+    assert.equal(r.result?.choices[0]?.finish_reason, "tool_calls");
   });
 
   for (const [mode, code, text] of [

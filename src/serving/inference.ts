@@ -40,9 +40,14 @@ export type GenerateRequest = Omit<
 /** One answer of a generation, as the engine's `result` reply carries it. */
 export type Choice = EngineMessageOf<"result">["choices"][number];
 export type FinishReason = Choice["finish_reason"];
-/** What `generate` yields: the engine's `delta` replies as text comes, then its `result`. */
+/**
+ * What `generate` yields: the engine's `delta` replies as text comes and `tool_call_delta` replies
+ * as function calls come (a call's first fragment names the function, later ones add to its
+ * arguments' JSON text), then its `result`, whose choices carry the parsed calls.
+ */
 export type GenerateEvent =
   | Omit<EngineMessageOf<"delta">, "id">
+  | Omit<EngineMessageOf<"tool_call_delta">, "id">
   | Omit<EngineMessageOf<"result">, "id">;
 
 /** Prompt tokens of a conversation: the engine's `count_tokens` operation, named as above. */
@@ -77,8 +82,10 @@ export class InferenceEngine {
   }
 
   /**
-   * Streams one generation: `delta`s as text is generated (unless `stream: false`), then one
-   * `result`. Aborting the signal (or leaving the loop early) cancels it and ends the iterable.
+   * Streams one generation: `delta`s as text is generated and `tool_call_delta`s as calls are
+   * (unless `stream: false`), then one `result`. Functions, `tool_choice` and `response_format`
+   * pass to the engine as they are; with `constrained` (the default) calls and structured output
+   * are decoded under their JSON Schemas, so they always parse and validate. Aborting the signal (or leaving the loop early) cancels it and ends the iterable.
    */
   async *generate(
     req: GenerateRequest,
@@ -102,6 +109,11 @@ export class InferenceEngine {
         if (reply === undefined) return; // aborted
         if (reply.type === "delta") {
           yield { type: "delta", index: reply.index, text: reply.text };
+          continue;
+        }
+        if (reply.type === "tool_call_delta") {
+          const { id: _, ...fragment } = reply;
+          yield fragment;
           continue;
         }
         finished = true;
@@ -137,6 +149,7 @@ export class InferenceEngine {
       base: req.base,
       adapter_dir: req.adapterDir,
       messages: req.messages,
+      tools: req.tools,
       add_generation_prompt: req.addGenerationPrompt,
     });
     return expect(await this.#request(op, opts.signal), "token_count").prompt_tokens;

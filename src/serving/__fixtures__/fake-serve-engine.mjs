@@ -1,7 +1,11 @@
 #!/usr/bin/env node
 // A stand-in for `python -m tailor_engine serve` in unit tests of the client's protocol handling:
-// it misbehaves in the ways the real engine might (FAKE_ENGINE_MODE picks how). The features are
-// proven with the real engine.
+// it misbehaves in the ways the real engine might (FAKE_ENGINE_MODE picks how), and, well-behaved,
+// answers `generate` with a canned answer: a call of the chosen (or first) function when functions
+// are offered, words otherwise (FAKE_ENGINE_CALLS: how many calls, default 1). FAKE_ENGINE_OPS names
+// a file that gets every operation received, one JSON line each. The features are proven with the
+// real engine.
+import { appendFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 
 const mode = process.env.FAKE_ENGINE_MODE;
@@ -21,7 +25,9 @@ createInterface({ input: process.stdin }).on("line", (line) => {
     return;
   }
   const op = JSON.parse(line);
+  if (process.env.FAKE_ENGINE_OPS) appendFileSync(process.env.FAKE_ENGINE_OPS, `${line}\n`);
   if (op.op === "cancel") return;
+  if (op.op === "generate" && !mode) return generate(op);
   switch (mode) {
     case "not-json":
       out("Loading weights... 100%");
@@ -46,3 +52,37 @@ createInterface({ input: process.stdin }).on("line", (line) => {
       out({ type: "token_count", id: op.id, prompt_tokens: 7 });
   }
 });
+
+/** The canned answer of each choice: calls (streamed in two fragments each) or a few words. */
+function generate(op) {
+  const choices = [];
+  for (let index = 0; index < op.n; index++) {
+    const named = typeof op.tool_choice === "object" ? op.tool_choice.function.name : undefined;
+    const fn = named ?? (op.tool_choice === "none" ? undefined : op.tools?.[0]?.function.name);
+    if (op.tools && fn) {
+      const count = op.parallel_tool_calls ? Number(process.env.FAKE_ENGINE_CALLS ?? 1) : 1;
+      const tool_calls = [];
+      for (let call = 0; call < count; call++) {
+        const args = JSON.stringify({ order_id: `A${index}${call}` });
+        if (op.stream) {
+          out({
+            type: "tool_call_delta",
+            id: op.id,
+            index,
+            call,
+            name: fn,
+            arguments: args.slice(0, 5),
+          });
+          out({ type: "tool_call_delta", id: op.id, index, call, arguments: args.slice(5) });
+        }
+        tool_calls.push({ name: fn, arguments: args });
+      }
+      choices.push({ index, text: "", tool_calls, finish_reason: "tool_calls" });
+    } else {
+      const text = op.response_format ? '{"answer": "fake"}' : "a fake answer";
+      if (op.stream) out({ type: "delta", id: op.id, index, text });
+      choices.push({ index, text, finish_reason: "stop" });
+    }
+  }
+  out({ type: "result", id: op.id, choices, prompt_tokens: 5, completion_tokens: 3 * op.n });
+}

@@ -22,14 +22,18 @@ import {
 import { TailorError } from "../../errors/index.ts";
 
 /** The messages that answer one operation. */
-export type Reply = EngineMessageOf<"delta" | "result" | "embeddings" | "token_count" | "error">;
+export type Reply = EngineMessageOf<
+  "delta" | "tool_call_delta" | "result" | "embeddings" | "token_count" | "error"
+>;
 const FINAL: ReadonlySet<EngineMessage["type"]> = new Set([
   "result",
   "embeddings",
   "token_count",
   "error",
 ]);
-const isReply = (msg: EngineMessage): msg is Reply => FINAL.has(msg.type) || msg.type === "delta";
+/** Streamed pieces of a generation, before its final reply. */
+const PARTIAL: ReadonlySet<EngineMessage["type"]> = new Set(["delta", "tool_call_delta"]);
+const isReply = (msg: EngineMessage): msg is Reply => FINAL.has(msg.type) || PARTIAL.has(msg.type);
 
 export interface ReplyHandler {
   message(reply: Reply): void;

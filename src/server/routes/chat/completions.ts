@@ -6,24 +6,15 @@ import {
   ChatCompletion,
   type ChatCompletionChunk,
   ChatCompletionRequest,
-  type ChatFinishReason,
 } from "../../../../protocol/api/index.ts";
-import type { ChatMessage } from "../../../../protocol/index.ts";
-import type { FinishReason } from "../../../serving/index.ts";
 import type { AppEnv, ServerContext } from "../../context.ts";
+import { AnswerChunks, toAnswer } from "./answer.ts";
+import { toEngineChat } from "./request.ts";
 import { retrieveForChat } from "./retrieval.ts";
 
 const DEFAULT_MAX_TOKENS = 512;
 
 type Request = z.infer<typeof ChatCompletionRequest>;
-
-function toMessages(req: Request): ChatMessage[] {
-  return req.messages.map((m) => ({
-    role: m.role === "developer" ? "system" : m.role,
-    content:
-      typeof m.content === "string" ? m.content : (m.content ?? []).map((p) => p.text).join(""),
-  }));
-}
 
 /** OpenAI's defaults: temperature 1 and top_p 1 unless the request says otherwise. */
 function sampling(req: Request) {
@@ -39,9 +30,6 @@ function sampling(req: Request) {
   };
 }
 
-/** The engine's reason in OpenAI's words (OpenAI has no "cancelled": it reads as "stop"). */
-const finish = (r: FinishReason): ChatFinishReason => (r === "length" ? "length" : "stop");
-
 export function registerChat(app: OpenAPIHono<AppEnv>, ctx: ServerContext): void {
   const { access } = ctx;
   app.openapi(
@@ -49,7 +37,7 @@ export function registerChat(app: OpenAPIHono<AppEnv>, ctx: ServerContext): void
       method: "post",
       path: "/v1/chat/completions",
       summary:
-        "Chat with a base or fine-tuned model; `stream: true` answers with server-sent events ending in [DONE]",
+        "Chat with a base or fine-tuned model, which may call the functions in `tools` or answer in JSON (`response_format`); `stream: true` answers with server-sent events ending in [DONE]",
       request: {
         body: {
           content: { "application/json": { schema: ChatCompletionRequest } },
@@ -74,6 +62,7 @@ export function registerChat(app: OpenAPIHono<AppEnv>, ctx: ServerContext): void
     // biome-ignore lint/suspicious/noExplicitAny: a handler answering JSON or an event stream
     (async (c: any) => {
       const req = c.req.valid("json") as Request;
+      const { legacy, messages: conversation, ...constraints } = toEngineChat(req);
       const model = access.resolve(c.get("principal"), req.model);
       const id = `chatcmpl-${randomBytes(12).toString("hex")}`;
       const created = Math.floor(Date.now() / 1000);
@@ -84,8 +73,8 @@ export function registerChat(app: OpenAPIHono<AppEnv>, ctx: ServerContext): void
         c.get("principal"),
         req,
         model,
-        toMessages(req),
-        sampling(req).max_tokens,
+        conversation,
+        { maxTokens: sampling(req).max_tokens, tools: constraints.tools },
         signal,
       );
       const generation = ctx.inference.generate(
@@ -94,6 +83,8 @@ export function registerChat(app: OpenAPIHono<AppEnv>, ctx: ServerContext): void
           ...(model.adapterDir ? { adapterDir: model.adapterDir } : {}),
           messages,
           ...sampling(req),
+          ...constraints,
+          constrained: true,
         },
         { signal, stream: Boolean(req.stream) },
       );
@@ -105,12 +96,7 @@ export function registerChat(app: OpenAPIHono<AppEnv>, ctx: ServerContext): void
             object: "chat.completion",
             created,
             model: req.model,
-            choices: ev.choices.map((ch) => ({
-              index: ch.index,
-              message: { role: "assistant", content: ch.text, refusal: null },
-              finish_reason: finish(ch.finish_reason),
-              logprobs: null,
-            })),
+            choices: ev.choices.map((ch) => toAnswer(ch, legacy)),
             usage: {
               prompt_tokens: ev.prompt_tokens,
               completion_tokens: ev.completion_tokens,
@@ -149,7 +135,7 @@ export function registerChat(app: OpenAPIHono<AppEnv>, ctx: ServerContext): void
               ...(usage !== undefined ? { usage } : {}),
             }),
           );
-        const started = new Set<number>();
+        const answer = new AnswerChunks(legacy);
         try {
           if (retrieval)
             await send(
@@ -163,34 +149,19 @@ export function registerChat(app: OpenAPIHono<AppEnv>, ctx: ServerContext): void
               }),
             );
           for await (const ev of generation) {
-            if (ev.type === "delta") {
-              const first = !started.has(ev.index);
-              started.add(ev.index);
-              await chunk([
-                {
-                  index: ev.index,
-                  delta: { ...(first ? { role: "assistant" as const } : {}), content: ev.text },
-                  finish_reason: null,
-                  logprobs: null,
-                },
-              ]);
-            } else {
-              for (const ch of ev.choices)
-                await chunk([
-                  {
-                    index: ch.index,
-                    delta: started.has(ch.index) ? {} : { role: "assistant", content: ch.text },
-                    finish_reason: finish(ch.finish_reason),
-                    logprobs: null,
-                  },
-                ]);
-              if (req.stream_options?.include_usage)
-                await chunk([], {
-                  prompt_tokens: ev.prompt_tokens,
-                  completion_tokens: ev.completion_tokens,
-                  total_tokens: ev.prompt_tokens + ev.completion_tokens,
-                });
-            }
+            const choices =
+              ev.type === "delta"
+                ? answer.text(ev.index, ev.text)
+                : ev.type === "tool_call_delta"
+                  ? answer.call(ev)
+                  : ev.choices.flatMap((ch) => answer.end(ch));
+            for (const choice of choices) await chunk([choice]);
+            if (ev.type === "result" && req.stream_options?.include_usage)
+              await chunk([], {
+                prompt_tokens: ev.prompt_tokens,
+                completion_tokens: ev.completion_tokens,
+                total_tokens: ev.prompt_tokens + ev.completion_tokens,
+              });
           }
           await send("[DONE]");
         } catch (e) {

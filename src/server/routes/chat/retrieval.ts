@@ -1,6 +1,6 @@
 import type { z } from "@hono/zod-openapi";
 import type { ChatCompletionRequest, Retrieval } from "../../../../protocol/api/index.ts";
-import type { ChatMessage } from "../../../../protocol/index.ts";
+import type { ChatMessage, Tool } from "../../../../protocol/index.ts";
 import { groundChat } from "../../../knowledge/index.ts";
 import { contextLength, type ResolvedModel } from "../../../models/index.ts";
 import type { Principal, ServerContext } from "../../context.ts";
@@ -16,7 +16,8 @@ export async function retrieveForChat(
   req: z.infer<typeof ChatCompletionRequest>,
   model: ResolvedModel,
   messages: ChatMessage[],
-  maxTokens: number,
+  /** The answer's token budget, and the functions offered (they take room in the prompt too). */
+  opts: { maxTokens: number; tools?: Tool[] | undefined },
   signal: AbortSignal,
 ): Promise<{ messages: ChatMessage[]; retrieval: z.infer<typeof Retrieval> | undefined }> {
   const ask = req.tailor;
@@ -24,13 +25,13 @@ export async function retrieveForChat(
   const stores = ask.vector_store_ids.map((id) => ownedStore(ctx, p, id));
   const g = await groundChat(ctx.knowledge, stores, messages, {
     contextLength: contextLength(model.source),
-    maxTokens,
+    maxTokens: opts.maxTokens,
     maxPassages: ask.max_passages,
     minSimilarity: ask.min_similarity,
     signal,
     countTokens: (ms) =>
       ctx.inference.countTokens(
-        { base: model.source, adapterDir: model.adapterDir, messages: ms },
+        { base: model.source, adapterDir: model.adapterDir, messages: ms, tools: opts.tools },
         { signal },
       ),
   });
