@@ -3,9 +3,9 @@
  * model decide right (call or words), call the right functions, with exactly the right arguments,
  * field by field, and do the arguments of the calls it made parse and fit the function's schema.
  */
-import { Ajv2020 } from "ajv/dist/2020.js";
 import type { GeneratedCall, Tool } from "../../protocol/engine/tools.ts";
 import type { MetricName } from "../../protocol/evals.ts";
+import { checkCallArguments } from "../tools/index.ts";
 import { rougeL } from "./metrics.ts";
 
 /** An answer: words, calls, or both (calls null: it answered in words). */
@@ -13,9 +13,6 @@ export interface ToolAnswer {
   text: string;
   calls: GeneratedCall[] | null;
 }
-
-/** Whether a call's arguments fit its function's schema; the arguments are already parsed. */
-export type ArgumentsCheck = (tool: Tool, args: Record<string, unknown>) => boolean;
 
 /** One answer against the expected one. */
 export interface CallScore {
@@ -70,27 +67,6 @@ export function looksLikeCall(text: string): boolean {
   return /<tool_call>|"name"\s*:\s*"[^"]*"\s*,\s*"(arguments|parameters)"\s*:/.test(text);
 }
 
-const ajv = new Ajv2020({ strict: false, validateFormats: false, logger: false });
-const compiled = new Map<string, (v: unknown) => boolean>();
-
-/** The default check: Ajv (draft 2020-12) against the function's `parameters`. */
-export const ajvCheck: ArgumentsCheck = (tool, args) => {
-  const schema = tool.function.parameters;
-  if (!schema) return true;
-  const key = JSON.stringify(schema);
-  let validate = compiled.get(key);
-  if (!validate) {
-    try {
-      const v = ajv.compile(schema);
-      validate = (x) => v(x) === true;
-    } catch {
-      validate = () => false; // a schema Ajv cannot use: nothing fits it
-    }
-    compiled.set(key, validate);
-  }
-  return validate(args);
-};
-
 const callKey = (c: { name: string; args: Record<string, unknown> | null }) =>
   `${c.name}(${c.args ? canonical(c.args) : "?"})`;
 
@@ -101,7 +77,6 @@ export function scoreCall(
   predicted: ToolAnswer,
   expected: ToolAnswer,
   tools: Tool[] | undefined,
-  check: ArgumentsCheck = ajvCheck,
 ): CallScore {
   const made = (predicted.calls ?? []).map((c) => ({
     name: c.name,
@@ -110,10 +85,10 @@ export function scoreCall(
   const unread = made.length === 0 && looksLikeCall(predicted.text) ? 1 : 0;
   const called = made.length > 0 || unread > 0;
   const parsed = made.filter((c) => c.args !== null).length;
-  const valid = made.filter((c) => {
-    const tool = tools?.find((t) => t.function.name === c.name);
-    return c.args !== null && tool !== undefined && check(tool, c.args);
-  }).length;
+  // the data check's own test: an offered function, arguments a JSON object that fits its schema
+  const valid = (predicted.calls ?? []).filter(
+    (c) => checkCallArguments(tools ?? [], c, "call") === null,
+  ).length;
   const want = (expected.calls ?? []).map((c) => ({
     name: c.name,
     args: parseArguments(c.arguments) ?? {},
