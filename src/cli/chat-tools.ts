@@ -4,18 +4,16 @@
  */
 import { readFileSync } from "node:fs";
 import { basename, extname } from "node:path";
-import { z } from "zod";
 import {
   FUNCTION_NAME,
   type GeneratedCall,
   type ResponseFormat,
-  Tool,
+  type Tool,
   type ToolCall,
   type ToolChoice,
 } from "../../protocol/index.ts";
 import { TailorError } from "../errors/index.ts";
-
-const Tools = z.array(Tool).min(1, "the tools array is empty");
+import { checkJsonSchema, checkToolDefinitions } from "../tools/index.ts";
 
 function invalid(message: string, field?: string): TailorError {
   return new TailorError({
@@ -45,29 +43,15 @@ function parseJson(text: string, where: string): unknown {
   }
 }
 
-/** Checks a tools array (as OpenAI writes it) and says which entry and field is wrong. */
+/** Checks a tools array as the API does (JSON Schema with Ajv) and says which field is wrong. */
 export function checkTools(value: unknown, where: string): Tool[] {
-  const parsed = Tools.safeParse(value);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const path = (issue?.path ?? [])
-      .map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`))
-      .join("");
+  const problem = checkToolDefinitions(value);
+  if (problem)
     throw invalid(
-      `${where}: tools${path}: ${issue?.message ?? "invalid"}; each tool is {"type": "function", "function": {"name", "description", "parameters": <JSON Schema>}}`,
-      "tools",
+      `${where}: ${problem.field} ${problem.message}; each tool is {"type": "function", "function": {"name", "description", "parameters": <JSON Schema>}}`,
+      problem.field,
     );
-  }
-  const seen = new Set<string>();
-  for (const [i, t] of parsed.data.entries()) {
-    if (seen.has(t.function.name))
-      throw invalid(
-        `${where}: tools[${i}].function.name: '${t.function.name}' is defined twice; give each function its own name`,
-        "tools",
-      );
-    seen.add(t.function.name);
-  }
-  return parsed.data;
+  return value as Tool[];
 }
 
 /**
@@ -116,16 +100,26 @@ export function loadSchema(file: string): ResponseFormat {
   if (value === null || typeof value !== "object" || Array.isArray(value))
     throw invalid(`${file} is not a JSON Schema object`, "response_format");
   const v = value as Record<string, unknown>;
-  if (v.type === "json_schema" && typeof v.json_schema === "object") return value as ResponseFormat;
-  if (typeof v.name === "string" && typeof v.schema === "object" && v.schema !== null)
-    return { type: "json_schema", json_schema: { ...(v as { name: string }), strict: true } };
   const name = basename(file, extname(file))
     .replace(/[^a-zA-Z0-9_-]/g, "_")
     .slice(0, 64);
-  return {
-    type: "json_schema",
-    json_schema: { name: FUNCTION_NAME.test(name) ? name : "schema", schema: v, strict: true },
-  };
+  const format: ResponseFormat =
+    v.type === "json_schema" && typeof v.json_schema === "object"
+      ? (value as ResponseFormat)
+      : typeof v.name === "string" && typeof v.schema === "object" && v.schema !== null
+        ? { type: "json_schema", json_schema: { ...(v as { name: string }), strict: true } }
+        : {
+            type: "json_schema",
+            json_schema: {
+              name: FUNCTION_NAME.test(name) ? name : "schema",
+              schema: v,
+              strict: true,
+            },
+          };
+  const schema = format.type === "json_schema" ? format.json_schema.schema : undefined;
+  const problem = schema === undefined ? null : checkJsonSchema(schema, "schema");
+  if (problem) throw invalid(`${file}: ${problem.field} ${problem.message}`, "response_format");
+  return format;
 }
 
 /** A generated call as OpenAI writes it in a conversation's history (ids are the caller's). */
