@@ -1,19 +1,38 @@
 import { type FormEvent, useEffect, useRef, useState } from "react";
-import {
-  api,
-  type ChatChunk,
-  type Citation,
-  type Model,
-  sse,
-  type VectorStore,
-  words,
-} from "../api.ts";
+import { api, type Model, type VectorStore, words } from "../api.ts";
 import { Empty, ErrorBox, GLOSSARY, Hint, Loading } from "../ui.tsx";
-import { Chat, type Turn } from "./playground/Chat.tsx";
+import { Chat } from "./playground/Chat.tsx";
 import { Code } from "./playground/Code.tsx";
 import { DocsToggle } from "./playground/DocsToggle.tsx";
 import { type Sampling, Sliders } from "./playground/Sampling.tsx";
+import { streamAnswer } from "./playground/stream.ts";
+import { ToolsPanel } from "./playground/Tools.tsx";
+import {
+  addFragments,
+  apiMessages,
+  NO_TOOLS,
+  type Offer,
+  offer,
+  type ToolsState,
+  type Turn,
+  waiting,
+} from "./playground/tools.ts";
 import type { PageProps } from "./types.ts";
+
+/** The functions a fine-tuned model was trained with (`tailor.tools`), when the API says. */
+const trainedTools = (m: Model | undefined): unknown[] | null => {
+  const tools = (m?.tailor as { tools?: unknown } | undefined)?.tools;
+  return Array.isArray(tools) && tools.length ? tools : null;
+};
+
+/** The offer of the panel, or nothing where a text in it is not valid yet (for the snippet). */
+const offerOrNothing = (s: ToolsState): Offer => {
+  try {
+    return offer(s);
+  } catch {
+    return {};
+  }
+};
 
 export function Playground({ flow, update }: PageProps) {
   const [models, setModels] = useState<Model[] | null>(null);
@@ -31,6 +50,7 @@ export function Playground({ flow, update }: PageProps) {
   const [stores, setStores] = useState<VectorStore[]>([]);
   const [useDocs, setUseDocs] = useState(false);
   const [storeId, setStoreId] = useState<string | null>(null);
+  const [tools, setTools] = useState<ToolsState>(NO_TOOLS);
   const stop = useRef<AbortController | null>(null);
 
   useEffect(() => {
@@ -52,64 +72,88 @@ export function Playground({ flow, update }: PageProps) {
     models?.[0];
   const base = tuned?.tailor.base ?? null;
   const shown = [tuned?.id, base].filter((m): m is string => !!m);
+  const trained = trainedTools(tuned);
+
+  // a model trained with functions is offered them from the start
+  useEffect(() => {
+    if (trained) setTools((s) => ({ ...s, tools: JSON.stringify(trained, null, 2) }));
+  }, [trained]);
+
+  const patchLast = (m: string, f: (t: Turn) => Turn) =>
+    setChats((c) => {
+      const turns = [...(c[m] ?? [])];
+      const last = turns.at(-1);
+      if (last) turns[turns.length - 1] = f(last);
+      return { ...c, [m]: turns };
+    });
+
+  /** Model m answers the conversation `turns` (streamed into a new assistant turn). */
+  const answer = async (m: string, turns: Turn[], ctl: AbortController, extra: Offer) => {
+    setChats((c) => ({ ...c, [m]: [...turns, { role: "assistant", content: "" }] }));
+    const retrieval = useDocs && storeId ? { tailor: { vector_store_ids: [storeId] } } : {};
+    try {
+      await streamAnswer(
+        { model: m, messages: apiMessages(system, turns), ...sampling, ...extra, ...retrieval },
+        ctl.signal,
+        {
+          content: (d) => patchLast(m, (t) => ({ ...t, content: t.content + d })),
+          calls: (f) => patchLast(m, (t) => ({ ...t, calls: addFragments(t.calls ?? [], f) })),
+          retrieval: (r) =>
+            patchLast(m, (t) => ({ ...t, citations: r.citations, nothingFound: !r.found })),
+        },
+      );
+      return true;
+    } catch (err) {
+      if (ctl.signal.aborted) return false;
+      patchLast(m, (t) => ({ ...t, content: `${t.content}(no answer: ${words(err)})` }));
+      return true;
+    }
+  };
+
+  /** Runs `go` with the controls locked and Stop armed; a panel that is not valid JSON stops it. */
+  const run = async (go: (ctl: AbortController, extra: Offer) => Promise<void>) => {
+    let extra: Offer;
+    try {
+      extra = offer(tools);
+    } catch (e) {
+      setError(e);
+      return;
+    }
+    setPending(true);
+    setError(null);
+    const ctl = new AbortController();
+    stop.current = ctl;
+    await go(ctl, extra);
+    setPending(false);
+  };
 
   const send = async (e: FormEvent) => {
     e.preventDefault();
     const text = message.trim();
     if (!text || pending || !tuned) return;
-    setMessage("");
-    setPending(true);
-    setError(null);
-    const ctl = new AbortController();
-    stop.current = ctl;
-    const history = (m: string) => chats[m] ?? [];
-    const next = Object.fromEntries(
-      shown.map((m) => [
-        m,
-        [...history(m), { role: "user", content: text }, { role: "assistant", content: "" }],
-      ]),
-    ) as Record<string, Turn[]>;
-    setChats((c) => ({ ...c, ...next }));
-    const append = (m: string, delta: string) =>
-      setChats((c) => {
-        const turns = [...(c[m] ?? [])];
-        const last = turns.at(-1);
-        if (last) turns[turns.length - 1] = { ...last, content: last.content + delta };
-        return { ...c, [m]: turns };
-      });
-    const cite = (m: string, r: { citations: Citation[]; found: boolean }) =>
-      setChats((c) => {
-        const turns = [...(c[m] ?? [])];
-        const last = turns.at(-1);
-        if (last)
-          turns[turns.length - 1] = { ...last, citations: r.citations, nothingFound: !r.found };
-        return { ...c, [m]: turns };
-      });
-    const retrieval = useDocs && storeId ? { tailor: { vector_store_ids: [storeId] } } : {};
-    // one after the other: on a small machine two generations at once are slower than two in turn
-    for (const m of shown) {
-      try {
-        const messages = [
-          ...(system ? [{ role: "system", content: system }] : []),
-          ...history(m).map(({ role, content }) => ({ role, content })),
-          { role: "user", content: text },
-        ];
-        for await (const chunk of sse("/v1/chat/completions", {
-          signal: ctl.signal,
-          body: { model: m, messages, stream: true, ...sampling, ...retrieval },
-        })) {
-          if (chunk.data === "[DONE]") break;
-          const c = JSON.parse(chunk.data) as ChatChunk;
-          if (c.tailor) cite(m, c.tailor);
-          const delta = c.choices[0]?.delta.content;
-          if (delta) append(m, delta);
-        }
-      } catch (err) {
-        if (ctl.signal.aborted) break;
-        append(m, `(no answer: ${words(err)})`);
+    await run(async (ctl, extra) => {
+      setMessage("");
+      // one after the other: on a small machine two generations at once are slower than two in turn
+      for (const m of shown) {
+        const turns: Turn[] = [...(chats[m] ?? []), { role: "user", content: text }];
+        if (!(await answer(m, turns, ctl, extra))) break;
       }
+    });
+  };
+
+  /** The user typed what call `callId` returned: once every call has its result, the model goes on. */
+  const sendResult = async (m: string, callId: string, result: string) => {
+    const turns = chats[m] ?? [];
+    const call = waiting(turns).find((c) => c.id === callId);
+    if (!call || pending) return;
+    const next: Turn[] = [...turns, { role: "tool", content: result, callId, name: call.name }];
+    if (waiting(next).length) {
+      setChats((c) => ({ ...c, [m]: next }));
+      return;
     }
-    setPending(false);
+    await run(async (ctl, extra) => {
+      await answer(m, next, ctl, extra);
+    });
   };
 
   return (
@@ -157,6 +201,7 @@ export function Playground({ flow, update }: PageProps) {
                   onStore={setStoreId}
                 />
               )}
+              <ToolsPanel state={tools} onChange={setTools} trained={trained !== null} />
               <Sliders sampling={sampling} onChange={setSampling} />
             </div>
             <div className="chats">
@@ -174,6 +219,7 @@ export function Playground({ flow, update }: PageProps) {
                     }
                     turns={chats[m] ?? []}
                     pending={pending}
+                    onResult={(id, r) => void sendResult(m, id, r)}
                   />
                 ))}
               </div>
@@ -214,7 +260,12 @@ export function Playground({ flow, update }: PageProps) {
               </form>
             </div>
           </div>
-          <Code model={tuned.id} system={system} sampling={sampling} />
+          <Code
+            model={tuned.id}
+            system={system}
+            sampling={sampling}
+            offer={offerOrNothing(tools)}
+          />
         </>
       )}
     </section>

@@ -1,59 +1,76 @@
-import { type Citation, chunkLink } from "../../api.ts";
+import { chunkLink } from "../../api.ts";
+import { ToolCard } from "./ToolCard.tsx";
+import { type Turn, waiting } from "./tools.ts";
 
-export interface Turn {
-  role: "user" | "assistant";
-  content: string;
-  /** The passages the answer was given (with "Use my documents"). */
-  citations?: Citation[];
-  /** Retrieval found nothing relevant. */
-  nothingFound?: boolean;
-}
-
-/** One side of the comparison: a model's answers, as they stream in, with their sources. */
+/**
+ * One side of the comparison: a model's answers, as they stream in, with their sources; a call to
+ * a function shows as a card that takes its result.
+ */
 export function Chat({
   model,
   turns,
   pending,
   label,
+  onResult,
 }: {
   model: string;
   turns: Turn[];
   pending: boolean;
   label: string;
+  /** The user typed the result of call `callId`. */
+  onResult: (callId: string, result: string) => void;
 }) {
+  const open = new Set(pending ? [] : waiting(turns).map((c) => c.id));
   return (
     <div className="chat" aria-label={`${label}: ${model}`} role="log" aria-live="polite">
       <h3>
         {label} <span className="model-name">{model}</span>
       </h3>
       {turns.length === 0 && <p className="muted">Ask something below to see how it answers.</p>}
-      {turns.map((t, i) => (
-        // biome-ignore lint/suspicious/noArrayIndexKey: turns are only ever appended
-        <p key={`${i}-${t.role}`} className={`turn ${t.role}`}>
-          <span className="sr-only">{t.role === "user" ? "You:" : "Model:"}</span>
-          {t.content || (pending && i === turns.length - 1 ? "…" : "")}
-          {t.nothingFound && (
-            <span className="sources muted">Nothing in your documents matched this question.</span>
-          )}
-          {t.citations && t.citations.length > 0 && (
-            <span className="sources">
-              Sources:{" "}
-              {t.citations.map((c) => (
-                <a
-                  key={c.index}
-                  href={chunkLink(c)}
-                  target="_blank"
-                  rel="noreferrer"
-                  title={c.text}
-                >
-                  [{c.index}] {c.filename}
-                  {c.location ? `, ${c.location}` : ""}
-                </a>
-              ))}
-            </span>
-          )}
-        </p>
-      ))}
+      {turns.map((t, i) =>
+        t.role === "tool" ? (
+          // biome-ignore lint/suspicious/noArrayIndexKey: turns are only ever appended
+          <p key={`${i}-tool`} className="turn tool">
+            <span className="muted">result of {t.name}:</span> {t.content}
+          </p>
+        ) : (
+          // biome-ignore lint/suspicious/noArrayIndexKey: turns are only ever appended
+          <div key={`${i}-${t.role}`} className={`turn ${t.role}`}>
+            <span className="sr-only">{t.role === "user" ? "You:" : "Model:"}</span>
+            {t.content || (pending && i === turns.length - 1 && !t.calls?.length ? "…" : "")}
+            {t.calls?.map((c) => (
+              <ToolCard
+                key={c.id || c.name}
+                call={c}
+                model={model}
+                onResult={open.has(c.id) ? (r) => onResult(c.id, r) : undefined}
+              />
+            ))}
+            {t.nothingFound && (
+              <span className="sources muted">
+                Nothing in your documents matched this question.
+              </span>
+            )}
+            {t.citations && t.citations.length > 0 && (
+              <span className="sources">
+                Sources:{" "}
+                {t.citations.map((c) => (
+                  <a
+                    key={c.index}
+                    href={chunkLink(c)}
+                    target="_blank"
+                    rel="noreferrer"
+                    title={c.text}
+                  >
+                    [{c.index}] {c.filename}
+                    {c.location ? `, ${c.location}` : ""}
+                  </a>
+                ))}
+              </span>
+            )}
+          </div>
+        ),
+      )}
     </div>
   );
 }
