@@ -15,6 +15,7 @@ import {
   type PiiIssue,
   type WarningCode,
 } from "./report.ts";
+import { messageText, ToolUsage } from "./tool-usage.ts";
 
 /** Counts tokens of a chat JSONL file with a base model (the engine, or a stand-in in unit tests). */
 export type TokenCounter = (
@@ -54,10 +55,11 @@ const promptSide = (e: Example) =>
     .filter((m) => m.role !== "assistant")
     .map((m) => m.content)
     .join("\n");
+/** What the model learns to say, calls included: two different calls are not the same answer. */
 const answerSide = (e: Example) =>
   e.messages
     .filter((m) => m.role === "assistant")
-    .map((m) => m.content)
+    .map(messageText)
     .join("\n");
 
 function mask(text: string, type: PiiType): string {
@@ -122,23 +124,36 @@ export async function checkData(file: string, opts: CheckOptions = {}): Promise<
     }
     return hits;
   };
+  const scanText = (text: string, field: string, line: number, f: string) => {
+    for (const hit of piiOf(text)) {
+      piiCounts[hit.type] = (piiCounts[hit.type] ?? 0) + 1;
+      if (pii.length < MAX_LISTED * 5) {
+        pii.push({
+          line,
+          file: f,
+          field,
+          type: hit.type,
+          preview: mask(hit.text, hit.type),
+          message: `looks like ${PII_WORDS[hit.type]}`,
+        });
+      }
+    }
+  };
+  // tool results are message content; call arguments are text the model learns to write
   const scanPii = (e: Example, line: number, f: string) => {
     e.messages.forEach((m, i) => {
-      for (const hit of piiOf(m.content)) {
-        piiCounts[hit.type] = (piiCounts[hit.type] ?? 0) + 1;
-        if (pii.length < MAX_LISTED * 5) {
-          pii.push({
-            line,
-            file: f,
-            field: `messages[${i}].content`,
-            type: hit.type,
-            preview: mask(hit.text, hit.type),
-            message: `looks like ${PII_WORDS[hit.type]}`,
-          });
-        }
-      }
+      scanText(m.content, `messages[${i}].content`, line, f);
+      m.tool_calls?.forEach((c, j) => {
+        scanText(
+          c.function.arguments,
+          `messages[${i}].tool_calls[${j}].function.arguments`,
+          line,
+          f,
+        );
+      });
     });
   };
+  const toolUsage = new ToolUsage();
 
   let tokens: number[] | null = null;
   let contextLength: number | null = null;
@@ -150,8 +165,8 @@ export async function checkData(file: string, opts: CheckOptions = {}): Promise<
         continue;
       }
       const e = rec.example;
-      const exact = sha(JSON.stringify(e.messages));
-      const near = sha(normalize(e.messages.map((m) => m.content).join("\n")));
+      const exact = sha(JSON.stringify(e));
+      const near = sha(normalize(e.messages.map(messageText).join("\n")));
       const earlier = seenExact.get(exact);
       if (earlier !== undefined) {
         warn({
@@ -178,10 +193,11 @@ export async function checkData(file: string, opts: CheckOptions = {}): Promise<
       const answer = sha(normalize(answerSide(e)));
       answers.set(answer, (answers.get(answer) ?? 0) + 1);
       lines.push(rec.line);
-      chars.push(e.messages.reduce((n, m) => n + m.content.length, 0));
+      chars.push(e.messages.reduce((n, m) => n + messageText(m).length, 0));
       scanPii(e, rec.line, file);
+      toolUsage.add(e, rec.line);
       await opts.onExample?.(e, rec.line, "train");
-      if (!out.write(`${JSON.stringify({ messages: e.messages })}\n`)) await once(out, "drain");
+      if (!out.write(`${JSON.stringify(e)}\n`)) await once(out, "drain");
     }
 
     if (opts.val) {
@@ -234,6 +250,8 @@ export async function checkData(file: string, opts: CheckOptions = {}): Promise<
         });
       }
     }
+
+    for (const w of toolUsage.warnings(file)) warn(w);
 
     if (opts.tokenCounter && n > 0) {
       const counted = await opts.tokenCounter(chatFile, { measureSpeed: true });
@@ -317,6 +335,8 @@ export async function checkData(file: string, opts: CheckOptions = {}): Promise<
       estimated_training_seconds:
         perEpoch && tokensPerSecond ? Math.round((perEpoch * epochs) / tokensPerSecond) : null,
       tokens_per_second: tokensPerSecond,
+      tool_calls: toolUsage.calls,
+      examples_with_tools: toolUsage.examplesWithTools,
     },
     pii,
     pii_counts: piiCounts,

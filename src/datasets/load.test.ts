@@ -37,7 +37,7 @@ test("loading for training refuses a file with bad lines and names them", async 
     assert.match(e.message, /5 problems in .*bad\.jsonl/);
     assert.match(
       e.message,
-      /bad\.jsonl:3 field messages\[0\]\.role: must be "system", "user" or "assistant"/,
+      /bad\.jsonl:3 field messages\[0\]\.role: must be "system", "user", "assistant" or "tool"/,
     );
     return true;
   });

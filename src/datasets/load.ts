@@ -39,7 +39,7 @@ export async function loadExamples(
   return examples;
 }
 
-/** Chat JSONL as the engine reads it. */
+/** Chat JSONL as the engine reads it: one conversation per line, with its tools. */
 export function toChatJsonl(examples: Example[]): string {
-  return `${examples.map((e) => JSON.stringify({ messages: e.messages })).join("\n")}\n`;
+  return `${examples.map((e) => JSON.stringify(e)).join("\n")}\n`;
 }

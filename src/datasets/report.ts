@@ -9,7 +9,11 @@ export type WarningCode =
   | "in_training_and_validation"
   | "uneven_lengths"
   | "will_be_cut"
-  | "similar_outputs";
+  | "similar_outputs"
+  /** A function offered in the set's tools that no example calls. */
+  | "tool_never_called"
+  /** Two or more functions defined, and every call to the same one. */
+  | "one_function_called";
 
 export interface Issue<C extends string> {
   /** 1-based line of the example in its file (the first line, for CSV rows spanning lines). */
@@ -48,6 +52,10 @@ export interface DataStats {
   epochs: number;
   estimated_training_seconds: number | null;
   tokens_per_second: number | null;
+  /** Calls in the training examples' assistant messages. */
+  tool_calls: number;
+  /** Training examples that offer functions (`tools`). */
+  examples_with_tools: number;
 }
 
 export interface DataReport {

@@ -11,10 +11,11 @@ import {
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { TailorError } from "../errors/index.ts";
-import { type PiiType, redactTexts } from "../safety/index.ts";
+import type { PiiType } from "../safety/index.ts";
 import { BlobStore, type Db } from "../store/index.ts";
 import { type CheckOptions, checkData } from "./check.ts";
 import type { Example } from "./read/index.ts";
+import { redactExample } from "./redact.ts";
 import type { DataReport } from "./report.ts";
 
 export const DATASET_ID = /^ds-[0-9a-f]{16}$/;
@@ -128,10 +129,8 @@ export class DatasetStore {
         onExample: async (example, _line, split) => {
           let e = example;
           if (opts.redact) {
-            const r = redactTexts(e.messages.map((m) => m.content));
-            e = {
-              messages: e.messages.map((m, i) => ({ ...m, content: r.texts[i] ?? m.content })),
-            };
+            const r = redactExample(e);
+            e = r.example;
             for (const [type, n] of Object.entries(r.replaced))
               redaction[type as PiiType] = (redaction[type as PiiType] ?? 0) + (n ?? 0);
           }
@@ -140,7 +139,8 @@ export class DatasetStore {
               ? "val"
               : "train";
           counts[target]++;
-          await write(streams[target], `${JSON.stringify({ messages: e.messages })}\n`);
+          // the whole conversation: the engine reads each line's tools with its messages
+          await write(streams[target], `${JSON.stringify(e)}\n`);
         },
       });
       for (const s of Object.values(streams)) s.end();

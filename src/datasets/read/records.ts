@@ -1,9 +1,10 @@
-import type { ChatMessage } from "../../../protocol/index.ts";
+import type { ChatMessage, Conversation } from "../../../protocol/index.ts";
 
-/** One training example, always as a conversation (prompt/completion and CSV rows are converted). */
-export interface Example {
-  messages: ChatMessage[];
-}
+/**
+ * One training example, always as a conversation (prompt/completion and CSV rows are converted),
+ * with the functions the model was offered in it: stored and trained on as it is.
+ */
+export type Example = Conversation;
 
 export type ProblemCode =
   | "not_json"
@@ -14,7 +15,20 @@ export type ProblemCode =
   | "wrong_type"
   | "unknown_role"
   | "no_assistant"
-  | "empty_content";
+  | "empty_content"
+  /** `tools` (or legacy `functions`) is not a list of valid function definitions. */
+  | "invalid_tools"
+  /** An assistant calls functions but the line defines none. */
+  | "no_tools"
+  | "unknown_function"
+  | "invalid_arguments"
+  /** A call gets no result before the conversation goes on. */
+  | "unanswered_call"
+  /** A tool result whose tool_call_id names no earlier call (or one already answered). */
+  | "unmatched_tool_result"
+  | "duplicate_call_id"
+  /** Several calls in one turn while parallel_tool_calls is false, or calls on a non-assistant. */
+  | "misplaced_tool_calls";
 
 export type DataRecord =
   | { kind: "example"; line: number; example: Example }
@@ -26,7 +40,10 @@ export type ProblemRecord = Extract<DataRecord, { kind: "problem" }>;
 export function checkConversation(
   messages: ChatMessage[],
 ): { code: ProblemCode; field: string; message: string } | null {
-  const empty = messages.findIndex((m) => m.content.trim() === "");
+  // an assistant that only calls functions has no text
+  const empty = messages.findIndex(
+    (m) => m.content.trim() === "" && !(m.role === "assistant" && m.tool_calls),
+  );
   if (empty >= 0) {
     return {
       code: "empty_content",

@@ -1,0 +1,61 @@
+import { type PiiType, redactTexts } from "../safety/index.ts";
+import type { Example } from "./read/index.ts";
+
+/** The string values inside a JSON value, in order. */
+function strings(v: unknown, out: string[]): string[] {
+  if (typeof v === "string") out.push(v);
+  else if (Array.isArray(v)) for (const x of v) strings(x, out);
+  else if (v !== null && typeof v === "object") for (const x of Object.values(v)) strings(x, out);
+  return out;
+}
+
+/** The same JSON value with its string values replaced, in the order `strings` lists them. */
+function rebuild(v: unknown, next: () => string): unknown {
+  if (typeof v === "string") return next();
+  if (Array.isArray(v)) return v.map((x) => rebuild(x, next));
+  if (v !== null && typeof v === "object")
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, rebuild(x, next)]));
+  return v;
+}
+
+/**
+ * An example with its personal data replaced by placeholders: message content, and the string
+ * values inside call arguments (so the arguments stay JSON, valid as before). One pass over all of
+ * it, so one e-mail address gets one placeholder wherever it appears.
+ */
+export function redactExample(e: Example): {
+  example: Example;
+  replaced: Partial<Record<PiiType, number>>;
+} {
+  const texts = e.messages.map((m) => m.content);
+  // every call's arguments passed the check: each is a JSON object
+  const args = e.messages.map((m) =>
+    (m.tool_calls ?? []).map((c) => {
+      const value = JSON.parse(c.function.arguments) as unknown;
+      const start = texts.length;
+      texts.push(...strings(value, []));
+      return { value, start };
+    }),
+  );
+  const r = redactTexts(texts);
+  if (Object.keys(r.replaced).length === 0) return { example: e, replaced: r.replaced };
+  const example: Example = {
+    ...e,
+    messages: e.messages.map((m, i) => {
+      const out = { ...m, content: r.texts[i] ?? m.content };
+      if (m.tool_calls)
+        out.tool_calls = m.tool_calls.map((c, j) => {
+          const a = args[i]?.[j];
+          if (!a) return c;
+          let k = a.start;
+          const redacted = JSON.stringify(rebuild(a.value, () => r.texts[k++] ?? ""));
+          // arguments with nothing replaced keep their own spelling
+          return redacted === JSON.stringify(a.value)
+            ? c
+            : { ...c, function: { ...c.function, arguments: redacted } };
+        });
+      return out;
+    }),
+  };
+  return { example, replaced: r.replaced };
+}
