@@ -2,13 +2,16 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
+import type { EvaluationReport } from "../../../protocol/evals.ts";
 import { readEvaluation, renderHtml } from "../../evals/index.ts";
-import { createJob, workersRunning } from "../../jobs/index.ts";
+import { createJob, resolveModelRef, workersRunning } from "../../jobs/index.ts";
 import { tailorHome } from "../../models/index.ts";
 import type { Services } from "../../services/index.ts";
+import { InferenceEngine } from "../../serving/index.ts";
 import { positiveInt } from "../args.ts";
 import { say } from "../output.ts";
 import { withTailor } from "../services.ts";
+import { compareStructured, heldOut, renderStructured } from "../structured-demo.ts";
 import { watchJob } from "../watch.ts";
 import { printReport } from "./eval.ts";
 
@@ -67,6 +70,42 @@ export function registerDemo(program: Command): void {
     });
 }
 
+/**
+ * Structured outputs: the base model held to the JSON Schema of the fields, the tuned model as it
+ * is (its answers from the evaluation above), and the tuned model held to the schema.
+ */
+async function showStructured(
+  svc: Services,
+  base: string,
+  tuned: string,
+  prompts: number,
+  report: EvaluationReport | null,
+): Promise<void> {
+  say(
+    `\n3/3  structured outputs: ${base} given only the JSON Schema of the fields, ${tuned} as it is, and with the schema (examples/email-to-json/schema.json)\n`,
+  );
+  const engine = new InferenceEngine();
+  try {
+    const result = await compareStructured({
+      engine,
+      base: resolveModelRef(svc, base),
+      tuned: resolveModelRef(svc, tuned),
+      examples: heldOut(`${EXAMPLES}val.jsonl`, prompts),
+      schema: JSON.parse(readFileSync(`${EXAMPLES}schema.json`, "utf8")) as Record<string, unknown>,
+      tunedAnswers: new Map(report?.examples.map((ex) => [ex.line, ex.outputs[0] ?? ""]) ?? []),
+      maxTokens: 96,
+    });
+    console.log(renderStructured(result));
+    console.log(
+      `\n(${Math.round(result.seconds)}s; the schema is kept by constrained decoding: the engine only lets the model write tokens that keep the answer valid)`,
+    );
+  } catch (e) {
+    say(`structured outputs could not be shown: ${(e as Error).message}`);
+  } finally {
+    await engine.close();
+  }
+}
+
 /** Fine-tunes the demo's model, then shows it against its base; null when it was cancelled. */
 async function trainAndCompare(
   svc: Services,
@@ -84,7 +123,7 @@ async function trainAndCompare(
     name: `northwind-email-json-${new Date().toISOString().replace(/[-:T]/g, "").slice(0, 14)}`,
   });
   say(
-    `\n1/2  fine-tuning ${job.base} on ${job.spec.train_examples} examples (${job.spec.hyperparameters.epochs} epochs, job ${job.id}); at the end it is tested against ${job.base} on ${job.spec.validation.examples} held-out e-mails…`,
+    `\n1/3  fine-tuning ${job.base} on ${job.spec.train_examples} examples (${job.spec.hyperparameters.epochs} epochs, job ${job.id}); at the end it is tested against ${job.base} on ${job.spec.validation.examples} held-out e-mails…`,
   );
   const done = await watchJob(svc, job.id, {
     json: false,
@@ -95,7 +134,7 @@ async function trainAndCompare(
   const folder = svc.models.modelDir(tuned);
   const report = readEvaluation(folder);
   const promotion = svc.models.get(tuned)?.manifest;
-  say(`\n2/2  ${tuned} against ${job.base} on the held-out e-mails\n`);
+  say(`\n2/3  ${tuned} against ${job.base} on the held-out e-mails\n`);
   if (report) {
     for (const [i, ex] of report.examples.slice(0, prompts).entries()) {
       const [after, before] = ex.outputs;
@@ -114,5 +153,6 @@ async function trainAndCompare(
     writeFileSync(html, renderHtml(report));
     console.log(`\nthe whole comparison, with charts: ${html}`);
   }
+  await showStructured(svc, job.base, tuned, prompts, report);
   return tuned;
 }
