@@ -49,6 +49,6 @@ export function checkCallArguments(
   return {
     field: at,
     code: "invalid_arguments",
-    message: `${where ? `${where} ` : ""}${error ? describe(error) : "does not validate"} (the parameters of ${call.name})`,
+    message: `${where ? `${JSON.stringify(where)} ` : ""}${error ? describe(error) : "does not validate"} (the parameters of ${call.name})`,
   };
 }

@@ -139,11 +139,11 @@ test("calls: the function exists, arguments are a JSON object valid against its 
   );
   assert.match(
     check("book_repair", '{"bike": "x", "problem": "chain", "date": "d"}')?.message ?? "",
-    /^problem must be equal to one of the allowed values: "brakes", "gears", "tyre"/,
+    /^"problem" must be equal to one of the allowed values: "brakes", "gears", "tyre"/,
   );
   assert.match(
     check("get_order_status", '{"order_id": 7}')?.message ?? "",
-    /^order_id must be string/,
+    /^"order_id" must be string/,
   );
   assert.match(
     check("get_order_status", "{order_id: 1}")?.message ?? "",

@@ -67,7 +67,9 @@ export function checkToolUse(e: Example, legacy = false): Problem | null {
           return {
             code: problem.code === "unknown_function" ? "unknown_function" : "invalid_arguments",
             field: problem.field,
-            message: problem.message,
+            message: legacy
+              ? problem.message.replace("to the tools", "to functions")
+              : problem.message,
           };
         pending.set(call.id, { at, name: call.function.name });
       }
