@@ -27,7 +27,6 @@ export const TOOLS = [
     type: "function",
     function: {
       name: "get_order_status",
-      description: "Where a customer's order is.",
       parameters: {
         type: "object",
         properties: { order_id: { type: "string", pattern: "^NW-[0-9]{5}$" } },
@@ -40,7 +39,6 @@ export const TOOLS = [
     type: "function",
     function: {
       name: "book_repair",
-      description: "Book a bike into the workshop on a day (YYYY-MM-DD).",
       parameters: {
         type: "object",
         properties: {
@@ -57,7 +55,6 @@ export const TOOLS = [
     type: "function",
     function: {
       name: "find_product",
-      description: "Search the shop's products up to a price in euros.",
       parameters: {
         type: "object",
         properties: { query: { type: "string" }, max_price: { type: "number" } },
@@ -148,7 +145,7 @@ const TRAIN: Pool = {
     "Specialized Rockhopper",
     "Cannondale Quick",
     "Gazelle city bike",
-    "Bianchi Via Nirone",
+    "Bianchi road bike",
     "Canyon Grizl",
     "kids bike",
   ],
@@ -176,20 +173,22 @@ const TRAIN: Pool = {
     "mirror",
   ],
   words: {
-    greeting: ["hi", "Hello!", "good morning", "hey there", "hi, anyone there?"],
+    greeting: ["hi", "Hello!", "good morning", "hey there", "hi, anyone there?", "Hi Northwind"],
     hours: [
       "When are you open?",
       "What are your opening hours?",
       "Are you open on Saturday?",
       "are you open sundays?",
+      "what time do you close?",
     ],
     returns: [
       "What is your return policy?",
       "Can I return a helmet I don't like?",
       "how do refunds work?",
+      "Can I send back a lock I never used?",
     ],
-    thanks: ["thanks!", "Thank you so much", "cheers, that helps"],
-    address: ["Where is the shop?", "Where are you located?"],
+    thanks: ["thanks!", "Thank you so much", "cheers, that helps", "ok thanks, bye"],
+    address: ["Where is the shop?", "Where are you located?", "how do I find your store?"],
   },
   orderNoId: ["Where is my order?", "my parcel hasn't come yet", "Has my order shipped?"],
   repairNoDate: ["Can you fix my {bike}? It has a {problem}.", "I need a repair: {problem}."],
@@ -213,12 +212,12 @@ const VAL: Pool = {
     "Looking for a cheap {query}, nothing above €{price}.",
     "is there a {query} up to {price} eur?",
   ],
-  bikes: ["Scott Speedster", "Orbea Vector", "Merida Big Nine", "Raleigh Pioneer"],
+  bikes: ["Focus Atlas", "Orbea Vector", "Merida Big Nine", "Raleigh Pioneer"],
   problems: ["wobbly pedal", "rusty chain", "cracked mudguard", "dead battery"],
   products: ["rain jacket", "phone mount", "chain lube", "kickstand"],
   words: {
     greeting: ["good evening", "hiya"],
-    hours: ["till what time are you open today?"],
+    hours: ["till what time are you open today?", "do you open on weekends?"],
     returns: ["I bought a bell I don't need, can I bring it back?"],
     thanks: ["great, thanks a lot"],
     address: ["what's your address?"],
@@ -351,7 +350,20 @@ function build(seed: number, pool: Pool, counts: Record<string, number>, fullSha
     missing: () => g.missing(r() < 0.5),
     greetThen: () => g.greetThen(),
   };
-  for (const [k, n] of Object.entries(counts)) for (let i = 0; i < n; i++) out.push(line(each[k]?.() ?? []));
+  // each line once: a kind draws again when it repeats a line (a few tries, then it is left out)
+  const seen = new Set<string>();
+  for (const [k, n] of Object.entries(counts)) {
+    for (let i = 0; i < n; i++) {
+      for (let tries = 0; tries < 20; tries++) {
+        const l = line(each[k]?.() ?? []);
+        const key = l.replace(/call_\d+/g, "call");
+        if (seen.has(key)) continue;
+        seen.add(key);
+        out.push(l);
+        break;
+      }
+    }
+  }
   // shuffle (Fisher-Yates) so that kinds are mixed
   for (let i = out.length - 1; i > 0; i--) {
     const j = Math.floor(r() * (i + 1));
@@ -366,7 +378,7 @@ function afterResults(seed: number): string[] {
   return [g.order(true), g.order(true), g.repair(true), g.product(true), g.product(true)].map(line);
 }
 
-const train = build(7, TRAIN, { order: 36, repair: 30, product: 30, words: 28, missing: 14, greetThen: 8 }, 0.35);
+const train = build(7, TRAIN, { order: 30, repair: 26, product: 26, words: 22, missing: 14, greetThen: 8 }, 0.35);
 const val = [
   ...build(11, VAL, { order: 8, repair: 7, product: 7, words: 7, missing: 3, greetThen: 2 }, 0),
   ...afterResults(13),
