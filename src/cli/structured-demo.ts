@@ -99,30 +99,29 @@ export async function compareStructured(opts: {
   return { examples: opts.examples, columns, seconds: (performance.now() - started) / 1000 };
 }
 
+const clip = (text: string, n = 70) => (text.length > n ? `${text.slice(0, n)}…` : text);
 const percent = (n: number, of: number) => (of ? `${Math.round((n / of) * 100)}%` : "-");
 
 /** The comparison as the demo prints it: each e-mail's three answers, then the totals. */
 export function renderStructured(c: StructuredComparison): string {
   const width = Math.max(...c.columns.map((col) => col.label.length));
-  const lines: string[] = [];
+  const out: string[] = [];
   for (const [i, ex] of c.examples.entries()) {
-    const first =
-      ex.messages
-        .at(-1)
-        ?.content.split("\n")
-        .find((l) => l.trim()) ?? "";
-    lines.push(
-      `── held-out e-mail ${i + 1}: "${first.slice(0, 70)}${first.length > 70 ? "…" : ""}"`,
-    );
-    lines.push(`  ${"expected".padEnd(width)}  ${ex.expected}`);
+    // the e-mail by its first line with something to say (not "Hello,")
+    const lines = ex.messages.at(-1)?.content.split("\n") ?? [];
+    const first = lines.find((l) => l.trim().length > 20) ?? lines[0] ?? "";
+    out.push(`── held-out e-mail ${i + 1}: "${clip(first.trim())}"`);
+    out.push(`  ${"expected".padEnd(width)}  ${ex.expected}`);
     for (const col of c.columns)
-      lines.push(`  ${col.label.padEnd(width)}  ${(col.answers[i] ?? "").trim() || "(empty)"}`);
-    lines.push("");
+      out.push(
+        `  ${col.label.padEnd(width)}  ${clip((col.answers[i] ?? "").trim(), 240) || "(empty)"}`,
+      );
+    out.push("");
   }
-  lines.push(`  ${"".padEnd(width)}  parses  fields right`);
+  out.push(`  ${"".padEnd(width)}  parses  fields right`);
   for (const col of c.columns)
-    lines.push(
+    out.push(
       `  ${col.label.padEnd(width)}  ${`${col.parsed}/${c.examples.length}`.padEnd(6)}  ${percent(col.correct, col.fields)}`,
     );
-  return lines.join("\n");
+  return out.join("\n");
 }
