@@ -4,7 +4,7 @@
  * fit them. The report is what the CLI prints, the HTML page draws and a job stores with its model.
  */
 
-import { type GeneratedCall, Tool } from "../../protocol/engine/tools.ts";
+import type { GeneratedCall, Tool } from "../../protocol/engine/tools.ts";
 import {
   type EvaluationReport,
   type ExampleResult,
@@ -91,8 +91,6 @@ export function toEvalExamples(
   });
 }
 
-const ToolList = Tool.array().min(1);
-
 /**
  * The examples of a data file, or of a stored dataset version (its validation examples when it has
  * some, else all of them). Bad lines are an error that names them, as for training.
@@ -110,13 +108,8 @@ export async function loadEvalExamples(
   const records: { line: number; messages: ChatMessage[]; tools?: Tool[] }[] = [];
   for await (const r of readRecords(file)) {
     if (r.kind !== "example") continue;
-    // the reader has checked the tools of each line; read them back in their own shape
-    const tools = ToolList.safeParse((r.example as { tools?: unknown }).tools);
-    records.push({
-      line: r.line,
-      messages: r.example.messages,
-      ...(tools.success ? { tools: tools.data } : {}),
-    });
+    const { messages, tools } = r.example;
+    records.push({ line: r.line, messages, ...(tools ? { tools } : {}) });
   }
   const examples = toEvalExamples(records);
   if (examples.length === 0) {
