@@ -11,7 +11,11 @@ import torch
 from .device import pick_device
 from .errors import EngineError
 from .model import Located, load_adapter, load_base, load_tokenizer
-from .streaming import prompt_ids
+from transformers import LogitsProcessorList
+
+from .chat import parse_calls, tool_format
+from .constrain import Constraint, plan_for
+from .streaming import prompt_ids, vocab_size
 
 Emit = Callable[[dict], None]
 
@@ -29,9 +33,15 @@ def _load(spec: dict, device: torch.device):
 
 @torch.no_grad()
 def answer_all(model, tokenizer, conversations: list[list[dict]], max_tokens: int, batch_size: int,
-               device: torch.device, on_batch: Callable[[int], None]) -> tuple[list[str], list[int]]:
-    """Texts and completion token counts, in the order of `conversations`."""
-    prompts = [prompt_ids(tokenizer, c) for c in conversations]
+               device: torch.device, on_batch: Callable[[int], None], tools: list[list[dict] | None] | None = None,
+               constrained: bool = False) -> tuple[list[str], list[int], list[list[dict] | None] | None]:
+    """Texts, completion token counts and (when functions were offered) calls, in the order of
+    `conversations`. With `constrained`, calls are decoded under their functions' schemas."""
+    tools = tools or [None] * len(conversations)
+    prompts = [prompt_ids(tokenizer, c, tools=t) for c, t in zip(conversations, tools)]
+    fmt = tool_format(tokenizer) if any(tools) else None
+    plans = [plan_for({"constrained": constrained}, t, fmt) for t in tools]
+    n_vocab = vocab_size(model, tokenizer)
     order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))  # similar lengths pad little
     texts: list[str] = [""] * len(prompts)
     counts: list[int] = [0] * len(prompts)
@@ -45,9 +55,12 @@ def answer_all(model, tokenizer, conversations: list[list[dict]], max_tokens: in
             n = len(prompts[i])
             ids[row, width - n:] = torch.tensor(prompts[i])
             mask[row, width - n:] = 1
+        rows = [plans[i] for i in chunk]
+        processors = LogitsProcessorList([Constraint(tokenizer, n_vocab, rows, width)]
+                                         if any(p.fixed or p.after_prefix for p in rows) else [])
         out = model.generate(input_ids=ids.to(device), attention_mask=mask.to(device), max_new_tokens=max_tokens,
                              do_sample=False, temperature=None, top_p=None, top_k=None,
-                             pad_token_id=pad, eos_token_id=eos)
+                             pad_token_id=pad, eos_token_id=eos, logits_processor=processors)
         for row, i in enumerate(chunk):
             new = out[row, width:].tolist()
             if eos in new:
@@ -55,12 +68,19 @@ def answer_all(model, tokenizer, conversations: list[list[dict]], max_tokens: in
             counts[i] = len(new)
             texts[i] = tokenizer.decode(new, skip_special_tokens=True)
         on_batch(len(chunk))
-    return texts, counts
+    if fmt is None:
+        return texts, counts, None
+    calls: list[list[dict] | None] = []
+    for i, text in enumerate(texts):
+        words, found = parse_calls(text, fmt) if tools[i] else (text, [])
+        calls.append(found or None)
+        texts[i] = words
+    return texts, counts, calls
 
 
 def generate_batch(request: dict, emit: Emit, stop) -> dict:
     device = pick_device()
-    conversations = [[{"role": m["role"], "content": m["content"]} for m in c] for c in request["conversations"]]
+    conversations = request["conversations"]
     total = len(conversations) * len(request["models"])
     done = 0
     results = []
@@ -76,8 +96,11 @@ def generate_batch(request: dict, emit: Emit, stop) -> dict:
                 raise EngineError("cancelled", "evaluation cancelled")
 
         started = time.perf_counter()
-        texts, counts = answer_all(model, tokenizer, conversations, request["max_tokens"], request["batch_size"],
-                                   device, progress)
-        results.append({"texts": texts, "completion_tokens": counts, "seconds": time.perf_counter() - started})
+        texts, counts, calls = answer_all(model, tokenizer, conversations, request["max_tokens"], request["batch_size"],
+                                          device, progress, request.get("tools"), request.get("constrained", False))
+        result = {"texts": texts, "completion_tokens": counts, "seconds": time.perf_counter() - started}
+        if calls is not None:
+            result["tool_calls"] = calls
+        results.append(result)
         del model
     return {"type": "generations", "results": results}

@@ -1,6 +1,7 @@
-"""Turn chat examples into token ids and labels: the model's own chat template, loss on assistant
-tokens only (and only on assistant messages whose `weight` is not 0); batches either padded per batch
-or packed: several examples end to end in one row, positions restarting at each example."""
+"""Turn chat examples into token ids and labels: the model's own chat template (with the functions
+offered, see chat.py), loss on assistant tokens only, calls included (and only on assistant messages
+whose `weight` is not 0); batches either padded per batch or packed: several examples end to end in
+one row, positions restarting at each example."""
 
 import json
 from collections.abc import Iterator
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import torch
 
+from .chat import has_tools, render, to_plain, tool_format
 from .errors import EngineError
 
 IGNORE = -100
@@ -25,8 +27,8 @@ class Encoded:
         return sum(1 for x in self.labels if x != IGNORE)
 
 
-def iter_chat_jsonl(path: str) -> Iterator[list[dict]]:
-    """Streams the conversations of a chat JSONL file, one line at a time."""
+def iter_chat_jsonl(path: str) -> Iterator[dict]:
+    """Streams the conversations of a chat JSONL file, one line at a time: {"messages", "tools"}."""
     p = Path(path)
     if not p.is_file():
         raise EngineError("data_invalid", f"data file {p} does not exist")
@@ -35,37 +37,39 @@ def iter_chat_jsonl(path: str) -> Iterator[list[dict]]:
             if not line.strip():
                 continue
             try:
-                yield json.loads(line)["messages"]
-            except (json.JSONDecodeError, KeyError, TypeError) as e:
+                value = json.loads(line)
+                yield {"messages": value["messages"], "tools": value.get("tools") or None}
+            except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as e:
                 raise EngineError("data_invalid", f"{p}, line {number}: not a chat example ({e})") from e
 
 
-def read_chat_jsonl(path: str) -> list[list[dict]]:
+def read_chat_jsonl(path: str) -> list[dict]:
     examples = list(iter_chat_jsonl(path))
     if not examples:
         raise EngineError("data_invalid", f"{path} has no examples")
     return examples
 
 
-def _render(tokenizer, messages: list[dict], add_generation_prompt: bool) -> str:
-    plain = [{"role": m["role"], "content": m["content"]} for m in messages]
-    return tokenizer.apply_chat_template(plain, tokenize=False, add_generation_prompt=add_generation_prompt)
-
-
-def assistant_spans(tokenizer, messages: list[dict]) -> tuple[str, list[tuple[int, int]]]:
+def assistant_spans(tokenizer, messages: list[dict], tools: list[dict] | None = None) -> tuple[str, list[tuple[int, int]]]:
     """The rendered conversation and the character spans the model should learn to write.
 
-    Each span is an assistant message's text plus the template's end-of-turn marker, found by rendering
-    the conversation up to before and after that message.
+    Each span is an assistant message's text (or calls) plus the template's end-of-turn marker, found
+    by rendering the conversation up to before and after that message.
     """
-    text = _render(tokenizer, messages, add_generation_prompt=False)
+    if has_tools(messages, tools) and tool_format(tokenizer).kind == "tailor":
+        messages, tools = to_plain(messages, tools, tool_format(tokenizer)), None  # plain turns from here
+
+    def _render(part: list[dict], add_generation_prompt: bool) -> str:
+        return render(tokenizer, part, tools, add_generation_prompt=add_generation_prompt)
+
+    text = _render(messages, add_generation_prompt=False)
     spans: list[tuple[int, int]] = []
     cursor = 0
     for i, message in enumerate(messages):
         if message["role"] != "assistant":
             continue
-        before = _render(tokenizer, messages[:i], add_generation_prompt=True) if i else ""
-        after = _render(tokenizer, messages[: i + 1], add_generation_prompt=False)
+        before = _render(messages[:i], add_generation_prompt=True) if i else ""
+        after = _render(messages[: i + 1], add_generation_prompt=False)
         if text.startswith(before) and text.startswith(after) and len(after) > len(before):
             start, end = len(before), len(after)
         else:  # templates that are not prefix-stable: find the content itself
@@ -79,8 +83,8 @@ def assistant_spans(tokenizer, messages: list[dict]) -> tuple[str, list[tuple[in
     return text, spans
 
 
-def encode(tokenizer, messages: list[dict], max_length: int) -> Encoded:
-    text, spans = assistant_spans(tokenizer, messages)
+def encode(tokenizer, messages: list[dict], max_length: int, tools: list[dict] | None = None) -> Encoded:
+    text, spans = assistant_spans(tokenizer, messages, tools)
     enc = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
     ids: list[int] = enc["input_ids"]
     labels = [IGNORE] * len(ids)
@@ -91,8 +95,8 @@ def encode(tokenizer, messages: list[dict], max_length: int) -> Encoded:
     return Encoded(ids[:max_length], labels[:max_length], truncated)
 
 
-def encode_all(tokenizer, examples: list[list[dict]], max_length: int) -> list[Encoded]:
-    encoded = [encode(tokenizer, m, max_length) for m in examples]
+def encode_all(tokenizer, examples: list[dict], max_length: int) -> list[Encoded]:
+    encoded = [encode(tokenizer, e["messages"], max_length, e.get("tools")) for e in examples]
     usable = [e for e in encoded if e.trained_tokens > 0]
     if not usable:
         raise EngineError("data_invalid", "no example has an assistant answer left to learn from (after truncation and weights)")

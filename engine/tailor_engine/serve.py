@@ -177,7 +177,7 @@ class Server:
             self.emit(self._embed(op, cancel))
         elif op["op"] == "count_tokens":
             tokenizer = self.tokenizer(op["base"], op.get("adapter_dir"))
-            ids = prompt_ids(tokenizer, op["messages"], op["add_generation_prompt"])
+            ids = prompt_ids(tokenizer, op["messages"], op["add_generation_prompt"], op.get("tools"))
             self.emit({"type": "token_count", "id": op["id"], "prompt_tokens": len(ids)})
         else:
             raise EngineError("invalid_request", f"unknown operation {op['op']!r}")

@@ -40,7 +40,7 @@ def _measure_speed(source: dict) -> float:
 def count_tokens(request: dict) -> dict:
     located = prefer_cache(locate(request["base"]))
     tokenizer = load_tokenizer(located)
-    counts = [len(encode(tokenizer, messages, 10**9).input_ids) for messages in iter_chat_jsonl(request["file"])]
+    counts = [len(encode(tokenizer, e["messages"], 10**9, e["tools"]).input_ids) for e in iter_chat_jsonl(request["file"])]
     speed = _measure_speed(request["base"]) if request["measure_speed"] else None
     return {"type": "token_counts", "counts": counts, "context_length": _context_length(located),
             "tokens_per_second": speed}

@@ -18,6 +18,7 @@ from pathlib import Path
 import torch
 
 from .config import TrainConfig
+from .chat import has_tools, tool_format
 from .data import Encoded, collate, collate_packed, encode_all, pack, read_chat_jsonl
 from .device import autocast_dtype, pick_device, set_cpu_threads, train_dtype
 from .emit import log
@@ -91,7 +92,11 @@ class LoRARecipe:
         self.autocast = torch.autocast(device.type, dtype=amp) if amp else nullcontext()
         model, self.tokenizer = load_base(cfg.base, device, dtype)
         self.report.progress("prepare", "tokenizing examples")
-        self.train_set = encode_all(self.tokenizer, read_chat_jsonl(cfg.train_file), cfg.max_seq_length)
+        train_examples = read_chat_jsonl(cfg.train_file)
+        # how functions were shown to the model, for its manifest (an export must show them the same way)
+        self.tool_format = (tool_format(self.tokenizer).as_dict()
+                            if any(has_tools(e["messages"], e["tools"]) for e in train_examples) else None)
+        self.train_set = encode_all(self.tokenizer, train_examples, cfg.max_seq_length)
         self.val_set = (encode_all(self.tokenizer, read_chat_jsonl(cfg.val_file), cfg.max_seq_length)
                         if cfg.val_file else [])
         truncated = sum(e.truncated for e in self.train_set)
@@ -269,13 +274,15 @@ class LoRARecipe:
                    "stopped_early": self.stopped_early, "best_val_loss": best["val_loss"],
                    "first_train_loss": self.first_loss, "final_train_loss": self.last_loss,
                    "train_seconds": train_seconds, "train_examples": len(self.train_set),
-                   "val_examples": len(self.val_set), **sizes}
+                   "val_examples": len(self.val_set), "tool_format": self.tool_format, **sizes}
         (out / "tailor_train.json").write_text(json.dumps(summary, indent=2))
         done = {"type": "completed", "model": cfg.model_name, "path": str(out), "steps": step,
                 "first_train_loss": float(self.first_loss), "final_train_loss": float(self.last_loss),
                 "train_seconds": train_seconds, **sizes, "stopped_early": self.stopped_early, "model_step": model_step}
         if best["val_loss"] is not None:
             done["best_val_loss"] = float(best["val_loss"])
+        if self.tool_format:
+            done["tool_format"] = self.tool_format
         return done
 
 

@@ -84,7 +84,8 @@ def server(monkeypatch):
 
 def gen(op_id: str, tiny_model: str, **overrides) -> dict:
     op = {"op": "generate", "id": op_id, "base": {"kind": "hf_dir", "path": tiny_model}, "messages": HELLO,
-          "temperature": 0, "top_p": 1, "top_k": 0, "max_tokens": 12, "stop": [], "seed": 0, "n": 1, "stream": False}
+          "temperature": 0, "top_p": 1, "top_k": 0, "max_tokens": 12, "stop": [], "seed": 0, "n": 1, "stream": False,
+          "tool_choice": "auto", "parallel_tool_calls": True, "constrained": True}
     op.update(overrides)
     return op
 
