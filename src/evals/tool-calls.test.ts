@@ -125,7 +125,8 @@ describe("tool-call metrics", () => {
       TOOLS,
     );
     assert.deepEqual([unread.decision, unread.calls, unread.parsed, unread.score], [true, 1, 0, 0]);
-    assert.equal(looksLikeCall("We are open Monday to Saturday."), false);
+    assert.equal(looksLikeCall('{"name": "get_call>\n{"name": "get_'), true);
+    assert.equal(looksLikeCall('We are open Monday to Saturday. {"name" is a word}'), false);
   });
 
   test("a call to a function that was not offered never fits a schema", () => {

@@ -60,11 +60,14 @@ export function canonical(v: unknown): string {
 }
 
 /**
- * Text that looks like a call the engine could not read: Tailor's `<tool_call>` block, or a JSON
- * object with a name and arguments. Counted as a call whose arguments do not parse.
+ * Text that looks like a call the engine could not read: a `<tool_call>` block (Tailor's format
+ * and many templates'), an answer that opens a JSON object with a name, or a name and arguments
+ * anywhere. Counted as a call whose arguments do not parse.
  */
 export function looksLikeCall(text: string): boolean {
-  return /<tool_call>|"name"\s*:\s*"[^"]*"\s*,\s*"(arguments|parameters)"\s*:/.test(text);
+  return /<tool_call>|^\s*\{\s*"name"\s*:|"name"\s*:\s*"[^"]*"\s*,\s*"(arguments|parameters)"\s*:/.test(
+    text,
+  );
 }
 
 const callKey = (c: { name: string; args: Record<string, unknown> | null }) =>
