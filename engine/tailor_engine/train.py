@@ -96,6 +96,10 @@ class LoRARecipe:
         # how functions were shown to the model, for its manifest (an export must show them the same way)
         self.tool_format = (tool_format(self.tokenizer).as_dict()
                             if any(has_tools(e["messages"], e["tools"]) for e in train_examples) else None)
+        self.tools: dict[str, dict] = {}  # the first definition of each function, in order of appearance
+        for e in train_examples:
+            for t in e["tools"] or []:
+                self.tools.setdefault(t["function"]["name"], t)
         self.train_set = encode_all(self.tokenizer, train_examples, cfg.max_seq_length)
         self.val_set = (encode_all(self.tokenizer, read_chat_jsonl(cfg.val_file), cfg.max_seq_length)
                         if cfg.val_file else [])
@@ -283,6 +287,8 @@ class LoRARecipe:
             done["best_val_loss"] = float(best["val_loss"])
         if self.tool_format:
             done["tool_format"] = self.tool_format
+        if self.tools:
+            done["tools"] = list(self.tools.values())
         return done
 
 

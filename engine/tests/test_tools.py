@@ -168,7 +168,7 @@ def test_a_model_trained_on_calls_calls_and_auto_constrains_its_arguments(tiny_m
     data.write_text("".join(json.dumps(line) + "\n" for line in lines))
     events = Collect()
     done = train(train_request(tiny_model, tmp_path, train_file=str(data), epochs=20, learning_rate=0.01), events, no_stop)
-    assert done["tool_format"] == TAILOR_FORMAT.as_dict()
+    assert done["tool_format"] == TAILOR_FORMAT.as_dict() and done["tools"] == [ORDER]
     model, tok = load_base({"kind": "hf_dir", "path": tiny_model}, pick_device())
     model = load_adapter(model, done["path"])
     model.eval()

@@ -2,6 +2,7 @@
 import { z } from "@hono/zod-openapi";
 import { PROMOTION_STATUSES } from "../evals.ts";
 import { MODEL_KINDS } from "../models.ts";
+import { ChatTool } from "./chat.ts";
 import { seconds } from "./shared.ts";
 
 export const ModelObject = z
@@ -20,6 +21,8 @@ export const ModelObject = z
         .object({ status: z.enum(PROMOTION_STATUSES), reason: z.string() })
         .nullable()
         .optional(),
+      /** Fine-tuned models trained with functions: those functions (OpenAI's `tools` shape). */
+      tools: z.array(ChatTool).optional(),
     }),
   })
   .openapi("Model");

@@ -2,7 +2,7 @@
 import { z } from "zod";
 import { count, EngineErrorCode, finite } from "./basics.ts";
 import { opId } from "./requests.ts";
-import { GeneratedCall, ToolFormat } from "./tools.ts";
+import { GeneratedCall, Tool, ToolFormat } from "./tools.ts";
 
 export const Hello = z.object({
   type: z.literal("hello"),
@@ -71,6 +71,8 @@ export const Completed = z.object({
   best_val_loss: finite.optional(),
   /** How functions were shown to the model, when the examples had any. */
   tool_format: ToolFormat.optional(),
+  /** The functions offered in the training examples (the first definition of each name). */
+  tools: z.array(Tool).optional(),
 });
 
 export const Failed = z.object({

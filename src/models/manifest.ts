@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { Promotion } from "../../protocol/evals.ts";
-import { ModelSource } from "../../protocol/index.ts";
+import { ModelSource, Tool, ToolFormat } from "../../protocol/index.ts";
 
 /** Names may hold ':' for the API's `ft:<base>:<suffix>:<id>`; folders get '_' in its place. */
 export const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
@@ -49,6 +49,9 @@ export const ModelManifest = z.discriminatedUnion("kind", [
     created_at: z.number().int(),
     base: z.object({ name: z.string(), source: ModelSource }),
     training: TrainingSummary,
+    /** The functions it was trained to call, and how it writes calls (absent: trained without). */
+    tools: z.array(Tool).optional(),
+    tool_format: ToolFormat.optional(),
     /** Whether it may be used as it is (absent in models made before evaluation existed). */
     promotion: Promotion.optional(),
   }),

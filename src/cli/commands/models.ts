@@ -80,6 +80,8 @@ export function registerModels(program: Command): void {
                 training: manifest.training,
                 promotion: manifest.promotion ?? null,
                 evaluation,
+                tools: manifest.tools ?? null,
+                tool_format: manifest.tool_format ?? null,
               }
             : {}),
         });
@@ -110,6 +112,14 @@ export function registerModels(program: Command): void {
             ? `${t.val_file}${t.best_val_loss !== undefined ? `; lowest validation loss ${t.best_val_loss.toFixed(3)} at step ${t.model_step ?? t.steps}` : ""}`
             : "none",
         ],
+        ...(m.tools
+          ? [
+              [
+                "functions",
+                `${m.tools.map((tool) => tool.function.name).join(", ")} (calls written in ${m.tool_format?.kind === "template" ? "the base's own format" : "Tailor's format"})`,
+              ],
+            ]
+          : []),
         [
           "status",
           m.promotion

@@ -81,6 +81,8 @@ function writeManifest(job: Job, outDir: string, ctx: RunContext, done: Trained)
       ...trainedSummary(done),
       ...(done.best_val_loss !== undefined ? { best_val_loss: done.best_val_loss } : {}),
     },
+    ...(done.tools ? { tools: done.tools } : {}),
+    ...(done.tool_format ? { tool_format: done.tool_format } : {}),
   });
 }
 

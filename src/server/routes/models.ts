@@ -35,6 +35,7 @@ function view(a: ModelAccess): z.infer<typeof ModelObject> {
                 "It has not been compared with its base model on held-out examples.",
             }
           : null,
+      ...(m?.kind === "fine_tuned" && m.tools ? { tools: m.tools } : {}),
     },
   };
 }
