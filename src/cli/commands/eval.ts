@@ -204,17 +204,17 @@ async function runEval(svc: Services, ref: string, opts: EvalFlags): Promise<voi
   let promotion: Promotion | null = null;
   try {
     if (opts.save) {
-      if (!ownBase) {
-        throw new TailorError({
-          code: "invalid_argument",
-          message: `--save stores the evaluation of a fine-tuned model; ${ref} is not one (\`tailor models list\` shows them)`,
-        });
-      }
       if (opts.constrained) {
         throw new TailorError({
           code: "invalid_argument",
           message:
             "--save stores the test a job runs, on the model's own output; leave out --constrained (or leave out --save to see the constrained scores)",
+        });
+      }
+      if (!ownBase) {
+        throw new TailorError({
+          code: "invalid_argument",
+          message: `--save stores the evaluation of a fine-tuned model; ${ref} is not one (\`tailor models list\` shows them)`,
         });
       }
       if (opts.compare !== undefined && opts.compare !== ownBase.name) {
