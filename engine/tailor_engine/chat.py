@@ -17,6 +17,7 @@ exactly as it learned them; the format is recorded in the tuned model's manifest
 """
 
 import json
+import re
 from dataclasses import asdict, dataclass
 
 TAILOR_CALL_PREFIX = "<tool_call>\n"
@@ -181,8 +182,9 @@ def _probe(tokenizer) -> ToolFormat | None:
 
 
 def parse_calls(text: str, fmt: ToolFormat) -> tuple[str, list[dict]]:
-    """The words of an answer and the calls in it ({"name", "arguments": JSON text}); a block that
-    does not parse stays in the words."""
+    """The words of an answer and the calls in it ({"name", "arguments": JSON text}). A closed block
+    that does not parse stays in the words; an unclosed one at the end (the answer was cut off) is a
+    call with the arguments written so far, as OpenAI returns a call cut off by `max_tokens`."""
     prefix = fmt.call_prefix.strip()
     suffix = fmt.call_suffix.strip()
     words: list[str] = []
@@ -193,13 +195,29 @@ def parse_calls(text: str, fmt: ToolFormat) -> tuple[str, list[dict]]:
         end = text.find(suffix, body_start) if suffix else -1
         body = text[body_start:end if end >= 0 else len(text)]
         call = _call_of(body.strip(), fmt.arguments_key)
+        if call is None and end < 0:
+            words.append(text[cursor:start])
+            cut = _cut_call(body, fmt.arguments_key)
+            if cut is not None:
+                calls.append(cut)
+            cursor = len(text)
+            break
         if call is None:
             break
         words.append(text[cursor:start])
         calls.append(call)
         cursor = end + len(suffix) if end >= 0 else len(text)
     words.append(text[cursor:])
-    return "".join(words).strip() if calls else text, calls
+    return "".join(words).strip() if calls or cursor == len(text) and prefix in text else text, calls
+
+
+def _cut_call(body: str, key: str) -> dict | None:
+    """A call cut off mid-way: its name and the arguments text so far (None: not even the name)."""
+    match = re.match(r'\s*\{\s*"name"\s*:\s*"([^"]+)"', body)
+    if match is None:
+        return None
+    at = body.find(f'"{key}":', match.end())
+    return {"name": match.group(1), "arguments": body[at + len(key) + 3:].lstrip() if at >= 0 else ""}
 
 
 def _call_of(body: str, key: str) -> dict | None:

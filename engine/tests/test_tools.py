@@ -101,8 +101,15 @@ def test_parse_calls_keeps_words_and_leaves_broken_blocks_as_text():
     words, calls = parse_calls(text, TAILOR_FORMAT)
     assert words == "Let me check."
     assert calls == [{"name": "a", "arguments": '{"x": 1}'}, {"name": "b", "arguments": "{}"}]
-    assert parse_calls("<tool_call>\n{not json", TAILOR_FORMAT) == ("<tool_call>\n{not json", [])
+    assert parse_calls("<tool_call>\n{not json}\n</tool_call>", TAILOR_FORMAT) == ("<tool_call>\n{not json}\n</tool_call>", [])
     assert parse_calls("Just words.", TAILOR_FORMAT) == ("Just words.", [])
+
+
+def test_a_call_cut_off_by_the_token_budget_keeps_its_name_and_arguments_so_far():
+    cut = '<tool_call>\n{"name": "a", "arguments": {}}\n</tool_call>\n<tool_call>\n{"name": "b", "arguments": {"order_id": "NW'
+    assert parse_calls(cut, TAILOR_FORMAT) == ("", [{"name": "a", "arguments": "{}"}, {"name": "b", "arguments": '{"order_id": "NW'}])
+    # an opening with no name yet is markup, not words
+    assert parse_calls("Let me look.\n<tool_call>\n{", TAILOR_FORMAT) == ("Let me look.", [])
 
 
 def _generate(loaded, **op):
@@ -186,3 +193,17 @@ def test_a_model_trained_on_calls_calls_and_auto_constrains_its_arguments(tiny_m
     # no functions offered: no calls parsed, words only
     texts, _, none = answer_all(model, tok, conversations[:1], 20, 1, pick_device(), lambda n: None, [None])
     assert none is None
+
+
+def test_parallel_calls_cut_off_stream_what_the_result_says(loaded):
+    result, sent = _generate(loaded, tools=[ORDER, REPAIR], tool_choice="required", max_tokens=45)
+    (answer,) = result["choices"]
+    assert answer["finish_reason"] == "length" and answer["tool_calls"], answer
+    assert "<tool_call>" not in answer["text"]
+    streamed: dict[int, list[dict]] = {}
+    for d in (m for m in sent if m["type"] == "tool_call_delta"):
+        streamed.setdefault(d["call"], []).append(d)
+    assert len(streamed) == len(answer["tool_calls"])
+    for i, call in enumerate(answer["tool_calls"]):
+        assert streamed[i][0]["name"] == call["name"]
+        assert "".join(d["arguments"] for d in streamed[i]) == call["arguments"]
