@@ -164,7 +164,7 @@ test("the demo's structured outputs: with the schema every answer parses", async
     assert.equal(result.columns[1]?.answers[0], "not JSON", "the evaluation's answer is reused");
     const printed = renderStructured(result);
     assert.match(printed, /held-out e-mail 1: "It's been ten days since I ordered/);
-    assert.match(printed, /base \+ schema\s+2\/2\s+0%\n/);
+    assert.match(printed, /base \+ schema\s+2\/2\s+0%\s+[\d.]+s \([\d.]+ tokens\/s\)\n/);
   } finally {
     await engine.close();
   }

@@ -18,6 +18,10 @@ export interface StructuredColumn {
   /** Fields exactly right, over all e-mails, and how many there were. */
   correct: number;
   fields: number;
+  /** Generating the answers took this long (0: they came from the evaluation). */
+  seconds: number;
+  /** Tokens generated, over all answers (0: they came from the evaluation). */
+  tokens: number;
 }
 
 export interface StructuredComparison {
@@ -38,11 +42,16 @@ export function heldOut(file: string, n: number): EvalExample[] {
   return toEvalExamples(records);
 }
 
-function column(label: string, answers: string[], examples: EvalExample[]): StructuredColumn {
+function column(
+  label: string,
+  generated: { answers: string[]; seconds: number; tokens: number },
+  examples: EvalExample[],
+): StructuredColumn {
+  const { answers } = generated;
   const scores = answers.map((a, i) => jsonFields(a, examples[i]?.expected ?? ""));
   return {
     label,
-    answers,
+    ...generated,
     parsed: scores.filter((s) => s?.valid).length,
     correct: scores.reduce((n, s) => n + (s?.correct ?? 0), 0),
     fields: scores.reduce((n, s) => n + (s?.fields ?? 0), 0),
@@ -67,6 +76,7 @@ export async function compareStructured(opts: {
     type: "json_schema",
     json_schema: { name: "email_fields", schema: opts.schema, strict: true },
   };
+  let tokens = 0;
   const answer = async (
     model: ResolvedModel,
     messages: EvalExample["messages"],
@@ -82,14 +92,19 @@ export async function compareStructured(opts: {
       },
       { stream: false },
     ))
-      if (ev.type === "result") return ev.choices[0]?.text ?? "";
+      if (ev.type === "result") {
+        tokens += ev.completion_tokens;
+        return ev.choices[0]?.text ?? "";
+      }
     return "";
   };
   const all = async (model: ResolvedModel, withSchema: boolean, known?: Map<number, string>) => {
-    const out: string[] = [];
+    const start = performance.now();
+    tokens = 0;
+    const answers: string[] = [];
     for (const ex of opts.examples)
-      out.push(known?.get(ex.line) ?? (await answer(model, ex.messages, withSchema)));
-    return out;
+      answers.push(known?.get(ex.line) ?? (await answer(model, ex.messages, withSchema)));
+    return { answers, seconds: (performance.now() - start) / 1000, tokens };
   };
   const columns = [
     column("base + schema", await all(opts.base, true), opts.examples),
@@ -118,10 +133,14 @@ export function renderStructured(c: StructuredComparison): string {
       );
     out.push("");
   }
-  out.push(`  ${"".padEnd(width)}  parses  fields right`);
+  out.push(`  ${"".padEnd(width)}  parses  fields right  generated in`);
   for (const col of c.columns)
     out.push(
-      `  ${col.label.padEnd(width)}  ${`${col.parsed}/${c.examples.length}`.padEnd(6)}  ${percent(col.correct, col.fields)}`,
+      `  ${col.label.padEnd(width)}  ${`${col.parsed}/${c.examples.length}`.padEnd(6)}  ${percent(col.correct, col.fields).padEnd(12)}  ${
+        col.tokens
+          ? `${col.seconds.toFixed(1)}s (${(col.tokens / col.seconds).toFixed(1)} tokens/s)`
+          : "(the evaluation above)"
+      }`,
     );
   return out.join("\n");
 }

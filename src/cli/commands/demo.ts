@@ -93,7 +93,7 @@ async function showStructured(
       examples: heldOut(`${EXAMPLES}val.jsonl`, prompts),
       schema: JSON.parse(readFileSync(`${EXAMPLES}schema.json`, "utf8")) as Record<string, unknown>,
       tunedAnswers: new Map(report?.examples.map((ex) => [ex.line, ex.outputs[0] ?? ""]) ?? []),
-      maxTokens: 96,
+      maxTokens: 160,
     });
     console.log(renderStructured(result));
     console.log(
