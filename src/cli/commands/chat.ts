@@ -4,17 +4,10 @@ import type { ChatMessage, ResponseFormat, Tool, ToolChoice } from "../../../pro
 import { TailorError } from "../../errors/index.ts";
 import { resolveModelRef } from "../../jobs/index.ts";
 import { type Citation, groundChat, type VectorStore } from "../../knowledge/index.ts";
-import { contextLength } from "../../models/index.ts";
+import { contextLength, type ModelManifest } from "../../models/index.ts";
 import type { Choice } from "../../serving/index.ts";
 import { positiveInt, positiveNumber } from "../args.ts";
-import {
-  asToolCall,
-  checkTools,
-  loadSchema,
-  loadTools,
-  toolCard,
-  toolChoice,
-} from "../chat-tools.ts";
+import { asToolCall, loadSchema, loadTools, toolCard, toolChoice } from "../chat-tools.ts";
 import { findStore, withKnowledge } from "../knowledge.ts";
 import { printJson, say } from "../output.ts";
 import { withTailor } from "../services.ts";
@@ -39,10 +32,9 @@ interface Offer {
   response_format?: ResponseFormat;
 }
 
-/** The functions a fine-tuned model saw in training, when its manifest records them. */
-function trainedTools(manifest: unknown, name: string): Tool[] | undefined {
-  const tools = (manifest as { tools?: unknown } | null)?.tools;
-  return tools === undefined ? undefined : checkTools(tools, `the manifest of ${name}`);
+/** The functions a fine-tuned model saw in training (its manifest records them). */
+function trainedTools(manifest: ModelManifest | null | undefined): Tool[] | undefined {
+  return manifest?.kind === "fine_tuned" ? manifest.tools : undefined;
 }
 
 /** What the flags offer the model besides free text. */
@@ -133,7 +125,7 @@ export function registerChat(program: Command): void {
     .action(async (name: string, f: ChatFlags, cmd: Command) => {
       const { model, trained } = withTailor((svc) => {
         const model = resolveModelRef(svc, name);
-        return { model, trained: trainedTools(svc.models.get(model.name)?.manifest, name) };
+        return { model, trained: trainedTools(svc.models.get(model.name)?.manifest) };
       });
       const extra = offer(f, trained);
       const readLine = stdinLines();

@@ -19,11 +19,9 @@ import {
 } from "./playground/tools.ts";
 import type { PageProps } from "./types.ts";
 
-/** The functions a fine-tuned model was trained with (`tailor.tools`), when the API says. */
-const trainedTools = (m: Model | undefined): unknown[] | null => {
-  const tools = (m?.tailor as { tools?: unknown } | undefined)?.tools;
-  return Array.isArray(tools) && tools.length ? tools : null;
-};
+/** The functions a fine-tuned model was trained with (the API's `tailor.tools`). */
+const trainedTools = (m: Model | undefined): unknown[] | null =>
+  m?.tailor.tools?.length ? m.tailor.tools : null;
 
 /** The offer of the panel, or nothing where a text in it is not valid yet (for the snippet). */
 const offerOrNothing = (s: ToolsState): Offer => {

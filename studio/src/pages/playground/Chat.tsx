@@ -1,3 +1,4 @@
+import { useEffect, useRef } from "react";
 import { chunkLink } from "../../api.ts";
 import { ToolCard } from "./ToolCard.tsx";
 import { type Turn, waiting } from "./tools.ts";
@@ -21,8 +22,13 @@ export function Chat({
   onResult: (callId: string, result: string) => void;
 }) {
   const open = new Set(pending ? [] : waiting(turns).map((c) => c.id));
+  const log = useRef<HTMLDivElement>(null);
+  // the latest answer, or the card waiting for a result, stays in view
+  useEffect(() => {
+    if (log.current && turns.length) log.current.scrollTop = log.current.scrollHeight;
+  }, [turns]);
   return (
-    <div className="chat" aria-label={`${label}: ${model}`} role="log" aria-live="polite">
+    <div ref={log} className="chat" aria-label={`${label}: ${model}`} role="log" aria-live="polite">
       <h3>
         {label} <span className="model-name">{model}</span>
       </h3>

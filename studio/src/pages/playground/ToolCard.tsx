@@ -40,7 +40,7 @@ export function ToolCard({
             rows={2}
             className="mono"
             value={result}
-            placeholder='e.g. {"status": "shipped", "eta": "2025-06-28"}'
+            placeholder='e.g. {"status": "shipped"}'
             onChange={(e) => setResult(e.target.value)}
           />
           <button type="submit" className="secondary">

@@ -20,9 +20,7 @@ export async function streamAnswer(
     if (chunk.data === "[DONE]") break;
     const c = JSON.parse(chunk.data) as ChatChunk;
     if (c.tailor) on.retrieval(c.tailor);
-    const delta = c.choices[0]?.delta as
-      | { content?: string | null; tool_calls?: CallFragment[] }
-      | undefined;
+    const delta = c.choices[0]?.delta;
     if (delta?.content) on.content(delta.content);
     if (delta?.tool_calls?.length) on.calls(delta.tool_calls);
   }

@@ -2,7 +2,7 @@
  * The playground's functions and structured outputs: the conversation with calls and their results,
  * as the chat API takes it, and what the Tools panel offers the model.
  */
-import type { Citation } from "../../api.ts";
+import type { ChatChunk, Citation } from "../../api.ts";
 
 /** A function the model called, as the API's `tool_calls` carry it (arguments: JSON text). */
 export interface Call {
@@ -124,11 +124,7 @@ export function apiMessages(system: string, turns: Turn[]): Record<string, unkno
 }
 
 /** A streamed piece of a call (`delta.tool_calls[i]`): the first has id and name. */
-export interface CallFragment {
-  index: number;
-  id?: string;
-  function?: { name?: string; arguments?: string };
-}
+export type CallFragment = NonNullable<ChatChunk["choices"][number]["delta"]["tool_calls"]>[number];
 
 /** The calls so far with streamed fragments added (fragments of call `index` join in order). */
 export function addFragments(calls: Call[], fragments: CallFragment[]): Call[] {
