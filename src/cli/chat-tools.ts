@@ -138,7 +138,7 @@ export function prettyArguments(args: string): string {
 
 /** How a call shows in the terminal: the function's name, then its arguments. */
 export function toolCard(call: GeneratedCall): string {
-  const body = prettyArguments(call.arguments)
+  const body = (prettyArguments(call.arguments) || "(no arguments written)")
     .split("\n")
     .map((l) => `│ ${l}`)
     .join("\n");

@@ -17,11 +17,14 @@ import { compareStructured, heldOut, renderStructured } from "./structured-demo.
 const BIN = fileURLToPath(new URL("../../bin/tailor", import.meta.url));
 const EMAILS = fileURLToPath(new URL("../../examples/email-to-json/", import.meta.url));
 const env = { HF_HUB_OFFLINE: "1" };
-const { home, file, tiny } = cliSandbox("tailor-chat-tools-", env);
+const { home, file, tiny, tailor } = cliSandbox("tailor-chat-tools-", env);
 
-/** `tailor ARGS` with `input` typed on stdin. */
+/** `tailor chat tiny ARGS` with `input` typed on stdin. */
 function chat(input: string, ...args: string[]) {
-  const r = spawnSync(process.execPath, [BIN, "chat", "tiny", ...args], {
+  return chatWith("tiny", input, ...args);
+}
+function chatWith(model: string, input: string, ...args: string[]) {
+  const r = spawnSync(process.execPath, [BIN, "chat", model, ...args], {
     input,
     encoding: "utf8",
     env: { ...process.env, ...env, TAILOR_HOME: home },
@@ -81,7 +84,7 @@ test("a call prints as a card, its result is asked for, and the conversation goe
   assert.match(r.stderr, /no result for get_order_status: the input ended/);
 });
 
-test("--json prints each answer's calls as OpenAI writes them, ids included", () => {
+test("--json prints each answer's calls as OpenAI writes them, ids included (one a turn)", () => {
   const tools = file("tools.json", JSON.stringify(TOOLS));
   const r = chat(
     '{"status": "shipped"}\n',
@@ -89,6 +92,7 @@ test("--json prints each answer's calls as OpenAI writes them, ids included", ()
     tools,
     "--tool-choice",
     "required",
+    "--no-parallel-tool-calls",
     "--prompt",
     "Where is my order NW-10482?",
     "--max-tokens",
@@ -127,6 +131,53 @@ test("--schema: the answer is JSON valid against the schema", () => {
   assert.equal(r.code, 0, r.stderr);
   const answer = JSON.parse(JSON.parse(r.stdout).text);
   assert.ok(new Ajv().validate(schema, answer), JSON.stringify(answer));
+});
+
+test("a model trained with functions is offered them unless --no-tools", () => {
+  const lines = Array.from({ length: 10 }, (_, i) =>
+    JSON.stringify({
+      messages: [
+        { role: "user", content: `Where is order NW-100${10 + i}?` },
+        {
+          role: "assistant",
+          tool_calls: [
+            {
+              id: "call_1",
+              type: "function",
+              function: { name: "get_order_status", arguments: `{"order_id": "NW-100${10 + i}"}` },
+            },
+          ],
+        },
+      ],
+      tools: TOOLS,
+    }),
+  );
+  const data = file("orders.jsonl", `${lines.join("\n")}\n`);
+  const trained = tailor(
+    "train",
+    "--base",
+    "tiny",
+    "--data",
+    data,
+    "--epochs",
+    "1",
+    "--name",
+    "orders",
+    "--wait",
+  );
+  assert.equal(trained.code, 0, trained.stderr + trained.stdout);
+  const ask = ["--prompt", "Where is my order NW-10482?", "--max-tokens", "60", "--json"];
+  const offered = chatWith("orders", "", "--tool-choice", "required", ...ask);
+  assert.equal(offered.code, 0, offered.stderr);
+  const first = JSON.parse(offered.stdout.split("\n")[0] ?? "");
+  assert.equal(first.tool_calls[0].function.name, "get_order_status");
+  const without = chatWith("orders", "", "--no-tools", ...ask);
+  assert.equal(without.code, 0, without.stderr);
+  assert.equal(JSON.parse(without.stdout).tool_calls, undefined);
+  assert.match(
+    chatWith("orders", "", "--no-tools", "--tool-choice", "required", ...ask).stderr,
+    /--tool-choice needs functions/,
+  );
 });
 
 test("a tools file that is wrong is refused before the engine starts, naming the field", () => {

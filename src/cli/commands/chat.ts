@@ -24,10 +24,13 @@ interface ChatFlags {
   toolChoice?: string;
   responseFormat?: "text" | "json";
   schema?: string;
+  /** false with --no-parallel-tool-calls: at most one call per answer. */
+  parallelToolCalls: boolean;
 }
 
 interface Offer {
   tools?: Tool[];
+  parallel_tool_calls?: boolean;
   tool_choice?: ToolChoice;
   response_format?: ResponseFormat;
 }
@@ -58,6 +61,7 @@ function offer(f: ChatFlags, trained: Tool[] | undefined): Offer {
   return {
     ...(tools ? { tools } : {}),
     ...(f.toolChoice !== undefined ? { tool_choice: toolChoice(f.toolChoice, tools) } : {}),
+    ...(tools && !f.parallelToolCalls ? { parallel_tool_calls: false } : {}),
     ...(format ? { response_format: format } : {}),
   };
 }
@@ -111,6 +115,7 @@ export function registerChat(program: Command): void {
       "--tool-choice <choice>",
       "auto (the model decides), none, required, or a function's name",
     )
+    .option("--no-parallel-tool-calls", "at most one call per answer")
     .option("--response-format <format>", "text, or json: the answer is a JSON object", (v) => {
       if (v === "text" || v === "json" || v === "json_object") return v === "text" ? v : "json";
       throw new TailorError({
@@ -190,6 +195,8 @@ export function registerChat(program: Command): void {
                 });
               else if (a.text || !toolCalls.length) process.stdout.write("\n");
               if (!toolCalls.length) break;
+              if (a.finish_reason === "length")
+                say("(the answer reached --max-tokens: its last call may be cut off)");
               for (const call of toolCalls) {
                 if (!f.json) process.stdout.write(`${toolCard(call.function)}\n`);
                 // --json keeps stdout for JSON: the question goes to the terminal only
