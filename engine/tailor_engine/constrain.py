@@ -9,7 +9,7 @@ the answer must be calls from its first token; with "auto" the model is free unt
 
 import json
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import torch
 from transformers import LogitsProcessor
@@ -140,6 +140,9 @@ def check_plan(plan: Plan, tokenizer, n_vocab: int) -> None:
                 raise EngineError("invalid_request", f"the JSON Schema cannot be used to constrain the output: {error}")
 
 
+_WATCH_TOKENS = 24
+
+
 @dataclass
 class _Row:
     prompt_len: int
@@ -147,7 +150,6 @@ class _Row:
     watching: bool = False
     done: bool = False
     fed: int = 0  # generated tokens already given to the matcher
-    fallbacks: int = field(default=0)
 
 
 class Constraint(LogitsProcessor):
@@ -191,7 +193,8 @@ class Constraint(LogitsProcessor):
                     row.matcher, row.done = None, True  # cannot follow any more: leave the row free
                     continue
             elif row.watching and generated:
-                text = self.tokenizer.decode(generated, skip_special_tokens=True)
+                # only the last tokens can hold a call's opening that was not there one step ago
+                text = self.tokenizer.decode(generated[-_WATCH_TOKENS:], skip_special_tokens=True)
                 at = text.find(plan.prefix)
                 if at >= 0:
                     row.watching = False
@@ -202,8 +205,6 @@ class Constraint(LogitsProcessor):
                         row.matcher, row.fed = matcher, len(generated)
                     else:
                         row.done = True
-                elif len(text) > 4 * len(plan.prefix) + 400:
-                    row.watching = False  # a long answer in words: stop decoding it at every step
             if row.matcher is not None:
                 self.lt.fill_next_token_bitmask(row.matcher, self.bitmask, b)
                 masked.append(b)
