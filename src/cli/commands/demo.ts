@@ -37,37 +37,47 @@ export function registerDemo(program: Command): void {
       (v) => positiveInt(v, "--prompts"),
       3,
     )
+    .option(
+      "--structured <n>",
+      "held-out e-mails answered with and without the JSON Schema at the end (0: skip that step)",
+      (v) => positiveInt(v, "--structured", true),
+      3,
+    )
     .option("--no-studio", "end without opening the studio")
-    .action(async (flags: { base: string; prompts: number; studio: boolean }) => {
-      say(readFileSync(`${EXAMPLES}README.md`, "utf8").split("\n").slice(0, 3).join("\n"));
-      const home = tailorHome();
-      const tuned = await withTailor((svc) => trainAndCompare(svc, flags.base, flags.prompts));
-      if (!tuned) return; // cancelled with Ctrl-C
-      console.log(`its model card: bin/tailor models card ${tuned}`);
-      if (!flags.studio || !process.stdout.isTTY) {
-        console.log(
-          "see it all in the studio (results, playground, the API snippet): bin/tailor serve, then open the link it prints",
+    .action(
+      async (flags: { base: string; prompts: number; structured: number; studio: boolean }) => {
+        say(readFileSync(`${EXAMPLES}README.md`, "utf8").split("\n").slice(0, 3).join("\n"));
+        const home = tailorHome();
+        const tuned = await withTailor((svc) =>
+          trainAndCompare(svc, flags.base, flags.prompts, flags.structured),
         );
-        return;
-      }
-      const { startServer } = await import("../../server/index.ts");
-      const server = await startServer({ home, port: 8700 }).catch((e: Error) => {
-        say(`the studio could not start (${e.message}); run bin/tailor serve yourself`);
-        return null;
-      });
-      if (!server) return;
-      console.log(
-        `\nthe studio is open (results, playground, the API snippet): ${server.studioUrl}\nCtrl-C stops it.`,
-      );
-      await new Promise<void>((resolve) => {
-        process.once("SIGINT", resolve);
-        process.once("SIGTERM", resolve);
-      });
-      await server.close();
-      console.log(
-        `try it yourself: bin/tailor generate ${tuned} --system "Extract the fields of this customer e-mail as JSON." --prompt "..."`,
-      );
-    });
+        if (!tuned) return; // cancelled with Ctrl-C
+        console.log(`its model card: bin/tailor models card ${tuned}`);
+        if (!flags.studio || !process.stdout.isTTY) {
+          console.log(
+            "see it all in the studio (results, playground, the API snippet): bin/tailor serve, then open the link it prints",
+          );
+          return;
+        }
+        const { startServer } = await import("../../server/index.ts");
+        const server = await startServer({ home, port: 8700 }).catch((e: Error) => {
+          say(`the studio could not start (${e.message}); run bin/tailor serve yourself`);
+          return null;
+        });
+        if (!server) return;
+        console.log(
+          `\nthe studio is open (results, playground, the API snippet): ${server.studioUrl}\nCtrl-C stops it.`,
+        );
+        await new Promise<void>((resolve) => {
+          process.once("SIGINT", resolve);
+          process.once("SIGTERM", resolve);
+        });
+        await server.close();
+        console.log(
+          `try it yourself: bin/tailor generate ${tuned} --system "Extract the fields of this customer e-mail as JSON." --prompt "..."`,
+        );
+      },
+    );
 }
 
 /**
@@ -78,7 +88,7 @@ async function showStructured(
   svc: Services,
   base: string,
   tuned: string,
-  prompts: number,
+  emails: number,
   report: EvaluationReport | null,
 ): Promise<void> {
   say(
@@ -90,7 +100,7 @@ async function showStructured(
       engine,
       base: resolveModelRef(svc, base),
       tuned: resolveModelRef(svc, tuned),
-      examples: heldOut(`${EXAMPLES}val.jsonl`, prompts),
+      examples: heldOut(`${EXAMPLES}val.jsonl`, emails),
       schema: JSON.parse(readFileSync(`${EXAMPLES}schema.json`, "utf8")) as Record<string, unknown>,
       tunedAnswers: new Map(report?.examples.map((ex) => [ex.line, ex.outputs[0] ?? ""]) ?? []),
       maxTokens: 160,
@@ -111,7 +121,9 @@ async function trainAndCompare(
   svc: Services,
   base: string,
   prompts: number,
+  structured: number,
 ): Promise<string | null> {
+  const steps = structured > 0 ? 3 : 2;
   const job = await createJob(svc, {
     base,
     data: `${EXAMPLES}train.jsonl`,
@@ -123,7 +135,7 @@ async function trainAndCompare(
     name: `northwind-email-json-${new Date().toISOString().replace(/[-:T]/g, "").slice(0, 14)}`,
   });
   say(
-    `\n1/3  fine-tuning ${job.base} on ${job.spec.train_examples} examples (${job.spec.hyperparameters.epochs} epochs, job ${job.id}); at the end it is tested against ${job.base} on ${job.spec.validation.examples} held-out e-mails…`,
+    `\n1/${steps}  fine-tuning ${job.base} on ${job.spec.train_examples} examples (${job.spec.hyperparameters.epochs} epochs, job ${job.id}); at the end it is tested against ${job.base} on ${job.spec.validation.examples} held-out e-mails…`,
   );
   const done = await watchJob(svc, job.id, {
     json: false,
@@ -134,7 +146,7 @@ async function trainAndCompare(
   const folder = svc.models.modelDir(tuned);
   const report = readEvaluation(folder);
   const promotion = svc.models.get(tuned)?.manifest;
-  say(`\n2/3  ${tuned} against ${job.base} on the held-out e-mails\n`);
+  say(`\n2/${steps}  ${tuned} against ${job.base} on the held-out e-mails\n`);
   if (report) {
     for (const [i, ex] of report.examples.slice(0, prompts).entries()) {
       const [after, before] = ex.outputs;
@@ -153,6 +165,6 @@ async function trainAndCompare(
     writeFileSync(html, renderHtml(report));
     console.log(`\nthe whole comparison, with charts: ${html}`);
   }
-  await showStructured(svc, job.base, tuned, prompts, report);
+  if (structured > 0) await showStructured(svc, job.base, tuned, structured, report);
   return tuned;
 }
