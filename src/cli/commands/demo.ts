@@ -28,7 +28,7 @@ export function registerDemo(program: Command): void {
   program
     .command("demo")
     .description(
-      "fine-tune SmolLM2-135M to turn customer e-mails into JSON, and show base vs tuned answers",
+      "fine-tune SmolLM2-135M to turn customer e-mails into JSON, show base vs tuned answers, then both held to the fields' JSON Schema (structured outputs)",
     )
     .option("--base <model>", "base model", "smollm2-135m-instruct")
     .option(
