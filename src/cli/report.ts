@@ -10,6 +10,10 @@ export function renderReport(r: DataReport): string {
   out.push(
     `${r.file}: ${r.examples} usable example${r.examples === 1 ? "" : "s"}${s.validation_examples ? ` (+${s.validation_examples} for validation in ${r.val_file})` : ""}`,
   );
+  if (s.examples_with_tools)
+    out.push(
+      `  ${s.examples_with_tools} offer functions; ${s.tool_calls} function call${s.tool_calls === 1 ? "" : "s"} to learn`,
+    );
   if (r.errors.length) {
     out.push("", `ERRORS (${r.errors.length}) — fix these before training:`);
     for (const e of r.errors.slice(0, 50))

@@ -32,7 +32,7 @@ const FIXES: Record<string, string> = {
   missing_field: "Fill in the missing part: every example needs a question and an answer.",
   wrong_type:
     "This field must be text; remove any numbers or lists that stand where text should be.",
-  unknown_role: 'Each message\'s role must be "system", "user" or "assistant".',
+  unknown_role: 'Each message\'s role must be "system", "user", "assistant" or "tool".',
   no_assistant: "Add the answer you want: the assistant's message is what the model learns.",
   empty_content: "Write the missing text, or delete the example.",
   too_long_for_model: "Shorten this example or split it in two.",
@@ -44,6 +44,22 @@ const FIXES: Record<string, string> = {
   similar_outputs: "Vary the answers, or the model will give that one answer to everything.",
   uneven_lengths: "Check these very long examples: they may be two examples stuck together.",
   will_be_cut: "Shorten this example: its end would not be learned.",
+  invalid_tools:
+    'Fix the function definitions: each needs a unique name and "parameters" that are a JSON Schema.',
+  no_tools: 'Add the "tools" list with the functions this example calls.',
+  unknown_function:
+    'Call only functions listed in this line\'s "tools", or add the function there.',
+  invalid_arguments:
+    "Make the call's arguments a JSON object that fits the function's parameters (names, types, required fields).",
+  unanswered_call:
+    'Add the function\'s result ({"role": "tool", "tool_call_id": …}) right after the call.',
+  unmatched_tool_result: "Give this result the id of the call it answers, or remove it.",
+  duplicate_call_id: "Give each call in the example its own id.",
+  misplaced_tool_calls: "Only assistant messages can call functions.",
+  tool_never_called:
+    "Add examples that call this function, or remove it: the model cannot learn when to call it.",
+  one_function_called:
+    "Add examples that call the other functions, or the model will learn to call only this one.",
 };
 
 const PII_NAMES: Record<string, [string, string]> = {
