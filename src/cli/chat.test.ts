@@ -11,13 +11,13 @@ import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { Ajv } from "ajv";
 import { InferenceEngine } from "../serving/index.ts";
-import { cliSandbox } from "./__fixtures__/cli.ts";
+import { cliSandbox, ORDER_TOOL, orderCallsJsonl } from "./__fixtures__/cli.ts";
 import { compareStructured, heldOut, renderStructured } from "./structured-demo.ts";
 
 const BIN = fileURLToPath(new URL("../../bin/tailor", import.meta.url));
 const EMAILS = fileURLToPath(new URL("../../examples/email-to-json/", import.meta.url));
 const env = { HF_HUB_OFFLINE: "1" };
-const { home, file, tiny, tailor } = cliSandbox("tailor-chat-tools-", env);
+const { home, file, tiny, trainTiny } = cliSandbox("tailor-chat-tools-", env);
 
 /** `tailor chat tiny ARGS` with `input` typed on stdin. */
 function chat(input: string, ...args: string[]) {
@@ -33,28 +33,8 @@ function chatWith(model: string, input: string, ...args: string[]) {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-const ORDER_ID = { type: "string", pattern: "^NW-[0-9]{5}$" };
-const ORDER_SCHEMA = {
-  type: "object",
-  properties: { order_id: ORDER_ID },
-  required: ["order_id"],
-  additionalProperties: false,
-};
-const TOOLS = [
-  {
-    type: "function",
-    function: {
-      name: "get_order_status",
-      description: "Where a customer's order is.",
-      parameters: {
-        type: "object",
-        properties: { order_id: ORDER_ID },
-        required: ["order_id"],
-        additionalProperties: false,
-      },
-    },
-  },
-];
+const ORDER_SCHEMA = ORDER_TOOL.function.parameters;
+const TOOLS = [ORDER_TOOL];
 
 before(() => tiny());
 after(() => rmSync(home, { recursive: true, force: true }));
@@ -134,38 +114,8 @@ test("--schema: the answer is JSON valid against the schema", () => {
 });
 
 test("a model trained with functions is offered them unless --no-tools", () => {
-  const lines = Array.from({ length: 10 }, (_, i) =>
-    JSON.stringify({
-      messages: [
-        { role: "user", content: `Where is order NW-100${10 + i}?` },
-        {
-          role: "assistant",
-          tool_calls: [
-            {
-              id: "call_1",
-              type: "function",
-              function: { name: "get_order_status", arguments: `{"order_id": "NW-100${10 + i}"}` },
-            },
-          ],
-        },
-      ],
-      tools: TOOLS,
-    }),
-  );
-  const data = file("orders.jsonl", `${lines.join("\n")}\n`);
-  const trained = tailor(
-    "train",
-    "--base",
-    "tiny",
-    "--data",
-    data,
-    "--epochs",
-    "1",
-    "--name",
-    "orders",
-    "--wait",
-  );
-  assert.equal(trained.code, 0, trained.stderr + trained.stdout);
+  const data = file("orders.jsonl", orderCallsJsonl(10, TOOLS));
+  trainTiny("orders", data);
   const ask = ["--prompt", "Where is my order NW-10482?", "--max-tokens", "60", "--json"];
   const offered = chatWith("orders", "", "--tool-choice", "required", ...ask);
   assert.equal(offered.code, 0, offered.stderr);

@@ -7,9 +7,11 @@ import assert from "node:assert/strict";
 import { before, describe, test } from "node:test";
 import { readLocalAdminKey } from "../auth/index.ts";
 import { startServer } from "../server/index.ts";
-import { cliSandbox } from "./__fixtures__/cli.ts";
+import { cliSandbox, toolCall } from "./__fixtures__/cli.ts";
 
-const { home, tailor, file, tiny } = cliSandbox("tailor-cli-tools-", { HF_HUB_OFFLINE: "1" });
+const { home, tailor, file, tiny, trainTiny } = cliSandbox("tailor-cli-tools-", {
+  HF_HUB_OFFLINE: "1",
+});
 
 const ORDER = {
   type: "function",
@@ -35,22 +37,16 @@ function line(i: number): string {
     i % 3 === 2
       ? [
           { role: "user", content: `When do you open on day ${i}?` },
-          { role: "assistant", tool_calls: [call("opening_hours", {})] },
+          { role: "assistant", tool_calls: [toolCall("opening_hours", {})] },
           { role: "tool", tool_call_id: "call_1", content: '{"open": "9-18"}' },
           { role: "assistant", content: "We are open from 9 to 18." },
         ]
       : [
           { role: "user", content: `Where is order ${id}?` },
-          { role: "assistant", tool_calls: [call("get_order_status", { order_id: id })] },
+          { role: "assistant", tool_calls: [toolCall("get_order_status", { order_id: id })] },
         ];
   return JSON.stringify({ messages, tools: [ORDER, HOURS] });
 }
-const call = (name: string, args: object) => ({
-  id: "call_1",
-  type: "function",
-  function: { name, arguments: JSON.stringify(args) },
-});
-
 describe("training with functions", () => {
   before(() => tiny());
 
@@ -59,19 +55,7 @@ describe("training with functions", () => {
       "tools.jsonl",
       `${Array.from({ length: 12 }, (_, i) => line(i)).join("\n")}\n`,
     );
-    const trained = tailor(
-      "train",
-      "--base",
-      "tiny",
-      "--data",
-      data,
-      "--epochs",
-      "1",
-      "--name",
-      "calls",
-      "--wait",
-    );
-    assert.equal(trained.code, 0, trained.stderr + trained.stdout);
+    trainTiny("calls", data);
 
     const shown = tailor("models", "show", "calls", "--json");
     assert.equal(shown.code, 0, shown.stderr);

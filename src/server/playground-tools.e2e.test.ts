@@ -12,11 +12,13 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { Ajv } from "ajv";
 import type { Browser, Page } from "playwright-core";
-import { cliSandbox } from "../cli/__fixtures__/cli.ts";
+import { cliSandbox, ORDER_TOOL, orderCallsJsonl } from "../cli/__fixtures__/cli.ts";
 import { checkControls, studioBrowser } from "./__fixtures__/browser.ts";
 import { type RunningServer, startServer } from "./index.ts";
 
-const { home, tailor, file, tiny } = cliSandbox("tailor-studio-tools-", { HF_HUB_OFFLINE: "1" });
+const { home, file, tiny, trainTiny } = cliSandbox("tailor-studio-tools-", {
+  HF_HUB_OFFLINE: "1",
+});
 let server: RunningServer;
 let browser: Browser;
 let shots = "";
@@ -31,59 +33,14 @@ async function snap(page: Page, name: string): Promise<void> {
 }
 
 // a pattern keeps the random model's argument short: constrained decoding makes it fit
-const ORDER = {
-  type: "object",
-  properties: { order_id: { type: "string", pattern: "^NW-[0-9]{5}$" } },
-  required: ["order_id"],
-  additionalProperties: false,
-};
-const TOOLS = [
-  {
-    type: "function",
-    function: {
-      name: "get_order_status",
-      description: "Where a customer's order is.",
-      parameters: ORDER,
-    },
-  },
-];
-
-/** Examples that call the function: the fine-tuned model records it as the function it knows. */
-const examples = Array.from({ length: 10 }, (_, i) =>
-  JSON.stringify({
-    messages: [
-      { role: "user", content: `Where is order NW-100${10 + i}?` },
-      {
-        role: "assistant",
-        tool_calls: [
-          {
-            id: "call_1",
-            type: "function",
-            function: { name: "get_order_status", arguments: `{"order_id": "NW-100${10 + i}"}` },
-          },
-        ],
-      },
-    ],
-    tools: TOOLS,
-  }),
-);
+const ORDER = ORDER_TOOL.function.parameters;
+const TOOLS = [ORDER_TOOL];
 
 before(async () => {
   tiny();
-  const data = file("orders.jsonl", `${examples.join("\n")}\n`);
-  const trained = tailor(
-    "train",
-    "--base",
-    "tiny",
-    "--data",
-    data,
-    "--epochs",
-    "1",
-    "--name",
-    "orders",
-    "--wait",
-  );
-  assert.equal(trained.code, 0, trained.stderr + trained.stdout);
+  // examples that call the function: the fine-tuned model records it as the function it knows
+  const data = file("orders.jsonl", orderCallsJsonl(10, TOOLS));
+  trainTiny("orders", data);
   server = await startServer({ home, port: 0 });
   ({ browser, shots } = await studioBrowser("studio-tools"));
   console.log(`studio screenshots: ${shots}`);

@@ -75,7 +75,23 @@ export function cliSandbox(prefix: string, env: NodeJS.ProcessEnv = {}) {
     m.source.path = target;
     writeFileSync(manifest, JSON.stringify(m, null, 2));
   };
-  return { home, tailor, file, tiny };
+  /** Fine-tunes the tiny model (`tiny()` first) on a data file for one epoch, waiting for it. */
+  const trainTiny = (name: string, data: string): void => {
+    const r = tailor(
+      "train",
+      "--base",
+      "tiny",
+      "--data",
+      data,
+      "--epochs",
+      "1",
+      "--name",
+      name,
+      "--wait",
+    );
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+  };
+  return { home, tailor, file, tiny, trainTiny };
 }
 
 /** One chat example as a JSONL line. */
@@ -123,3 +139,40 @@ export async function until(ok: () => boolean, ms: number, what: string): Promis
     await sleep(25);
   }
 }
+
+/** A call of an assistant message in OpenAI's shape, with `call_1` as its id. */
+export const toolCall = (name: string, args: object) => ({
+  id: "call_1",
+  type: "function",
+  function: { name, arguments: JSON.stringify(args) },
+});
+
+/** `get_order_status`, whose order ids look like NW-10010. */
+export const ORDER_TOOL = {
+  type: "function",
+  function: {
+    name: "get_order_status",
+    description: "Where a customer's order is.",
+    parameters: {
+      type: "object",
+      properties: { order_id: { type: "string", pattern: "^NW-[0-9]{5}$" } },
+      required: ["order_id"],
+      additionalProperties: false,
+    },
+  },
+};
+
+/** `n` examples where the answer to "where is order NW-…?" is a call to get_order_status. */
+export const orderCallsJsonl = (n: number, tools: object[] = [ORDER_TOOL]): string =>
+  `${Array.from({ length: n }, (_, i) =>
+    JSON.stringify({
+      messages: [
+        { role: "user", content: `Where is order NW-${10010 + i}?` },
+        {
+          role: "assistant",
+          tool_calls: [toolCall("get_order_status", { order_id: `NW-${10010 + i}` })],
+        },
+      ],
+      tools,
+    }),
+  ).join("\n")}\n`;
