@@ -135,7 +135,13 @@ describe("functions and structured outputs with the real engine and the official
       tools: TOOLS,
       tool_choice: "required",
     });
-    checkCalls(parallel.choices[0]?.message.tool_calls); // the complete ones, each valid
+    // the random model goes on calling until max_tokens; the call it was writing then comes back
+    // as OpenAI returns one, with the arguments written so far: every call before it is valid
+    const answer = parallel.choices[0];
+    const all = answer?.message.tool_calls ?? [];
+    const cut = answer?.finish_reason === "length" ? all.at(-1) : undefined;
+    checkCalls(cut ? all.slice(0, -1) : all);
+    if (cut?.type === "function") assert.ok(PARAMS[cut.function.name], cut.function.name);
     const none = await client.chat.completions.create({
       ...settings,
       max_tokens: 8,
