@@ -89,6 +89,8 @@ export const HyperparameterInput = z.object({
   batchSize: z.number().optional(),
   loraRank: z.number().optional(),
   seed: z.number().optional(),
+  /** DPO: how far the tuned model may move from its reference (higher: stays closer). */
+  beta: z.number().optional(),
 });
 export type HyperparameterInput = z.infer<typeof HyperparameterInput>;
 
@@ -100,6 +102,8 @@ export const Hyperparameters = z.object({
   loraRank: z.number(),
   loraAlpha: z.number(),
   seed: z.number(),
+  /** DPO only. */
+  beta: z.number().optional(),
   /** One line per value saying where it came from. */
   explanations: z.array(z.string()),
 });
@@ -115,9 +119,29 @@ export const ValidationPlan = z.object({
 });
 export type ValidationPlan = z.infer<typeof ValidationPlan>;
 
+/**
+ * How a job teaches the model: `supervised` (LoRA on example answers), `dpo` (LoRA on preference
+ * pairs), `classify` (an encoder with a classification head on labelled texts).
+ */
+export const TRAINING_METHODS = ["supervised", "dpo", "classify"] as const;
+export const TrainingMethod = z.enum(TRAINING_METHODS);
+export type TrainingMethod = z.infer<typeof TrainingMethod>;
+
+/** The fine-tuned model a job continues from (its adapter is where training starts). */
+export const ParentModel = z.object({
+  name: z.string(),
+  /** The job that made the parent, when known. */
+  job_id: z.string().optional(),
+});
+export type ParentModel = z.infer<typeof ParentModel>;
+
 /** Everything decided when the job was created: what the worker runs, and why. */
 export const JobSpec = z.object({
   base_source: ModelSource,
+  /** Absent in jobs made before other methods existed: supervised. */
+  method: TrainingMethod.optional(),
+  /** Set when the job continues from a fine-tuned model instead of starting from the base. */
+  parent: ParentModel.optional(),
   requested: HyperparameterInput,
   hyperparameters: Hyperparameters,
   /** Training examples after any automatic hold-out. */

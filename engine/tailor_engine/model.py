@@ -213,14 +213,14 @@ def attach_lora(model, rank: int, alpha: float, dropout: float, target_modules):
     return get_peft_model(model, config)
 
 
-def load_adapter(model, adapter_dir: str):
+def load_adapter(model, adapter_dir: str, trainable: bool = False):
     from peft import PeftModel
 
     path = Path(adapter_dir)
     if not (path / "adapter_config.json").is_file():
         raise EngineError("model_corrupt", f"{path} has no adapter_config.json; the fine-tuned model is incomplete (train it again)")
     try:
-        return PeftModel.from_pretrained(model, path)
+        return PeftModel.from_pretrained(model, path, is_trainable=trainable)
     except Exception as e:
         raise EngineError("model_corrupt", f"could not load the adapter in {path}: {e}") from e
 

@@ -24,7 +24,7 @@ from .device import autocast_dtype, pick_device, set_cpu_threads, train_dtype
 from .emit import log
 from .errors import EngineError
 from .kernels import compile_mlps, token_loss, use_liger, use_packed_attention
-from .model import attach_lora, count_parameters, load_base
+from .model import attach_lora, count_parameters, load_adapter, load_base
 from .report import Emit, JsonLinesReporter, Reporter
 
 
@@ -109,7 +109,12 @@ class LoRARecipe:
         model.config.use_cache = False
         if use_liger(model, device):
             log("using Liger kernels (RMSNorm, RoPE, SwiGLU, fused linear cross-entropy)")
-        self.model = model = attach_lora(model, cfg.lora_rank, cfg.lora_alpha, cfg.lora_dropout, cfg.target_modules)
+        if cfg.init_adapter_dir:  # continuing from a fine-tuned model: its adapter, trainable
+            self.model = model = load_adapter(model, cfg.init_adapter_dir, trainable=True)
+            log(f"continuing from the adapter in {cfg.init_adapter_dir}")
+        else:
+            self.model = model = attach_lora(model, cfg.lora_rank, cfg.lora_alpha, cfg.lora_dropout,
+                                             cfg.target_modules)
         if cfg.packing:
             use_packed_attention(model)
         if compiled := compile_mlps(model):
@@ -293,7 +298,13 @@ class LoRARecipe:
 
 
 def train(request: dict, emit: Emit, stop: threading.Event) -> dict:
-    recipe = LoRARecipe(TrainConfig.from_request(request), JsonLinesReporter(emit))
+    cfg = TrainConfig.from_request(request)
+    if cfg.method == "dpo":
+        from .dpo import DPORecipe
+
+        recipe = DPORecipe(cfg, JsonLinesReporter(emit))
+    else:
+        recipe = LoRARecipe(cfg, JsonLinesReporter(emit))
     recipe.setup()
     recipe.train(stop)
     return recipe.save()

@@ -103,6 +103,18 @@ export const TrainRequest = z.object({
   packing: z.boolean().default(true),
   /** A checkpoint folder of an earlier run of this same request: continue from it. */
   resume_from: z.string().min(1).optional(),
+  /**
+   * `sft`: learn the assistant answers. `dpo`: learn to prefer `preferred_output` over
+   * `non_preferred_output` on each line (the reference model is the same weights, adapter off).
+   */
+  method: z.enum(["sft", "dpo"]).default("sft"),
+  /** DPO's beta: how strongly the tuned model is held to its reference. */
+  beta: z.number().positive().default(0.1),
+  /**
+   * Continue from a fine-tuned model: its adapter folder is where training starts (its LoRA rank,
+   * alpha and target modules win over the ones above).
+   */
+  init_adapter_dir: z.string().min(1).optional(),
 });
 export type TrainRequest = z.input<typeof TrainRequest>;
 

@@ -11,7 +11,7 @@ import { estimateParameters, ModelName } from "../models/index.ts";
 import { type HyperparameterInput, resolveHyperparameters } from "../training/index.ts";
 import type { JobServices } from "./services.ts";
 import { type JobStore, newId } from "./store/index.ts";
-import type { Job, JobSpec, ValidationPlan } from "./types.ts";
+import type { Job, JobSpec, TrainingMethod, ValidationPlan } from "./types.ts";
 
 /** Below this many examples nothing is held out automatically: every example is needed to learn. */
 export const AUTO_SPLIT_MIN = 30;
@@ -43,6 +43,8 @@ export interface CreateJobOptions extends HyperparameterInput {
   earlyStopping?: boolean | undefined;
   /** The promotion gate's margin over the base model (0-1 on the primary metric; default 0). */
   gateMinDelta?: number | undefined;
+  /** How the model is taught (default supervised). */
+  method?: TrainingMethod | undefined;
 }
 
 /** Stores the data (if given as files), resolves "auto", and queues the job. */
@@ -219,6 +221,8 @@ export function planSpec(
     | "earlyStopping"
     | "gateMinDelta"
     | "files"
+    | "method"
+    | "beta"
   >,
   baseSource: JobSpec["base_source"],
   train: DatasetVersion,
@@ -232,6 +236,7 @@ export function planSpec(
     batchSize: opts.batchSize,
     loraRank: opts.loraRank,
     seed: opts.seed,
+    beta: opts.beta,
   };
   const hp = resolveHyperparameters(requested, trainExamples, {
     baseParameters: estimateParameters(baseSource),
@@ -241,6 +246,7 @@ export function planSpec(
   const hasVal = validation.examples > 0;
   return {
     base_source: baseSource,
+    ...(opts.method && opts.method !== "supervised" ? { method: opts.method } : {}),
     requested: Object.fromEntries(Object.entries(requested).filter(([, v]) => v !== undefined)),
     hyperparameters: hp,
     train_examples: trainExamples,

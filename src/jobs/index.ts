@@ -36,6 +36,14 @@ export {
 } from "./recipe/index.ts";
 export type { JobServices } from "./services.ts";
 export { JobStore } from "./store/index.ts";
-export type { Job, JobCheckpoint, JobResult, JobSpec, ValidationPlan } from "./types.ts";
+export type {
+  Job,
+  JobCheckpoint,
+  JobResult,
+  JobSpec,
+  ParentModel,
+  TrainingMethod,
+  ValidationPlan,
+} from "./types.ts";
 export { jobView } from "./view.ts";
 export { DEFAULT_LEASE_MS, Worker, type WorkerOptions, workersRunning } from "./worker.ts";

@@ -1,7 +1,13 @@
 import type { JobResult, JobSpec, JobStatus } from "../../protocol/index.ts";
 
 /** The shapes a job stores as JSON are the protocol's (parsed when read back). */
-export type { JobResult, JobSpec, ValidationPlan } from "../../protocol/index.ts";
+export type {
+  JobResult,
+  JobSpec,
+  ParentModel,
+  TrainingMethod,
+  ValidationPlan,
+} from "../../protocol/index.ts";
 
 export interface Job {
   id: string;

@@ -27,7 +27,7 @@ export function jobView(job: Job): z.infer<typeof FineTuningJob> {
     training_file: job.spec.files?.training ?? job.training_file,
     validation_file: job.spec.files ? job.spec.files.validation : job.validation_file,
     hyperparameters: out,
-    method: { type: "supervised", supervised: { hyperparameters: out } },
+    method: methodView(job, out),
     result_files: [],
     trained_tokens: null,
     seed: hp.seed,
@@ -42,9 +42,29 @@ export function jobView(job: Job): z.infer<typeof FineTuningJob> {
       lora_rank: hp.loraRank,
       lora_alpha: hp.loraAlpha,
       explanations: describeSpec(job.spec),
+      parent: job.spec.parent
+        ? { name: job.spec.parent.name, job_id: job.spec.parent.job_id ?? null }
+        : null,
       validation: job.spec.validation,
       attempts: job.attempts,
       result: job.result,
     },
   };
+}
+
+type Out = { n_epochs: number; batch_size: number; learning_rate_multiplier: number };
+
+/** OpenAI's `method` object for the job's way of training. */
+function methodView(job: Job, out: Out): z.infer<typeof FineTuningJob>["method"] {
+  switch (job.spec.method ?? "supervised") {
+    case "dpo":
+      return {
+        type: "dpo",
+        dpo: { hyperparameters: { ...out, beta: job.spec.hyperparameters.beta ?? 0.1 } },
+      };
+    case "classify":
+      return { type: "classify", classify: { hyperparameters: out } };
+    default:
+      return { type: "supervised", supervised: { hyperparameters: out } };
+  }
 }

@@ -1,6 +1,12 @@
 import { z } from "zod";
 import { Promotion } from "../../protocol/evals.ts";
-import { ModelSource, Tool, ToolFormat } from "../../protocol/index.ts";
+import {
+  ModelSource,
+  ParentModel,
+  Tool,
+  ToolFormat,
+  TrainingMethod,
+} from "../../protocol/index.ts";
 
 /** Names may hold ':' for the API's `ft:<base>:<suffix>:<id>`; folders get '_' in its place. */
 export const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
@@ -48,6 +54,14 @@ export const ModelManifest = z.discriminatedUnion("kind", [
     name: ModelName,
     created_at: z.number().int(),
     base: z.object({ name: z.string(), source: ModelSource }),
+    /** How it was taught (absent: supervised). */
+    method: TrainingMethod.optional(),
+    /** The fine-tuned model it continued from (absent: trained from its base). */
+    parent: ParentModel.optional(),
+    /** A classifier's labels, in the order of its head's outputs. */
+    labels: z.array(z.string()).optional(),
+    /** A classifier that gives each text any number of labels (else exactly one). */
+    multi_label: z.boolean().optional(),
     training: TrainingSummary,
     /** The functions it was trained to call, and how it writes calls (absent: trained without). */
     tools: z.array(Tool).optional(),

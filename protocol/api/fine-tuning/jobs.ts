@@ -15,6 +15,11 @@ export const HyperparametersIn = z.object({
   lora_rank: autoOr(z.number().int().min(1).max(256)).optional(),
 });
 
+export const DpoHyperparametersIn = HyperparametersIn.extend({
+  /** How strongly the tuned model is held to its reference (OpenAI's `beta`). */
+  beta: autoOr(z.number().positive().max(2)).optional(),
+});
+
 export const CreateJobRequest = z
   .object({
     model: z.string().min(1),
@@ -34,10 +39,16 @@ export const CreateJobRequest = z
       .optional(),
     hyperparameters: HyperparametersIn.optional(),
     method: z
-      .object({
-        type: z.literal("supervised"),
-        supervised: z.object({ hyperparameters: HyperparametersIn.optional() }).optional(),
-      })
+      .discriminatedUnion("type", [
+        z.object({
+          type: z.literal("supervised"),
+          supervised: z.object({ hyperparameters: HyperparametersIn.optional() }).optional(),
+        }),
+        z.object({
+          type: z.literal("dpo"),
+          dpo: z.object({ hyperparameters: DpoHyperparametersIn.optional() }).optional(),
+        }),
+      ])
       .optional(),
     metadata: z.record(z.string(), z.string()).nullable().optional(),
   })
@@ -62,10 +73,20 @@ export const FineTuningJob = z
     training_file: z.string(),
     validation_file: z.string().nullable(),
     hyperparameters: HyperparametersOut,
-    method: z.object({
-      type: z.literal("supervised"),
-      supervised: z.object({ hyperparameters: HyperparametersOut }),
-    }),
+    method: z.discriminatedUnion("type", [
+      z.object({
+        type: z.literal("supervised"),
+        supervised: z.object({ hyperparameters: HyperparametersOut }),
+      }),
+      z.object({
+        type: z.literal("dpo"),
+        dpo: z.object({ hyperparameters: HyperparametersOut.extend({ beta: z.number() }) }),
+      }),
+      z.object({
+        type: z.literal("classify"),
+        classify: z.object({ hyperparameters: HyperparametersOut }),
+      }),
+    ]),
     result_files: z.array(z.string()),
     trained_tokens: z.number().int().nullable(),
     seed: z.number().int(),
@@ -85,6 +106,9 @@ export const FineTuningJob = z
       lora_rank: z.number().int(),
       lora_alpha: z.number(),
       explanations: z.array(z.string()),
+      parent: z.object({ name: z.string(), job_id: z.string().nullable() }).nullable().openapi({
+        description: "the fine-tuned model this job continued from (null: from the base)",
+      }),
       validation: z.object({ source: z.string(), examples: z.number().int(), note: z.string() }),
       attempts: z.number().int(),
       result: z

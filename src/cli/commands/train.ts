@@ -1,5 +1,12 @@
 import type { Command } from "commander";
-import { createJob, describeSpec, jobView, workersRunning } from "../../jobs/index.ts";
+import { TailorError } from "../../errors/index.ts";
+import {
+  createJob,
+  describeSpec,
+  jobView,
+  type TrainingMethod,
+  workersRunning,
+} from "../../jobs/index.ts";
 import type { Services } from "../../services/index.ts";
 import { positiveInt, positiveNumber } from "../args.ts";
 import { printJson, say } from "../output.ts";
@@ -19,6 +26,9 @@ interface TrainFlags {
   checkpointEvery?: number;
   earlyStop: boolean;
   minDelta?: number;
+  method: string;
+  beta?: number;
+  task?: string;
   wait?: boolean;
   json?: boolean;
 }
@@ -73,6 +83,20 @@ export function registerTrain(program: Command): void {
       "to be ready, the model must beat its base on the held-out test by this much (0-1; default 0: at least as good)",
       (v) => positiveNumber(v, "--min-delta", true),
     )
+    .option(
+      "--method <supervised|dpo>",
+      "supervised: learn the example answers; dpo: learn from preference pairs (preferred vs non-preferred answers)",
+      "supervised",
+    )
+    .option(
+      "--beta <auto|x>",
+      "dpo: how strongly the model is held to where it started (auto: 0.1)",
+      autoOr((v) => positiveNumber(v, "--beta")),
+    )
+    .option(
+      "--task <generate|classify>",
+      "classify: train a text classifier (labels for texts) instead of a model that writes answers",
+    )
     .option("--wait", "watch the job to its end (runs it here when no worker is running)")
     .option("--json", "print JSON (with --wait: the job's events as JSON lines)")
     .action((flags: TrainFlags, cmd: Command) => withTailor((svc) => train(svc, flags, cmd)));
@@ -92,6 +116,8 @@ async function train(svc: Services, flags: TrainFlags, cmd: Command): Promise<vo
     checkpointEverySteps: flags.checkpointEvery,
     earlyStopping: flags.earlyStop,
     gateMinDelta: flags.minDelta,
+    method: trainingMethod(flags),
+    beta: flags.beta,
   });
   const workers = workersRunning(svc.jobs);
   if (!flags.wait) {
@@ -129,4 +155,22 @@ async function train(svc: Services, flags: TrainFlags, cmd: Command): Promise<vo
       `model ${done.fine_tuned_model}: ${p?.status === "ready" ? "ready" : "needs review"}${p ? ` (${p.reason})` : ""}\ntry it: tailor generate ${done.fine_tuned_model} --prompt "..."\nits card: tailor models card ${done.fine_tuned_model}`,
     );
   }
+}
+
+/** `--method` and `--task` as the job's training method. */
+function trainingMethod(flags: TrainFlags): TrainingMethod {
+  if (flags.task !== undefined && !["generate", "classify"].includes(flags.task))
+    throw new TailorError({
+      code: "invalid_argument",
+      message: `--task ${flags.task}: use generate or classify`,
+      details: { field: "task" },
+    });
+  if (flags.task === "classify") return "classify";
+  if (flags.method !== "supervised" && flags.method !== "dpo")
+    throw new TailorError({
+      code: "invalid_argument",
+      message: `--method ${flags.method}: use supervised or dpo`,
+      details: { field: "method" },
+    });
+  return flags.method;
 }

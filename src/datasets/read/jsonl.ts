@@ -1,6 +1,8 @@
 import { z } from "zod";
 import { parseChatLine } from "./chat.ts";
+import { isLabelledLine, parseLabelledLine } from "./labelled.ts";
 import { readLines } from "./lines.ts";
+import { isPreferenceLine, parsePreferenceLine } from "./preference.ts";
 import { checkConversation, type DataRecord, type ProblemCode, pairToExample } from "./records.ts";
 import { fromZod } from "./zod-problem.ts";
 
@@ -26,6 +28,9 @@ export function parseJsonLine(text: string, line: number): DataRecord {
   const obj =
     value !== null && typeof value === "object" && !Array.isArray(value) ? (value as object) : null;
   if (obj && "messages" in obj) return parseChatLine(obj as Record<string, unknown>, line);
+  if (obj && isPreferenceLine(obj))
+    return parsePreferenceLine(obj as Record<string, unknown>, line);
+  if (obj && isLabelledLine(obj)) return parseLabelledLine(obj as Record<string, unknown>, line);
   if (obj && ("prompt" in obj || "completion" in obj)) {
     const pc = PromptCompletionLine.safeParse(value);
     if (!pc.success) return fromZod(pc.error, line, value);

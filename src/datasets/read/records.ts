@@ -4,7 +4,18 @@ import type { ChatMessage, Conversation } from "../../../protocol/index.ts";
  * One training example, always as a conversation (prompt/completion and CSV rows are converted),
  * with the functions the model was offered in it: stored and trained on as it is.
  */
-export type Example = Conversation;
+export type Example = Conversation & {
+  /**
+   * Preference pairs: the answer the model should not give, in place of the conversation's last
+   * assistant turn (which is the preferred one). Present on every line of a preference dataset.
+   */
+  non_preferred_output?: ChatMessage[];
+  /**
+   * Labelled texts (classification): the text is the user message, the labels (one, or several for
+   * multi-label data) are also the assistant's answer, joined by ", ".
+   */
+  labels?: string[];
+};
 
 export type ProblemCode =
   | "not_json"

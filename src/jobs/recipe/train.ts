@@ -37,6 +37,10 @@ export async function train(
       early_stopping_patience: job.spec.early_stopping_patience,
       keep_checkpoints: job.spec.keep_checkpoints,
       ...(run.resumeFrom ? { resume_from: run.resumeFrom.path } : {}),
+      ...engineMethod(job),
+      ...(job.spec.parent
+        ? { init_adapter_dir: ctx.services.models.modelDir(job.spec.parent.name) }
+        : {}),
     },
     {
       signal: ctx.signal,
@@ -70,6 +74,8 @@ function writeManifest(job: Job, outDir: string, ctx: RunContext, done: Trained)
     name: job.model_name,
     created_at: Math.floor(Date.now() / 1000),
     base: { name: job.base, source: job.spec.base_source },
+    ...(job.spec.method ? { method: job.spec.method } : {}),
+    ...(job.spec.parent ? { parent: job.spec.parent } : {}),
     training: {
       job_id: job.id,
       train_file: job.training_file,
@@ -97,6 +103,16 @@ function settings(job: Job) {
     lora_alpha: hp.loraAlpha,
     seed: hp.seed,
   };
+}
+
+/** The engine's training method for the job's (a classifier is not trained by `train`). */
+function engineMethod(job: Job): { method: "sft" | "dpo"; beta?: number } {
+  if (job.spec.method === "dpo")
+    return {
+      method: "dpo",
+      ...(job.spec.hyperparameters.beta ? { beta: job.spec.hyperparameters.beta } : {}),
+    };
+  return { method: "sft" };
 }
 
 /** How training went, as the manifest and the job's result record it. */

@@ -96,7 +96,11 @@ export function registerJobs(app: OpenAPIHono<AppEnv>, ctx: ServerContext): void
       const p = c.get("principal");
       requireRole(p, ["admin", "member"], "create fine-tuning jobs");
       const body = c.req.valid("json");
-      const hp = body.method?.supervised?.hyperparameters ?? body.hyperparameters ?? {};
+      const m = body.method;
+      const hp =
+        (m?.type === "dpo" ? m.dpo?.hyperparameters : m?.supervised?.hyperparameters) ??
+        body.hyperparameters ??
+        {};
       const job = await createJobFromFiles(jobServices(ctx), {
         scope: ownerScope(p),
         owner: p.owner,
@@ -109,6 +113,8 @@ export function registerJobs(app: OpenAPIHono<AppEnv>, ctx: ServerContext): void
         learningRate: auto(hp.learning_rate),
         learningRateMultiplier: auto(hp.learning_rate_multiplier),
         loraRank: auto(hp.lora_rank),
+        beta: m?.type === "dpo" ? auto(m.dpo?.hyperparameters?.beta) : undefined,
+        method: m?.type ?? "supervised",
         seed: body.seed ?? undefined,
       });
       return c.json(jobView(job), 200);
