@@ -74,6 +74,18 @@ def _dispatch(command: str, request: dict, stop: threading.Event) -> dict:
         from .tokens import count_tokens
 
         return count_tokens(request)
+    if command == "score-pairs":
+        from .dpo import score_pairs
+
+        return score_pairs(request, emit, stop)
+    if command == "train-classifier":
+        from .classify import train_classifier
+
+        return train_classifier(request, emit, stop)
+    if command == "classify":
+        from .classify import classify
+
+        return classify(request)
     raise EngineError("invalid_request", f"unknown command {command!r}; expected one of {', '.join(COMMANDS)}")
 
 

@@ -11,6 +11,9 @@ export const ENGINE_COMMANDS = [
   "generate-batch",
   "count-tokens",
   "serve",
+  "score-pairs",
+  "train-classifier",
+  "classify",
 ] as const;
 export const EngineCommand = z.enum(ENGINE_COMMANDS);
 export type EngineCommand = z.infer<typeof EngineCommand>;

@@ -9,6 +9,9 @@
  * them by hand.
  */
 export * from "./basics.ts";
+export * from "./classify.ts";
+export * from "./commands.ts";
 export * from "./messages.ts";
+export * from "./preference.ts";
 export * from "./requests.ts";
 export * from "./tools.ts";

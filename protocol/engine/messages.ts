@@ -1,6 +1,8 @@
 /** Messages (engine -> TypeScript, one JSON line each on stdout). */
 import { z } from "zod";
 import { count, EngineErrorCode, finite } from "./basics.ts";
+import { Classifications } from "./classify.ts";
+import { PairScores } from "./preference.ts";
 import { opId } from "./requests.ts";
 import { GeneratedCall, Tool, ToolFormat } from "./tools.ts";
 
@@ -219,6 +221,8 @@ export const EngineMessage = z.discriminatedUnion("type", [
   Embeddings,
   TokenCount,
   OpError,
+  PairScores,
+  Classifications,
 ]);
 export type EngineMessage = z.infer<typeof EngineMessage>;
 export type EngineMessageOf<T extends EngineMessage["type"]> = Extract<EngineMessage, { type: T }>;
@@ -232,4 +236,6 @@ export const TERMINAL_MESSAGE_TYPES = [
   "generation",
   "generations",
   "token_counts",
+  "pair_scores",
+  "classifications",
 ] as const satisfies readonly EngineMessage["type"][];

@@ -1,6 +1,6 @@
 /** Requests (TypeScript -> engine, one JSON line on stdin), and `serve`'s operations. */
 import { z } from "zod";
-import { count, type EngineCommand } from "./basics.ts";
+import { count } from "./basics.ts";
 import { ResponseFormat, Tool, ToolCall, ToolChoice } from "./tools.ts";
 
 /** Where a base model's weights come from. */
@@ -219,13 +219,3 @@ export const ServeRequest = z
   // them from the same generated bundle as every other request.
   .meta({ ops: z.toJSONSchema(ServeOp, { io: "output" }) as Record<string, unknown> });
 export type ServeRequest = z.input<typeof ServeRequest>;
-
-export const ENGINE_REQUESTS = {
-  doctor: z.object({}),
-  "create-tiny": CreateTinyRequest,
-  train: TrainRequest,
-  generate: GenerateRequest,
-  "generate-batch": GenerateBatchRequest,
-  "count-tokens": CountTokensRequest,
-  serve: ServeRequest,
-} as const satisfies Record<EngineCommand, z.ZodType>;
