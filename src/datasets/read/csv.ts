@@ -2,6 +2,7 @@ import { createReadStream } from "node:fs";
 import { Transform } from "node:stream";
 import { parse } from "csv-parse";
 import { TailorError } from "../../errors/index.ts";
+import { parseLabelledRow } from "./labelled.ts";
 import { checkConversation, type DataRecord, type Example } from "./records.ts";
 
 /** Header pairs recognised without --columns, in order of preference. */
@@ -18,11 +19,7 @@ export interface CsvOptions {
   columns?: string | undefined;
 }
 
-function pickColumns(
-  header: string[],
-  file: string,
-  explicit?: string,
-): { prompt: number; completion: number; system: number } {
+function pickColumns(header: string[], file: string, explicit?: string): Columns {
   const names = header.map((h) => h.trim().toLowerCase());
   const system = names.indexOf("system");
   if (explicit) {
@@ -42,11 +39,23 @@ function pickColumns(
     if (names.includes(p) && names.includes(c))
       return { prompt: names.indexOf(p), completion: names.indexOf(c), system };
   }
+  // labelled texts (classification): the label is the answer, and also the example's `labels`
+  const labels = names.includes("label") ? "label" : names.includes("labels") ? "labels" : null;
+  if (names.includes("text") && labels)
+    return { prompt: names.indexOf("text"), completion: names.indexOf(labels), system, labels };
   throw new TailorError({
     code: "data_invalid",
-    message: `${file}: the first row must be a header naming the columns (${COLUMN_PAIRS.map(([p, c]) => `${p}/${c}`).join(", ")}); found ${header.map((h) => `"${h.slice(0, 40)}"`).join(", ")}. Add a header row, or pass --columns PROMPT_COLUMN,ANSWER_COLUMN`,
+    message: `${file}: the first row must be a header naming the columns (${COLUMN_PAIRS.map(([p, c]) => `${p}/${c}`).join(", ")}, or text/label for labelled texts); found ${header.map((h) => `"${h.slice(0, 40)}"`).join(", ")}. Add a header row, or pass --columns PROMPT_COLUMN,ANSWER_COLUMN`,
     details: { file, line: 1 },
   });
+}
+
+interface Columns {
+  prompt: number;
+  completion: number;
+  system: number;
+  /** Labelled texts: the label column's name (`labels`: several per row, separated by | or ;). */
+  labels?: "label" | "labels";
 }
 
 /** Fails the stream at the first byte that is not UTF-8, naming the line. */
@@ -90,7 +99,7 @@ export async function* readCsv(file: string, opts: CsvOptions): AsyncGenerator<D
         max_record_size: 8 * 1024 * 1024,
       }),
     );
-  let cols: ReturnType<typeof pickColumns> | null = null;
+  let cols: Columns | null = null;
   try {
     for await (const row of parser as AsyncIterable<{
       record: string[];
@@ -103,6 +112,10 @@ export async function* readCsv(file: string, opts: CsvOptions): AsyncGenerator<D
       }
       const prompt = row.record[cols.prompt];
       const completion = row.record[cols.completion];
+      if (cols.labels) {
+        yield parseLabelledRow(prompt, completion, cols.labels, line);
+        continue;
+      }
       if (prompt === undefined || completion === undefined) {
         yield {
           kind: "problem",
