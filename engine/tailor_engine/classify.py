@@ -8,4 +8,8 @@ def train_classifier(request: dict, emit, stop) -> dict:
 
 
 def classify(request: dict) -> dict:
-    raise EngineError("invalid_request", "classification is not available yet")
+    """The `classify` command: labels with scores for each text (classify_infer.py does the work)."""
+    from .classify_infer import cached_classifier, classifications
+    from .device import pick_device
+
+    return classifications(cached_classifier(request["model_dir"], pick_device()), request["input"])

@@ -1,5 +1,5 @@
 """`serve`: one long-lived inference process. After the start request, stdin carries one operation per
-line (protocol ServeOp): generate (streamed, cancellable), embed, count_tokens, cancel. A reader thread
+line (protocol ServeOp): generate (streamed, cancellable), embed, count_tokens, classify, cancel. A reader thread
 queues operations and applies cancels at once; the main thread runs one operation at a time and keeps
 the most recently used models loaded. A failing operation answers `error` and the process goes on.
 End of stdin cancels what is left and returns.
@@ -130,6 +130,7 @@ class Server:
         self.models = LRU(max_models)
         self.tokenizers = LRU(max_models * 2)
         self.embedders = LRU(max_models)
+        self.classifiers = LRU(max_models)
 
     # -- loading ---------------------------------------------------------------------------------
 
@@ -162,6 +163,11 @@ class Server:
             return load_tokenizer(Located(Path(adapter_dir)))
         return None
 
+    def classifier(self, model_dir: str):
+        from .classify_infer import folder_key, load_classifier
+
+        return self.classifiers.get(folder_key(model_dir), lambda: load_classifier(model_dir, self.device))
+
     def embedder(self, name: str | None):
         return self.embedders.get(name or EMBEDDING_ALIASES[0], lambda: _load_embedder(name, self.device))
 
@@ -179,6 +185,10 @@ class Server:
             tokenizer = self.tokenizer(op["base"], op.get("adapter_dir"))
             ids = prompt_ids(tokenizer, op["messages"], op["add_generation_prompt"], op.get("tools"))
             self.emit({"type": "token_count", "id": op["id"], "prompt_tokens": len(ids)})
+        elif op["op"] == "classify":
+            from .classify_infer import classifications
+
+            self.emit({**classifications(self.classifier(op["model_dir"]), op["input"], cancel), "id": op["id"]})
         else:
             raise EngineError("invalid_request", f"unknown operation {op['op']!r}")
 

@@ -197,6 +197,17 @@ export const ServeCountTokensOp = z.object({
 });
 
 /**
+ * Labels for texts from a classifier folder (the `classify` command's request, with an id): answered
+ * by a `classifications` message carrying the id. Classifiers are kept loaded like chat models.
+ */
+export const ServeClassifyOp = z.object({
+  op: z.literal("classify"),
+  id: opId,
+  model_dir: z.string().min(1),
+  input: z.array(z.string()).min(1),
+});
+
+/**
  * Stops operation `target`, with no reply of its own: a running generation ends with finish_reason
  * "cancelled", anything else answers `error` code "cancelled"; a finished target is ignored.
  */
@@ -206,6 +217,7 @@ export const ServeOp = z.discriminatedUnion("op", [
   ServeGenerateOp,
   ServeEmbedOp,
   ServeCountTokensOp,
+  ServeClassifyOp,
   ServeCancelOp,
 ]);
 export type ServeOp = z.input<typeof ServeOp>;
