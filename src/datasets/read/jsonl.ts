@@ -27,9 +27,10 @@ export function parseJsonLine(text: string, line: number): DataRecord {
   }
   const obj =
     value !== null && typeof value === "object" && !Array.isArray(value) ? (value as object) : null;
-  if (obj && "messages" in obj) return parseChatLine(obj as Record<string, unknown>, line);
+  // before chat lines: a stored pair is a chat line with its non-preferred answer
   if (obj && isPreferenceLine(obj))
     return parsePreferenceLine(obj as Record<string, unknown>, line);
+  if (obj && "messages" in obj) return parseChatLine(obj as Record<string, unknown>, line);
   if (obj && isLabelledLine(obj)) return parseLabelledLine(obj as Record<string, unknown>, line);
   if (obj && ("prompt" in obj || "completion" in obj)) {
     const pc = PromptCompletionLine.safeParse(value);

@@ -39,7 +39,11 @@ export type ProblemCode =
   | "unmatched_tool_result"
   | "duplicate_call_id"
   /** Several calls in one turn while parallel_tool_calls is false, or calls on a non-assistant. */
-  | "misplaced_tool_calls";
+  | "misplaced_tool_calls"
+  /** A preference pair whose two answers are the same. */
+  | "identical_pair"
+  /** A preference pair's answer that is not the assistant's, or a prompt that ends with one. */
+  | "wrong_role";
 
 export type DataRecord =
   | { kind: "example"; line: number; example: Example }
