@@ -1,7 +1,25 @@
-import type { DataReport } from "../datasets/index.ts";
+import type { DataReport, LabelSummary } from "../datasets/index.ts";
 import { formatSeconds } from "./output.ts";
 
 const BAR = 30;
+
+/** Labelled texts: each label's examples as a bar, and how unbalanced they are. */
+function renderLabels(l: LabelSummary): string[] {
+  const entries = Object.entries(l.counts);
+  const peak = Math.max(...entries.map(([, n]) => n), 1);
+  const width = Math.min(30, Math.max(...entries.map(([k]) => k.length)));
+  const val = Object.keys(l.validation_counts).length > 0;
+  return [
+    `  labelled texts, ${entries.length} labels${l.multi_label ? " (multi-label: a text may have several)" : ""}; examples per label${val ? " (validation in brackets)" : ""}:`,
+    ...entries.map(
+      ([label, n]) =>
+        `  ${label.slice(0, width).padStart(width)} | ${"█".repeat(Math.max(1, Math.round((n / peak) * BAR))).padEnd(BAR)} ${n}${val ? ` (${l.validation_counts[label] ?? 0})` : ""}`,
+    ),
+    ...(l.imbalance !== null && entries.length > 1
+      ? [`  largest label / smallest: ${l.imbalance.toFixed(1)}`]
+      : []),
+  ];
+}
 
 /** The data report in plain words, for a terminal. */
 export function renderReport(r: DataReport): string {
@@ -46,7 +64,8 @@ export function renderReport(r: DataReport): string {
     );
   }
   out.push("", "STATISTICS");
-  if (s.tokens) {
+  if (s.labels) out.push(...renderLabels(s.labels));
+  else if (s.tokens) {
     out.push(
       `  tokens per example (${s.base}): min ${s.tokens.min}, median ${s.tokens.median}, max ${s.tokens.max}${s.context_length ? `; the model reads up to ${s.context_length}` : ""}`,
     );

@@ -4,6 +4,7 @@ import { createWriteStream, mkdtempSync, openSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { findPii, type PiiType } from "../safety/index.ts";
+import { LabelCheck } from "./label-check.ts";
 import { type Example, type ProblemRecord, readRecords } from "./read/index.ts";
 import {
   type DataReport,
@@ -154,6 +155,7 @@ export async function checkData(file: string, opts: CheckOptions = {}): Promise<
     });
   };
   const toolUsage = new ToolUsage();
+  const labelCheck = new LabelCheck();
 
   let tokens: number[] | null = null;
   let contextLength: number | null = null;
@@ -196,6 +198,7 @@ export async function checkData(file: string, opts: CheckOptions = {}): Promise<
       chars.push(e.messages.reduce((n, m) => n + messageText(m).length, 0));
       scanPii(e, rec.line, file);
       toolUsage.add(e, rec.line);
+      labelCheck.add(e, rec.line, file);
       await opts.onExample?.(e, rec.line, "train");
       if (!out.write(`${JSON.stringify(e)}\n`)) await once(out, "drain");
     }
@@ -218,6 +221,7 @@ export async function checkData(file: string, opts: CheckOptions = {}): Promise<
           });
         }
         scanPii(rec.example, rec.line, opts.val);
+        labelCheck.addValidation(rec.example, rec.line);
         await opts.onExample?.(rec.example, rec.line, "val");
       }
     }
@@ -240,7 +244,8 @@ export async function checkData(file: string, opts: CheckOptions = {}): Promise<
         message: `${n} examples is few; ${RECOMMENDED_EXAMPLES}-100 good examples usually give a clearly better model`,
       });
     }
-    if (n >= MIN_EXAMPLES) {
+    // labelled texts repeat their labels by design: the label checks say what matters there
+    if (n >= MIN_EXAMPLES && !labelCheck.active) {
       const top = extent(answers.values()).max;
       if (top / n >= 0.5) {
         warn({
@@ -252,8 +257,11 @@ export async function checkData(file: string, opts: CheckOptions = {}): Promise<
     }
 
     for (const w of toolUsage.warnings(file)) warn(w);
+    errors.push(...labelCheck.errors(file, opts.val));
+    for (const w of labelCheck.warnings(file, opts.val)) warn(w);
 
-    if (opts.tokenCounter && n > 0) {
+    // a classifier reads texts with its own encoder, not a base model's chat template
+    if (opts.tokenCounter && n > 0 && !labelCheck.active) {
       const counted = await opts.tokenCounter(chatFile, { measureSpeed: true });
       tokens = counted.counts;
       contextLength = counted.contextLength;
@@ -337,6 +345,7 @@ export async function checkData(file: string, opts: CheckOptions = {}): Promise<
       tokens_per_second: tokensPerSecond,
       tool_calls: toolUsage.calls,
       examples_with_tools: toolUsage.examplesWithTools,
+      ...(labelCheck.active ? { labels: labelCheck.summary() } : {}),
     },
     pii,
     pii_counts: piiCounts,

@@ -7,6 +7,6 @@ export {
 } from "./check.ts";
 export { loadExamples, toChatJsonl } from "./load.ts";
 export { type DataRecord, type Example, readRecords } from "./read/index.ts";
-export type { DataReport, Issue, PiiIssue } from "./report.ts";
+export type { DataReport, Issue, LabelSummary, PiiIssue } from "./report.ts";
 export { type AddOptions, DATASET_ID, DatasetStore, type DatasetVersion } from "./store.ts";
 export { engineTokenCounter } from "./tokens.ts";

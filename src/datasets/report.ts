@@ -1,7 +1,15 @@
 import type { PiiType } from "../safety/index.ts";
 import type { ProblemCode } from "./read/index.ts";
 
-export type ErrorCode = ProblemCode | "too_long_for_model" | "too_few_examples" | "file_unreadable";
+export type ErrorCode =
+  | ProblemCode
+  | "too_long_for_model"
+  | "too_few_examples"
+  | "file_unreadable"
+  /** Labelled texts and other examples in one file (or a training and validation file that differ). */
+  | "mixed_formats"
+  /** Labelled texts that all have the same label. */
+  | "too_few_labels";
 export type WarningCode =
   | "few_examples"
   | "duplicate"
@@ -13,7 +21,15 @@ export type WarningCode =
   /** A function offered in the set's tools that no example calls. */
   | "tool_never_called"
   /** Two or more functions defined, and every call to the same one. */
-  | "one_function_called";
+  | "one_function_called"
+  /** Labelled texts: a label with too few examples to learn. */
+  | "rare_label"
+  /** Labelled texts: the largest label has many times the examples of the smallest. */
+  | "label_imbalance"
+  /** Labelled texts: the same text under different labels. */
+  | "label_conflict"
+  /** Labelled texts: a validation label that no training example has. */
+  | "unseen_label";
 
 export interface Issue<C extends string> {
   /** 1-based line of the example in its file (the first line, for CSV rows spanning lines). */
@@ -42,6 +58,17 @@ export interface Histogram {
   count: number;
 }
 
+/** Labelled texts (classification): the labels and how many examples have each. */
+export interface LabelSummary {
+  /** Training examples per label, most common first. */
+  counts: Record<string, number>;
+  validation_counts: Record<string, number>;
+  /** Some text has more (or fewer) than one label. */
+  multi_label: boolean;
+  /** The largest label's count over the smallest's. */
+  imbalance: number | null;
+}
+
 export interface DataStats {
   examples: number;
   validation_examples: number;
@@ -56,6 +83,8 @@ export interface DataStats {
   tool_calls: number;
   /** Training examples that offer functions (`tools`). */
   examples_with_tools: number;
+  /** Labelled texts only. */
+  labels?: LabelSummary | null;
 }
 
 export interface DataReport {
