@@ -9,6 +9,7 @@ import {
 import { TailorError } from "../errors/index.ts";
 import { estimateParameters, ModelName } from "../models/index.ts";
 import { type HyperparameterInput, resolveHyperparameters } from "../training/index.ts";
+import { childName, inheritAdapter, type Parent, trainingStart } from "./parent.ts";
 import type { JobServices } from "./services.ts";
 import { type JobStore, newId } from "./store/index.ts";
 import type { Job, JobSpec, TrainingMethod, ValidationPlan } from "./types.ts";
@@ -50,9 +51,14 @@ export interface CreateJobOptions extends HyperparameterInput {
 /** Stores the data (if given as files), resolves "auto", and queues the job. */
 export async function createJob(svc: JobServices, opts: CreateJobOptions): Promise<Job> {
   const { jobs, datasets, models: registry } = svc;
-  const base = registry.resolveBase(opts.base);
+  // a fine-tuned model as the base: training continues from its adapter (./parent.ts)
+  const { base, parent } = trainingStart(registry, opts.base, opts.method);
   const id = newId("ftjob");
-  const name = opts.name ?? opts.nameFor?.(id) ?? defaultName(base.name, id);
+  const taken = (n: string) => registry.exists(n) || jobs.modelNameTaken(n);
+  const name =
+    opts.name ??
+    opts.nameFor?.(id) ??
+    (parent ? childName(parent.ref.name, id, taken) : defaultName(base.name, id));
   const check = ModelName.safeParse(name);
   if (!check.success) {
     throw new TailorError({
@@ -61,7 +67,7 @@ export async function createJob(svc: JobServices, opts: CreateJobOptions): Promi
       details: { field: "name" },
     });
   }
-  if (registry.exists(name) || jobs.modelNameTaken(name)) {
+  if (taken(name)) {
     throw new TailorError({
       code: "model_exists",
       message: `a model named '${name}' already exists or is being trained; pick another --name or delete it first`,
@@ -88,7 +94,7 @@ export async function createJob(svc: JobServices, opts: CreateJobOptions): Promi
   if (opts.dataError) {
     // data that failed its check elsewhere (an uploaded file): recorded, and failed with the reason
     const none = { id: opts.data, train_examples: 0, val_examples: 0 } as DatasetVersion;
-    insert(opts.data, opts.val ?? null, planSpec(opts, base.source, none, null));
+    insert(opts.data, opts.val ?? null, planSpec(opts, base.source, none, null, parent));
     const message = opts.dataError;
     return jobs.transition(
       id,
@@ -109,7 +115,7 @@ export async function createJob(svc: JobServices, opts: CreateJobOptions): Promi
   const val = opts.val
     ? await storedDataset(datasets, opts.val, `${nameOf(opts.val)}-validation`)
     : null;
-  const job = insert(train.id, val?.id ?? null, planSpec(opts, base.source, train, val));
+  const job = insert(train.id, val?.id ?? null, planSpec(opts, base.source, train, val, parent));
   jobs.events.add(id, {
     type: "message",
     message: `created: ${base.name} on ${job.spec.train_examples} examples (${train.id}) -> ${name}`,
@@ -227,6 +233,7 @@ export function planSpec(
   baseSource: JobSpec["base_source"],
   train: DatasetVersion,
   val: DatasetVersion | null,
+  parent: Parent | null = null,
 ): JobSpec {
   const { validation, trainExamples } = planValidation(train, val);
   const requested: HyperparameterInput = {
@@ -238,15 +245,17 @@ export function planSpec(
     seed: opts.seed,
     beta: opts.beta,
   };
-  const hp = resolveHyperparameters(requested, trainExamples, {
+  const auto = resolveHyperparameters(requested, trainExamples, {
     baseParameters: estimateParameters(baseSource),
     machine: { memoryBytes: totalmem(), cuda: false },
   });
+  const hp = inheritAdapter(auto, parent, opts.loraRank);
   const totalSteps = Math.ceil(trainExamples / Math.max(1, hp.batchSize)) * hp.epochs;
   const hasVal = validation.examples > 0;
   return {
     base_source: baseSource,
     ...(opts.method && opts.method !== "supervised" ? { method: opts.method } : {}),
+    ...(parent ? { parent: parent.ref } : {}),
     requested: Object.fromEntries(Object.entries(requested).filter(([, v]) => v !== undefined)),
     hyperparameters: hp,
     train_examples: trainExamples,

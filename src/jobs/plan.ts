@@ -2,6 +2,7 @@ import { checkData, type DataReport, engineTokenCounter } from "../datasets/inde
 import { estimateParameters } from "../models/index.ts";
 import type { HyperparameterInput } from "../training/index.ts";
 import { describeSpec, planSpec } from "./create.ts";
+import { trainingStart } from "./parent.ts";
 import type { JobServices } from "./services.ts";
 import type { JobSpec } from "./types.ts";
 
@@ -31,7 +32,7 @@ export async function measureData(
   data: string,
 ): Promise<DataReport> {
   const file = svc.datasets.files(data).train;
-  const name = svc.models.resolveBase(base).name;
+  const name = trainingStart(svc.models, base).base.name; // a fine-tuned model reads as its base
   return checkData(file, { base: name, tokenCounter: engineTokenCounter(name, svc.home) });
 }
 
@@ -44,9 +45,9 @@ export function planFineTune(
   opts: PlanOptions,
   measured: DataReport,
 ): FineTunePlan {
-  const base = svc.models.resolveBase(opts.base);
+  const { base, parent } = trainingStart(svc.models, opts.base);
   const val = opts.val ? svc.datasets.get(opts.val) : null;
-  const spec = planSpec(opts, base.source, svc.datasets.get(opts.data), val);
+  const spec = planSpec(opts, base.source, svc.datasets.get(opts.data), val, parent);
   const epochs = spec.hyperparameters.epochs;
   const perEpoch = measured.stats.tokens_per_epoch;
   const tps = measured.stats.tokens_per_second;
