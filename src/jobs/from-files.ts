@@ -1,8 +1,10 @@
 import type { FileStatus } from "../../protocol/index.ts";
 import { TailorError } from "../errors/index.ts";
+import type { ModelRegistry } from "../models/index.ts";
 import type { HyperparameterInput } from "../training/index.ts";
 import { type CreateJobOptions, createJob } from "./create.ts";
 import { fineTunedModelName } from "./naming.ts";
+import { trainingStart } from "./parent.ts";
 import type { FineTunePlan } from "./plan.ts";
 import type { PlanCache } from "./plan-cache.ts";
 import type { JobServices } from "./services.ts";
@@ -60,8 +62,10 @@ export interface JobFromFilesOptions
   > {
   /** Whose files may be used: undefined for everyone's (an admin). */
   scope: string | undefined;
-  /** A base model known here (not a fine-tuned one). */
+  /** A base model known here, or a fine-tuned model the caller may use (training continues from it). */
   model: string;
+  /** Whether the caller may use fine-tuned model `name` (absent: only base models are accepted). */
+  mayUse?: ((name: string) => boolean) | undefined;
   trainingFile: string;
   validationFile?: string | null | undefined;
   /** The model is named `ft:<model>:<suffix>:<id>`. */
@@ -69,31 +73,48 @@ export interface JobFromFilesOptions
 }
 
 /**
- * The API's way to create a job: on uploaded fine-tune files, from a base model, named
- * `ft:<base>:<suffix>:<id>`. A file whose examples had errors still makes a job, which fails in
- * `validating_files` with them (as OpenAI's does).
+ * A model a job may start from through the API: a base model, or a fine-tuned one the caller may use;
+ * any other fine-tuned model (and, for a job, any name not registered here) answers as if it did not
+ * exist.
+ */
+function startingModel(
+  models: ModelRegistry,
+  model: string,
+  mayUse: ((name: string) => boolean) | undefined,
+  registeredOnly: boolean,
+): void {
+  const entry = models.get(model);
+  if (entry ? entry.kind !== "base" && !mayUse?.(model) : registeredOnly)
+    throw new TailorError({
+      code: "model_not_found",
+      message: `'${model}' is not a base model here, nor a fine-tuned model of yours; GET /v1/models lists those you can fine-tune (a fine-tuned one is trained further)`,
+      details: { field: "model" },
+    });
+}
+
+/**
+ * The API's way to create a job: on uploaded fine-tune files, from a base model or a fine-tuned one
+ * (which training continues from), named `ft:<base>:<suffix>:<id>` after the base model. A file
+ * whose examples had errors still makes a job, which fails in `validating_files` with them (as
+ * OpenAI's does).
  */
 export async function createJobFromFiles(
   svc: FileJobServices,
   opts: JobFromFilesOptions,
 ): Promise<Job> {
-  const { scope, model, trainingFile, validationFile, suffix, ...rest } = opts;
+  const { scope, model, mayUse, trainingFile, validationFile, suffix, ...rest } = opts;
   const access = { files: svc.files, scope };
   const train = trainingData(access, trainingFile, "training_file");
   const val = validationFile ? trainingData(access, validationFile, "validation_file") : null;
-  if (svc.models.get(model)?.kind !== "base")
-    throw new TailorError({
-      code: "model_not_found",
-      message: `'${model}' is not a base model here; GET /v1/models lists them (fine-tune a base model, not a fine-tuned one)`,
-      details: { field: "model" },
-    });
+  startingModel(svc.models, model, mayUse, true);
+  const { base } = trainingStart(svc.models, model, rest.method);
   const bad = [train, val].find((f) => f?.status === "error");
   return createJob(svc, {
     ...rest,
     base: model,
     data: train.dataset_id ?? train.id,
     val: val ? (val.dataset_id ?? val.id) : undefined,
-    nameFor: (id) => fineTunedModelName(model, suffix ?? "", id),
+    nameFor: (id) => fineTunedModelName(base.name, suffix ?? "", id),
     dataError: bad
       ? `${bad.id} (${bad.filename}) did not pass the data check: ${bad.status_details}`
       : undefined,
@@ -117,6 +138,8 @@ export interface PlanFromFilesOptions extends HyperparameterInput {
   /** Whose files may be used: undefined for everyone's (an admin). */
   scope: string | undefined;
   model: string;
+  /** As for `createJobFromFiles`. */
+  mayUse?: ((name: string) => boolean) | undefined;
   trainingFile: string;
   validationFile?: string | null | undefined;
 }
@@ -127,7 +150,8 @@ export async function planFromFiles(
   files: UploadedFiles,
   opts: PlanFromFilesOptions,
 ): Promise<FineTunePlan> {
-  const { scope, model, trainingFile, validationFile, ...rest } = opts;
+  const { scope, model, mayUse, trainingFile, validationFile, ...rest } = opts;
+  startingModel(plans.models, model, mayUse, false);
   const access = { files, scope };
   const data = datasetOf(access, trainingFile, "training_file");
   const val = validationFile ? datasetOf(access, validationFile, "validation_file") : undefined;

@@ -8,6 +8,7 @@ import type { JobServices } from "./services.ts";
 const svc = {
   home: "/nowhere",
   models: {
+    get: () => null, // no fine-tuned model to continue from
     resolveBase: (name: string) => {
       if (name === "nope") throw new Error("no base model nope");
       return { name, source: { kind: "hub", repo_id: name } };

@@ -22,6 +22,11 @@ export class PlanCache {
     private readonly measure: typeof measureData = measureData,
   ) {}
 
+  /** The models plans are made for. */
+  get models(): JobServices["models"] {
+    return this.svc.models;
+  }
+
   /** What a job would use ("auto" resolved) and how long it would take here; creates nothing. */
   async plan(opts: PlanOptions): Promise<FineTunePlan> {
     planFineTune(this.svc, opts, UNMEASURED); // bad settings or an unknown model answer now

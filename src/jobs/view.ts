@@ -20,7 +20,7 @@ export function jobView(job: Job): z.infer<typeof FineTuningJob> {
     object: "fine_tuning.job",
     created_at: job.created_at,
     finished_at: job.finished_at,
-    model: job.base,
+    model: job.spec.parent?.name ?? job.base, // as OpenAI: the model asked for (a fine-tuned one when continuing)
     fine_tuned_model: job.fine_tuned_model,
     organization_id: job.owner ?? "local",
     status: job.status,

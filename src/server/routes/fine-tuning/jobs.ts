@@ -105,6 +105,7 @@ export function registerJobs(app: OpenAPIHono<AppEnv>, ctx: ServerContext): void
         scope: ownerScope(p),
         owner: p.owner,
         model: body.model,
+        mayUse: (id) => ctx.access.list(p).some((a) => a.entry.name === id),
         trainingFile: body.training_file,
         validationFile: body.validation_file,
         suffix: body.suffix,

@@ -103,6 +103,7 @@ export function registerPlan(app: OpenAPIHono<AppEnv>, ctx: ServerContext): void
       const plan = await planFromFiles(ctx.plans, ctx.files, {
         scope: ownerScope(p),
         model: body.model,
+        mayUse: (id) => ctx.access.list(p).some((a) => a.entry.name === id),
         trainingFile: body.training_file,
         validationFile: body.validation_file,
         epochs: auto(hp.n_epochs),
