@@ -171,7 +171,7 @@ def classify_texts(clf: Classifier, texts: list[str], cancel: threading.Event | 
             scores = torch.sigmoid(logits) if clf.multi_label else torch.softmax(logits, dim=-1)
             for i, result in zip(batch, scores_to_results(scores.cpu(), clf.labels, clf.multi_label, clf.threshold),
                                  strict=True):
-                results[i] = result
+                results[i] = {**result, "tokens": lengths[i]}
     return [r for r in results if r is not None], sum(lengths)
 
 

@@ -98,7 +98,8 @@ def test_single_label_learned_texts_come_back_with_their_labels(single):
         assert scores == sorted(scores, reverse=True), "highest first"
         assert sum(scores) == pytest.approx(1, abs=1e-5), "softmax over the labels"
         assert r["predicted"] == [r["labels"][0]["label"]]
-    assert tokens == sum(len(clf.tokenizer(t)["input_ids"]) for t in texts)
+    assert [r["tokens"] for r in results] == [len(clf.tokenizer(t)["input_ids"]) for t in texts]
+    assert tokens == sum(r["tokens"] for r in results)
 
 
 def test_batching_by_length_matches_one_text_at_a_time(single, monkeypatch):

@@ -1,4 +1,10 @@
 export {
+  type Classification,
+  ClassifyBatcher,
+  type ClassifyOnce,
+  type ClassifyResult,
+} from "./classify.ts";
+export {
   type Choice,
   type CountTokensRequest,
   type FinishReason,

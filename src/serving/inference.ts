@@ -1,7 +1,8 @@
 /**
  * The long-lived inference engine: one `python -m tailor_engine serve` process, started on first use,
  * that keeps recently used models loaded, streams generated text, cancels a generation when its
- * signal aborts, computes embeddings and counts prompt tokens. If the process dies, what was pending
+ * signal aborts, computes embeddings, counts prompt tokens and classifies texts with classifiers
+ * (requests to one classifier batched together: classify.ts). If the process dies, what was pending
  * fails with `engine_crashed` and the next request starts a fresh process.
  */
 import type { z } from "zod";
@@ -13,6 +14,7 @@ import {
 } from "../../protocol/index.ts";
 import { engineFailure } from "../engine/process.ts";
 import { TailorError } from "../errors/index.ts";
+import { ClassifyBatcher, type ClassifyResult } from "./classify.ts";
 import { Connection, type Reply } from "./internal/connection.ts";
 import { Inbox } from "./internal/inbox.ts";
 
@@ -71,6 +73,11 @@ export class InferenceEngine {
   #connection: Connection | undefined;
   #nextId = 0;
   #closed = false;
+  readonly #classifier = new ClassifyBatcher(async (modelDir, input, signal) => {
+    const op = this.#op({ op: "classify", model_dir: modelDir, input });
+    const { id: _, type: __, ...out } = expect(await this.#request(op, signal), "classifications");
+    return out;
+  });
 
   constructor(opts: InferenceEngineOptions = {}) {
     this.#opts = opts;
@@ -153,6 +160,19 @@ export class InferenceEngine {
       add_generation_prompt: req.addGenerationPrompt,
     });
     return expect(await this.#request(op, opts.signal), "token_count").prompt_tokens;
+  }
+
+  /**
+   * Labels with scores for each text from the classifier saved in `modelDir` (a folder with
+   * tailor_classifier.json). Requests to the same classifier that arrive while it works go to the
+   * engine together.
+   */
+  classify(
+    modelDir: string,
+    input: string[],
+    opts: { signal?: AbortSignal | undefined } = {},
+  ): Promise<ClassifyResult> {
+    return this.#classifier.classify(modelDir, input, opts.signal);
   }
 
   /** Stops the engine: pending requests end (cancelled) and later ones are refused. */

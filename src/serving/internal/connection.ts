@@ -23,12 +23,19 @@ import { TailorError } from "../../errors/index.ts";
 
 /** The messages that answer one operation. */
 export type Reply = EngineMessageOf<
-  "delta" | "tool_call_delta" | "result" | "embeddings" | "token_count" | "error"
+  | "delta"
+  | "tool_call_delta"
+  | "result"
+  | "embeddings"
+  | "token_count"
+  | "classifications"
+  | "error"
 >;
 const FINAL: ReadonlySet<EngineMessage["type"]> = new Set([
   "result",
   "embeddings",
   "token_count",
+  "classifications",
   "error",
 ]);
 /** Streamed pieces of a generation, before its final reply. */
@@ -177,7 +184,7 @@ export class Connection {
     }
     if (msg.type === "failed") return engineFailure(msg); // the serve loop itself gave up
     if (!isReply(msg)) return protocolError(`the engine sent ${msg.type} while serving`);
-    if (msg.id === null) {
+    if (msg.id == null) {
       return protocolError(`the engine could not read an operation: ${line.slice(0, 200)}`);
     }
     const handler = this.#handlers.get(msg.id);
