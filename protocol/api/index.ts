@@ -6,6 +6,7 @@
  */
 export * from "./audit.ts";
 export * from "./chat.ts";
+export * from "./classifications.ts";
 export * from "./embeddings.ts";
 export * from "./files.ts";
 export * from "./fine-tuning/jobs.ts";

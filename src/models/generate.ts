@@ -1,6 +1,7 @@
 import type { ChatMessage, EngineMessageOf } from "../../protocol/index.ts";
 import { engineResult } from "../engine/index.ts";
 import { TailorError } from "../errors/index.ts";
+import { refuseClassifier } from "./classifier.ts";
 import { ModelRegistry, type ResolvedModel } from "./registry.ts";
 
 export interface GenerateOptions {
@@ -28,6 +29,7 @@ export async function generateText(
     });
   }
   const resolved = typeof model === "string" ? new ModelRegistry(home).resolve(model) : model;
+  refuseClassifier(resolved);
   return engineResult(
     "generate",
     {

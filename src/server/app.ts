@@ -9,6 +9,7 @@ import { authenticate } from "./middleware/auth/index.ts";
 import { limits } from "./middleware/limits/index.ts";
 import { registerAudit } from "./routes/audit.ts";
 import { registerChat } from "./routes/chat/completions.ts";
+import { registerClassifications } from "./routes/classifications.ts";
 import { registerEmbeddings } from "./routes/embeddings.ts";
 import { registerFiles } from "./routes/files.ts";
 import { registerJobs } from "./routes/fine-tuning/jobs.ts";
@@ -94,6 +95,7 @@ export function buildApp(ctx: ServerContext): OpenAPIHono<AppEnv> {
   registerModels(app, ctx);
   registerChat(app, ctx);
   registerEmbeddings(app, ctx);
+  registerClassifications(app, ctx);
   registerVectorStores(app, ctx);
   registerAudit(app, ctx);
   registerDocs(app);

@@ -4,6 +4,7 @@ export {
   type ClassifyOnce,
   type ClassifyResult,
 } from "./classify.ts";
+export { classificationTexts } from "./classify-input.ts";
 export {
   type Choice,
   type CountTokensRequest,

@@ -4,7 +4,7 @@ import type { ChatMessage, ResponseFormat, Tool, ToolChoice } from "../../../pro
 import { TailorError } from "../../errors/index.ts";
 import { resolveModelRef } from "../../jobs/index.ts";
 import { type Citation, groundChat, type VectorStore } from "../../knowledge/index.ts";
-import { contextLength, type ModelManifest } from "../../models/index.ts";
+import { contextLength, type ModelManifest, refuseClassifier } from "../../models/index.ts";
 import type { Choice } from "../../serving/index.ts";
 import { positiveInt, positiveNumber } from "../args.ts";
 import { asToolCall, loadSchema, loadTools, toolCard, toolChoice } from "../chat-tools.ts";
@@ -130,6 +130,7 @@ export function registerChat(program: Command): void {
     .action(async (name: string, f: ChatFlags, cmd: Command) => {
       const { model, trained } = withTailor((svc) => {
         const model = resolveModelRef(svc, name);
+        refuseClassifier(model);
         return { model, trained: trainedTools(svc.models.get(model.name)?.manifest) };
       });
       const extra = offer(f, trained);

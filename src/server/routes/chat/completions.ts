@@ -7,6 +7,7 @@ import {
   type ChatCompletionChunk,
   ChatCompletionRequest,
 } from "../../../../protocol/api/index.ts";
+import { refuseClassifier } from "../../../models/index.ts";
 import type { AppEnv, ServerContext } from "../../context.ts";
 import { AnswerChunks, toAnswer } from "./answer.ts";
 import { toEngineChat } from "./request.ts";
@@ -64,6 +65,7 @@ export function registerChat(app: OpenAPIHono<AppEnv>, ctx: ServerContext): void
       const req = c.req.valid("json") as Request;
       const { legacy, messages: conversation, ...constraints } = toEngineChat(req);
       const model = access.resolve(c.get("principal"), req.model);
+      refuseClassifier(model);
       const id = `chatcmpl-${randomBytes(12).toString("hex")}`;
       const created = Math.floor(Date.now() / 1000);
       const abort = new AbortController();
