@@ -137,6 +137,22 @@ export const ModelCard = z.object({
   object: z.literal("tailor.model_card"),
   model: z.string(),
   base: z.object({ name: z.string(), source: z.string() }),
+  /**
+   * The fine-tuned model it continued from (its adapter is where training started), with the data
+   * that parent was trained on; absent or null: trained from its base.
+   */
+  parent: z
+    .object({
+      model: z.string(),
+      job_id: z.string().nullable(),
+      /** The parent's training data (a dataset version id) and examples, while they are known. */
+      training_data: z.string().nullable(),
+      examples: z.number().int().nullable(),
+      /** The parent was deleted since (this model holds its whole adapter and works without it). */
+      deleted: z.boolean(),
+    })
+    .nullable()
+    .optional(),
   created_at: z.number().int(),
   /** Who made it: the API key's name or the local user, and the job. */
   created_by: z.string(),

@@ -21,6 +21,15 @@ export const ModelObject = z
         .object({ status: z.enum(PROMOTION_STATUSES), reason: z.string() })
         .nullable()
         .optional(),
+      /**
+       * The fine-tuned model this one continued from (its adapter is where training started); null
+       * for a model trained from its base, and for base models. `deleted`: the parent is gone (this
+       * model holds its whole adapter and works without it).
+       */
+      parent: z
+        .object({ id: z.string(), job_id: z.string().nullable(), deleted: z.boolean() })
+        .nullable()
+        .optional(),
       /** Fine-tuned models trained with functions: those functions (OpenAI's `tools` shape). */
       tools: z.array(ChatTool).optional(),
     }),

@@ -37,6 +37,8 @@ export interface CardInput {
   datasets: { train: DatasetVersion | null; val: DatasetVersion | null };
   /** The expected answers of the training examples (the last assistant message of each). */
   trainAnswers: string[];
+  /** The model it continued from, as the stores know it now (null: trained from its base). */
+  parent?: ModelCard["parent"];
 }
 
 /** At most `n` points of a curve, evenly spread, always keeping the first and the last. */
@@ -150,6 +152,7 @@ export function buildCard(input: CardInput): ModelCard {
     object: "tailor.model_card",
     model: name,
     base: { name: m.base.name, source: describeSource(m.base.source) },
+    ...(input.parent ? { parent: input.parent } : {}),
     created_at: m.created_at,
     created_by: job?.owner ?? `${input.localUser} (local)`,
     job_id: m.training.job_id ?? null,
@@ -210,7 +213,8 @@ function intendedUse(m: FineTuned, answers: string[], v: DatasetVersion | null):
       : kind === "label"
         ? `label inputs with one of: ${[...new Set(answers.map((a) => a.trim()))].slice(0, 8).join(", ")}`
         : "answer in the tone, format and length of the training examples";
-  return `Fine-tuned from ${m.base.name} to ${what}, on ${m.training.train_examples} examples${v ? ` (dataset ${v.name}, ${v.id})` : ""}. Use it for questions like those examples, and check its answers where mistakes matter.`;
+  const from = m.parent ? `${m.base.name}, continuing ${m.parent.name},` : m.base.name;
+  return `Fine-tuned from ${from} to ${what}, on ${m.training.train_examples}${m.parent ? " more" : ""} examples${v ? ` (dataset ${v.name}, ${v.id})` : ""}. Use it for questions like those examples, and check its answers where mistakes matter.`;
 }
 
 const pct = (x: number | undefined) => (x === undefined ? "–" : `${(x * 100).toFixed(1)}%`);
@@ -223,6 +227,7 @@ export function renderCardMarkdown(card: ModelCard): string {
     `**Status: ${card.promotion.status === "ready" ? "ready" : "needs review"}.** ${card.promotion.reason}`,
     "",
     `- Base model: ${card.base.name} (${card.base.source})`,
+    ...(card.parent ? [`- Continued from: ${parentLine(card.parent)}`] : []),
     `- Made by ${card.created_by} on ${new Date(card.created_at * 1000).toISOString().slice(0, 10)}${card.job_id ? `, job ${card.job_id}` : ""}`,
     "",
     "## Intended use",
@@ -293,6 +298,17 @@ export function renderCardMarkdown(card: ModelCard): string {
   }
   lines.push("", "## Limitations", "", ...card.limitations.map((l) => `- ${l}`), "");
   return lines.join("\n");
+}
+
+/** The parent, its data and whether it is still here, in one line. */
+function parentLine(p: NonNullable<ModelCard["parent"]>): string {
+  const data = p.training_data
+    ? `, which was trained on ${p.training_data}${p.examples !== null ? ` (${p.examples} examples)` : ""}`
+    : "";
+  const gone = p.deleted
+    ? " (deleted; this model holds its whole adapter and works without it)"
+    : "";
+  return `${p.model}${gone}${p.job_id ? `, job ${p.job_id}` : ""}${data}; training started from its adapter`;
 }
 
 function fmt(x: number | null): string {

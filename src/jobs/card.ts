@@ -8,7 +8,9 @@ import { userInfo } from "node:os";
 import type { ModelCard } from "../../protocol/evals.ts";
 import { TailorError } from "../errors/index.ts";
 import { buildCard, readEvaluation, writeCard } from "../evals/index.ts";
+import { parentLineage } from "./parent.ts";
 import type { JobServices } from "./services.ts";
+import type { ParentModel } from "./types.ts";
 
 /** The card of the fine-tuned model in `folder`: installed, or about to be (a run's output). */
 export function modelCard(svc: JobServices, folder: string): ModelCard {
@@ -36,7 +38,20 @@ export function modelCard(svc: JobServices, folder: string): ModelCard {
     curves: job ? svc.jobs.events.lossCurves(job.id) : { train: [], val: [] },
     datasets: { train, val: version(job?.validation_file) },
     trainAnswers: train ? answers(svc.datasets.files(train.id).train) : [],
+    parent: m.parent ? parentView(svc, m.parent) : null,
   });
+}
+
+/** The parent as the card shows it. */
+function parentView(svc: JobServices, parent: ParentModel): ModelCard["parent"] {
+  const p = parentLineage(svc, parent);
+  return {
+    model: p.name,
+    job_id: p.job_id,
+    training_data: p.trainedOn,
+    examples: p.examples,
+    deleted: p.deleted,
+  };
 }
 
 /** The card of an installed model, by name. */

@@ -24,6 +24,14 @@ export {
   type UploadedFiles,
 } from "./from-files.ts";
 export { fineTunedModelName, suffixOf } from "./naming.ts";
+export {
+  describeParent,
+  type Parent,
+  type ParentLineage,
+  parentLineage,
+  type TrainingStart,
+  trainingStart,
+} from "./parent.ts";
 export { type FineTunePlan, measureData, type PlanOptions, planFineTune } from "./plan.ts";
 export { PlanCache } from "./plan-cache.ts";
 export {

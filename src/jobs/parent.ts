@@ -9,9 +9,12 @@ import { join } from "node:path";
 import { z } from "zod";
 import type { ModelSource } from "../../protocol/index.ts";
 import { TailorError } from "../errors/index.ts";
-import { type ModelRegistry, parseCheckpointRef } from "../models/index.ts";
+import { type ModelManifest, type ModelRegistry, parseCheckpointRef } from "../models/index.ts";
 import type { Hyperparameters } from "../training/index.ts";
+import type { JobServices } from "./services.ts";
 import type { ParentModel, TrainingMethod } from "./types.ts";
+
+type FineTunedManifest = Extract<ModelManifest, { kind: "fine_tuned" }>;
 
 /** A fine-tuned model a job continues from, as the job's plan needs it. */
 export interface Parent {
@@ -153,4 +156,50 @@ export function childName(parent: string, jobId: string, taken: (name: string) =
     if (!taken(name)) return name;
   }
   return `${stem}-ft-${jobId.slice(6, 14)}`;
+}
+
+/** A model's parent as it stands now: still here or deleted, and the data it was trained on. */
+export interface ParentLineage {
+  name: string;
+  job_id: string | null;
+  /** Deleted (or replaced by a later model of the same name): the child still works on its own. */
+  deleted: boolean;
+  /** The parent's training data (a dataset version id) and examples, from its manifest or its job. */
+  trainedOn: string | null;
+  examples: number | null;
+}
+
+/** What the stores still know of `parent` (the child's adapter is its own: nothing needs it). */
+export function parentLineage(
+  svc: Pick<JobServices, "models" | "jobs">,
+  parent: ParentModel,
+): ParentLineage {
+  let m: FineTunedManifest | null = null;
+  try {
+    const found = svc.models.get(parent.name)?.manifest;
+    if (found?.kind === "fine_tuned") m = found;
+  } catch {
+    m = null; // a broken folder counts as gone
+  }
+  const job_id = parent.job_id ?? null;
+  const same = m && (!job_id || !m.training.job_id || m.training.job_id === job_id) ? m : null;
+  const job = job_id ? svc.jobs.find(job_id) : null;
+  return {
+    name: parent.name,
+    job_id,
+    deleted: !same,
+    trainedOn: same?.training.train_file ?? job?.training_file ?? null,
+    examples: same?.training.train_examples ?? job?.spec.train_examples ?? null,
+  };
+}
+
+/** One line a reader sees: `emails (trained on ds-…, 40 examples)`, or with `(deleted)`. */
+export function describeParent(p: ParentLineage): string {
+  const data = p.trainedOn
+    ? `trained on ${p.trainedOn}${p.examples !== null ? `, ${p.examples} examples` : ""}`
+    : null;
+  return `${p.name} (${[p.deleted ? "deleted" : null, data].filter(Boolean).join("; ")})`.replace(
+    " ()",
+    "",
+  );
 }

@@ -170,7 +170,9 @@ export class ModelRegistry {
       description:
         m.kind === "base"
           ? (m.description ?? `base model from ${describeSource(m.source)}`)
-          : `fine-tuned from ${m.base.name} on ${m.training.train_examples} examples`,
+          : m.parent
+            ? `continued from ${m.parent.name} on ${m.training.train_examples} more examples (base ${m.base.name})`
+            : `fine-tuned from ${m.base.name} on ${m.training.train_examples} examples`,
       created_at: m.created_at,
       manifest: m,
     };

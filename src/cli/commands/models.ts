@@ -8,7 +8,7 @@ import {
   readEvaluation,
   renderCardMarkdown,
 } from "../../evals/index.ts";
-import { modelCardOf } from "../../jobs/index.ts";
+import { describeParent, modelCardOf, parentLineage } from "../../jobs/index.ts";
 import { createTinyModel } from "../../models/index.ts";
 import { positiveInt } from "../args.ts";
 import { formatSeconds, printJson, say, table } from "../output.ts";
@@ -34,7 +34,11 @@ export function registerModels(program: Command): void {
           entries.map(({ manifest, ...e }) => ({
             ...e,
             ...(manifest?.kind === "fine_tuned"
-              ? { base: manifest.base.name, training: manifest.training }
+              ? {
+                  base: manifest.base.name,
+                  parent: manifest.parent?.name ?? null,
+                  training: manifest.training,
+                }
               : {}),
           })),
         );
@@ -70,6 +74,8 @@ export function registerModels(program: Command): void {
         });
       const m = entry.manifest;
       const evaluation = m?.kind === "fine_tuned" ? readEvaluation(registry.modelDir(name)) : null;
+      const from = m?.kind === "fine_tuned" ? m.parent : undefined;
+      const parent = from ? withTailor((svc) => parentLineage(svc, from)) : null;
       if (opts.json) {
         const { manifest, ...rest } = entry;
         return printJson({
@@ -77,6 +83,7 @@ export function registerModels(program: Command): void {
           ...(manifest?.kind === "fine_tuned"
             ? {
                 base: manifest.base.name,
+                parent,
                 training: manifest.training,
                 promotion: manifest.promotion ?? null,
                 evaluation,
@@ -99,6 +106,7 @@ export function registerModels(program: Command): void {
       const t = m.training;
       lines.push(
         ["base", m.base.name],
+        ...(parent ? [["continued from", describeParent(parent)]] : []),
         ["created", new Date(m.created_at * 1000).toISOString().replace("T", " ").slice(0, 19)],
         ...(t.job_id ? [["job", t.job_id]] : []),
         [

@@ -3,7 +3,7 @@ import { ModelDeleted, ModelList, ModelObject } from "../../../protocol/api/inde
 import { EvaluationReport, ModelCard } from "../../../protocol/evals.ts";
 import { TailorError } from "../../errors/index.ts";
 import { readEvaluation, renderCardMarkdown } from "../../evals/index.ts";
-import { modelCardOf } from "../../jobs/index.ts";
+import { modelCardOf, parentLineage } from "../../jobs/index.ts";
 import { DEFAULT_EMBEDDING_MODEL as EMBEDDING_MODEL } from "../../knowledge/index.ts";
 import type { ModelAccess, ModelAccessControl } from "../../models/index.ts";
 import { type AppEnv, type Principal, requireRole, type ServerContext } from "../context.ts";
@@ -14,8 +14,9 @@ const ModelParam = z.object({
   model: z.string().openapi({ param: { name: "model", in: "path" } }),
 });
 
-function view(a: ModelAccess): z.infer<typeof ModelObject> {
+function view(ctx: ServerContext, a: ModelAccess): z.infer<typeof ModelObject> {
   const m = a.entry.manifest;
+  const parent = m?.kind === "fine_tuned" && m.parent ? parentLineage(ctx, m.parent) : null;
   return {
     id: a.entry.name,
     object: "model",
@@ -35,6 +36,7 @@ function view(a: ModelAccess): z.infer<typeof ModelObject> {
                 "It has not been compared with its base model on held-out examples.",
             }
           : null,
+      parent: parent && { id: parent.name, job_id: parent.job_id, deleted: parent.deleted },
       ...(m?.kind === "fine_tuned" && m.tools ? { tools: m.tools } : {}),
     },
   };
@@ -62,6 +64,7 @@ const embeddingModel: z.infer<typeof ModelObject> = {
     base: null,
     description: "all-MiniLM-L6-v2 sentence embeddings (384 dimensions), offline",
     shared: true,
+    parent: null,
   },
 };
 
@@ -81,7 +84,7 @@ export function registerModels(app: OpenAPIHono<AppEnv>, ctx: ServerContext): vo
       c.json(
         {
           object: "list" as const,
-          data: [...access.list(c.get("principal")).map(view), embeddingModel],
+          data: [...access.list(c.get("principal")).map((a) => view(ctx, a)), embeddingModel],
         },
         200,
       ),
@@ -101,7 +104,7 @@ export function registerModels(app: OpenAPIHono<AppEnv>, ctx: ServerContext): vo
     (c) => {
       const id = c.req.valid("param").model;
       if (id === EMBEDDING_MODEL) return c.json(embeddingModel, 200);
-      return c.json(view(access.get(c.get("principal"), id)), 200);
+      return c.json(view(ctx, access.get(c.get("principal"), id)), 200);
     },
   );
 
@@ -210,7 +213,7 @@ export function registerModels(app: OpenAPIHono<AppEnv>, ctx: ServerContext): vo
       const id = c.req.valid("param").model;
       access.get(p, id);
       access.share(id, c.req.valid("json").shared);
-      return c.json(view(access.get(p, id)), 200);
+      return c.json(view(ctx, access.get(p, id)), 200);
     },
   );
 }
