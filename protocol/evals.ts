@@ -106,6 +106,21 @@ export const EvaluationReport = z.object({
     .object({ wins: z.number().int(), ties: z.number().int(), losses: z.number().int() })
     .nullable(),
   examples: z.array(ExampleResult),
+  /**
+   * A model continued from another: that parent on the same examples, next to the first model
+   * (`outcome`: the first model against the parent). The promotion gate still compares with `models`.
+   */
+  parent: z
+    .object({
+      model: z.string(),
+      metrics: z.partialRecord(MetricName, z.number()),
+      outcome: z.object({
+        wins: z.number().int(),
+        ties: z.number().int(),
+        losses: z.number().int(),
+      }),
+    })
+    .optional(),
   settings: z.object({
     max_tokens: z.number().int(),
     batch_size: z.number().int(),
@@ -193,6 +208,8 @@ export const ModelCard = z.object({
       outcome: z
         .object({ wins: z.number().int(), ties: z.number().int(), losses: z.number().int() })
         .nullable(),
+      /** The model it continued from, on the same examples (see EvaluationReport.parent). */
+      parent: EvaluationReport.shape.parent,
     })
     .nullable(),
   promotion: Promotion,

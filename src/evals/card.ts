@@ -197,6 +197,7 @@ export function buildCard(input: CardInput): ModelCard {
             model: evaluation.models[0]?.metrics ?? {},
             base: evaluation.models[1]?.metrics ?? null,
             outcome: evaluation.outcome,
+            ...(evaluation.parent ? { parent: evaluation.parent } : {}),
           }
         : null,
     promotion,
@@ -293,11 +294,23 @@ export function renderCardMarkdown(card: ModelCard): string {
         "",
         `Example by example: better than the base on ${e.outcome.wins}, worse on ${e.outcome.losses}, the same on ${e.outcome.ties}.`,
       );
+    if (e.parent) lines.push("", againstParent(e.parent, e.model, e.primary_metric));
   } else {
     lines.push("Not evaluated on held-out examples.");
   }
   lines.push("", "## Limitations", "", ...card.limitations.map((l) => `- ${l}`), "");
   return lines.join("\n");
+}
+
+/** How a continued model did against its parent on the same held-out examples, in one sentence. */
+export function againstParent(
+  p: NonNullable<EvaluationReport["parent"]>,
+  model: EvaluationReport["models"][number]["metrics"],
+  primary: keyof typeof METRICS,
+): string {
+  const f = (x: number | undefined) =>
+    primary === "length_ratio" ? (x?.toFixed(2) ?? "–") : pct(x);
+  return `Against ${p.model}, the model it continued from, on the same examples: ${metricLabel(primary)} ${f(model[primary])} against ${f(p.metrics[primary])}; better on ${p.outcome.wins}, worse on ${p.outcome.losses}, the same on ${p.outcome.ties} (reported only: readiness is judged against the base).`;
 }
 
 /** The parent, its data and whether it is still here, in one line. */

@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import type { MetricName } from "../../../protocol/evals.ts";
 import { TailorError } from "../../errors/index.ts";
 import {
+  againstParent,
   CARD_MARKDOWN,
   metricLabel,
   readEvaluation,
@@ -166,6 +167,14 @@ export function registerModels(program: Command): void {
         if (evaluation.outcome)
           console.log(
             `better than the base on ${evaluation.outcome.wins}, worse on ${evaluation.outcome.losses}, the same on ${evaluation.outcome.ties}`,
+          );
+        if (evaluation.parent)
+          console.log(
+            againstParent(
+              evaluation.parent,
+              evaluation.models[0]?.metrics ?? {},
+              evaluation.primary_metric,
+            ),
           );
       }
       console.log(

@@ -14,6 +14,7 @@ import {
 } from "../../evals/index.ts";
 import { writeModelCard } from "../card.ts";
 import type { JobServices } from "../services.ts";
+import { compareWithParent } from "./parent-test.ts";
 
 export interface TestOptions {
   /** The fine-tuned model's folder (installed, or a run's output): its manifest names its base. */
@@ -72,6 +73,9 @@ export async function testModel(svc: JobServices, opts: TestOptions): Promise<Te
         signal: opts.signal,
         onProgress: opts.onProgress,
       });
+      // continued from another model: also against that parent, reported beside (not gated)
+      if (manifest.parent)
+        report = await compareWithParent(svc, manifest.parent, report, { ...opts, examples });
     } catch (e) {
       if (!opts.warn || opts.signal?.aborted) throw e; // cancelled, shut down or lost: the run ends as such
       failed = e instanceof Error ? e.message : String(e);
