@@ -14,9 +14,11 @@ class Reporter(Protocol):
     def progress(self, stage: str, message: str) -> None: ...
 
     def metrics(self, *, step: int, total_steps: int, epoch: float, train_loss: float, learning_rate: float,
-                tokens_per_second: float, elapsed_seconds: float, eta_seconds: float, grad_norm: float) -> None: ...
+                tokens_per_second: float, elapsed_seconds: float, eta_seconds: float, grad_norm: float,
+                **extra: float) -> None: ...
 
-    def evaluation(self, *, step: int, epoch: float, val_loss: float, val_token_accuracy: float) -> None: ...
+    def evaluation(self, *, step: int, epoch: float, val_loss: float, val_token_accuracy: float,
+                   **extra: float) -> None: ...
 
     def checkpoint(self, *, step: int, epoch: float, path: str, train_loss: float | None,
                    val_loss: float | None) -> None: ...
@@ -37,14 +39,16 @@ class JsonLinesReporter:
         self.emit({"type": "progress", "stage": stage, "message": message})
 
     def metrics(self, *, step, total_steps, epoch, train_loss, learning_rate, tokens_per_second, elapsed_seconds,
-                eta_seconds, grad_norm) -> None:
+                eta_seconds, grad_norm, **extra) -> None:
         self.emit({"type": "metrics", "step": step, "total_steps": total_steps, "epoch": epoch,
                    "train_loss": train_loss, "learning_rate": learning_rate, "tokens_per_second": tokens_per_second,
-                   "elapsed_seconds": elapsed_seconds, "eta_seconds": eta_seconds, **_known(grad_norm=grad_norm)})
+                   "elapsed_seconds": elapsed_seconds, "eta_seconds": eta_seconds,
+                   **_known(grad_norm=grad_norm, **extra)})
 
-    def evaluation(self, *, step, epoch, val_loss, val_token_accuracy) -> None:
+    def evaluation(self, *, step, epoch, val_loss, val_token_accuracy, **extra) -> None:
+        """`extra`: the method's own optional fields (DPO's reward accuracy and margin)."""
         self.emit({"type": "evaluation", "step": step, "epoch": epoch, "val_loss": val_loss,
-                   "val_token_accuracy": val_token_accuracy})
+                   "val_token_accuracy": val_token_accuracy, **_known(**extra)})
 
     def checkpoint(self, *, step, epoch, path, train_loss, val_loss) -> None:
         self.emit({"type": "checkpoint", "step": step, "epoch": epoch, "path": path,

@@ -92,20 +92,7 @@ class LoRARecipe:
         self.autocast = torch.autocast(device.type, dtype=amp) if amp else nullcontext()
         model, self.tokenizer = load_base(cfg.base, device, dtype)
         self.report.progress("prepare", "tokenizing examples")
-        train_examples = read_chat_jsonl(cfg.train_file)
-        # how functions were shown to the model, for its manifest (an export must show them the same way)
-        self.tool_format = (tool_format(self.tokenizer).as_dict()
-                            if any(has_tools(e["messages"], e["tools"]) for e in train_examples) else None)
-        self.tools: dict[str, dict] = {}  # the first definition of each function, in order of appearance
-        for e in train_examples:
-            for t in e["tools"] or []:
-                self.tools.setdefault(t["function"]["name"], t)
-        self.train_set = encode_all(self.tokenizer, train_examples, cfg.max_seq_length)
-        self.val_set = (encode_all(self.tokenizer, read_chat_jsonl(cfg.val_file), cfg.max_seq_length)
-                        if cfg.val_file else [])
-        truncated = sum(e.truncated for e in self.train_set)
-        if truncated:
-            log(f"{truncated} training examples were longer than {cfg.max_seq_length} tokens and were cut")
+        self.load_data()
         model.config.use_cache = False
         if use_liger(model, device):
             log("using Liger kernels (RMSNorm, RoPE, SwiGLU, fused linear cross-entropy)")
@@ -135,6 +122,28 @@ class LoRARecipe:
             f"{len(self.train_set)} examples, {cfg.epochs} epochs, {self.total_steps} steps")
         if cfg.resume_from:
             self.resume(cfg.resume_from)
+
+    def load_data(self) -> None:
+        """`train_set` and `val_set` (what `batches` and `evaluate` take), and the functions offered."""
+        cfg = self.cfg
+        train_examples = read_chat_jsonl(cfg.train_file)
+        self.note_tools(train_examples)
+        self.train_set = encode_all(self.tokenizer, train_examples, cfg.max_seq_length)
+        self.val_set = (encode_all(self.tokenizer, read_chat_jsonl(cfg.val_file), cfg.max_seq_length)
+                        if cfg.val_file else [])
+        truncated = sum(e.truncated for e in self.train_set)
+        if truncated:
+            log(f"{truncated} training examples were longer than {cfg.max_seq_length} tokens and were cut")
+
+    def note_tools(self, train_examples: list[dict]) -> None:
+        """How functions were shown to the model, for its manifest (an export must show them the same
+        way), and the first definition of each function, in order of appearance."""
+        self.tool_format = (tool_format(self.tokenizer).as_dict()
+                            if any(has_tools(e["messages"], e["tools"]) for e in train_examples) else None)
+        self.tools: dict[str, dict] = {}
+        for e in train_examples:
+            for t in e["tools"] or []:
+                self.tools.setdefault(t["function"]["name"], t)
 
     def resume(self, checkpoint: str) -> None:
         """Restores a checkpoint written by `checkpoint` into the freshly set-up objects."""
@@ -233,12 +242,17 @@ class LoRARecipe:
             val_loss, val_acc = evaluate(self.model, self.val_set, cfg.batch_size, self.pad_id, self.device,
                                          cfg.packing, self.row_tokens)
         self.report.evaluation(step=self.step, epoch=epoch_now, val_loss=val_loss, val_token_accuracy=val_acc)
+        self.track_best(val_loss)
+        return val_loss
+
+    def track_best(self, val_loss: float) -> None:
+        """The overfitting guard's note of an evaluation: a new best, or one more without."""
+        cfg = self.cfg
         if self.best["val_loss"] is None or val_loss < self.best["val_loss"]:
             self.best = {"val_loss": val_loss, "step": self.step,
                          "path": str(Path(cfg.checkpoint_dir) / f"step-{self.step:06d}"), "bad_evals": 0}
         else:
             self.best = {**self.best, "bad_evals": self.best["bad_evals"] + 1}
-        return val_loss
 
     def checkpoint(self, position: dict, epoch_now: float, val_loss: float | None = None) -> None:
         """Adapter plus everything needed to continue: optimizer, scheduler, RNG, `position`, the guard's

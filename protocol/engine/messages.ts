@@ -36,14 +36,24 @@ export const Metrics = z.object({
   elapsed_seconds: finite,
   /** Time left at this process's pace (a resumed run counts only the steps it ran itself). */
   eta_seconds: finite,
+  /** DPO: the share of the step's pairs where the preferred answer gained on the other. */
+  reward_accuracy: finite.optional(),
+  /** DPO: beta x how much more the preferred answer gained than the other, on average. */
+  reward_margin: finite.optional(),
 });
 
 export const Evaluation = z.object({
   type: z.literal("evaluation"),
   step: count,
   epoch: finite,
+  /** DPO: the DPO loss on the held-out pairs. */
   val_loss: finite,
+  /** DPO: on the held-out pairs' preferred answers. */
   val_token_accuracy: finite,
+  /** DPO: the share of held-out pairs where the preferred answer gained on the other. */
+  reward_accuracy: finite.optional(),
+  /** DPO: the held-out pairs' mean reward margin. */
+  reward_margin: finite.optional(),
 });
 
 export const Checkpoint = z.object({
