@@ -2,6 +2,7 @@ import { Command, CommanderError } from "commander";
 import { isTailorError } from "../errors/index.ts";
 import { registerAudit } from "./commands/audit.ts";
 import { registerChat } from "./commands/chat.ts";
+import { registerClassify } from "./commands/classify.ts";
 import { registerData } from "./commands/data.ts";
 import { registerDemo } from "./commands/demo.ts";
 import { registerDoctor } from "./commands/doctor.ts";
@@ -39,6 +40,7 @@ export function buildProgram(): Command {
   registerGenerate(program);
   registerKb(program);
   registerChat(program);
+  registerClassify(program);
   registerDemo(program);
   return program;
 }

@@ -76,3 +76,45 @@ export class TrainingProgress {
     } else say(text);
   }
 }
+
+/**
+ * Counts things done out of a known total (texts classified): a live bar with the rate on a
+ * terminal, a line every tenth of the way when stderr is not a terminal.
+ */
+export class CountProgress {
+  private readonly bar: cliProgress.SingleBar | null;
+  private readonly started = Date.now();
+  private lastLine = 0;
+
+  constructor(
+    private readonly what: string,
+    private readonly total: number,
+  ) {
+    this.bar = process.stderr.isTTY
+      ? new cliProgress.SingleBar(
+          {
+            format: `${what} |{bar}| {value}/{total} | {rate}/s | ETA {eta_formatted}`,
+            stream: process.stderr,
+            hideCursor: true,
+          },
+          cliProgress.Presets.shades_classic,
+        )
+      : null;
+    this.bar?.start(total, 0, { rate: "0" });
+  }
+
+  update(done: number): void {
+    const seconds = (Date.now() - this.started) / 1000;
+    const rate = seconds > 0 ? (done / seconds).toFixed(0) : "0";
+    if (this.bar) {
+      this.bar.update(done, { rate });
+    } else if (done === this.total || done - this.lastLine >= Math.ceil(this.total / 10)) {
+      this.lastLine = done;
+      say(`${this.what}: ${done}/${this.total} (${rate}/s)`);
+    }
+  }
+
+  stop(): void {
+    this.bar?.stop();
+  }
+}
