@@ -30,6 +30,14 @@ export const ModelObject = z
         .object({ id: z.string(), job_id: z.string().nullable(), deleted: z.boolean() })
         .nullable()
         .optional(),
+      /**
+       * Classifiers (trained with method classify): their labels in order. They answer
+       * POST /v1/classifications and write no chat answers. null for every other model.
+       */
+      classifier: z
+        .object({ labels: z.array(z.string()), multi_label: z.boolean() })
+        .nullable()
+        .optional(),
       /** Fine-tuned models trained with functions: those functions (OpenAI's `tools` shape). */
       tools: z.array(ChatTool).optional(),
     }),

@@ -141,6 +141,21 @@ describe("POST /v1/classifications, refused before the engine", () => {
     );
   });
 
+  test("the model list says which models are classifiers, with their labels", async () => {
+    const res = await app.request("/v1/models", {
+      headers: { authorization: `Bearer ${keys.admin}` },
+    });
+    const models = (await res.json()) as {
+      data: { id: string; tailor: { classifier?: { labels: string[] } | null } }[];
+    };
+    const byId = new Map(models.data.map((m) => [m.id, m.tailor.classifier]));
+    assert.deepEqual(byId.get(CLASSIFIER), {
+      labels: ["billing", "spam", "support"],
+      multi_label: false,
+    });
+    assert.equal(byId.get("smollm2-135m-instruct"), null);
+  });
+
   test("the route is in the OpenAPI document", async () => {
     const doc = (await (await app.request("/openapi.json")).json()) as {
       paths: Record<string, { post?: { responses: Record<string, unknown> } }>;

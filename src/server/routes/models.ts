@@ -5,7 +5,7 @@ import { TailorError } from "../../errors/index.ts";
 import { readEvaluation, renderCardMarkdown } from "../../evals/index.ts";
 import { modelCardOf, parentLineage } from "../../jobs/index.ts";
 import { DEFAULT_EMBEDDING_MODEL as EMBEDDING_MODEL } from "../../knowledge/index.ts";
-import type { ModelAccess, ModelAccessControl } from "../../models/index.ts";
+import { classifierOf, type ModelAccess, type ModelAccessControl } from "../../models/index.ts";
 import { type AppEnv, type Principal, requireRole, type ServerContext } from "../context.ts";
 import { errorResponses } from "./openapi.ts";
 
@@ -37,9 +37,15 @@ function view(ctx: ServerContext, a: ModelAccess): z.infer<typeof ModelObject> {
             }
           : null,
       parent: parent && { id: parent.name, job_id: parent.job_id, deleted: parent.deleted },
+      classifier: classifierView(a),
       ...(m?.kind === "fine_tuned" && m.tools ? { tools: m.tools } : {}),
     },
   };
+}
+
+function classifierView(a: ModelAccess): { labels: string[]; multi_label: boolean } | null {
+  const c = classifierOf(a.entry);
+  return c && { labels: c.labels, multi_label: c.multiLabel };
 }
 
 /** A fine-tuned model the caller may use, or a 404/403 in words. */
