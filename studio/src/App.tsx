@@ -2,6 +2,7 @@ import { useCallback, useEffect, useState } from "react";
 import { api, type Principal, savedKey, saveKey, takeKeyFromUrl, whenSignedOut } from "./api.ts";
 import { STEPS, useFlow, usePath } from "./flow.ts";
 import { BaseModel } from "./pages/BaseModel.tsx";
+import { Classify } from "./pages/Classify.tsx";
 import { Examples } from "./pages/Examples.tsx";
 import { Knowledge } from "./pages/Knowledge.tsx";
 import { Manage } from "./pages/Manage.tsx";
@@ -55,7 +56,13 @@ export function App() {
   useEffect(() => {
     const step = STEPS.find((s) => s.path === path);
     const other =
-      path === "/manage" ? "Models, data and keys" : path === "/knowledge" ? "Knowledge" : "Start";
+      path === "/manage"
+        ? "Models, data and keys"
+        : path === "/knowledge"
+          ? "Knowledge"
+          : path === "/classify"
+            ? "Sort messages into labels"
+            : "Start";
     document.title = `${step?.label ?? other} · Tailor studio`;
   }, [path]);
 
@@ -138,9 +145,10 @@ export function App() {
         {page === "/playground" && <Playground {...props} />}
         {page === "/manage" && <Manage me={me} {...props} />}
         {page === "/knowledge" && <Knowledge {...props} />}
-        {![...STEPS.map((s) => s.path), "/manage", "/knowledge"].includes(page as never) && (
-          <ErrorBox error={new Error(`There is no page ${path} in the studio.`)} />
-        )}
+        {page === "/classify" && <Classify {...props} />}
+        {![...STEPS.map((s) => s.path), "/manage", "/knowledge", "/classify"].includes(
+          page as never,
+        ) && <ErrorBox error={new Error(`There is no page ${path} in the studio.`)} />}
       </main>
     </div>
   );

@@ -3,6 +3,7 @@ import { api, type Card, type FileInfo, type Plan, type Redaction, upload } from
 import { Histogram } from "../charts.tsx";
 import { DropZone } from "../drop-zone.tsx";
 import { Empty, ErrorBox, GLOSSARY, Hint, Loading, plural } from "../ui.tsx";
+import { Tasks } from "./Tasks.tsx";
 import type { PageProps } from "./types.ts";
 
 interface Issue {
@@ -181,6 +182,7 @@ export function Examples({ flow, update, go }: PageProps) {
   return (
     <section aria-labelledby="h-examples">
       <h1 id="h-examples">1. Your examples</h1>
+      <Tasks current="answer" go={go} />
       <p className="lead">
         Give Tailor a file of examples: questions (or tasks) and the answers you want. The model
         learns to answer the way your examples do. {GLOSSARY.example}

@@ -2,6 +2,7 @@ import { type FormEvent, useEffect, useRef, useState } from "react";
 import { api, type Model, type VectorStore, words } from "../api.ts";
 import { Empty, ErrorBox, GLOSSARY, Hint, Loading } from "../ui.tsx";
 import { Chat } from "./playground/Chat.tsx";
+import { ClassifierPlayground } from "./playground/Classifier.tsx";
 import { Code } from "./playground/Code.tsx";
 import { DocsToggle } from "./playground/DocsToggle.tsx";
 import { type Sampling, Sliders } from "./playground/Sampling.tsx";
@@ -66,7 +67,7 @@ export function Playground({ flow, update }: PageProps) {
 
   const tuned =
     models?.find((m) => m.id === flow.model) ??
-    models?.find((m) => m.tailor.kind === "fine_tuned") ??
+    models?.find((m) => m.tailor.kind === "fine_tuned" && !m.tailor.classifier) ??
     models?.[0];
   const base = tuned?.tailor.base ?? null;
   const shown = [tuned?.id, base].filter((m): m is string => !!m);
@@ -154,6 +155,25 @@ export function Playground({ flow, update }: PageProps) {
     });
   };
 
+  if (models && tuned?.tailor.classifier)
+    return (
+      <section aria-labelledby="h-play">
+        <h1 id="h-play">6. Playground</h1>
+        <p className="lead">Paste messages and see which label your classifier gives each.</p>
+        <ClassifierPlayground
+          models={models}
+          model={tuned.id}
+          onModel={(id) => update({ model: id })}
+        />
+        <button
+          type="button"
+          className="link"
+          onClick={() => update({ model: models.find((m) => !m.tailor.classifier)?.id ?? null })}
+        >
+          Chat with a model that writes answers instead
+        </button>
+      </section>
+    );
   return (
     <section aria-labelledby="h-play">
       <h1 id="h-play">6. Playground</h1>
@@ -171,7 +191,12 @@ export function Playground({ flow, update }: PageProps) {
             <select id="model" value={tuned.id} onChange={(e) => update({ model: e.target.value })}>
               {models.map((m) => (
                 <option key={m.id} value={m.id}>
-                  {m.id} {m.tailor.kind === "fine_tuned" ? "(yours)" : "(base)"}
+                  {m.id}{" "}
+                  {m.tailor.classifier
+                    ? "(classifier)"
+                    : m.tailor.kind === "fine_tuned"
+                      ? "(yours)"
+                      : "(base)"}
                 </option>
               ))}
             </select>
