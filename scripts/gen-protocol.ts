@@ -129,6 +129,9 @@ export function renderPython(): string {
     "",
     ...pythonDataclass("TrainRequest", "train"),
     "",
+    "",
+    ...pythonDataclass("TrainClassifierRequest", "train-classifier"),
+    "",
   ].join("\n");
 }
 

@@ -1,10 +1,12 @@
-"""Text classification: an encoder with a classification head (being written: see issue 20)."""
-
-from .errors import EngineError
+"""Text classification: an encoder with a classification head, trained (classify_train.py) and used
+(classify_infer.py)."""
 
 
 def train_classifier(request: dict, emit, stop) -> dict:
-    raise EngineError("invalid_request", "classifier training is not available yet")
+    """The `train-classifier` command: fine-tune an encoder with a head (classify_train.py does the work)."""
+    from .classify_train import train_classifier as run
+
+    return run(request, emit, stop)
 
 
 def classify(request: dict) -> dict:

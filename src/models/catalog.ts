@@ -21,6 +21,11 @@ const KNOWN: Record<string, { languages: string[]; good_at: string }> = {
     good_at:
       "Short, well-defined tasks in English: replying in a fixed format, extracting fields, sorting messages into categories. Small enough to train on a laptop's CPU.",
   },
+  "all-minilm-l6-v2": {
+    languages: ["English"],
+    good_at:
+      "Sorting English texts into labels (tailor train --task classify): a 22M-parameter encoder that trains in minutes on a CPU and classifies hundreds of texts a second. It does not write answers.",
+  },
 };
 
 function card(e: ModelEntry): BaseModelCard {
