@@ -46,6 +46,12 @@ export function BaseModel({ flow, update, go }: PageProps) {
     if (chosen && !estimates[chosen]) void estimate(chosen);
   }, [chosen, flow.base, estimates, estimate, update]);
 
+  // a fine-tuned model chosen to improve ("Improve this model" on its results) is not a base card
+  const continuing =
+    cards && chosen && !cards.some((c) => c.id === chosen)
+      ? (estimates[chosen] ?? { state: "measuring" })
+      : null;
+
   return (
     <section aria-labelledby="h-base">
       <h1 id="h-base">2. Choose a base model</h1>
@@ -67,6 +73,20 @@ export function BaseModel({ flow, update, go }: PageProps) {
           </button>
           .
         </Empty>
+      )}
+      {continuing && (
+        <div className="state ok" data-testid="continuing">
+          <strong>Improving {chosen}.</strong> Training continues from this fine-tuned model, on its
+          base and with its LoRA rank, so it keeps what it learned.{" "}
+          {continuing.state === "done" && (
+            <>
+              About <strong>{duration(continuing.plan.estimated_seconds)}</strong> on this computer.{" "}
+            </>
+          )}
+          <button type="button" className="link" onClick={() => update({ base: null })}>
+            Start from a base model instead
+          </button>
+        </div>
       )}
       {error !== null && <ErrorBox error={error} retry={load} />}
       {!cards && error === null && <Loading what="Looking for base models on this computer…" />}

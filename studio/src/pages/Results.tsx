@@ -8,7 +8,7 @@ const pct = (v: number | undefined) => (v === undefined ? "–" : `${(v * 100).t
 const metricValue = (m: MetricName, v: number | undefined) =>
   m === "length_ratio" ? (v === undefined ? "–" : v.toFixed(2)) : pct(v);
 
-export function Results({ flow, go }: PageProps) {
+export function Results({ flow, update, go }: PageProps) {
   const model = flow.model;
   const [info, setInfo] = useState<Model | null>(null);
   const [report, setReport] = useState<EvaluationReport | null | "none">(null);
@@ -52,6 +52,21 @@ export function Results({ flow, go }: PageProps) {
       </section>
     );
 
+  // a new job that starts from this model's adapter: new examples first, then its settings
+  const improve = () => {
+    update({
+      base: model,
+      fileId: null,
+      fileName: null,
+      advanced: null,
+      suffix: model.startsWith("ft:") ? (model.split(":")[2] ?? "") : "",
+      jobId: null,
+      model: null,
+      notice: `Add the new examples for ${model}: training will continue from it, keeping what it learned.`,
+    });
+    go("/examples");
+  };
+
   const promotion = info?.tailor.promotion;
   const ev = report && report !== "none" ? report : null;
   const [tuned, base] = ev ? [ev.models[0], ev.models[1]] : [undefined, undefined];
@@ -61,6 +76,13 @@ export function Results({ flow, go }: PageProps) {
       <p className="lead">
         How <strong>{model}</strong> answers the examples it never saw in training, next to the base
         model it started from.
+        {info?.tailor.parent && (
+          <>
+            {" "}
+            It continued training <strong>{info.tailor.parent.id}</strong>
+            {info.tailor.parent.deleted ? " (since deleted)" : ""} on new examples.
+          </>
+        )}
       </p>
       {error !== null && <ErrorBox error={error} retry={load} />}
       {!info && error === null && <Loading what="Loading the model…" />}
@@ -175,6 +197,9 @@ export function Results({ flow, go }: PageProps) {
       <div className="actions">
         <button type="button" className="primary" onClick={() => go("/playground")}>
           Try it in the playground
+        </button>
+        <button type="button" className="secondary" onClick={improve}>
+          Improve this model with new examples
         </button>
       </div>
     </section>
