@@ -74,20 +74,6 @@ export function BaseModel({ flow, update, go }: PageProps) {
           .
         </Empty>
       )}
-      {continuing && (
-        <div className="state ok" data-testid="continuing">
-          <strong>Improving {chosen}.</strong> Training continues from this fine-tuned model, on its
-          base and with its LoRA rank, so it keeps what it learned.{" "}
-          {continuing.state === "done" && (
-            <>
-              About <strong>{duration(continuing.plan.estimated_seconds)}</strong> on this computer.{" "}
-            </>
-          )}
-          <button type="button" className="link" onClick={() => update({ base: null })}>
-            Start from a base model instead
-          </button>
-        </div>
-      )}
       {error !== null && <ErrorBox error={error} retry={load} />}
       {!cards && error === null && <Loading what="Looking for base models on this computer…" />}
       {cards?.length === 0 && (
@@ -98,6 +84,33 @@ export function BaseModel({ flow, update, go }: PageProps) {
       {cards && cards.length > 0 && (
         <fieldset className="cards">
           <legend className="sr-only">Base model</legend>
+          {continuing && chosen && (
+            <label className="card chosen" data-testid="continuing">
+              <input type="radio" name="base" value={chosen} checked readOnly />
+              <span className="card-title">{chosen}</span>
+              <span className="badges">
+                <span className="badge good">improving this model</span>
+              </span>
+              <span>
+                Training continues from this fine-tuned model, on its base and with its LoRA rank,
+                so it keeps what it learned. Choose a base model below to start afresh instead.
+              </span>
+              <span className="estimate">
+                {continuing.state === "done" ? (
+                  <>
+                    Training on your examples: about{" "}
+                    <strong>{duration(continuing.plan.estimated_seconds)}</strong> on this computer
+                  </>
+                ) : continuing.state === "error" ? (
+                  <span className="error-text">
+                    Could not plan it: {(continuing.error as Error).message}
+                  </span>
+                ) : (
+                  <span role="status">Measuring on this computer…</span>
+                )}
+              </span>
+            </label>
+          )}
           {cards.map((c) => {
             const est = estimates[c.id];
             return (
