@@ -91,6 +91,45 @@ export const ExampleResult = z.object({
 });
 export type ExampleResult = z.infer<typeof ExampleResult>;
 
+/**
+ * A text classifier's test beyond accuracy and macro-F1 (its report's `models` are the classifier and
+ * the majority-label baseline: a classifier has no base model that could answer).
+ */
+export const ClassificationDetails = z.object({
+  /** The classifier's labels (its head's order). */
+  labels: z.array(z.string()),
+  multi_label: z.boolean(),
+  /** Each label on the held-out texts: precision, recall and F1 (0-1), and how many texts have it. */
+  per_label: z.record(
+    z.string(),
+    z.object({
+      precision: z.number(),
+      recall: z.number(),
+      f1: z.number(),
+      support: z.number().int(),
+    }),
+  ),
+  /** What the baseline answers: the most common training label (multi-label: those most texts have). */
+  baseline: z.object({
+    labels: z.array(z.string()),
+    /** Counted on the training texts, or on the held-out ones when the training counts are gone. */
+    counted_on: z.enum(["training", "held-out"]),
+  }),
+  /**
+   * Expected calibration error of the scores (how far confidence is from accuracy, 10 bins; 0 is
+   * perfect), with the scores the classifier gives (`after`, calibrated by its temperature) and
+   * without the temperature (`before`).
+   */
+  calibration: z.object({
+    temperature: z.number(),
+    ece_before: z.number(),
+    ece_after: z.number(),
+  }),
+  /** Single-label: the classifier's confusion table (also in its ModelScores; here for the card). */
+  confusion: Confusion.optional(),
+});
+export type ClassificationDetails = z.infer<typeof ClassificationDetails>;
+
 export const EvaluationReport = z.object({
   object: z.literal("tailor.evaluation"),
   created_at: z.number().int(),
@@ -121,6 +160,8 @@ export const EvaluationReport = z.object({
       }),
     })
     .optional(),
+  /** Text classifiers only. */
+  classification: ClassificationDetails.optional(),
   settings: z.object({
     max_tokens: z.number().int(),
     batch_size: z.number().int(),
@@ -210,6 +251,8 @@ export const ModelCard = z.object({
         .nullable(),
       /** The model it continued from, on the same examples (see EvaluationReport.parent). */
       parent: EvaluationReport.shape.parent,
+      /** Text classifiers: per-label scores, the baseline, calibration (the table is in the report). */
+      classification: ClassificationDetails.optional(),
     })
     .nullable(),
   promotion: Promotion,

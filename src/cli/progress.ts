@@ -11,6 +11,9 @@ export class TrainingProgress {
   private lastLineStep = 0;
   private readonly tty = Boolean(process.stderr.isTTY);
 
+  /** `accuracy`: what the evaluations' accuracy is (a classifier's is the share of texts labelled right). */
+  constructor(private readonly accuracy = "token accuracy") {}
+
   update(msg: EngineMessage): void {
     switch (msg.type) {
       case "progress":
@@ -54,7 +57,7 @@ export class TrainingProgress {
       }
       case "evaluation":
         this.line(
-          `validation at step ${msg.step} (epoch ${msg.epoch.toFixed(2)}): loss ${msg.val_loss.toFixed(4)}, token accuracy ${(msg.val_token_accuracy * 100).toFixed(1)}%`,
+          `validation at step ${msg.step} (epoch ${msg.epoch.toFixed(2)}): loss ${msg.val_loss.toFixed(4)}, ${this.accuracy} ${(msg.val_token_accuracy * 100).toFixed(1)}%`,
         );
         break;
       default:

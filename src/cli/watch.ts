@@ -35,7 +35,8 @@ export function eventLine(e: JobEvent): Record<string, unknown> {
  */
 export async function watchJob(svc: Services, jobId: string, opts: WatchOptions): Promise<Job> {
   const follow = new AbortController();
-  const progress = new TrainingProgress();
+  const classifier = svc.jobs.find(jobId)?.spec.method === "classify";
+  const progress = new TrainingProgress(classifier ? "accuracy" : "token accuracy");
   let worker: Worker | null = null;
   let running: Promise<unknown> = Promise.resolve();
   if (opts.runHere) {

@@ -257,7 +257,7 @@ export async function checkData(file: string, opts: CheckOptions = {}): Promise<
     }
 
     for (const w of toolUsage.warnings(file)) warn(w);
-    errors.push(...labelCheck.errors(file, opts.val));
+    errors.push(...labelCheck.errors(file, opts.val, opts.purpose === "validation"));
     for (const w of labelCheck.warnings(file, opts.val)) warn(w);
 
     // a classifier reads texts with its own encoder, not a base model's chat template

@@ -107,7 +107,8 @@ export class LabelCheck {
     }
   }
 
-  errors(file: string, valFile?: string): Issue<ErrorCode>[] {
+  /** `heldOut`: the file is validation only, where one label is enough. */
+  errors(file: string, valFile?: string, heldOut = false): Issue<ErrorCode>[] {
     const out: Issue<ErrorCode>[] = [];
     const mixed = this.train.mixed(file);
     if (mixed) out.push(mixed);
@@ -130,7 +131,7 @@ export class LabelCheck {
             "these validation examples are labelled texts but the training examples are not; give both in the same form",
         });
     }
-    if (this.active && !mixed && this.counts.size === 1) {
+    if (this.active && !mixed && !heldOut && this.counts.size === 1) {
       const [only] = this.counts.keys();
       out.push({
         file,

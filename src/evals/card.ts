@@ -8,6 +8,12 @@ import { join } from "node:path";
 import type { EvaluationReport, METRICS, ModelCard } from "../../protocol/evals.ts";
 import type { DatasetVersion } from "../datasets/index.ts";
 import { describeSource, type ModelManifest } from "../models/index.ts";
+import {
+  classificationMarkdown,
+  classifierHyperparameters,
+  classifierIntendedUse,
+  classifierLimitations,
+} from "./classification-card.ts";
 import { outputKind, words } from "./metrics.ts";
 import { decidePromotion, metricLabel } from "./promotion.ts";
 import { writeFileAtomic, writeJsonAtomic } from "./store.ts";
@@ -148,6 +154,7 @@ export function buildCard(input: CardInput): ModelCard {
   const finalVal = curves.val.at(-1)?.[1] ?? null;
   const promotion = m.promotion ?? decidePromotion(evaluation, { model: name, minDelta: 0 });
   const primary = evaluation?.primary_metric;
+  const classifier = m.method === "classify"; // ./classification-card.ts says what differs
   return {
     object: "tailor.model_card",
     model: name,
@@ -160,21 +167,23 @@ export function buildCard(input: CardInput): ModelCard {
       ...(trainVersion ? [dataset("training", trainVersion)] : []),
       ...(valVersion ? [dataset("validation", valVersion)] : []),
     ],
-    hyperparameters: {
-      epochs: m.training.epochs,
-      learning_rate: m.training.learning_rate,
-      batch_size: m.training.batch_size,
-      lora_rank: m.training.lora_rank,
-      lora_alpha: m.training.lora_alpha,
-      seed: m.training.seed,
-      ...(job
-        ? {
-            early_stopping_patience: job.early_stopping_patience,
-            validation: job.validation_note.replace(/^validation: /, ""),
-            method: "LoRA",
-          }
-        : {}),
-    },
+    hyperparameters: classifier
+      ? classifierHyperparameters(m, job)
+      : {
+          epochs: m.training.epochs,
+          learning_rate: m.training.learning_rate,
+          batch_size: m.training.batch_size,
+          lora_rank: m.training.lora_rank,
+          lora_alpha: m.training.lora_alpha,
+          seed: m.training.seed,
+          ...(job
+            ? {
+                early_stopping_patience: job.early_stopping_patience,
+                validation: job.validation_note.replace(/^validation: /, ""),
+                method: "LoRA",
+              }
+            : {}),
+        },
     training: {
       steps: m.training.steps,
       model_step: m.training.model_step ?? m.training.steps,
@@ -198,11 +207,16 @@ export function buildCard(input: CardInput): ModelCard {
             base: evaluation.models[1]?.metrics ?? null,
             outcome: evaluation.outcome,
             ...(evaluation.parent ? { parent: evaluation.parent } : {}),
+            ...(evaluation.classification ? { classification: evaluation.classification } : {}),
           }
         : null,
     promotion,
-    intended_use: intendedUse(m, input.trainAnswers, trainVersion),
-    limitations: limitations(m, trainVersion, input.trainAnswers, evaluation, finalVal),
+    intended_use: classifier
+      ? classifierIntendedUse(m, trainVersion)
+      : intendedUse(m, input.trainAnswers, trainVersion),
+    limitations: classifier
+      ? classifierLimitations(m, trainVersion, evaluation)
+      : limitations(m, trainVersion, input.trainAnswers, evaluation, finalVal),
   };
 }
 
@@ -272,7 +286,8 @@ export function renderCardMarkdown(card: ModelCard): string {
     "",
   ];
   const e = card.evaluation;
-  if (e) {
+  if (e?.classification) lines.push(...classificationMarkdown(card.model, e, e.classification));
+  else if (e) {
     lines.push(
       `On ${e.examples} held-out examples (${e.data}); the primary metric is ${metricLabel(e.primary_metric)}.`,
       "",

@@ -1,4 +1,5 @@
 export * from "./card.ts";
+export * from "./classification.ts";
 export * from "./evaluate.ts";
 export * from "./html.ts";
 export * from "./metrics.ts";

@@ -9,7 +9,14 @@ import {
 import { TailorError } from "../errors/index.ts";
 import { estimateParameters, ModelName } from "../models/index.ts";
 import { type HyperparameterInput, resolveHyperparameters } from "../training/index.ts";
+import { checkMethodData } from "./method-data.ts";
 import { childName, inheritAdapter, type Parent, trainingStart } from "./parent.ts";
+import {
+  checkBaseForMethod,
+  checkClassifierData,
+  classifierHyperparameters,
+  classifierPlanLines,
+} from "./recipe/train-classifier.ts";
 import type { JobServices } from "./services.ts";
 import { type JobStore, newId } from "./store/index.ts";
 import type { Job, JobSpec, TrainingMethod, ValidationPlan } from "./types.ts";
@@ -53,6 +60,7 @@ export async function createJob(svc: JobServices, opts: CreateJobOptions): Promi
   const { jobs, datasets, models: registry } = svc;
   // a fine-tuned model as the base: training continues from its adapter (./parent.ts)
   const { base, parent } = trainingStart(registry, opts.base, opts.method);
+  checkBaseForMethod(base, opts.method); // a classifier from an encoder, answers from the others
   const id = newId("ftjob");
   const taken = (n: string) => registry.exists(n) || jobs.modelNameTaken(n);
   const name =
@@ -115,6 +123,15 @@ export async function createJob(svc: JobServices, opts: CreateJobOptions): Promi
   const val = opts.val
     ? await storedDataset(datasets, opts.val, `${nameOf(opts.val)}-validation`)
     : null;
+  if (opts.method === "classify")
+    checkClassifierData(train, val, {
+      training: opts.files?.training ?? opts.data,
+      validation: opts.files?.validation ?? opts.val ?? null,
+    });
+  checkMethodData(datasets, opts.method, train, val, {
+    training: opts.files?.training ?? opts.data,
+    validation: opts.files?.validation ?? opts.val ?? null,
+  }); // pairs for DPO, examples otherwise
   const job = insert(train.id, val?.id ?? null, planSpec(opts, base.source, train, val, parent));
   jobs.events.add(id, {
     type: "message",
@@ -245,10 +262,14 @@ export function planSpec(
     seed: opts.seed,
     beta: opts.beta,
   };
-  const auto = resolveHyperparameters(requested, trainExamples, {
-    baseParameters: estimateParameters(baseSource),
-    machine: { memoryBytes: totalmem(), cuda: false },
-  });
+  const auto =
+    opts.method === "classify"
+      ? classifierHyperparameters(requested, trainExamples)
+      : resolveHyperparameters(requested, trainExamples, {
+          baseParameters: estimateParameters(baseSource),
+          method: opts.method,
+          machine: { memoryBytes: totalmem(), cuda: false },
+        });
   const hp = inheritAdapter(auto, parent, opts.loraRank);
   const totalSteps = Math.ceil(trainExamples / Math.max(1, hp.batchSize)) * hp.epochs;
   const hasVal = validation.examples > 0;
@@ -280,6 +301,7 @@ export function describeSpec(spec: JobSpec): string[] {
     lines.push(
       `overfitting guard: stop when validation loss has not improved for ${spec.early_stopping_patience} evaluations, and keep the best checkpoint as the model`,
     );
+  if (spec.method === "classify") return [...lines, ...classifierPlanLines(spec)];
   lines.push(
     spec.validation.examples
       ? `test: at the end, the tuned model and its base answer the held-out examples; it is ready if it does at least as well${spec.gate_min_delta ? ` plus ${(spec.gate_min_delta * 100).toFixed(1)} points` : ""}, otherwise it needs review`

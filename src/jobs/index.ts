@@ -42,6 +42,7 @@ export {
   type TestOutcome,
   testModel,
 } from "./recipe/index.ts";
+export { DEFAULT_CLASSIFIER_BASE } from "./recipe/train-classifier.ts";
 export type { JobServices } from "./services.ts";
 export { JobStore } from "./store/index.ts";
 export type {

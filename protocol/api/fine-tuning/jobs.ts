@@ -48,6 +48,15 @@ export const CreateJobRequest = z
           type: z.literal("dpo"),
           dpo: z.object({ hyperparameters: DpoHyperparametersIn.optional() }).optional(),
         }),
+        z
+          .object({
+            type: z.literal("classify"),
+            classify: z.object({ hyperparameters: HyperparametersIn.optional() }).optional(),
+          })
+          .openapi({
+            description:
+              'Tailor: a text classifier. The training file holds labelled texts ({"text", "label"} or "labels" lines, or a text,label CSV); `model` is an encoder (all-minilm-l6-v2 built in), trained whole with a classification head (lora_rank does not apply)',
+          }),
       ])
       .optional(),
     metadata: z.record(z.string(), z.string()).nullable().optional(),

@@ -6,9 +6,11 @@ import type { EvaluationReport, Promotion } from "../../../protocol/evals.ts";
 import { TailorError } from "../../errors/index.ts";
 import {
   evaluate,
+  evaluateClassifier,
   headline,
   KIND_TEXT,
   loadEvalExamples,
+  loadLabelledExamples,
   metricLabel,
   renderHtml,
   reportedMetrics,
@@ -124,6 +126,7 @@ export function printReport(r: EvaluationReport, promotion: Promotion | null): v
       ]),
     );
   }
+  if (r.classification) printClassification(r.classification);
   const shown = r.examples.slice(0, EXAMPLE_ROWS);
   const width = r.kind === "tools" ? 60 : 40; // a call with its arguments
   console.log("");
@@ -146,6 +149,27 @@ export function printReport(r: EvaluationReport, promotion: Promotion | null): v
     console.log("");
     console.log(`${promotion.status === "ready" ? "ready" : "needs review"}: ${promotion.reason}`);
   }
+}
+
+/** A classifier's per-label scores and calibration. */
+function printClassification(c: NonNullable<EvaluationReport["classification"]>): void {
+  console.log("\neach label on the held-out texts:");
+  console.log(
+    table([
+      ["LABEL", "PRECISION", "RECALL", "F1", "TEXTS"],
+      ...Object.entries(c.per_label).map(([l, s]) => [
+        clip(l, 24),
+        pct("", s.precision),
+        pct("", s.recall),
+        pct("", s.f1),
+        String(s.support),
+      ]),
+    ]),
+  );
+  const k = c.calibration;
+  console.log(
+    `calibration: expected calibration error ${pct("", k.ece_after)} with the temperature ${k.temperature.toFixed(2)}, ${pct("", k.ece_before)} without it (0% = a score of 0.8 is right 80% of the time)`,
+  );
 }
 
 /** Examples listed in the terminal; --json and --html have all of them. */
@@ -236,6 +260,20 @@ async function runEval(svc: Services, ref: string, opts: EvalFlags): Promise<voi
         throw new TailorError({ code: "internal", message: "the test made no report" });
       report = test.report;
       promotion = test.promotion;
+    } else if (manifest?.kind === "fine_tuned" && manifest.method === "classify") {
+      // a text classifier labels the texts; it is compared with the majority-label baseline
+      if (opts.compare !== undefined)
+        throw new TailorError({
+          code: "invalid_argument",
+          message: `${ref} is a text classifier: it is compared with always answering the most common label; leave out --compare`,
+        });
+      const { examples, source } = await loadLabelledExamples(opts.data, svc.datasets);
+      report = await evaluateClassifier({
+        name: ref,
+        folder: svc.models.modelDir(ref),
+        examples,
+        source,
+      });
     } else {
       const compare =
         opts.compare === undefined

@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { TailorError } from "../../errors/index.ts";
 import {
   createJob,
+  DEFAULT_CLASSIFIER_BASE,
   describeSpec,
   jobView,
   type TrainingMethod,
@@ -14,7 +15,7 @@ import { withTailor } from "../services.ts";
 import { watchJob } from "../watch.ts";
 
 interface TrainFlags {
-  base: string;
+  base?: string;
   data: string;
   val?: string;
   epochs?: number;
@@ -43,9 +44,9 @@ export function registerTrain(program: Command): void {
   program
     .command("train")
     .description("create a fine-tuning job (LoRA) on your examples; --wait to watch it to the end")
-    .requiredOption(
+    .option(
       "--base <model>",
-      "base model: a name (see `tailor models list`), a folder, a .gguf file or a Hub id",
+      `base model: a name (see \`tailor models list\`), a folder, a .gguf file or a Hub id (--task classify: an encoder, by default ${DEFAULT_CLASSIFIER_BASE})`,
     )
     .requiredOption(
       "--data <file|id>",
@@ -103,8 +104,17 @@ export function registerTrain(program: Command): void {
 }
 
 async function train(svc: Services, flags: TrainFlags, cmd: Command): Promise<void> {
+  const method = trainingMethod(flags);
+  const base = flags.base ?? (method === "classify" ? DEFAULT_CLASSIFIER_BASE : undefined);
+  if (!base)
+    throw new TailorError({
+      code: "invalid_argument",
+      message:
+        "--base is needed: the model to fine-tune, e.g. --base smollm2-135m-instruct (`tailor models list` shows them); only --task classify has a default",
+      details: { field: "base" },
+    });
   const job = await createJob(svc, {
-    base: flags.base,
+    base,
     data: flags.data,
     val: flags.val,
     name: flags.name,
@@ -116,7 +126,7 @@ async function train(svc: Services, flags: TrainFlags, cmd: Command): Promise<vo
     checkpointEverySteps: flags.checkpointEvery,
     earlyStopping: flags.earlyStop,
     gateMinDelta: flags.minDelta,
-    method: trainingMethod(flags),
+    method,
     beta: flags.beta,
   });
   const workers = workersRunning(svc.jobs);
@@ -152,7 +162,7 @@ async function train(svc: Services, flags: TrainFlags, cmd: Command): Promise<vo
   if (!flags.json && done.status === "succeeded" && done.fine_tuned_model) {
     const p = done.result?.promotion;
     console.log(
-      `model ${done.fine_tuned_model}: ${p?.status === "ready" ? "ready" : "needs review"}${p ? ` (${p.reason})` : ""}\ntry it: tailor generate ${done.fine_tuned_model} --prompt "..."\nits card: tailor models card ${done.fine_tuned_model}`,
+      `model ${done.fine_tuned_model}: ${p?.status === "ready" ? "ready" : "needs review"}${p ? ` (${p.reason})` : ""}\ntry it: ${method === "classify" ? `tailor classify ${done.fine_tuned_model} "a text to label"` : `tailor generate ${done.fine_tuned_model} --prompt "..."`}\nits card: tailor models card ${done.fine_tuned_model}`,
     );
   }
 }

@@ -1,6 +1,11 @@
 import { z } from "zod";
 import { parseChatLine } from "./chat.ts";
-import { isLabelledLine, parseLabelledLine } from "./labelled.ts";
+import {
+  isLabelledLine,
+  isStoredLabelledLine,
+  parseLabelledLine,
+  parseStoredLabelledLine,
+} from "./labelled.ts";
 import { readLines } from "./lines.ts";
 import { isPreferenceLine, parsePreferenceLine } from "./preference.ts";
 import { checkConversation, type DataRecord, type ProblemCode, pairToExample } from "./records.ts";
@@ -30,6 +35,8 @@ export function parseJsonLine(text: string, line: number): DataRecord {
   // before chat lines: a stored pair is a chat line with its non-preferred answer
   if (obj && isPreferenceLine(obj))
     return parsePreferenceLine(obj as Record<string, unknown>, line);
+  if (obj && isStoredLabelledLine(obj))
+    return parseStoredLabelledLine(obj as Record<string, unknown>, line);
   if (obj && "messages" in obj) return parseChatLine(obj as Record<string, unknown>, line);
   if (obj && isLabelledLine(obj)) return parseLabelledLine(obj as Record<string, unknown>, line);
   if (obj && ("prompt" in obj || "completion" in obj)) {

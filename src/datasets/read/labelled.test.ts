@@ -127,3 +127,21 @@ test("a prompt/completion CSV is still read as one, and a header with neither sa
   assert.equal(first.example.labels, undefined);
   await assert.rejects(all(file("csv", "message,category\nhi,x\n")), /text\/label/);
 });
+
+test("the stored form (a chat line with labels) reads back with its labels", async () => {
+  const stored = {
+    messages: [
+      { role: "user", content: "Win a cruise!!!" },
+      { role: "assistant", content: "spam" },
+    ],
+    labels: ["spam"],
+  };
+  const recs = await all(file("jsonl", jsonl(stored, { ...stored, labels: [] })));
+  assert.deepEqual(brief(recs), [
+    [1, ["spam"]],
+    [2, "wrong_type", "labels"],
+  ]);
+  const first = recs[0];
+  assert.ok(first?.kind === "example");
+  assert.deepEqual(first.example, stored);
+});

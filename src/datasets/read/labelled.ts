@@ -4,6 +4,7 @@
  * becomes an example whose user message is the text and whose answer is its labels joined by ", "
  * (so a generative model can be trained on the same file), with the labels kept as `labels`.
  */
+import { parseChatLine } from "./chat.ts";
 import type { DataRecord, Example } from "./records.ts";
 
 /** A label is a short name; longer than this, the text and label were probably swapped. */
@@ -79,6 +80,22 @@ export function labelledExample(text: string, labels: string[]): Example {
     ],
     labels,
   };
+}
+
+/** Tailor's stored form (what a stored dataset holds): a chat line that keeps its `labels`. */
+export function isStoredLabelledLine(obj: object): boolean {
+  return "messages" in obj && "labels" in obj;
+}
+
+export function parseStoredLabelledLine(obj: Record<string, unknown>, line: number): DataRecord {
+  const chat = parseChatLine(obj, line);
+  if (chat.kind !== "example") return chat;
+  const value = obj.labels;
+  if (!Array.isArray(value) || value.length === 0)
+    return problem(line, "wrong_type", "labels", "must be a list of one or more labels");
+  const labels = checkLabels(value, line, (i) => `labels[${i}]`);
+  if (!Array.isArray(labels)) return labels;
+  return { kind: "example", line, example: { ...chat.example, labels } };
 }
 
 export function parseLabelledLine(obj: Record<string, unknown>, line: number): DataRecord {

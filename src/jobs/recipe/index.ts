@@ -13,6 +13,7 @@ import { install } from "./install.ts";
 import { prepare } from "./prepare.ts";
 import { testModel } from "./test.ts";
 import { train } from "./train.ts";
+import { trainClassifier } from "./train-classifier.ts";
 
 export type { RunContext, StopReason } from "./context.ts";
 export { failed, finish, MAX_ATTEMPTS } from "./finish.ts";
@@ -32,7 +33,9 @@ export async function runJob(job: Job, ctx: RunContext): Promise<void> {
     mkdirSync(models.dir, { recursive: true });
     const run = prepare(job, ctx);
     step = run.resumeFrom?.step ?? 0;
-    const done = await train(job, run, outDir, ctx, (s) => {
+    // a text classifier is an encoder trained whole, not a LoRA adapter (./train-classifier.ts)
+    const trainer = job.spec.method === "classify" ? trainClassifier : train;
+    const done = await trainer(job, run, outDir, ctx, (s) => {
       step = s;
     });
     const test = await testModel(ctx.services, {
@@ -66,7 +69,7 @@ function testEvents(job: Job, ctx: RunContext) {
     onStart: (examples: number) =>
       jobs.events.add(job.id, {
         type: "message",
-        message: `testing ${job.model_name} against its base ${job.base} on ${examples} held-out examples`,
+        message: `testing ${job.model_name} against ${job.spec.method === "classify" ? "always answering the most common label" : `its base ${job.base}`} on ${examples} held-out examples`,
         data: { stage: "test", done: 0, total: examples * 2 },
       }),
     onProgress: (done: number, total: number) => {

@@ -15,6 +15,7 @@ import {
 import { writeModelCard } from "../card.ts";
 import type { JobServices } from "../services.ts";
 import { compareWithParent } from "./parent-test.ts";
+import { testClassifier } from "./test-classifier.ts";
 
 export interface TestOptions {
   /** The fine-tuned model's folder (installed, or a run's output): its manifest names its base. */
@@ -57,6 +58,8 @@ export async function testModel(svc: JobServices, opts: TestOptions): Promise<Te
     });
   }
   const name = manifest.name;
+  // a text classifier is scored on labels and compared with the majority-label baseline
+  if (manifest.method === "classify") return testClassifier(svc, opts, name);
   let report: EvaluationReport | null = null;
   let failed: string | null = null;
   if (opts.data !== null) {

@@ -127,7 +127,8 @@ function withoutType(msg: EngineMessage): Record<string, unknown> {
   return rest;
 }
 
-function toEvent(msg: EngineMessage): NewEvent | null {
+/** An engine message as the job's event (null: not stored). */
+export function toEvent(msg: EngineMessage): NewEvent | null {
   switch (msg.type) {
     case "metrics":
       return {

@@ -98,7 +98,11 @@ export function registerJobs(app: OpenAPIHono<AppEnv>, ctx: ServerContext): void
       const body = c.req.valid("json");
       const m = body.method;
       const hp =
-        (m?.type === "dpo" ? m.dpo?.hyperparameters : m?.supervised?.hyperparameters) ??
+        (m?.type === "dpo"
+          ? m.dpo?.hyperparameters
+          : m?.type === "classify"
+            ? m.classify?.hyperparameters
+            : m?.supervised?.hyperparameters) ??
         body.hyperparameters ??
         {};
       const job = await createJobFromFiles(jobServices(ctx), {
