@@ -28,6 +28,11 @@ export function renderReport(r: DataReport): string {
   out.push(
     `${r.file}: ${r.examples} usable example${r.examples === 1 ? "" : "s"}${s.validation_examples ? ` (+${s.validation_examples} for validation in ${r.val_file})` : ""}`,
   );
+  if (s.preference_pairs)
+    out.push(
+      `  preference pairs: each line prefers one answer to another; train on them with --method dpo`,
+      `  checked for each pair: both answers there, from the assistant, and different; the longer side against the model's context${s.tokens ? "" : " (with --base MODEL)"}`,
+    );
   if (s.examples_with_tools)
     out.push(
       `  ${s.examples_with_tools} offer functions; ${s.tool_calls} function call${s.tool_calls === 1 ? "" : "s"} to learn`,

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { findPii, type PiiType } from "../safety/index.ts";
 import { LabelCheck } from "./label-check.ts";
+import { PreferenceCheck } from "./preference-check.ts";
 import { type Example, type ProblemRecord, readRecords } from "./read/index.ts";
 import {
   type DataReport,
@@ -153,9 +154,13 @@ export async function checkData(file: string, opts: CheckOptions = {}): Promise<
         );
       });
     });
+    e.non_preferred_output?.forEach((m, i) => {
+      scanText(m.content, `non_preferred_output[${i}].content`, line, f);
+    });
   };
   const toolUsage = new ToolUsage();
   const labelCheck = new LabelCheck();
+  const pairCheck = new PreferenceCheck();
 
   let tokens: number[] | null = null;
   let contextLength: number | null = null;
@@ -199,6 +204,7 @@ export async function checkData(file: string, opts: CheckOptions = {}): Promise<
       scanPii(e, rec.line, file);
       toolUsage.add(e, rec.line);
       labelCheck.add(e, rec.line, file);
+      pairCheck.add(e, rec.line);
       await opts.onExample?.(e, rec.line, "train");
       if (!out.write(`${JSON.stringify(e)}\n`)) await once(out, "drain");
     }
@@ -222,6 +228,7 @@ export async function checkData(file: string, opts: CheckOptions = {}): Promise<
         }
         scanPii(rec.example, rec.line, opts.val);
         labelCheck.addValidation(rec.example, rec.line);
+        pairCheck.addValidation(rec.example, rec.line);
         await opts.onExample?.(rec.example, rec.line, "val");
       }
     }
@@ -257,6 +264,7 @@ export async function checkData(file: string, opts: CheckOptions = {}): Promise<
     }
 
     for (const w of toolUsage.warnings(file)) warn(w);
+    errors.push(...pairCheck.errors(file, opts.val));
     errors.push(...labelCheck.errors(file, opts.val, opts.purpose === "validation"));
     for (const w of labelCheck.warnings(file, opts.val)) warn(w);
 
@@ -293,7 +301,8 @@ export async function checkData(file: string, opts: CheckOptions = {}): Promise<
   }
   if (tokens && contextLength) {
     const maxSeq = opts.maxSeqLength ?? 1024;
-    tokens.forEach((t, i) => {
+    // a preference pair is as long as its longer side
+    pairCheck.longestSides(tokens).forEach((t, i) => {
       const line = lines[i] ?? 0;
       if (t > contextLength) {
         errors.push({
@@ -346,6 +355,7 @@ export async function checkData(file: string, opts: CheckOptions = {}): Promise<
       tool_calls: toolUsage.calls,
       examples_with_tools: toolUsage.examplesWithTools,
       ...(labelCheck.active ? { labels: labelCheck.summary() } : {}),
+      ...(pairCheck.active ? { preference_pairs: pairCheck.pairs } : {}),
     },
     pii,
     pii_counts: piiCounts,

@@ -21,15 +21,17 @@ function rebuild(v: unknown, next: () => string): unknown {
 /**
  * An example with its personal data replaced by placeholders: message content, and the string
  * values inside call arguments (so the arguments stay JSON, valid as before). One pass over all of
- * it, so one e-mail address gets one placeholder wherever it appears.
+ * it, so one e-mail address gets one placeholder wherever it appears (a preference pair's
+ * non-preferred answer included).
  */
 export function redactExample(e: Example): {
   example: Example;
   replaced: Partial<Record<PiiType, number>>;
 } {
-  const texts = e.messages.map((m) => m.content);
+  const all = [...e.messages, ...(e.non_preferred_output ?? [])];
+  const texts = all.map((m) => m.content);
   // every call's arguments passed the check: each is a JSON object
-  const args = e.messages.map((m) =>
+  const args = all.map((m) =>
     (m.tool_calls ?? []).map((c) => {
       const value = JSON.parse(c.function.arguments) as unknown;
       const start = texts.length;
@@ -39,23 +41,26 @@ export function redactExample(e: Example): {
   );
   const r = redactTexts(texts);
   if (Object.keys(r.replaced).length === 0) return { example: e, replaced: r.replaced };
+  const redacted = all.map((m, i) => {
+    const out = { ...m, content: r.texts[i] ?? m.content };
+    if (m.tool_calls)
+      out.tool_calls = m.tool_calls.map((c, j) => {
+        const a = args[i]?.[j];
+        if (!a) return c;
+        let k = a.start;
+        const redacted = JSON.stringify(rebuild(a.value, () => r.texts[k++] ?? ""));
+        // arguments with nothing replaced keep their own spelling
+        return redacted === JSON.stringify(a.value)
+          ? c
+          : { ...c, function: { ...c.function, arguments: redacted } };
+      });
+    return out;
+  });
+  const n = e.messages.length;
   const example: Example = {
     ...e,
-    messages: e.messages.map((m, i) => {
-      const out = { ...m, content: r.texts[i] ?? m.content };
-      if (m.tool_calls)
-        out.tool_calls = m.tool_calls.map((c, j) => {
-          const a = args[i]?.[j];
-          if (!a) return c;
-          let k = a.start;
-          const redacted = JSON.stringify(rebuild(a.value, () => r.texts[k++] ?? ""));
-          // arguments with nothing replaced keep their own spelling
-          return redacted === JSON.stringify(a.value)
-            ? c
-            : { ...c, function: { ...c.function, arguments: redacted } };
-        });
-      return out;
-    }),
+    messages: redacted.slice(0, n),
+    ...(e.non_preferred_output ? { non_preferred_output: redacted.slice(n) } : {}),
   };
   return { example, replaced: r.replaced };
 }

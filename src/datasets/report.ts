@@ -85,6 +85,8 @@ export interface DataStats {
   examples_with_tools: number;
   /** Labelled texts only. */
   labels?: LabelSummary | null;
+  /** Preference pairs only (DPO data): how many training examples are pairs. */
+  preference_pairs?: number;
 }
 
 export interface DataReport {
