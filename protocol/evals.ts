@@ -35,6 +35,10 @@ export const METRICS = {
     "valid calls: the share of the calls made whose arguments parse and fit the function's schema",
   words_rouge_l:
     "words ROUGE-L: of the answers expected in words, ROUGE-L against the expected words",
+  pair_accuracy:
+    "pair accuracy: the share of held-out preference pairs where the model finds the preferred answer more likely than the other",
+  reward_accuracy:
+    "reward accuracy: the share of held-out preference pairs where tuning made the preferred answer gain on the other, against the base",
 } as const;
 export type MetricName = keyof typeof METRICS;
 export const MetricName = z.enum(Object.keys(METRICS) as [MetricName, ...MetricName[]]);
@@ -88,6 +92,10 @@ export const ExampleResult = z.object({
       outputs: z.array(z.array(GeneratedCall).nullable()),
     })
     .optional(),
+  /** Preference pairs: the answer the model should not give (`expected` is the preferred one). */
+  non_preferred: z.string().optional(),
+  /** Preference pairs, one per model: log p(preferred) - log p(non-preferred), summed over tokens. */
+  margins: z.array(z.number()).optional(),
 });
 export type ExampleResult = z.infer<typeof ExampleResult>;
 
@@ -162,6 +170,12 @@ export const EvaluationReport = z.object({
     .optional(),
   /** Text classifiers only. */
   classification: ClassificationDetails.optional(),
+  /**
+   * Preference pairs (DPO): how many were scored and each model's mean margin (in the order of
+   * `models`; log-probability, summed over the answer's tokens). Each model's pair accuracy is in
+   * its metrics; the answers side by side are in `examples`.
+   */
+  preference: z.object({ pairs: z.number().int(), mean_margins: z.array(z.number()) }).optional(),
   settings: z.object({
     max_tokens: z.number().int(),
     batch_size: z.number().int(),

@@ -10,6 +10,7 @@ import {
   type EvalModel,
   evaluate,
   loadEvalExamples,
+  preferenceEvaluation,
   saveEvaluation,
 } from "../../evals/index.ts";
 import { writeModelCard } from "../card.ts";
@@ -66,7 +67,10 @@ export async function testModel(svc: JobServices, opts: TestOptions): Promise<Te
     try {
       const { examples, source } = await loadEvalExamples(opts.data, svc.datasets);
       opts.onStart?.(examples.length);
-      report = await evaluate({
+      // a preference-tuned model: held-out pair accuracy too, the gate's metric (evals/preference.ts)
+      const run =
+        manifest.method === "dpo" ? preferenceEvaluation(opts.data, svc.datasets) : evaluate;
+      report = await run({
         model: opts.model,
         compare: { name: manifest.base.name, source: manifest.base.source },
         examples,
