@@ -3,7 +3,7 @@
  * when the parent is still here, also against that parent on the same held-out examples: did the new
  * examples make it better than the model it started from? Reported, not gated.
  */
-import type { EvaluationReport } from "../../../protocol/evals.ts";
+import { type EvaluationReport, PRIMARY_METRIC } from "../../../protocol/evals.ts";
 import { type EvalExample, evaluate } from "../../evals/index.ts";
 import { parentLineage } from "../parent.ts";
 import type { JobServices } from "../services.ts";
@@ -28,6 +28,8 @@ export async function compareWithParent(
   opts: ParentTestOptions,
 ): Promise<EvaluationReport> {
   if (parentLineage(svc, parent).deleted) return report;
+  // only the answers' scores are compared here (a preference report's pair accuracy is not)
+  if (report.primary_metric !== PRIMARY_METRIC[report.kind]) return report;
   try {
     const model = svc.models.resolve(parent.name);
     const theirs = await evaluate({
