@@ -19,11 +19,12 @@ interface Report {
   examples: number;
   errors: Issue[];
   warnings: Issue[];
+  stats?: { labels?: { counts: Record<string, number>; multi_label: boolean } | null };
 }
 
-function Issues({ items }: { items: Issue[] }) {
+function Issues({ items, kind }: { items: Issue[]; kind: "error" | "warning" }) {
   return (
-    <ul className="issues error">
+    <ul className={`issues ${kind}`}>
       {items.slice(0, 20).map((i) => (
         <li key={`${i.line ?? "file"}-${i.field ?? ""}-${i.message}`}>
           <span className="where">{i.line ? `Line ${i.line}` : "Whole file"}</span>
@@ -132,7 +133,18 @@ export function Classify({ flow, update, go }: PageProps) {
               ? `${plural(report.examples, "labelled message")} in ${file.filename}, ready to train on.`
               : `${plural(report.errors.length, "problem")} to fix in ${file.filename} before training.`}
           </p>
-          {report.errors.length > 0 && <Issues items={report.errors} />}
+          {report.stats?.labels && (
+            <p data-testid="label-counts">
+              {report.stats.labels.multi_label ? "Several labels per message. " : ""}
+              Messages per label:{" "}
+              {Object.entries(report.stats.labels.counts)
+                .map(([label, n]) => `${label} ${n}`)
+                .join(", ")}
+              .
+            </p>
+          )}
+          {report.errors.length > 0 && <Issues items={report.errors} kind="error" />}
+          {report.warnings.length > 0 && <Issues items={report.warnings} kind="warning" />}
           {report.ok && (
             <>
               <div className="field">
