@@ -123,6 +123,10 @@ describe("preference tuning (DPO) from the command line", () => {
     assert.ok(Math.abs(Number(metrics[0]?.train_loss) - Math.log(2)) < 1e-3); // it starts as its reference
     assert.ok(Number(metrics.at(-1)?.train_loss) < Number(metrics[0]?.train_loss));
     assert.equal(metrics.at(-1)?.reward_accuracy, 1);
+    assert.match(
+      String(metrics.at(-1)?.message),
+      /training loss [\d.]+, reward accuracy 100\.0%, margin/,
+    );
     const evals = events.filter((e) => e.type === "evaluation");
     assert.ok(evals.length > 0 && evals.every((e) => typeof e.reward_accuracy === "number"));
 

@@ -127,19 +127,28 @@ function withoutType(msg: EngineMessage): Record<string, unknown> {
   return rest;
 }
 
+/** DPO's reward accuracy and margin, when the message has them. */
+const rewards = (m: {
+  reward_accuracy?: number | undefined;
+  reward_margin?: number | undefined;
+}) =>
+  m.reward_accuracy === undefined
+    ? ""
+    : `, reward accuracy ${(m.reward_accuracy * 100).toFixed(1)}%${m.reward_margin === undefined ? "" : `, margin ${m.reward_margin.toFixed(3)}`}`;
+
 /** An engine message as the job's event (null: not stored). */
 export function toEvent(msg: EngineMessage): NewEvent | null {
   switch (msg.type) {
     case "metrics":
       return {
         type: "metrics",
-        message: `step ${msg.step}/${msg.total_steps}: training loss ${msg.train_loss.toFixed(4)}`,
+        message: `step ${msg.step}/${msg.total_steps}: training loss ${msg.train_loss.toFixed(4)}${rewards(msg)}`,
         data: withoutType(msg),
       };
     case "evaluation":
       return {
         type: "evaluation",
-        message: `step ${msg.step}: validation loss ${msg.val_loss.toFixed(4)}, token accuracy ${(msg.val_token_accuracy * 100).toFixed(1)}%`,
+        message: `step ${msg.step}: validation loss ${msg.val_loss.toFixed(4)}, token accuracy ${(msg.val_token_accuracy * 100).toFixed(1)}%${rewards(msg)}`,
         data: withoutType(msg),
       };
     case "checkpoint":
