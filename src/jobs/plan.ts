@@ -4,13 +4,15 @@ import type { HyperparameterInput } from "../training/index.ts";
 import { describeSpec, planSpec } from "./create.ts";
 import { trainingStart } from "./parent.ts";
 import type { JobServices } from "./services.ts";
-import type { JobSpec } from "./types.ts";
+import type { JobSpec, TrainingMethod } from "./types.ts";
 
 export interface PlanOptions extends HyperparameterInput {
   base: string;
   /** Dataset version ids (ds-…). */
   data: string;
   val?: string | undefined;
+  /** How the model would be taught (default supervised; classify plans a text classifier). */
+  method?: TrainingMethod | undefined;
 }
 
 /** What a fine-tune would do and cost, before it is created: the studio's settings and estimates. */
@@ -45,7 +47,7 @@ export function planFineTune(
   opts: PlanOptions,
   measured: DataReport,
 ): FineTunePlan {
-  const { base, parent } = trainingStart(svc.models, opts.base);
+  const { base, parent } = trainingStart(svc.models, opts.base, opts.method);
   const val = opts.val ? svc.datasets.get(opts.val) : null;
   const spec = planSpec(opts, base.source, svc.datasets.get(opts.data), val, parent);
   const epochs = spec.hyperparameters.epochs;
