@@ -304,7 +304,7 @@ export function describeSpec(spec: JobSpec): string[] {
   if (spec.method === "classify") return [...lines, ...classifierPlanLines(spec)];
   lines.push(
     spec.validation.examples
-      ? `test: at the end, the tuned model and its base answer the held-out examples; it is ready if it does at least as well${spec.gate_min_delta ? ` plus ${(spec.gate_min_delta * 100).toFixed(1)} points` : ""}, otherwise it needs review`
+      ? `test: at the end, the tuned model and its base ${spec.method === "dpo" ? "score the held-out pairs (how often each finds the preferred answer more likely) and answer them side by side; it is ready if its pair accuracy is at least its base's" : "answer the held-out examples; it is ready if it does at least as well"}${spec.gate_min_delta ? ` plus ${(spec.gate_min_delta * 100).toFixed(1)} points` : ""}, otherwise it needs review`
       : "test: none at the end (no held-out examples), so the model will need review; `tailor eval MODEL --data FILE --save` tests it later",
   );
   lines.push(
