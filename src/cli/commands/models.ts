@@ -166,7 +166,7 @@ export function registerModels(program: Command): void {
         );
         if (evaluation.outcome)
           console.log(
-            `better than the base on ${evaluation.outcome.wins}, worse on ${evaluation.outcome.losses}, the same on ${evaluation.outcome.ties}`,
+            `better than ${evaluation.classification ? "the majority-label baseline" : "the base"} on ${evaluation.outcome.wins}, worse on ${evaluation.outcome.losses}, the same on ${evaluation.outcome.ties}`,
           );
         if (evaluation.parent)
           console.log(
