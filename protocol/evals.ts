@@ -36,7 +36,7 @@ export const METRICS = {
   words_rouge_l:
     "words ROUGE-L: of the answers expected in words, ROUGE-L against the expected words",
   pair_accuracy:
-    "pair accuracy: the share of held-out preference pairs where the model finds the preferred answer more likely than the other",
+    "pair accuracy: the share of held-out preference pairs where the model finds the preferred answer more likely than the other, per token",
   reward_accuracy:
     "reward accuracy: the share of held-out preference pairs where tuning made the preferred answer gain on the other, against the base",
 } as const;
@@ -94,7 +94,7 @@ export const ExampleResult = z.object({
     .optional(),
   /** Preference pairs: the answer the model should not give (`expected` is the preferred one). */
   non_preferred: z.string().optional(),
-  /** Preference pairs, one per model: log p(preferred) - log p(non-preferred), summed over tokens. */
+  /** Preference pairs, one per model: mean log p per token of the preferred answer minus the other's. */
   margins: z.array(z.number()).optional(),
 });
 export type ExampleResult = z.infer<typeof ExampleResult>;
@@ -172,8 +172,8 @@ export const EvaluationReport = z.object({
   classification: ClassificationDetails.optional(),
   /**
    * Preference pairs (DPO): how many were scored and each model's mean margin (in the order of
-   * `models`; log-probability, summed over the answer's tokens). Each model's pair accuracy is in
-   * its metrics; the answers side by side are in `examples`.
+   * `models`; log-probability per answer token). Each model's pair accuracy is in its metrics; the
+   * answers side by side are in `examples`.
    */
   preference: z.object({ pairs: z.number().int(), mean_margins: z.array(z.number()) }).optional(),
   settings: z.object({

@@ -4,9 +4,10 @@ import { count, finite } from "./basics.ts";
 import { ModelSource } from "./requests.ts";
 
 /**
- * For each model, on each pair of a file: the log-probability of the preferred answer minus the
- * non-preferred one's, given the conversation (reference-free: the model alone). The model "prefers"
- * a pair's preferred answer when that difference is above 0.
+ * For each model, on each pair of a file: the mean log-probability per token of the preferred answer
+ * minus the non-preferred one's, given the conversation (reference-free: the model alone; per token,
+ * so that a short answer is not preferred for its length). The model "prefers" a pair's preferred
+ * answer when that difference is above 0.
  */
 export const ScorePairsRequest = z.object({
   models: z
@@ -32,7 +33,7 @@ export const PairScores = z.object({
       accuracy: finite,
       /** The mean of `margins`. */
       mean_margin: finite,
-      /** Per pair, in file order: log p(preferred) - log p(non-preferred), summed over tokens. */
+      /** Per pair, in file order: mean log p per token of the preferred answer minus the other's. */
       margins: z.array(finite),
       seconds: finite,
     }),

@@ -1,7 +1,7 @@
 /**
  * The test of a model tuned on preference pairs (DPO): on held-out pairs, how often the tuned model
  * and its base each find the preferred answer more likely than the other (the engine's score-pairs:
- * summed log-probabilities, each model alone), and their greedy answers to the same conversations side
+ * log-probability per answer token, each model alone), and their greedy answers to the same conversations side
  * by side with the preferred answer as the reference (evaluate()'s generation and text metrics). The
  * primary metric is pair accuracy, so the promotion gate asks the tuned model to prefer the preferred
  * answers at least as often as its base (plus the margin asked for).
