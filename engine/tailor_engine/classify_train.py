@@ -34,6 +34,7 @@ from .errors import EngineError
 from .generated import TrainClassifierRequest
 from .model import count_parameters, locate
 from .report import JsonLinesReporter, Reporter
+from .train import update
 
 THRESHOLD = 0.5  # a multi-label classifier predicts each label scoring at least this
 # The temperature is fitted within these bounds: below 0.5 only a small validation set that the model
@@ -307,23 +308,7 @@ class ClassifierRecipe:
         logits, tokens = self.forward(ids, rows)
         loss = self.loss(logits, targets[rows].to(self.device))
         loss.backward()
-        grad_norm = float(torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.cfg.max_grad_norm))
-        lr = self.scheduler.get_last_lr()[0]
-        self.optimizer.step()
-        self.scheduler.step()
-        self.optimizer.zero_grad(set_to_none=True)
-        self.step += 1
-        self.last_loss = loss.item()
-        self.first_loss = self.last_loss if self.first_loss is None else self.first_loss
-        if not math.isfinite(self.last_loss):
-            raise EngineError("internal", f"training diverged at step {self.step} (loss is {self.last_loss}); "
-                                          "lower the learning rate")
-        elapsed = time.perf_counter() - self.started
-        self.report.metrics(step=self.step, total_steps=self.total_steps, epoch=epoch_now, train_loss=self.last_loss,
-                            learning_rate=lr, tokens_per_second=tokens / max(time.perf_counter() - t0, 1e-9),
-                            elapsed_seconds=elapsed,
-                            eta_seconds=elapsed / (self.step - self.resumed_at) * (self.total_steps - self.step),
-                            grad_norm=grad_norm)
+        update(self, loss.item(), tokens, t0, epoch_now)
 
     @torch.no_grad()
     def logits_of(self, ids: list[list[int]]) -> torch.Tensor:

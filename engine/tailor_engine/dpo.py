@@ -16,7 +16,6 @@ loss, checkpoints, resume, saving) is LoRARecipe's; a pair's two sequences go in
 """
 
 import json
-import math
 import time
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -32,7 +31,7 @@ from .device import pick_device
 from .emit import log
 from .errors import EngineError
 from .kernels import _NOT_MODEL_INPUTS, LOSS_CHUNK, _head_is_plain
-from .train import LoRARecipe, to_device
+from .train import LoRARecipe, to_device, update
 
 
 @dataclass
@@ -254,24 +253,8 @@ class DPORecipe(LoRARecipe):
             loss_total += loss.sum().item()
             hits += int((margin > 0).sum())
             margin_total += margin.sum().item()
-        grad_norm = float(torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.max_grad_norm))
-        lr = self.scheduler.get_last_lr()[0]
-        self.optimizer.step()
-        self.scheduler.step()
-        self.optimizer.zero_grad(set_to_none=True)
-        self.step += 1
-        self.last_loss = loss_total / n
-        self.first_loss = self.last_loss if self.first_loss is None else self.first_loss
-        if not math.isfinite(self.last_loss):
-            raise EngineError("internal", f"training diverged at step {self.step} (DPO loss is {self.last_loss}); "
-                                          "lower the learning rate")
-        elapsed = time.perf_counter() - self.started
-        self.report.metrics(step=self.step, total_steps=self.total_steps, epoch=epoch_now, train_loss=self.last_loss,
-                            learning_rate=lr,
-                            tokens_per_second=sum(p.tokens for p in step_pairs) / max(time.perf_counter() - t0, 1e-9),
-                            elapsed_seconds=elapsed,
-                            eta_seconds=elapsed / (self.step - self.resumed_at) * (self.total_steps - self.step),
-                            grad_norm=grad_norm, reward_accuracy=hits / n, reward_margin=margin_total / n)
+        update(self, loss_total / n, sum(p.tokens for p in step_pairs), t0, epoch_now, what="DPO loss",
+               reward_accuracy=hits / n, reward_margin=margin_total / n)
 
     @torch.no_grad()
     def evaluate(self, epoch_now: float) -> float:

@@ -69,6 +69,30 @@ def evaluate(model, examples: list[Encoded], batch_size: int, pad_id: int, devic
     return total_loss / max(total, 1), total_correct / max(total, 1)
 
 
+def update(recipe, loss: float, tokens: int, t0: float, epoch_now: float, what: str = "loss", **extra) -> None:
+    """The end of an optimizer step, once the gradients are in: clip, step the optimizer and the schedule,
+    count the step, refuse a diverged loss, and report the step's metrics (`extra` added to them).
+    `recipe` has model, optimizer, scheduler, cfg.max_grad_norm, report, step, first/last_loss, started,
+    resumed_at and total_steps (LoRARecipe and the classifier's recipe)."""
+    grad_norm = float(torch.nn.utils.clip_grad_norm_(recipe.model.parameters(), recipe.cfg.max_grad_norm))
+    lr = recipe.scheduler.get_last_lr()[0]
+    recipe.optimizer.step()
+    recipe.scheduler.step()
+    recipe.optimizer.zero_grad(set_to_none=True)
+    recipe.step += 1
+    recipe.last_loss = loss
+    recipe.first_loss = loss if recipe.first_loss is None else recipe.first_loss
+    if not math.isfinite(loss):
+        raise EngineError("internal", f"training diverged at step {recipe.step} ({what} is {loss}); "
+                                      "lower the learning rate")
+    elapsed = time.perf_counter() - recipe.started
+    recipe.report.metrics(step=recipe.step, total_steps=recipe.total_steps, epoch=epoch_now, train_loss=loss,
+                          learning_rate=lr, tokens_per_second=tokens / max(time.perf_counter() - t0, 1e-9),
+                          elapsed_seconds=elapsed,
+                          eta_seconds=elapsed / (recipe.step - recipe.resumed_at) * (recipe.total_steps - recipe.step),
+                          grad_norm=grad_norm, **extra)
+
+
 class LoRARecipe:
     """One LoRA fine-tuning run: `setup` builds it, `train` runs the loop (evaluating and checkpointing as
     it goes), `save` writes the finished adapter. The run's position lives on the recipe and in every
@@ -217,23 +241,7 @@ class LoRARecipe:
                 loss_sum, _, _ = token_loss(self.model, to_device(g, self.device))
             (loss_sum / n_trained).backward()  # token-weighted mean over the whole group
             loss_total += loss_sum.item()
-        grad_norm = float(torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.max_grad_norm))
-        lr = self.scheduler.get_last_lr()[0]
-        self.optimizer.step()
-        self.scheduler.step()
-        self.optimizer.zero_grad(set_to_none=True)
-        self.step += 1
-        self.last_loss = loss_total / max(n_trained, 1)
-        self.first_loss = self.last_loss if self.first_loss is None else self.first_loss
-        if not math.isfinite(self.last_loss):
-            raise EngineError("internal", f"training diverged at step {self.step} (loss is {self.last_loss}); "
-                                          "lower the learning rate")
-        elapsed = time.perf_counter() - self.started
-        self.report.metrics(step=self.step, total_steps=self.total_steps, epoch=epoch_now, train_loss=self.last_loss,
-                            learning_rate=lr, tokens_per_second=n_tokens / max(time.perf_counter() - t0, 1e-9),
-                            elapsed_seconds=elapsed,
-                            eta_seconds=elapsed / (self.step - self.resumed_at) * (self.total_steps - self.step),
-                            grad_norm=grad_norm)
+        update(self, loss_total / max(n_trained, 1), n_tokens, t0, epoch_now)
 
     def evaluate(self, epoch_now: float) -> float:
         """Loss and token accuracy on the validation set, reported; the overfitting guard takes note."""

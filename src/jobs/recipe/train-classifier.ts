@@ -8,14 +8,14 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
 import type { DatasetVersion } from "../../datasets/index.ts";
-import { engineFailure, runEngine } from "../../engine/index.ts";
+import { runEngine } from "../../engine/index.ts";
 import { TailorError } from "../../errors/index.ts";
 import { CLASSIFIER_FILE } from "../../models/index.ts";
 import type { HyperparameterInput, Hyperparameters } from "../../training/index.ts";
 import type { Job, JobSpec, TrainingMethod } from "../types.ts";
 import type { RunContext } from "./context.ts";
 import type { PreparedRun } from "./prepare.ts";
-import { type Trained, toEvent, trainedSummary } from "./train.ts";
+import { engineOptions, recordRun, type Trained, toEvent, trainedSummary } from "./train.ts";
 
 /** The base a classifier is trained from when none is named. */
 export const DEFAULT_CLASSIFIER_BASE = "all-minilm-l6-v2";
@@ -144,10 +144,8 @@ export async function trainClassifier(
   ctx: RunContext,
   onStep: (step: number) => void,
 ): Promise<Trained> {
-  const { jobs } = ctx.services;
   const hp = job.spec.hyperparameters;
-  let lastProgress = 0;
-  for await (const msg of runEngine(
+  const messages = runEngine(
     "train-classifier",
     {
       base: job.spec.base_source,
@@ -167,30 +165,18 @@ export async function trainClassifier(
       keep_checkpoints: job.spec.keep_checkpoints,
       ...(run.resumeFrom ? { resume_from: run.resumeFrom.path } : {}),
     },
-    {
-      signal: ctx.signal,
-      onSpawn: (pid) => jobs.queue.setEnginePid(job.id, ctx.worker, pid),
-      ...(ctx.onLog ? { onLog: ctx.onLog } : {}),
+    engineOptions(job, ctx),
+  );
+  return recordRun(job, ctx, messages, {
+    onStep,
+    onCompleted: (done) => writeManifest(job, outDir, ctx, done),
+    event: (msg) => {
+      const event = toEvent(msg);
+      if (event && msg.type === "evaluation")
+        event.message = `step ${msg.step}: validation loss ${msg.val_loss.toFixed(4)}, accuracy ${(msg.val_token_accuracy * 100).toFixed(1)}% (of the held-out texts labelled right)`;
+      return event;
     },
-  )) {
-    if (msg.type === "failed") throw engineFailure(msg);
-    if (ctx.reason() === "lost") continue; // another worker owns the job now: write nothing
-    if (msg.type === "completed") {
-      writeManifest(job, outDir, ctx, msg);
-      return msg;
-    }
-    if (msg.type === "metrics" || msg.type === "checkpoint") onStep(msg.step);
-    if (msg.type === "checkpoint") jobs.events.addCheckpoint(job.id, msg);
-    if (msg.type === "progress") {
-      if (Date.now() - lastProgress < 1000 && msg.current !== msg.total) continue;
-      lastProgress = Date.now();
-    }
-    const event = toEvent(msg);
-    if (event && msg.type === "evaluation")
-      event.message = `step ${msg.step}: validation loss ${msg.val_loss.toFixed(4)}, accuracy ${(msg.val_token_accuracy * 100).toFixed(1)}% (of the held-out texts labelled right)`;
-    if (event) jobs.events.add(job.id, event);
-  }
-  throw new TailorError({ code: "engine_crashed", message: "training ended without a result" });
+  });
 }
 
 /** What the manifest needs of the engine's tailor_classifier.json. */

@@ -20,9 +20,7 @@ export async function train(
   ctx: RunContext,
   onStep: (step: number) => void,
 ): Promise<Trained> {
-  const { jobs } = ctx.services;
-  let lastProgress = 0;
-  for await (const msg of runEngine(
+  const messages = runEngine(
     "train",
     {
       base: job.spec.base_source,
@@ -42,26 +40,59 @@ export async function train(
         ? { init_adapter_dir: ctx.services.models.modelDir(job.spec.parent.name) }
         : {}),
     },
-    {
-      signal: ctx.signal,
-      onSpawn: (pid) => jobs.queue.setEnginePid(job.id, ctx.worker, pid),
-      ...(ctx.onLog ? { onLog: ctx.onLog } : {}),
-    },
-  )) {
+    engineOptions(job, ctx),
+  );
+  return recordRun(job, ctx, messages, {
+    onStep,
+    onCompleted: (done) => writeManifest(job, outDir, ctx, done),
+  });
+}
+
+/** How a job's engine process is run: stopped by the job's signal, its pid recorded on the job. */
+export function engineOptions(job: Job, ctx: RunContext) {
+  return {
+    signal: ctx.signal,
+    onSpawn: (pid: number) => ctx.services.jobs.queue.setEnginePid(job.id, ctx.worker, pid),
+    ...(ctx.onLog ? { onLog: ctx.onLog } : {}),
+  };
+}
+
+export interface RecordOptions {
+  /** Hears each step reached (for the job's end message). */
+  onStep: (step: number) => void;
+  /** The run's result, before it is returned (the model folder's manifest is written here). */
+  onCompleted: (done: Trained) => void;
+  /** The job event of a message (default `toEvent`). */
+  event?: (msg: EngineMessage) => NewEvent | null;
+}
+
+/**
+ * A training engine's messages stored as the job's events (progress at most once a second,
+ * nothing once another worker owns the job), to its `completed` result; `failed` is thrown.
+ */
+export async function recordRun(
+  job: Job,
+  ctx: RunContext,
+  messages: AsyncIterable<EngineMessage>,
+  opts: RecordOptions,
+): Promise<Trained> {
+  const { jobs } = ctx.services;
+  let lastProgress = 0;
+  for await (const msg of messages) {
     if (msg.type === "failed") throw engineFailure(msg);
     if (ctx.reason() === "lost") continue; // another worker owns the job now: write nothing
     if (msg.type === "completed") {
-      writeManifest(job, outDir, ctx, msg);
+      opts.onCompleted(msg);
       return msg;
     }
-    if (msg.type === "metrics" || msg.type === "checkpoint") onStep(msg.step);
+    if (msg.type === "metrics" || msg.type === "checkpoint") opts.onStep(msg.step);
     if (msg.type === "checkpoint") jobs.events.addCheckpoint(job.id, msg);
     if (msg.type === "progress") {
       // downloads report often; a line a second is plenty
       if (Date.now() - lastProgress < 1000 && msg.current !== msg.total) continue;
       lastProgress = Date.now();
     }
-    const event = toEvent(msg);
+    const event = (opts.event ?? toEvent)(msg);
     if (event) jobs.events.add(job.id, event);
   }
   throw new TailorError({ code: "engine_crashed", message: "training ended without a result" });
