@@ -23,11 +23,12 @@ describe("tailor CLI with the real engine", () => {
     assert.equal(r.code, 0, r.stderr);
   });
 
-  test("models list shows the built-in and the tiny model", () => {
+  test("models list shows the built-in models and the tiny model", () => {
     const r = tailor("models", "list", "--json");
     assert.equal(r.code, 0, r.stderr);
     const names = (JSON.parse(r.stdout) as { name: string }[]).map((m) => m.name);
-    assert.deepEqual(names, ["smollm2-135m-instruct", "tiny"]);
+    // the chat base, the encoder that text classifiers start from, and the model made here
+    assert.deepEqual(names, ["smollm2-135m-instruct", "all-minilm-l6-v2", "tiny"]);
   });
 
   test("train learns 16 examples, and the saved adapter answers like them in fresh processes", () => {
