@@ -100,6 +100,7 @@ export async function* readCsv(file: string, opts: CsvOptions): AsyncGenerator<D
       }),
     );
   let cols: Columns | null = null;
+  let width = 0;
   try {
     for await (const row of parser as AsyncIterable<{
       record: string[];
@@ -108,6 +109,19 @@ export async function* readCsv(file: string, opts: CsvOptions): AsyncGenerator<D
       const line = row.info.lines - (row.record.join("").split("\n").length - 1);
       if (!cols) {
         cols = pickColumns(row.record, file, opts.columns);
+        width = row.record.length;
+        continue;
+      }
+      const extra = row.record.slice(width).filter((cell) => cell.trim() !== "").length;
+      if (extra > 0) {
+        // most often a text with commas that is not in quotes: its end would spill into other columns
+        yield {
+          kind: "problem",
+          line,
+          code: "wrong_type",
+          field: `column ${width + 1}`,
+          message: `has ${row.record.length} columns where the header has ${width}; put a text that contains commas in double quotes ("like, this"), doubling any quote inside it`,
+        };
         continue;
       }
       const prompt = row.record[cols.prompt];

@@ -83,6 +83,24 @@ test("CSV rows with an empty answer or missing columns are problems with their l
   );
 });
 
+test("a row with more columns than the header (a text with commas not in quotes) is a problem, not a silent label", async () => {
+  const recs = await all(
+    file("csv", 'text,label\n"late, again",customer\nlate, again,customer\nok,spam,\n'),
+  );
+  assert.deepEqual(
+    recs.map((r) => (r.kind === "problem" ? [r.line, r.code, r.field] : [r.line, "ok"])),
+    [
+      [2, "ok"],
+      [3, "wrong_type", "column 3"],
+      [4, "ok"], // an empty trailing cell is no extra column
+    ],
+  );
+  const bad = recs[1];
+  assert.ok(bad?.kind === "problem" && /double quotes/.test(bad.message));
+  const pairs = await all(file("csv", "prompt,completion\nhi, there,hello\n"));
+  assert.equal(pairs[0]?.kind === "problem" && pairs[0].code, "wrong_type");
+});
+
 test("encodings: UTF-16 and binary files are refused, a bad UTF-8 line is reported alone", async () => {
   await assert.rejects(
     all(file("jsonl", Buffer.from([0xff, 0xfe, 0x7b, 0x00]))),
