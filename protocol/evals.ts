@@ -4,7 +4,9 @@
  * MODEL_CARD.md), and what the API returns at /v1/models/{model}/evaluation and /card.
  */
 import { z } from "zod";
+import { BiasProbe } from "./bias.ts";
 import { GeneratedCall } from "./engine/tools.ts";
+import { ForgettingCheck } from "./forgetting.ts";
 
 /** "tools": the examples offer functions, and the expected answers are calls or words. */
 export const OUTPUT_KINDS = ["json", "label", "text", "tools"] as const;
@@ -176,6 +178,10 @@ export const EvaluationReport = z.object({
    * answers side by side are in `examples`.
    */
   preference: z.object({ pairs: z.number().int(), mean_margins: z.array(z.number()) }).optional(),
+  /** Counterfactual twins of held-out inputs that mention people (src/evals/bias). */
+  bias: BiasProbe.optional(),
+  /** The general-ability set on the base and the tuned model (src/evals/forgetting). */
+  forgetting: ForgettingCheck.optional(),
   settings: z.object({
     max_tokens: z.number().int(),
     batch_size: z.number().int(),
@@ -267,6 +273,8 @@ export const ModelCard = z.object({
       parent: EvaluationReport.shape.parent,
       /** Text classifiers: per-label scores, the baseline, calibration (the table is in the report). */
       classification: ClassificationDetails.optional(),
+      bias: BiasProbe.optional(),
+      forgetting: ForgettingCheck.optional(),
     })
     .nullable(),
   promotion: Promotion,

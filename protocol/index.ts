@@ -4,3 +4,4 @@ export * from "./files.ts";
 export * from "./jobs.ts";
 export * from "./knowledge.ts";
 export * from "./models.ts";
+export * from "./moderation.ts";

@@ -15,6 +15,8 @@ import {
 } from "../../evals/index.ts";
 import { writeModelCard } from "../card.ts";
 import type { JobServices } from "../services.ts";
+import { probeBias } from "./bias-test.ts";
+import { checkForgetting } from "./forgetting-test.ts";
 import { compareWithParent } from "./parent-test.ts";
 import { testClassifier } from "./test-classifier.ts";
 
@@ -83,6 +85,9 @@ export async function testModel(svc: JobServices, opts: TestOptions): Promise<Te
       // continued from another model: also against that parent, reported beside (not gated)
       if (manifest.parent)
         report = await compareWithParent(svc, manifest.parent, report, { ...opts, examples });
+      // beyond the held-out examples: counterfactual twins (bias) and the general set (forgetting)
+      report = await probeBias(svc, report, { ...opts, examples });
+      report = await checkForgetting(svc, report, { ...opts, base: manifest.base });
     } catch (e) {
       if (!opts.warn || opts.signal?.aborted) throw e; // cancelled, shut down or lost: the run ends as such
       failed = e instanceof Error ? e.message : String(e);

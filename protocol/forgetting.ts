@@ -1,0 +1,36 @@
+/**
+ * Forgetting (src/evals/forgetting): a small general-ability set that ships with Tailor, answered by
+ * the base and the tuned model; which general answers tuning lost. Part of an evaluation report, the
+ * promotion gate and a model card. (Owned by the forgetting check; extend here.)
+ */
+import { z } from "zod";
+
+export const GeneralItemResult = z.object({
+  id: z.string(),
+  /** arithmetic, facts, format, refusal, ... */
+  category: z.string(),
+  prompt: z.string(),
+  /** What a right answer holds, in words. */
+  expected: z.string(),
+  base_output: z.string(),
+  model_output: z.string(),
+  base_correct: z.boolean(),
+  model_correct: z.boolean(),
+});
+export type GeneralItemResult = z.infer<typeof GeneralItemResult>;
+
+export const ForgettingCheck = z.object({
+  /** The set's name and version, e.g. "tailor-general v1". */
+  set: z.string(),
+  items: z.number().int(),
+  base_correct: z.number().int(),
+  model_correct: z.number().int(),
+  /** Right for the base, wrong for the tuned model. */
+  lost: z.number().int(),
+  /** Wrong for the base, right for the tuned model. */
+  gained: z.number().int(),
+  results: z.array(GeneralItemResult),
+  /** "The tuned model lost N of M general answers." and what to do. */
+  summary: z.string(),
+});
+export type ForgettingCheck = z.infer<typeof ForgettingCheck>;
