@@ -47,6 +47,11 @@ export interface ServerContext {
   /** Plans of fine-tunes before they exist, each measurement made once (the studio asks often). */
   plans: PlanCache;
   inference: InferenceEngine;
+  /**
+   * A second engine process for moderation and names, so that a stream's output is checked while
+   * the first engine goes on generating it (started on first use).
+   */
+  safety: InferenceEngine;
   /** Vector stores of documents and retrieval for chat. */
   knowledge: KnowledgeBase;
   limits: ServerLimits;

@@ -19,6 +19,8 @@ export interface ServeOptions {
   worker?: boolean;
   /** The inference engine client (default: a new one; the server closes it). */
   inference?: InferenceEngine;
+  /** The engine for moderation and names (default: a new one; the server closes it). */
+  safety?: InferenceEngine;
   log?: (line: string) => void;
   /** The built studio to serve at `/` (default studio/dist; null: none). */
   studioDir?: string | null;
@@ -43,6 +45,13 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const inference =
     opts.inference ??
     new InferenceEngine(opts.log ? { onLog: (l: string) => opts.log?.(`[engine] ${l}`) } : {});
+  // a second engine for the checks that must run while a model generates (moderation, names):
+  // an engine runs one operation at a time, so a stream's checks cannot wait behind the stream
+  const safety =
+    opts.safety ??
+    new InferenceEngine(
+      opts.log ? { onLog: (l: string) => opts.log?.(`[safety engine] ${l}`) } : {},
+    );
   const knowledge = new KnowledgeBase(services.db, {
     embedder: inference,
     files: services.files,
@@ -61,6 +70,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     access,
     plans: new PlanCache(services),
     inference,
+    safety,
     knowledge,
     limiter: new RateLimiter({ requestsPerMinute: limits.requestsPerMinute }),
     limits,
@@ -88,6 +98,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       await working;
       knowledge.close();
       await inference.close();
+      await safety.close();
       services.close();
     },
   };

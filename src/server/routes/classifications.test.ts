@@ -72,6 +72,7 @@ describe("POST /v1/classifications, refused before the engine", () => {
       ...services,
       plans: new PlanCache(services),
       inference,
+      safety: inference,
       knowledge: new KnowledgeBase(services.db, { embedder: inference, files: services.files }),
       limiter: new RateLimiter({ requestsPerMinute: 1000 }),
       limits: DEFAULT_LIMITS,
