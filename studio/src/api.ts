@@ -65,6 +65,8 @@ export class ApiError extends Error {
     message: string,
     readonly status: number,
     readonly code: string | null,
+    /** The request's field the error is about ("input.patterns.1"), when the server names one. */
+    readonly param: string | null = null,
   ) {
     super(message);
   }
@@ -93,10 +95,14 @@ async function request(path: string, init: RequestInit = {}): Promise<Response> 
   if (res.ok) return res;
   let message = `The server answered ${res.status} ${res.statusText}.`;
   let code: string | null = null;
+  let param: string | null = null;
   try {
-    const body = (await res.json()) as { error?: { message?: string; code?: string | null } };
+    const body = (await res.json()) as {
+      error?: { message?: string; code?: string | null; param?: string | null };
+    };
     if (body.error?.message) message = body.error.message;
     code = body.error?.code ?? null;
+    param = body.error?.param ?? null;
   } catch {
     // not JSON: keep the status line
   }
@@ -104,7 +110,7 @@ async function request(path: string, init: RequestInit = {}): Promise<Response> 
     saveKey(null);
     onSignedOut(message);
   }
-  throw new ApiError(message, res.status, code);
+  throw new ApiError(message, res.status, code, param);
 }
 
 export async function api<T>(
