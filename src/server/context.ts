@@ -4,6 +4,7 @@ import type { FileStore } from "../files/index.ts";
 import type { JobStore, PlanCache } from "../jobs/index.ts";
 import type { KnowledgeBase } from "../knowledge/index.ts";
 import type { ModelAccessControl, ModelRegistry } from "../models/index.ts";
+import type { Moderator } from "../safety/index.ts";
 import type { InferenceEngine } from "../serving/index.ts";
 
 export { ownerScope, type Principal, requireRole } from "../auth/index.ts";
@@ -52,6 +53,8 @@ export interface ServerContext {
    * the first engine goes on generating it (started on first use).
    */
   safety: InferenceEngine;
+  /** The moderation model (tailor-moderation), scoring on `safety`. */
+  moderator: Moderator;
   /** Vector stores of documents and retrieval for chat. */
   knowledge: KnowledgeBase;
   limits: ServerLimits;

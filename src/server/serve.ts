@@ -4,6 +4,7 @@ import { serve as listen } from "@hono/node-server";
 import { ADMIN_KEY_FILE, ensureAdminKey, RateLimiter, readLocalAdminKey } from "../auth/index.ts";
 import { PlanCache, Worker } from "../jobs/index.ts";
 import { KnowledgeBase } from "../knowledge/index.ts";
+import { EngineModerator } from "../safety/index.ts";
 import { openServices } from "../services/index.ts";
 import { InferenceEngine } from "../serving/index.ts";
 import { buildApp } from "./app.ts";
@@ -71,6 +72,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     plans: new PlanCache(services),
     inference,
     safety,
+    moderator: new EngineModerator(safety),
     knowledge,
     limiter: new RateLimiter({ requestsPerMinute: limits.requestsPerMinute }),
     limits,

@@ -12,5 +12,12 @@ export interface Moderator {
    * One result per text, in order. A long text is scored in windows and each category takes its
    * highest window's score.
    */
-  moderate(texts: string[], opts?: { signal?: AbortSignal }): Promise<ModerationResult[]>;
+  moderate(
+    texts: string[],
+    opts?: {
+      signal?: AbortSignal;
+      /** Flag a category at this score (default 0.5: the model's own threshold for each category). */
+      threshold?: number;
+    },
+  ): Promise<ModerationResult[]>;
 }
