@@ -6,6 +6,7 @@ import { Classify } from "./pages/Classify.tsx";
 import { Examples } from "./pages/Examples.tsx";
 import { Knowledge } from "./pages/Knowledge.tsx";
 import { Manage } from "./pages/Manage.tsx";
+import { Moderation } from "./pages/Moderation.tsx";
 import { Playground } from "./pages/Playground.tsx";
 import { Results } from "./pages/Results.tsx";
 import { Settings } from "./pages/Settings.tsx";
@@ -62,7 +63,9 @@ export function App() {
           ? "Knowledge"
           : path === "/classify"
             ? "Sort messages into labels"
-            : "Start";
+            : path === "/moderation"
+              ? "Moderation"
+              : "Start";
     document.title = `${step?.label ?? other} · Tailor studio`;
   }, [path]);
 
@@ -125,6 +128,17 @@ export function App() {
           Knowledge
         </a>
         <a
+          href="/moderation"
+          className="manage-link"
+          aria-current={page === "/moderation" ? "page" : undefined}
+          onClick={(e) => {
+            e.preventDefault();
+            go("/moderation");
+          }}
+        >
+          Moderation
+        </a>
+        <a
           href="/manage"
           className="manage-link"
           aria-current={page === "/manage" ? "page" : undefined}
@@ -146,9 +160,16 @@ export function App() {
         {page === "/manage" && <Manage me={me} {...props} />}
         {page === "/knowledge" && <Knowledge {...props} />}
         {page === "/classify" && <Classify {...props} />}
-        {![...STEPS.map((s) => s.path), "/manage", "/knowledge", "/classify"].includes(
-          page as never,
-        ) && <ErrorBox error={new Error(`There is no page ${path} in the studio.`)} />}
+        {page === "/moderation" && <Moderation me={me} {...props} />}
+        {![
+          ...STEPS.map((s) => s.path),
+          "/manage",
+          "/knowledge",
+          "/classify",
+          "/moderation",
+        ].includes(page as never) && (
+          <ErrorBox error={new Error(`There is no page ${path} in the studio.`)} />
+        )}
       </main>
     </div>
   );
