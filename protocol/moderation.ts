@@ -74,7 +74,10 @@ export const PolicyChecks = z.object({
   categories: z.partialRecord(ModerationCategory, z.number().min(0).max(1)).default({}),
   /** Words or phrases that fire when they appear as whole words (case-insensitive). */
   blocked_terms: z.array(z.string().min(1).max(200)).max(1000).default([]),
-  /** Regular expressions (JavaScript syntax, matched case-insensitively, Unicode). */
+  /**
+   * Regular expressions in RE2 syntax (as Go's: no backreferences or lookaround), matched
+   * case-insensitively in linear time, so that no pattern can hang the server.
+   */
   patterns: z.array(z.string().min(1).max(500)).max(200).default([]),
   personal_data: PersonalDataAction.default("allow"),
 });
@@ -114,6 +117,12 @@ export const PolicyInput = z
   })
   .openapi("ModerationPolicyInput");
 export type PolicyInput = z.infer<typeof PolicyInput>;
+
+/** A policy given inline, per request or to try: its name is optional ("request" when absent). */
+export const InlinePolicyInput = PolicyInput.extend({
+  name: PolicyInput.shape.name.default("request"),
+}).openapi("ModerationInlinePolicy");
+export type InlinePolicyInput = z.infer<typeof InlinePolicyInput>;
 
 /** A stored policy, with what it is attached to (checked on every request to these). */
 export const Policy = PolicyInput.extend({
