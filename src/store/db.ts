@@ -174,6 +174,41 @@ const MIGRATIONS: string[] = [
      INSERT INTO kb_chunks_fts(kb_chunks_fts, rowid, text, heading)
        VALUES ('delete', old.id, old.text, old.heading);
    END;`,
+  // Moderation policies (the body is the policy's JSON), what they are attached to, and the flags
+  // their checks raised (kept when a policy is deleted: the flag names it).
+  `CREATE TABLE moderation_policies (
+     id TEXT PRIMARY KEY,
+     name TEXT NOT NULL UNIQUE,
+     created_at INTEGER NOT NULL,
+     updated_at INTEGER NOT NULL,
+     body_json TEXT NOT NULL
+   );
+   CREATE TABLE moderation_attachments (
+     policy_id TEXT NOT NULL REFERENCES moderation_policies(id) ON DELETE CASCADE,
+     kind TEXT NOT NULL CHECK (kind IN ('model', 'key')),
+     target TEXT NOT NULL,
+     PRIMARY KEY (policy_id, kind, target)
+   );
+   CREATE INDEX moderation_attachments_target ON moderation_attachments(kind, target);
+   CREATE TABLE moderation_flags (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT,
+     id TEXT NOT NULL UNIQUE,
+     created_at INTEGER NOT NULL,
+     policy_id TEXT,
+     policy_name TEXT NOT NULL,
+     stage TEXT NOT NULL,
+     action TEXT NOT NULL,
+     hits_json TEXT NOT NULL,
+     model TEXT,
+     key_id TEXT,
+     owner TEXT,
+     request_id TEXT,
+     excerpt TEXT NOT NULL,
+     text TEXT
+   );
+   CREATE INDEX moderation_flags_policy ON moderation_flags(policy_id, seq);
+   CREATE INDEX moderation_flags_model ON moderation_flags(model, seq);
+   CREATE INDEX moderation_flags_owner ON moderation_flags(owner, seq);`,
 ];
 
 /** Opens (creating if needed) TAILOR_HOME/tailor.db in WAL mode and brings its schema up to date. */
