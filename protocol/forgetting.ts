@@ -32,5 +32,15 @@ export const ForgettingCheck = z.object({
   results: z.array(GeneralItemResult),
   /** "The tuned model lost N of M general answers." and what to do. */
   summary: z.string(),
+  /**
+   * Why the loss asks for a review before use (more than a quarter of the base's right answers, and
+   * at least 3), naming the lost questions; null when it does not. The promotion gate reads it.
+   */
+  concern: z.string().nullable().optional(),
+  /** Longest answer generated, in tokens, and questions answered at once (greedy either way). */
+  max_tokens: z.number().int().optional(),
+  batch_size: z.number().int().optional(),
+  /** The base's answers came from the cache in TAILOR_HOME (same base, set and settings). */
+  base_cached: z.boolean().optional(),
 });
 export type ForgettingCheck = z.infer<typeof ForgettingCheck>;

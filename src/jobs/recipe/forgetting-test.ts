@@ -1,16 +1,35 @@
 /**
  * Forgetting at a model's test: the general-ability set answered by the base and the tuned model
- * (src/evals/forgetting). (Owned by the forgetting check.)
+ * (src/evals/forgetting), the base's answers cached in TAILOR_HOME. A check that fails is a warning:
+ * the report goes on without it, and the job or `tailor eval --save` does not fail for it.
  */
 import type { EvaluationReport } from "../../../protocol/evals.ts";
 import type { ModelSource } from "../../../protocol/index.ts";
+import { generalSetCacheDir, runGeneralSet } from "../../evals/index.ts";
 import type { JobServices } from "../services.ts";
 import type { TestOptions } from "./test.ts";
 
+const stderr = (line: string) => void process.stderr.write(`warning: ${line}\n`);
+
 export async function checkForgetting(
-  _svc: JobServices,
+  svc: JobServices,
   report: EvaluationReport,
-  _opts: TestOptions & { base: { name: string; source: ModelSource } },
+  opts: TestOptions & { base: { name: string; source: ModelSource } },
 ): Promise<EvaluationReport> {
-  return report;
+  try {
+    const forgetting = await runGeneralSet({
+      model: opts.model,
+      base: { name: opts.base.name, source: opts.base.source },
+      cacheDir: generalSetCacheDir(svc.home),
+      batchSize: opts.batchSize ?? report.settings.batch_size,
+      signal: opts.signal,
+    });
+    return { ...report, forgetting };
+  } catch (e) {
+    if (opts.signal?.aborted) throw e; // cancelled or shut down: the run ends as such
+    (opts.warn ?? stderr)(
+      `the general-ability check (what tuning may have made the model forget) failed: ${e instanceof Error ? e.message : e}; the test against the base stands without it`,
+    );
+    return report;
+  }
 }
