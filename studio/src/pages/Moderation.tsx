@@ -55,6 +55,7 @@ export function Moderation({ me }: PageProps & { me: Principal }) {
   const [editing, setEditing] = useState<Policy | null | undefined>(undefined);
   const [draft, setDraft] = useState<PolicyInput>(NEW_POLICY);
   const [refresh, setRefresh] = useState(0);
+  const admin = me.role === "admin";
 
   const load = useCallback(async () => {
     try {
@@ -119,30 +120,38 @@ export function Moderation({ me }: PageProps & { me: Principal }) {
                   <button
                     type="button"
                     className="secondary"
-                    aria-label={`Edit or try ${p.name}`}
+                    aria-label={`${admin ? "Edit or try" : "Try"} ${p.name}`}
                     onClick={() => open(p)}
                   >
-                    Edit / try
+                    {admin ? "Edit / try" : "Try"}
                   </button>
-                  <button
-                    type="button"
-                    className="danger"
-                    aria-label={`Delete the policy ${p.name}`}
-                    onClick={() => void remove(p)}
-                  >
-                    Delete
-                  </button>
+                  {admin && (
+                    <button
+                      type="button"
+                      className="danger"
+                      aria-label={`Delete the policy ${p.name}`}
+                      onClick={() => void remove(p)}
+                    >
+                      Delete
+                    </button>
+                  )}
                 </span>
               </li>
             ))}
           </ul>
         )}
-        {editing === undefined && (
+        {editing === undefined && admin && (
           <div className="actions">
             <button type="button" className="primary" onClick={() => open(null)}>
               New policy
             </button>
           </div>
+        )}
+        {!admin && (
+          <p className="hint">
+            Only an admin can create, change or delete a policy; you can open one to try it. The
+            flags below are those of your own requests.
+          </p>
         )}
       </section>
 
@@ -155,8 +164,9 @@ export function Moderation({ me }: PageProps & { me: Principal }) {
               onSaved={saved}
               onCancel={() => setEditing(undefined)}
               onDraft={setDraft}
+              canSave={admin}
             />
-            {editing && <Attach key={editing.id} policy={editing} me={me} onSaved={saved} />}
+            {editing && admin && <Attach key={editing.id} policy={editing} onSaved={saved} />}
           </div>
           <TryIt policy={draft} />
         </div>

@@ -1,28 +1,19 @@
 import { useEffect, useState } from "react";
-import { type ApiKey, api, type Model, type Principal } from "../../api.ts";
+import { type ApiKey, api, type Model } from "../../api.ts";
 import { ErrorBox, Hint, Loading } from "../../ui.tsx";
 import { type Attached, attachPolicy, type Policy } from "./client.ts";
 
 /**
- * Where a saved policy applies: the models (base or trained) and, for an admin, the API keys whose
- * every chat is checked by it. Classifiers and embedding models write no chat answers and are not
- * offered.
+ * Where a saved policy applies (an admin's choice): the models (base or trained) and the API keys
+ * whose every chat is checked by it. Classifiers and embedding models write no chat answers and are
+ * not offered.
  */
-export function Attach({
-  policy,
-  me,
-  onSaved,
-}: {
-  policy: Policy;
-  me: Principal;
-  onSaved: (p: Policy) => void;
-}) {
+export function Attach({ policy, onSaved }: { policy: Policy; onSaved: (p: Policy) => void }) {
   const [models, setModels] = useState<Model[] | null>(null);
   const [keys, setKeys] = useState<ApiKey[] | null>(null);
   const [chosen, setChosen] = useState<Attached>(policy.attached);
   const [error, setError] = useState<unknown>(null);
   const [saved, setSaved] = useState(false);
-  const admin = me.role === "admin";
 
   useEffect(() => {
     api<{ data: Model[] }>("/v1/models")
@@ -30,11 +21,10 @@ export function Attach({
         setModels(r.data.filter((m) => m.tailor.kind !== "embedding" && !m.tailor.classifier)),
       )
       .catch(setError);
-    if (admin)
-      api<{ data: ApiKey[] }>("/v1/keys")
-        .then((r) => setKeys(r.data.filter((k) => !k.revoked_at)))
-        .catch(setError);
-  }, [admin]);
+    api<{ data: ApiKey[] }>("/v1/keys")
+      .then((r) => setKeys(r.data))
+      .catch(setError);
+  }, []);
 
   const toggle = (list: "models" | "keys", id: string, on: boolean) => {
     setSaved(false);
@@ -81,22 +71,24 @@ export function Attach({
           ))}
         </fieldset>
       )}
-      {admin && keys && (
+      {keys && (
         <fieldset className="pick">
           <legend>API keys</legend>
-          {keys.map((k) => (
-            <label key={k.id} className="check">
-              <input
-                type="checkbox"
-                checked={chosen.keys.includes(k.id)}
-                onChange={(e) => toggle("keys", k.id, e.target.checked)}
-              />{" "}
-              {k.name} ({k.role}) <code>{k.prefix}…</code>
-            </label>
-          ))}
+          {keys
+            .filter((k) => !k.revoked_at || chosen.keys.includes(k.id))
+            .map((k) => (
+              <label key={k.id} className="check">
+                <input
+                  type="checkbox"
+                  checked={chosen.keys.includes(k.id)}
+                  onChange={(e) => toggle("keys", k.id, e.target.checked)}
+                />{" "}
+                {k.name} ({k.role}) <code>{k.prefix}…</code>
+                {k.revoked_at ? " (revoked)" : ""}
+              </label>
+            ))}
         </fieldset>
       )}
-      {!admin && <Hint>Attaching a policy to API keys is for admins.</Hint>}
       {error !== null && <ErrorBox error={error} />}
       <div className="actions">
         <button type="button" className="primary" onClick={() => void save()}>

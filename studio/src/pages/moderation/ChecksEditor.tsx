@@ -2,18 +2,8 @@ import { useState } from "react";
 import type { ModerationCategory } from "../../../../protocol/moderation.ts";
 import { Hint } from "../../ui.tsx";
 import type { PolicyChecks } from "./client.ts";
+import { patternProblem, usePatternChecker } from "./patterns.ts";
 import { CATEGORY, DEFAULT_THRESHOLD, GROUP, GROUPS, sensitivityOf, thresholdOf } from "./words.ts";
-
-/** Why a pattern cannot be used, in the words of the browser's regular expressions (as the server reads it). */
-export function patternProblem(p: string): string | null {
-  if (!p.trim()) return null;
-  try {
-    new RegExp(p, "iu");
-    return null;
-  } catch (e) {
-    return `${(e as Error).message.replace(/^Invalid regular expression: /, "")}. Check brackets and backslashes.`;
-  }
-}
 
 const PII = [
   { value: "allow", label: "Leave it as it is" },
@@ -40,6 +30,7 @@ export function ChecksEditor({
 }) {
   // the words as typed (a trailing new line included); the policy keeps the non-empty lines
   const [terms, setTerms] = useState(value.blocked_terms.join("\n"));
+  usePatternChecker();
   const set = (patch: Partial<PolicyChecks>) => onChange({ ...value, ...patch });
   const setCategory = (c: ModerationCategory, threshold: number | null) => {
     const categories = { ...value.categories };
@@ -47,7 +38,7 @@ export function ChecksEditor({
     else categories[c] = threshold;
     set({ categories });
   };
-  const termsError = Object.entries(errors).find(([k]) => k.startsWith("blocked_terms"))?.[1];
+  const termsError = Object.entries(errors).find(([k]) => k.startsWith("blocked_terms."))?.[1];
 
   return (
     <div className="checks">
@@ -132,7 +123,8 @@ export function ChecksEditor({
         <legend>Patterns (for people who know regular expressions)</legend>
         <Hint>
           A pattern fires when it matches anywhere in the text, ignoring case, e.g.{" "}
-          <code>order\s*#?\d{"{6}"}</code> for order numbers.
+          <code>order\s*#?\d{"{6}"}</code> for order numbers. They use RE2's syntax, which never
+          slows the server down.
         </Hint>
         {value.patterns.map((p, i) => {
           const problem = patternProblem(p) ?? errors[`patterns.${i}`] ?? null;

@@ -1,7 +1,7 @@
 import { type FormEvent, useState } from "react";
-import { ApiError } from "../../api.ts";
+import { ApiError, words } from "../../api.ts";
 import { ErrorBox, Hint } from "../../ui.tsx";
-import { ChecksEditor, patternProblem } from "./ChecksEditor.tsx";
+import { ChecksEditor } from "./ChecksEditor.tsx";
 import {
   createPolicy,
   type Policy,
@@ -9,6 +9,7 @@ import {
   type PolicyInput,
   updatePolicy,
 } from "./client.ts";
+import { patternProblem } from "./patterns.ts";
 
 const NO_CHECKS: PolicyChecks = {
   categories: {},
@@ -58,6 +59,7 @@ export function PolicyEditor({
   onSaved,
   onCancel,
   onDraft,
+  canSave,
 }: {
   /** null: a new policy. */
   policy: Policy | null;
@@ -65,6 +67,8 @@ export function PolicyEditor({
   onCancel: () => void;
   /** The draft as it changes (the "Try it" panel tries what is on screen). */
   onDraft: (d: PolicyInput) => void;
+  /** false: the caller may not save (not an admin), only try what is on screen. */
+  canSave: boolean;
 }) {
   const [draft, setDraftState] = useState<PolicyInput>(policy ? inputOf(policy) : NEW_POLICY);
   const [both, setBothState] = useState(policy ? same(policy.input, policy.output) : true);
@@ -79,18 +83,23 @@ export function PolicyEditor({
     setDraft(b ? draft : { ...draft, output: draft.input }, b);
   };
 
-  // the server's field ("input.patterns.1") beside its control; anything else above the buttons
-  const param = error instanceof ApiError ? error.param : null;
+  // the server's field ("input.patterns[1]") beside its control; anything else above the buttons
+  const param =
+    error instanceof ApiError ? (error.param?.replace(/\[(\d+)\]/g, ".$1") ?? null) : null;
+  const said =
+    error instanceof ApiError && error.param
+      ? error.message.replace(`${error.param}: `, "")
+      : words(error);
   const under = (side: "input" | "output"): Record<string, string> => {
-    if (!param || !(error instanceof Error)) return {};
+    if (!param) return {};
     const prefixes = both ? ["input.", "output."] : [`${side}.`];
     const p = prefixes.find((x) => param.startsWith(x));
-    return p ? { [param.slice(p.length)]: error.message } : {};
+    return p ? { [param.slice(p.length)]: said } : {};
   };
-  const fieldError = (field: string) =>
-    param === field && error instanceof Error ? error.message : null;
+  const fieldError = (field: string) => (param === field ? said : null);
+  // the fields that show their own error (others are said above the buttons)
   const placed =
-    param !== null && (param === "name" || param === "refusal" || /^(input|output)\./.test(param));
+    param !== null && /^(name|refusal|(input|output)\.(patterns|blocked_terms)\.\d+)$/.test(param);
   const badPattern = [...draft.input.patterns, ...(both ? [] : draft.output.patterns)].some(
     (p) => patternProblem(p) !== null,
   );
@@ -113,7 +122,9 @@ export function PolicyEditor({
   const refusalError = fieldError("refusal");
   return (
     <form className="policy-editor" onSubmit={(e) => void save(e)} aria-labelledby="h-policy">
-      <h2 id="h-policy">{policy ? `Change ${policy.name}` : "New policy"}</h2>
+      <h2 id="h-policy">
+        {policy ? (canSave ? `Change ${policy.name}` : policy.name) : "New policy"}
+      </h2>
       <div className="field">
         <label htmlFor="policy-name">Name</label>
         <input
@@ -221,16 +232,24 @@ export function PolicyEditor({
       {error !== null && !placed && <ErrorBox error={error} />}
       {error !== null && placed && (
         <p className="state error" role="alert">
-          The policy was not saved: see the field marked below its name.
+          <strong>The policy was not saved.</strong> One field needs a change: it is marked in red,
+          with what to do.
         </p>
+      )}
+      {!canSave && (
+        <Hint>
+          Only an admin can save a policy. You can change it here to try the changes on a sample.
+        </Hint>
       )}
       <div className="actions">
         <button type="button" className="secondary" onClick={onCancel}>
-          Cancel
+          {canSave ? "Cancel" : "Close"}
         </button>
-        <button type="submit" className="primary" disabled={saving || badPattern}>
-          {saving ? "Saving…" : policy ? "Save changes" : "Create policy"}
-        </button>
+        {canSave && (
+          <button type="submit" className="primary" disabled={saving || badPattern}>
+            {saving ? "Saving…" : policy ? "Save changes" : "Create policy"}
+          </button>
+        )}
       </div>
     </form>
   );
