@@ -35,6 +35,7 @@ const CategoryHead = z.object({
   bias: z.number(),
   /** The probe's probability at which the category is flagged (chosen on the training set). */
   threshold: z.number().gt(0).lt(1),
+  l2: z.number().optional(),
   /** Training examples labelled with the category (directly or through a subcategory). */
   positives: z.number().int(),
   /** Out-of-fold precision and recall at the threshold, on the training set. */
