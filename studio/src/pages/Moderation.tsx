@@ -10,7 +10,7 @@ import {
   type PolicyInput,
 } from "./moderation/client.ts";
 import { Flags } from "./moderation/Flags.tsx";
-import { draftOf, NEW_POLICY, PolicyEditor } from "./moderation/PolicyEditor.tsx";
+import { inputOf, NEW_POLICY, PolicyEditor } from "./moderation/PolicyEditor.tsx";
 import { TryIt } from "./moderation/TryIt.tsx";
 import "./playground/classifier.css";
 import "./moderation/moderation.css";
@@ -69,7 +69,7 @@ export function Moderation({ me }: PageProps & { me: Principal }) {
 
   const open = (p: Policy | null) => {
     setEditing(p);
-    setDraft(p ? draftOf(p, false) : NEW_POLICY);
+    setDraft(p ? inputOf(p) : NEW_POLICY);
   };
   const saved = (p: Policy) => {
     setEditing(p);

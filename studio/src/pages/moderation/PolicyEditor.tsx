@@ -27,7 +27,8 @@ export const NEW_POLICY: PolicyInput = {
   log_text: false,
 };
 
-const inputOf = (p: Policy): PolicyInput => ({
+/** A stored policy's editable fields (without its id, dates and attachments). */
+export const inputOf = (p: Policy): PolicyInput => ({
   name: p.name,
   description: p.description,
   mode: p.mode,
