@@ -1,6 +1,6 @@
 """`serve`: one long-lived inference process. After the start request, stdin carries one operation per
-line (protocol ServeOp): generate (streamed, cancellable), embed, count_tokens, classify, cancel. A reader thread
-queues operations and applies cancels at once; the main thread runs one operation at a time and keeps
+line (protocol ServeOp): generate (streamed, cancellable), embed, count_tokens, classify, find_names, cancel.
+A reader thread queues operations and applies cancels at once; the main thread runs one operation at a time and keeps
 the most recently used models loaded. A failing operation answers `error` and the process goes on.
 End of stdin cancels what is left and returns.
 """
@@ -189,6 +189,11 @@ class Server:
             from .classify_infer import classifications
 
             self.emit({**classifications(self.classifier(op["model_dir"]), op["input"], cancel), "id": op["id"]})
+        elif op["op"] == "find_names":
+            from .names import find_names
+
+            results = find_names(op["input"], op["kinds"], cancel.is_set)
+            self.emit({"type": "names", "id": op["id"], "results": results})
         else:
             raise EngineError("invalid_request", f"unknown operation {op['op']!r}")
 

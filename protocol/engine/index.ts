@@ -12,6 +12,7 @@ export * from "./basics.ts";
 export * from "./classify.ts";
 export * from "./commands.ts";
 export * from "./messages.ts";
+export * from "./names.ts";
 export * from "./preference.ts";
 export * from "./requests.ts";
 export * from "./tools.ts";

@@ -2,6 +2,7 @@
 import { z } from "zod";
 import { count, EngineErrorCode, finite } from "./basics.ts";
 import { Classifications } from "./classify.ts";
+import { Names } from "./names.ts";
 import { PairScores } from "./preference.ts";
 import { opId } from "./requests.ts";
 import { GeneratedCall, Tool, ToolFormat } from "./tools.ts";
@@ -233,6 +234,7 @@ export const EngineMessage = z.discriminatedUnion("type", [
   OpError,
   PairScores,
   Classifications,
+  Names,
 ]);
 export type EngineMessage = z.infer<typeof EngineMessage>;
 export type EngineMessageOf<T extends EngineMessage["type"]> = Extract<EngineMessage, { type: T }>;

@@ -1,6 +1,7 @@
 /** Requests (TypeScript -> engine, one JSON line on stdin), and `serve`'s operations. */
 import { z } from "zod";
 import { count } from "./basics.ts";
+import { ServeFindNamesOp } from "./names.ts";
 import { ResponseFormat, Tool, ToolCall, ToolChoice } from "./tools.ts";
 
 /** Where a base model's weights come from. */
@@ -218,6 +219,7 @@ export const ServeOp = z.discriminatedUnion("op", [
   ServeEmbedOp,
   ServeCountTokensOp,
   ServeClassifyOp,
+  ServeFindNamesOp,
   ServeCancelOp,
 ]);
 export type ServeOp = z.input<typeof ServeOp>;
