@@ -5,6 +5,7 @@ import type { JobStore, PlanCache } from "../jobs/index.ts";
 import type { KnowledgeBase } from "../knowledge/index.ts";
 import type { ModelAccessControl, ModelRegistry } from "../models/index.ts";
 import type { Moderator } from "../safety/index.ts";
+import type { FlagStore, PolicyStore } from "../safety/moderation/index.ts";
 import type { InferenceEngine } from "../serving/index.ts";
 
 export { ownerScope, type Principal, requireRole } from "../auth/index.ts";
@@ -55,6 +56,9 @@ export interface ServerContext {
   safety: InferenceEngine;
   /** The moderation model (tailor-moderation), scoring on `safety`. */
   moderator: Moderator;
+  /** Moderation policies (attached to models and keys) and the flags their checks log. */
+  policies: PolicyStore;
+  flags: FlagStore;
   /** Vector stores of documents and retrieval for chat. */
   knowledge: KnowledgeBase;
   limits: ServerLimits;

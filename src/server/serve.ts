@@ -59,7 +59,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     warn: opts.log,
   });
   knowledge.resume();
-  const { home, keys, audit, files, jobs, datasets, models, access } = services;
+  const { home, keys, audit, files, jobs, datasets, models, access, policies, flags } = services;
   const ctx: ServerContext = {
     home,
     keys,
@@ -73,6 +73,8 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     inference,
     safety,
     moderator: new EngineModerator(safety),
+    policies,
+    flags,
     knowledge,
     limiter: new RateLimiter({ requestsPerMinute: limits.requestsPerMinute }),
     limits,

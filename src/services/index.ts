@@ -8,6 +8,7 @@ import { DatasetStore } from "../datasets/index.ts";
 import { FileStore } from "../files/index.ts";
 import { JobStore, modelJobs } from "../jobs/index.ts";
 import { ModelAccessControl, ModelRegistry, ModelShares } from "../models/index.ts";
+import { FlagStore, PolicyStore } from "../safety/moderation/index.ts";
 import { type Db, openDb } from "../store/index.ts";
 
 export interface Services {
@@ -22,6 +23,9 @@ export interface Services {
   access: ModelAccessControl;
   keys: KeyStore;
   audit: AuditLog;
+  /** Moderation policies (attached to models and keys) and the flags their checks log. */
+  policies: PolicyStore;
+  flags: FlagStore;
   /** Closes the database; the services are unusable afterwards. */
   close(): void;
 }
@@ -31,6 +35,7 @@ export function openServices(home: string): Services {
   const datasets = new DatasetStore(db, home);
   const jobs = new JobStore(db);
   const models = new ModelRegistry(home);
+  const keys = new KeyStore(db);
   return {
     home,
     db,
@@ -39,8 +44,13 @@ export function openServices(home: string): Services {
     jobs,
     models,
     access: new ModelAccessControl(models, new ModelShares(db), modelJobs(jobs)),
-    keys: new KeyStore(db),
+    keys,
     audit: new AuditLog(db),
+    policies: new PolicyStore(db, {
+      model: (name) => models.exists(name),
+      key: (id) => keys.find(id) !== null,
+    }),
+    flags: new FlagStore(db),
     close: () => db.close(),
   };
 }
