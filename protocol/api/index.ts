@@ -13,5 +13,6 @@ export * from "./fine-tuning/jobs.ts";
 export * from "./fine-tuning/plan.ts";
 export * from "./keys.ts";
 export * from "./models.ts";
+export * from "./moderations.ts";
 export * from "./shared.ts";
 export * from "./vector-stores.ts";

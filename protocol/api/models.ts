@@ -12,7 +12,7 @@ export const ModelObject = z
     created: seconds,
     owned_by: z.string(),
     tailor: z.object({
-      kind: z.enum([...MODEL_KINDS, "embedding"]),
+      kind: z.enum([...MODEL_KINDS, "embedding", "moderation"]),
       base: z.string().nullable(),
       description: z.string(),
       shared: z.boolean(),

@@ -17,6 +17,7 @@ import { registerPlan } from "./routes/fine-tuning/plan.ts";
 import { isStreamPath, registerJobStream } from "./routes/fine-tuning/stream.ts";
 import { registerKeys } from "./routes/keys.ts";
 import { registerModels } from "./routes/models.ts";
+import { registerModerations } from "./routes/moderations.ts";
 import { registerVectorStores } from "./routes/vector-stores/index.ts";
 import { registerStudio } from "./studio.ts";
 
@@ -96,6 +97,7 @@ export function buildApp(ctx: ServerContext): OpenAPIHono<AppEnv> {
   registerChat(app, ctx);
   registerEmbeddings(app, ctx);
   registerClassifications(app, ctx);
+  registerModerations(app, ctx);
   registerVectorStores(app, ctx);
   registerAudit(app, ctx);
   registerDocs(app);

@@ -3,8 +3,10 @@
  * thresholds were chosen, what it measured on sets it never saw, and its limits. Written by
  * scripts/train-moderation.ts from the head it trained and the measurement it made.
  */
+import { readFileSync } from "node:fs";
 import { MODERATION_CATEGORIES } from "../../../protocol/moderation.ts";
-import type { HeadFile } from "./head.ts";
+import { TailorError } from "../../errors/index.ts";
+import { type HeadFile, MODEL_CARD_FILE } from "./head.ts";
 import { type Evaluation, renderTables } from "./measure.ts";
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
@@ -78,4 +80,17 @@ ${measured}${speed}
 - It is a screen, not a judge: use "flag only" policies and review flags before blocking
   anything that matters, and measure it on your own texts (\`tailor moderate FILE\`).
 `;
+}
+
+/** The shipped model card (Markdown). */
+export function moderationCard(): string {
+  try {
+    return readFileSync(MODEL_CARD_FILE, "utf8");
+  } catch (e) {
+    throw new TailorError({
+      code: "model_not_found",
+      message: `the moderation model's card ${MODEL_CARD_FILE} is missing; train it with npm run train:moderation`,
+      cause: e,
+    });
+  }
 }

@@ -1,4 +1,6 @@
 // Policies (what to check on a chat's input and output) and the flags they log.
+
+export { moderationCard } from "./card.ts";
 export { ChatModeration, type ModerationDeps, moderationFor } from "./enforce.ts";
 export { type GuardedEvent, StreamGuard } from "./enforce-stream.ts";
 export { FlagStore } from "./flags.ts";

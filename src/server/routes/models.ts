@@ -6,6 +6,7 @@ import { readEvaluation, renderCardMarkdown } from "../../evals/index.ts";
 import { modelCardOf, parentLineage } from "../../jobs/index.ts";
 import { DEFAULT_EMBEDDING_MODEL as EMBEDDING_MODEL } from "../../knowledge/index.ts";
 import { classifierOf, type ModelAccess, type ModelAccessControl } from "../../models/index.ts";
+import { MODERATION_MODEL, moderationCard } from "../../safety/index.ts";
 import { type AppEnv, type Principal, requireRole, type ServerContext } from "../context.ts";
 import { errorResponses } from "./openapi.ts";
 
@@ -74,6 +75,21 @@ const embeddingModel: z.infer<typeof ModelObject> = {
   },
 };
 
+const moderationModel: z.infer<typeof ModelObject> = {
+  id: MODERATION_MODEL,
+  object: "model",
+  created: 0,
+  owned_by: "tailor",
+  tailor: {
+    kind: "moderation",
+    base: EMBEDDING_MODEL,
+    description:
+      "OpenAI's moderation categories from all-MiniLM-L6-v2 embeddings and a probe per category, offline (POST /v1/moderations; card: /v1/models/tailor-moderation/card?format=markdown)",
+    shared: true,
+    parent: null,
+  },
+};
+
 export function registerModels(app: OpenAPIHono<AppEnv>, ctx: ServerContext): void {
   const { access } = ctx;
 
@@ -90,7 +106,11 @@ export function registerModels(app: OpenAPIHono<AppEnv>, ctx: ServerContext): vo
       c.json(
         {
           object: "list" as const,
-          data: [...access.list(c.get("principal")).map((a) => view(ctx, a)), embeddingModel],
+          data: [
+            ...access.list(c.get("principal")).map((a) => view(ctx, a)),
+            embeddingModel,
+            moderationModel,
+          ],
         },
         200,
       ),
@@ -110,6 +130,7 @@ export function registerModels(app: OpenAPIHono<AppEnv>, ctx: ServerContext): vo
     (c) => {
       const id = c.req.valid("param").model;
       if (id === EMBEDDING_MODEL) return c.json(embeddingModel, 200);
+      if (id === MODERATION_MODEL) return c.json(moderationModel, 200);
       return c.json(view(ctx, access.get(c.get("principal"), id)), 200);
     },
   );
@@ -165,6 +186,15 @@ export function registerModels(app: OpenAPIHono<AppEnv>, ctx: ServerContext): vo
     }),
     (c) => {
       const id = c.req.valid("param").model;
+      if (id === MODERATION_MODEL) {
+        if (c.req.valid("query").format !== "markdown") {
+          throw new TailorError({
+            code: "invalid_argument",
+            message: `${id}'s card is Markdown: ask with ?format=markdown (or run tailor moderate --card)`,
+          });
+        }
+        return c.body(moderationCard(), 200, { "content-type": "text/markdown; charset=utf-8" });
+      }
       fineTuned(access, c.get("principal"), id);
       const card = modelCardOf(ctx, id);
       if (c.req.valid("query").format === "markdown") {
