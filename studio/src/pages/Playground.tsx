@@ -54,7 +54,12 @@ export function Playground({ flow, update }: PageProps) {
 
   useEffect(() => {
     api<{ data: Model[] }>("/v1/models")
-      .then((r) => setModels(r.data.filter((m) => m.tailor.kind !== "embedding")))
+      .then((r) =>
+        // the embedding and moderation models write no answers
+        setModels(
+          r.data.filter((m) => m.tailor.kind !== "embedding" && m.tailor.kind !== "moderation"),
+        ),
+      )
       .catch(setError);
     api<{ data: VectorStore[] }>("/v1/vector_stores?limit=100")
       .then((r) => {
