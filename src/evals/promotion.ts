@@ -3,8 +3,11 @@
  * (plus a margin, 0 by default) on the primary metric of a held-out evaluation; otherwise it is
  * `needs_review`, with a sentence that says why and what to do. A model that gets none of the held-out
  * answers right is never ready, even when its base does no better (a tie at zero shows nothing).
+ * One that lost much of what its base answered right on Tailor's general questions is not ready
+ * either (src/evals/forgetting/verdict.ts).
  */
 import { type EvaluationReport, METRICS, type Promotion } from "../../protocol/evals.ts";
+import { withForgetting } from "./forgetting/verdict.ts";
 
 function pct(x: number): string {
   return `${(x * 100).toFixed(1)}%`;
@@ -49,7 +52,8 @@ export function decidePromotion(
   // a tie at nothing is no evidence: a model that gets no held-out answer right is not ready
   const nothingRight = a <= 1e-12;
   const ready = !nothingRight && a >= b + minDelta - 1e-12;
-  return {
+  // what tuning cost it on Tailor's general questions: said, and a large loss asks for a review
+  return withForgetting(report.forgetting, {
     status: ready ? "ready" : "needs_review",
     reason: ready
       ? `It scores ${scores}, so it is ${bar}.`
@@ -61,5 +65,5 @@ export function decidePromotion(
     base_score: b,
     min_delta: minDelta,
     decided_at,
-  };
+  });
 }

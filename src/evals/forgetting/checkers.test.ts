@@ -7,7 +7,7 @@ import { describe, test } from "node:test";
 import type { GeneralItemResult } from "../../../protocol/forgetting.ts";
 import { type Check, describeCheck, isRefusal, listItems, passes } from "./checkers.ts";
 import { generalSet, parseGeneralSet } from "./set.ts";
-import { forgettingCheck } from "./verdict.ts";
+import { forgettingCheck, withForgetting } from "./verdict.ts";
 
 const contains = (...any: string[]): Check => ({ type: "contains", any });
 
@@ -176,5 +176,34 @@ describe("the verdict", () => {
     const c = forgettingCheck("s", [result("a", false, true), result("b", false, false)], settings);
     assert.match(c.summary, /^Its base answered none of 2 general questions/);
     assert.equal(c.concern, null);
+  });
+});
+
+describe("the gate", () => {
+  const settings = { max_tokens: 32, batch_size: 8, base_cached: false };
+  const promotion = {
+    status: "ready" as const,
+    reason: "It scores 80.0% on 10 held-out examples.",
+    metric: null,
+    model_score: 0.8,
+    base_score: 0.5,
+    min_delta: 0,
+    decided_at: 0,
+  };
+
+  test("a small loss is said in the reason; a large one makes a ready model need review", () => {
+    const kept = Array.from({ length: 8 }, (_, i) => result(`k${i}`, true, true));
+    const small = forgettingCheck("s", [...kept, result("l", true, false)], settings);
+    const p = withForgetting(small, promotion);
+    assert.equal(p.status, "ready");
+    assert.match(p.reason, /held-out examples\. The tuned model lost 1 of the 9 general answers/);
+    const lost = Array.from({ length: 5 }, (_, i) => result(`l${i}`, true, false));
+    const large = withForgetting(forgettingCheck("s", [...kept, ...lost], settings), promotion);
+    assert.equal(large.status, "needs_review");
+    assert.match(
+      large.reason,
+      /held-out examples\. But on Tailor's general questions it lost 5 of the 13/,
+    );
+    assert.deepEqual(withForgetting(undefined, promotion), promotion);
   });
 });

@@ -8,4 +8,11 @@ export {
   generalSet,
   parseGeneralSet,
 } from "./set.ts";
-export { concernOf, forgettingCheck, lostItems, REVIEW_MIN_LOST, REVIEW_SHARE } from "./verdict.ts";
+export {
+  concernOf,
+  forgettingCheck,
+  lostItems,
+  REVIEW_MIN_LOST,
+  REVIEW_SHARE,
+  withForgetting,
+} from "./verdict.ts";

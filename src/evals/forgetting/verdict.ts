@@ -6,6 +6,7 @@
  * model `needs_review` (the lost questions named). Fewer than 3 is within what a few changed words
  * of a greedy answer do on a small set; a quarter is a loss a user would notice in ordinary use.
  */
+import type { Promotion } from "../../../protocol/evals.ts";
 import type { ForgettingCheck, GeneralItemResult } from "../../../protocol/forgetting.ts";
 
 /** At least this many lost answers ... */
@@ -75,4 +76,22 @@ function summarize(c: {
   if (c.lost === 0)
     return `The tuned model kept all ${c.base_correct} general answers its base got right${gained}, on ${of}.`;
   return `The tuned model lost ${c.lost} of the ${c.base_correct} general answers its base got right${gained}, on ${of}.`;
+}
+
+/**
+ * The gate's decision with the general set's verdict: its sentence added to the reason, and a loss
+ * that asks for a review (see `concernOf`) makes a ready model `needs_review`.
+ */
+export function withForgetting(
+  check: ForgettingCheck | undefined,
+  promotion: Promotion,
+): Promotion {
+  if (!check) return promotion;
+  if (!check.concern) return { ...promotion, reason: `${promotion.reason} ${check.summary}` };
+  const but = promotion.status === "ready" ? "But o" : "O";
+  return {
+    ...promotion,
+    status: "needs_review",
+    reason: `${promotion.reason} ${but}${check.concern.slice(1)}`,
+  };
 }
