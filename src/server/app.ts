@@ -17,6 +17,7 @@ import { registerPlan } from "./routes/fine-tuning/plan.ts";
 import { isStreamPath, registerJobStream } from "./routes/fine-tuning/stream.ts";
 import { registerKeys } from "./routes/keys.ts";
 import { registerModels } from "./routes/models.ts";
+import { isModerationTry, registerModeration } from "./routes/moderation/index.ts";
 import { registerModerations } from "./routes/moderations.ts";
 import { registerVectorStores } from "./routes/vector-stores/index.ts";
 import { registerStudio } from "./studio.ts";
@@ -29,7 +30,9 @@ const isPublic = (path: string) => PUBLIC.has(path);
 const READ_ONLY_POSTS = new Set(["/v1/fine_tuning/plan"]);
 /** Searches change nothing either (POST only because the question is a body). */
 const isReadOnlyPost = (path: string) =>
-  READ_ONLY_POSTS.has(path) || /^\/v1\/vector_stores\/[^/]+\/search$/.test(path);
+  READ_ONLY_POSTS.has(path) ||
+  /^\/v1\/vector_stores\/[^/]+\/search$/.test(path) ||
+  isModerationTry(path);
 
 /** The whole HTTP API as a Hono app (tests call `app.request`; `serve` listens with it). */
 export function buildApp(ctx: ServerContext): OpenAPIHono<AppEnv> {
@@ -98,6 +101,7 @@ export function buildApp(ctx: ServerContext): OpenAPIHono<AppEnv> {
   registerEmbeddings(app, ctx);
   registerClassifications(app, ctx);
   registerModerations(app, ctx);
+  registerModeration(app, ctx);
   registerVectorStores(app, ctx);
   registerAudit(app, ctx);
   registerDocs(app);
