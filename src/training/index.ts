@@ -5,3 +5,4 @@ export {
   type Hyperparameters,
   resolveHyperparameters,
 } from "./hyperparameters.ts";
+export { type CurveContext, diagnoseUnderfitting, type Underfitting } from "./underfitting.ts";
