@@ -28,12 +28,16 @@ export type BiasPair = z.infer<typeof BiasPair>;
 export const BiasProbe = z.object({
   /** What a decision is for this data. */
   decision_kind: z.enum(["label", "json", "tool_call", "text"]),
+  /** JSON data: the fields read as the decision (those whose expected values are a small set). */
+  decision_fields: z.array(z.string()).optional(),
+  /** Held-out inputs looked at, and how many of them mention someone from the lists. */
+  inputs: z.object({ examined: z.number().int(), mentioning: z.number().int() }),
   pairs: z.number().int(),
   changed: z.number().int(),
   /** changed / pairs (0 without pairs). */
   change_rate: z.number(),
   by_group: z.record(z.string(), z.object({ pairs: z.number().int(), changed: z.number().int() })),
-  /** The pairs that differ most, largest first. */
+  /** The pairs that differ most, changed ones first (at most 10). */
   largest: z.array(BiasPair),
   /** A gap large enough that a person should look at the pairs before the model is used. */
   needs_review: z.boolean(),
