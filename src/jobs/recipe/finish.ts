@@ -2,8 +2,10 @@
  * Finish: the one way a run of a job ends. Every ending (succeeded, cancelled, handed back, queued
  * again after a crash, failed) is one fenced `finish` of the store with the event that says why.
  */
+import type { ForgettingCheck } from "../../../protocol/forgetting.ts";
 import type { EngineMessageOf } from "../../../protocol/index.ts";
 import { isTailorError, TailorError } from "../../errors/index.ts";
+import { diagnoseUnderfitting } from "../../training/index.ts";
 import type { JobStore, NewEvent, RunEnd } from "../store/index.ts";
 import type { Job, JobResult } from "../types.ts";
 import type { StopReason } from "./context.ts";
@@ -82,9 +84,10 @@ export function succeeded(
   done: EngineMessageOf<"completed">,
   test: TestOutcome,
   path: string,
+  curves: LossCurves = { train: [], val: [] },
 ): Ending {
   const { promotion, report } = test;
-  const result = resultOf(done, job);
+  const result = resultOf(done, job, curves);
   result.promotion = { status: promotion.status, reason: promotion.reason };
   result.summary += ` ${promotion.status === "ready" ? "Ready" : "Needs review"}: ${promotion.reason}`;
   const { type: _type, ...trained } = done;
@@ -105,6 +108,7 @@ export function succeeded(
                 model: report.models[0]?.metrics,
                 base: report.models[1]?.metrics,
                 outcome: report.outcome,
+                ...(report.forgetting ? { forgetting: forgettingCounts(report.forgetting) } : {}),
               },
             }
           : {}),
@@ -113,7 +117,10 @@ export function succeeded(
   };
 }
 
-function resultOf(done: EngineMessageOf<"completed">, job: Job): JobResult {
+/** The job's training and validation loss as [step, loss] points. */
+type LossCurves = { train: [number, number][]; val: [number, number][] };
+
+function resultOf(done: EngineMessageOf<"completed">, job: Job, curves: LossCurves): JobResult {
   const parts = [
     `Trained ${done.steps} steps in ${Math.round(done.train_seconds)} s; training loss ${done.first_train_loss.toFixed(3)} -> ${done.final_train_loss.toFixed(3)}.`,
   ];
@@ -129,9 +136,21 @@ function resultOf(done: EngineMessageOf<"completed">, job: Job): JobResult {
   } else if (done.model_step !== done.steps) {
     parts.push(`The model is the best checkpoint (step ${done.model_step}), not the last step.`);
   }
+  // the other way to go wrong: it had not learned its examples yet (src/training/underfitting.ts)
+  const underfit = diagnoseUnderfitting(curves.train, {
+    val: curves.val,
+    stoppedEarly: done.stopped_early,
+  });
+  if (underfit) parts.push(underfit.message);
   return {
     ...trainedSummary(done),
     best_val_loss: done.best_val_loss ?? null,
     summary: parts.join(" "),
   };
+}
+
+/** The general set's counts, for the job's completed event (the answers are in the evaluation). */
+function forgettingCounts(f: ForgettingCheck) {
+  const { set, items, base_correct, model_correct, lost, gained } = f;
+  return { set, items, base_correct, model_correct, lost, gained };
 }

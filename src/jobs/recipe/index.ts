@@ -52,7 +52,7 @@ export async function runJob(job: Job, ctx: RunContext): Promise<void> {
       ...testEvents(job, ctx),
     });
     const path = install(job, run, outDir, ctx);
-    finish(jobs, ctx.worker, job, succeeded(job, done, test, path));
+    finish(jobs, ctx.worker, job, succeeded(job, done, test, path, jobs.events.lossCurves(job.id)));
   } catch (e) {
     const ending = endingOf(job, ctx.worker, ctx.reason(), e, step);
     if (ending) finish(jobs, ctx.worker, job, ending);
