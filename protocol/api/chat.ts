@@ -4,13 +4,21 @@
  */
 import { z } from "@hono/zod-openapi";
 import { FUNCTION_NAME } from "../engine/tools.ts";
+import { InlinePolicyInput } from "../moderation.ts";
 import { seconds } from "./shared.ts";
 
 /**
  * Why a choice ended, in OpenAI's words ("function_call": the legacy `functions` form of
  * "tool_calls").
  */
-export const CHAT_FINISH_REASONS = ["stop", "length", "tool_calls", "function_call"] as const;
+export const CHAT_FINISH_REASONS = [
+  "stop",
+  "length",
+  "tool_calls",
+  "function_call",
+  /** A moderation policy blocked the question or the answer: the content is its refusal. */
+  "content_filter",
+] as const;
 export type ChatFinishReason = (typeof CHAT_FINISH_REASONS)[number];
 
 const TextPart = z.object({ type: z.literal("text"), text: z.string() });
@@ -126,10 +134,15 @@ export const ChatCompletionRequest = z
       .union([z.enum(["auto", "none"]), z.object({ name: z.string().min(1) })])
       .optional()
       .openapi({ deprecated: true }),
-    /** Tailor: answer from the user's documents (retrieval before generation, with citations). */
+    /**
+     * Tailor: answer from the user's documents (retrieval before generation, with citations), and
+     * moderation under a policy (`moderation`: a stored policy's name or id, or one given inline).
+     */
     tailor: z
       .object({
-        vector_store_ids: z.array(z.string()).min(1).max(10),
+        vector_store_ids: z.array(z.string()).min(1).max(10).optional(),
+        /** Checked besides the policies attached to the model and to the key, never instead of them. */
+        moderation: z.union([z.string().min(1), InlinePolicyInput]).optional(),
         /** Passages given to the model at most (default 5). */
         max_passages: z.number().int().min(1).max(20).optional(),
         /** Cosine similarity a passage needs (default 0.3); below it, nothing relevant is found. */

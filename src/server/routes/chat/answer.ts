@@ -25,13 +25,18 @@ export function callId(): string {
   return `call_${[...randomBytes(24)].map((b) => ID_ALPHABET[b % ID_ALPHABET.length]).join("")}`;
 }
 
+/** A choice of the engine's answer, or one a moderation policy blocked (`content_filter`). */
+export type AnswerChoice = Omit<Choice, "finish_reason"> & {
+  finish_reason: FinishReason | "content_filter";
+};
+
 /** The engine's reason in OpenAI's words (OpenAI has no "cancelled": it reads as "stop"). */
 function finish(
-  ch: Pick<Choice, "finish_reason" | "tool_calls">,
+  ch: Pick<AnswerChoice, "finish_reason" | "tool_calls">,
   legacy: boolean,
 ): ChatFinishReason {
-  const r: FinishReason = ch.finish_reason;
-  if (r === "length") return "length";
+  const r = ch.finish_reason;
+  if (r === "length" || r === "content_filter") return r;
   if (r === "tool_calls" || (r === "stop" && ch.tool_calls?.length)) {
     return legacy ? "function_call" : "tool_calls";
   }
@@ -39,7 +44,7 @@ function finish(
 }
 
 /** One choice of a complete answer. */
-export function toAnswer(ch: Choice, legacy: boolean) {
+export function toAnswer(ch: AnswerChoice, legacy: boolean) {
   const calls = ch.tool_calls ?? [];
   const message: Message = {
     role: "assistant",
@@ -89,8 +94,20 @@ export class AnswerChunks {
     return out.filter((c): c is ChunkChoice => c !== undefined);
   }
 
+  /**
+   * A choice a moderation policy blocked: its refusal (after a blank line when checked text went
+   * before it), then `content_filter`.
+   */
+  filtered(index: number, refusal: string): ChunkChoice[] {
+    const content = this.#started.has(index) ? `\n\n${refusal}` : refusal;
+    return [
+      this.#chunk(index, { content }),
+      { index, delta: {}, finish_reason: "content_filter", logprobs: null },
+    ];
+  }
+
   /** The end of a choice: whatever the stream has not carried yet, then its finish reason. */
-  end(ch: Choice): ChunkChoice[] {
+  end(ch: AnswerChoice): ChunkChoice[] {
     const out: (ChunkChoice | undefined)[] = [];
     const calls = ch.tool_calls ?? [];
     if (!this.#started.has(ch.index) && (ch.text || !calls.length)) {

@@ -8,8 +8,10 @@ import {
   ChatCompletionRequest,
 } from "../../../../protocol/api/index.ts";
 import { refuseClassifier } from "../../../models/index.ts";
+import { StreamGuard } from "../../../safety/moderation/index.ts";
 import type { AppEnv, ServerContext } from "../../context.ts";
 import { AnswerChunks, toAnswer } from "./answer.ts";
+import { chatModeration, refuseInput } from "./moderation.ts";
 import { toEngineChat } from "./request.ts";
 import { retrieveForChat } from "./retrieval.ts";
 
@@ -70,15 +72,22 @@ export function registerChat(app: OpenAPIHono<AppEnv>, ctx: ServerContext): void
       const created = Math.floor(Date.now() / 1000);
       const abort = new AbortController();
       const signal = AbortSignal.any([abort.signal, c.req.raw.signal as AbortSignal]);
+      // moderation policies: a blocked question never reaches the model
+      const moderation = chatModeration(ctx, c.get("principal"), req, id);
+      const asked = moderation
+        ? await moderation.checkInput(conversation, signal)
+        : { refusal: null, messages: conversation };
+      if (asked.refusal !== null) return refuseInput(c, req, { id, created }, asked.refusal);
       const { messages, retrieval } = await retrieveForChat(
         ctx,
         c.get("principal"),
         req,
         model,
-        conversation,
+        asked.messages,
         { maxTokens: sampling(req).max_tokens, tools: constraints.tools },
         signal,
       );
+      const cut = new AbortController(); // a policy that blocks the answer stops the engine only
       const generation = ctx.inference.generate(
         {
           base: model.source,
@@ -88,17 +97,20 @@ export function registerChat(app: OpenAPIHono<AppEnv>, ctx: ServerContext): void
           ...constraints,
           constrained: true,
         },
-        { signal, stream: Boolean(req.stream) },
+        { signal: AbortSignal.any([signal, cut.signal]), stream: Boolean(req.stream) },
       );
       if (!req.stream) {
         for await (const ev of generation) {
           if (ev.type !== "result") continue;
+          const choices = moderation
+            ? await Promise.all(ev.choices.map((ch) => moderation.checkChoice(ch, signal)))
+            : ev.choices;
           return c.json({
             id,
             object: "chat.completion",
             created,
             model: req.model,
-            choices: ev.choices.map((ch) => toAnswer(ch, legacy)),
+            choices: choices.map((ch) => toAnswer(ch, legacy)),
             usage: {
               prompt_tokens: ev.prompt_tokens,
               completion_tokens: ev.completion_tokens,
@@ -150,13 +162,22 @@ export function registerChat(app: OpenAPIHono<AppEnv>, ctx: ServerContext): void
                 tailor: retrieval,
               }),
             );
-          for await (const ev of generation) {
+          const events = moderation?.active("output")
+            ? new StreamGuard(moderation, {
+                choices: req.n ?? 1,
+                cut: () => cut.abort(),
+                signal,
+              }).run(generation)
+            : generation;
+          for await (const ev of events) {
             const choices =
               ev.type === "delta"
                 ? answer.text(ev.index, ev.text)
                 : ev.type === "tool_call_delta"
                   ? answer.call(ev)
-                  : ev.choices.flatMap((ch) => answer.end(ch));
+                  : ev.type === "filtered"
+                    ? answer.filtered(ev.index, ev.refusal)
+                    : ev.choices.flatMap((ch) => answer.end(ch));
             for (const choice of choices) await chunk([choice]);
             if (ev.type === "result" && req.stream_options?.include_usage)
               await chunk([], {

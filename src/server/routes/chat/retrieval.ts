@@ -21,7 +21,7 @@ export async function retrieveForChat(
   signal: AbortSignal,
 ): Promise<{ messages: ChatMessage[]; retrieval: z.infer<typeof Retrieval> | undefined }> {
   const ask = req.tailor;
-  if (!ask) return { messages, retrieval: undefined };
+  if (!ask?.vector_store_ids) return { messages, retrieval: undefined };
   const stores = ask.vector_store_ids.map((id) => ownedStore(ctx, p, id));
   const g = await groundChat(ctx.knowledge, stores, messages, {
     contextLength: contextLength(model.source),
