@@ -8,12 +8,14 @@ import { join } from "node:path";
 import type { EvaluationReport, METRICS, ModelCard } from "../../protocol/evals.ts";
 import type { DatasetVersion } from "../datasets/index.ts";
 import { describeSource, type ModelManifest } from "../models/index.ts";
+import { diagnoseUnderfitting } from "../training/index.ts";
 import {
   classificationMarkdown,
   classifierHyperparameters,
   classifierIntendedUse,
   classifierLimitations,
 } from "./classification-card.ts";
+import { forgettingLimitation, forgettingMarkdown } from "./forgetting/card.ts";
 import { outputKind, words } from "./metrics.ts";
 import { decidePromotion, metricLabel } from "./promotion.ts";
 import { writeFileAtomic, writeJsonAtomic } from "./store.ts";
@@ -208,16 +210,30 @@ export function buildCard(input: CardInput): ModelCard {
             outcome: evaluation.outcome,
             ...(evaluation.parent ? { parent: evaluation.parent } : {}),
             ...(evaluation.classification ? { classification: evaluation.classification } : {}),
+            ...(evaluation.forgetting ? { forgetting: evaluation.forgetting } : {}),
           }
         : null,
     promotion,
     intended_use: classifier
       ? classifierIntendedUse(m, trainVersion)
       : intendedUse(m, input.trainAnswers, trainVersion),
-    limitations: classifier
-      ? classifierLimitations(m, trainVersion, evaluation)
-      : limitations(m, trainVersion, input.trainAnswers, evaluation, finalVal),
+    limitations: [
+      ...(classifier
+        ? classifierLimitations(m, trainVersion, evaluation)
+        : limitations(m, trainVersion, input.trainAnswers, evaluation, finalVal)),
+      ...learnedLimitations(input, evaluation),
+    ],
   };
+}
+
+/** Underfitting (training loss flat or still falling) and general answers lost to tuning. */
+function learnedLimitations(input: CardInput, evaluation: EvaluationReport | null): string[] {
+  const underfit = diagnoseUnderfitting(input.curves.train, {
+    val: input.curves.val,
+    stoppedEarly: input.manifest.training.stopped_early,
+  });
+  const forgot = evaluation?.forgetting ? forgettingLimitation(evaluation.forgetting) : null;
+  return [...(underfit ? [underfit.message] : []), ...(forgot ? [forgot] : [])];
 }
 
 function intendedUse(m: FineTuned, answers: string[], v: DatasetVersion | null): string {
@@ -313,6 +329,8 @@ export function renderCardMarkdown(card: ModelCard): string {
   } else {
     lines.push("Not evaluated on held-out examples.");
   }
+  if (e?.forgetting)
+    lines.push("", ...forgettingMarkdown(e.forgetting, card.model, card.base.name));
   lines.push("", "## Limitations", "", ...card.limitations.map((l) => `- ${l}`), "");
   return lines.join("\n");
 }

@@ -1,3 +1,4 @@
+export { byCategory, forgettingLimitation, forgettingMarkdown } from "./card.ts";
 export { type Check, describeCheck, isRefusal, passes } from "./checkers.ts";
 export { baseIdentity, type GeneralSetOptions, generalSetCacheDir, runGeneralSet } from "./run.ts";
 export {
