@@ -1,3 +1,4 @@
+export * from "./bias/index.ts";
 export * from "./card.ts";
 export * from "./classification.ts";
 export * from "./evaluate.ts";

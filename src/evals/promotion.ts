@@ -4,9 +4,11 @@
  * `needs_review`, with a sentence that says why and what to do. A model that gets none of the held-out
  * answers right is never ready, even when its base does no better (a tie at zero shows nothing).
  * One that lost much of what its base answered right on Tailor's general questions is not ready
- * either (src/evals/forgetting/verdict.ts).
+ * either (src/evals/forgetting/verdict.ts), nor one whose decisions change when only who a text is
+ * about changes (the bias probe, src/evals/bias/summary.ts).
  */
 import { type EvaluationReport, METRICS, type Promotion } from "../../protocol/evals.ts";
+import { reviewForBias } from "./bias/summary.ts";
 import { withForgetting } from "./forgetting/verdict.ts";
 
 function pct(x: number): string {
@@ -53,7 +55,7 @@ export function decidePromotion(
   const nothingRight = a <= 1e-12;
   const ready = !nothingRight && a >= b + minDelta - 1e-12;
   // what tuning cost it on Tailor's general questions: said, and a large loss asks for a review
-  return withForgetting(report.forgetting, {
+  const promotion = withForgetting(report.forgetting, {
     status: ready ? "ready" : "needs_review",
     reason: ready
       ? `It scores ${scores}, so it is ${bar}.`
@@ -66,4 +68,6 @@ export function decidePromotion(
     min_delta: minDelta,
     decided_at,
   });
+  // decisions that change with who a text is about (the bias probe): a gap asks for a review
+  return reviewForBias(promotion, report.bias);
 }

@@ -1,16 +1,37 @@
 /**
  * The bias probe at a model's test: counterfactual twins of the held-out inputs that mention people,
- * answered by the tuned model (src/evals/bias). (Owned by the bias probe.)
+ * answered by the tuned model (or the classifier) as the evaluation answered, and compared
+ * (src/evals/bias). The probe's verdict goes into the report; the promotion gate reads it there.
  */
 import type { EvaluationReport } from "../../../protocol/evals.ts";
-import type { EvalExample } from "../../evals/index.ts";
+import { type EvalExample, type LabelledExample, runBiasProbe } from "../../evals/index.ts";
 import type { JobServices } from "../services.ts";
 import type { TestOptions } from "./test.ts";
 
 export async function probeBias(
   _svc: JobServices,
   report: EvaluationReport,
-  _opts: TestOptions & { examples: EvalExample[] },
+  opts: TestOptions & { examples: EvalExample[] | LabelledExample[]; classifier?: boolean },
 ): Promise<EvaluationReport> {
-  return report;
+  try {
+    const inputs = opts.examples.map((e) =>
+      "text" in e
+        ? { line: e.line, messages: [{ role: "user" as const, content: e.text }] }
+        : { line: e.line, messages: e.messages, tools: e.tools },
+    );
+    const bias = await runBiasProbe({
+      report,
+      inputs,
+      model: opts.classifier ? { classifier: opts.folder } : opts.model,
+      expected: opts.examples.map((e) => ("expected" in e ? e.expected : "")),
+      signal: opts.signal,
+    });
+    return { ...report, bias };
+  } catch (e) {
+    if (!opts.warn || opts.signal?.aborted) throw e;
+    opts.warn(
+      `the bias probe failed (${e instanceof Error ? e.message : e}); the test against the base stands`,
+    );
+    return report;
+  }
 }

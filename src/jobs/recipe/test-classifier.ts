@@ -4,15 +4,18 @@
  * model card are stored in its folder, as testModel does for models that write answers.
  */
 import type { EvaluationReport, ModelCard } from "../../../protocol/evals.ts";
+
 import {
   decideClassifierPromotion,
   decidePromotion,
   evaluateClassifier,
   loadLabelledExamples,
+  reviewForBias,
   saveEvaluation,
 } from "../../evals/index.ts";
 import { writeModelCard } from "../card.ts";
 import type { JobServices } from "../services.ts";
+import { probeBias } from "./bias-test.ts";
 import type { TestOptions, TestOutcome } from "./test.ts";
 
 export async function testClassifier(
@@ -34,6 +37,8 @@ export async function testClassifier(
         signal: opts.signal,
       });
       opts.onProgress?.(examples.length, examples.length);
+      // counterfactual twins of the texts that mention people (bias-test.ts)
+      report = await probeBias(svc, report, { ...opts, examples, classifier: true });
     } catch (e) {
       if (!opts.warn || opts.signal?.aborted) throw e; // cancelled, shut down or lost: the run ends as such
       failed = e instanceof Error ? e.message : String(e);
@@ -41,7 +46,10 @@ export async function testClassifier(
     }
   }
   const promotion = report
-    ? decideClassifierPromotion(report, { model: name, minDelta: opts.minDelta })
+    ? reviewForBias(
+        decideClassifierPromotion(report, { model: name, minDelta: opts.minDelta }),
+        report.bias,
+      )
     : decidePromotion(null, {
         model: name,
         minDelta: opts.minDelta,
