@@ -138,7 +138,7 @@ export class StreamGuard {
     const sentence = /[.!?\n]\s*$/.test(text);
     if (
       mod.needsScores("output") &&
-      upTo > lane.scored &&
+      text.slice(lane.scored).trim() !== "" &&
       (final || sentence || lane.unscoredPieces >= SCORE_EVERY)
     ) {
       const from = Math.max(0, lane.scored - SCORE_CONTEXT);
