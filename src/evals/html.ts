@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { type EvaluationReport, METRICS, type MetricName } from "../../protocol/evals.ts";
+import { forgettingHtml } from "./forgetting/html.ts";
 import { metricLabel } from "./promotion.ts";
 
 function chartJs(): string {
@@ -138,7 +139,7 @@ ${fieldKeys
 body{font:15px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;color:#1d2230;background:#f6f7fb}
 main{max-width:1100px;margin:0 auto;padding:24px}
 h1{font-size:24px;margin:0 0 4px}h2{font-size:18px;margin:32px 0 8px}h3{font-size:15px}
-.lead{font-size:18px;background:#fff;border-left:4px solid #4f6bed;padding:12px 16px;border-radius:6px}
+.lead{font-size:18px;background:#fff;border-left:4px solid #4f6bed;padding:12px 16px;border-radius:6px}.lead.warn{border-left-color:#b3261e}
 .meta,.explain{color:#5b6275;font-size:13px;font-weight:normal}
 #outcome{max-height:260px}
 .charts{display:grid;grid-template-columns:2fr 1fr;gap:16px}
@@ -167,6 +168,7 @@ ${metricRows}
 </tbody></table>
 ${fields}
 ${confusion}
+${r.forgetting ? forgettingHtml(r.forgetting, { model: names[0] ?? "", base: r.models[1]?.model ?? "base" }, escapeHtml) : ""}
 <h2>Every example</h2>
 <p class="explain">Each answer's score is its ${escapeHtml(metricLabel(r.primary_metric))} against the expected answer.</p>
 <table id="examples"><thead><tr><th scope="col">#</th><th scope="col">question</th><th scope="col">expected</th>${names.map((n) => `<th scope="col">${escapeHtml(n)}</th>`).join("")}${r.outcome ? `<th scope="col">${escapeHtml(names[0] ?? "")} was</th>` : ""}</tr></thead><tbody>

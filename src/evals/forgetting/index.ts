@@ -1,5 +1,6 @@
 export { byCategory, forgettingLimitation, forgettingMarkdown } from "./card.ts";
 export { type Check, describeCheck, isRefusal, passes } from "./checkers.ts";
+export { forgettingHtml } from "./html.ts";
 export { baseIdentity, type GeneralSetOptions, generalSetCacheDir, runGeneralSet } from "./run.ts";
 export {
   GENERAL_MAX_TOKENS,
