@@ -3,8 +3,9 @@ import { once } from "node:events";
 import { createWriteStream, mkdtempSync, openSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { findPii, type PiiType } from "../safety/index.ts";
+import type { NameFinder } from "../safety/index.ts";
 import { LabelCheck } from "./label-check.ts";
+import { PiiCheck } from "./pii-check.ts";
 import { PreferenceCheck } from "./preference-check.ts";
 import { type Example, type ProblemRecord, readRecords } from "./read/index.ts";
 import {
@@ -14,7 +15,6 @@ import {
   histogram,
   type Issue,
   median,
-  type PiiIssue,
   type WarningCode,
 } from "./report.ts";
 import { messageText, ToolUsage } from "./tool-usage.ts";
@@ -36,7 +36,12 @@ export interface CheckOptions {
   epochsFor?: (examples: number) => number;
   /** Training cuts examples longer than this (the engine's max_seq_length). */
   maxSeqLength?: number;
-  /** Called with every example that passed, in order (to store or redact them). */
+  /**
+   * Where people's names come from: the engine's NameFinder in the CLI and the server, a stand-in
+   * in unit tests. Absent or null: no names are looked for (the structured kinds still are).
+   */
+  names?: NameFinder | null | undefined;
+  /** Called with every example that passed, in order, once its personal data is known (to store or redact it). */
   onExample?: (example: Example, line: number, split: "train" | "val") => void | Promise<void>;
 }
 
@@ -64,23 +69,6 @@ const answerSide = (e: Example) =>
     .map(messageText)
     .join("\n");
 
-function mask(text: string, type: PiiType): string {
-  if (type === "PERSON") return text;
-  if (text.length <= 4) return "*".repeat(text.length);
-  return `${text.slice(0, 2)}${"*".repeat(Math.min(text.length - 4, 12))}${text.slice(-2)}`;
-}
-
-const PII_WORDS: Record<PiiType, string> = {
-  EMAIL: "an e-mail address",
-  PHONE: "a phone number",
-  CARD: "a payment card number",
-  IBAN: "a bank account number (IBAN)",
-  NATIONAL_ID: "a national ID number",
-  IP: "an IP address",
-  SECRET: "a password or API key",
-  PERSON: "a person's name",
-};
-
 /**
  * Reads a data file (and its validation file) once, streaming, and reports in plain words what is
  * wrong, what is risky and what it contains. Memory grows with the number of examples only by a few
@@ -89,8 +77,6 @@ const PII_WORDS: Record<PiiType, string> = {
 export async function checkData(file: string, opts: CheckOptions = {}): Promise<DataReport> {
   const errors: Issue<ErrorCode>[] = [];
   const warnings: Issue<WarningCode>[] = [];
-  const pii: PiiIssue[] = [];
-  const piiCounts: Partial<Record<PiiType, number>> = {};
   const seenExact = new Map<number, number>();
   const seenNear = new Map<number, number>();
   const trainPrompts = new Map<number, number>();
@@ -116,48 +102,7 @@ export async function checkData(file: string, opts: CheckOptions = {}): Promise<
       });
   };
 
-  // System prompts and stock answers repeat across examples: scan each distinct text once.
-  const piiCache = new Map<string, ReturnType<typeof findPii>>();
-  const piiOf = (text: string) => {
-    let hits = piiCache.get(text);
-    if (!hits) {
-      hits = findPii(text);
-      if (piiCache.size < 10_000 && text.length < 4096) piiCache.set(text, hits);
-    }
-    return hits;
-  };
-  const scanText = (text: string, field: string, line: number, f: string) => {
-    for (const hit of piiOf(text)) {
-      piiCounts[hit.type] = (piiCounts[hit.type] ?? 0) + 1;
-      if (pii.length < MAX_LISTED * 5) {
-        pii.push({
-          line,
-          file: f,
-          field,
-          type: hit.type,
-          preview: mask(hit.text, hit.type),
-          message: `looks like ${PII_WORDS[hit.type]}`,
-        });
-      }
-    }
-  };
-  // tool results are message content; call arguments are text the model learns to write
-  const scanPii = (e: Example, line: number, f: string) => {
-    e.messages.forEach((m, i) => {
-      scanText(m.content, `messages[${i}].content`, line, f);
-      m.tool_calls?.forEach((c, j) => {
-        scanText(
-          c.function.arguments,
-          `messages[${i}].tool_calls[${j}].function.arguments`,
-          line,
-          f,
-        );
-      });
-    });
-    e.non_preferred_output?.forEach((m, i) => {
-      scanText(m.content, `non_preferred_output[${i}].content`, line, f);
-    });
-  };
+  const piiCheck = new PiiCheck(opts.names ?? null, { maxIssues: MAX_LISTED * 5 });
   const toolUsage = new ToolUsage();
   const labelCheck = new LabelCheck();
   const pairCheck = new PreferenceCheck();
@@ -201,11 +146,10 @@ export async function checkData(file: string, opts: CheckOptions = {}): Promise<
       answers.set(answer, (answers.get(answer) ?? 0) + 1);
       lines.push(rec.line);
       chars.push(e.messages.reduce((n, m) => n + messageText(m).length, 0));
-      scanPii(e, rec.line, file);
       toolUsage.add(e, rec.line);
       labelCheck.add(e, rec.line, file);
       pairCheck.add(e, rec.line);
-      await opts.onExample?.(e, rec.line, "train");
+      await piiCheck.add(e, rec.line, file, () => opts.onExample?.(e, rec.line, "train"));
       if (!out.write(`${JSON.stringify(e)}\n`)) await once(out, "drain");
     }
 
@@ -226,12 +170,13 @@ export async function checkData(file: string, opts: CheckOptions = {}): Promise<
             message: `is also in the training data (line ${trainLine}); validation then overstates how good the model is`,
           });
         }
-        scanPii(rec.example, rec.line, opts.val);
         labelCheck.addValidation(rec.example, rec.line);
         pairCheck.addValidation(rec.example, rec.line);
-        await opts.onExample?.(rec.example, rec.line, "val");
+        const { example, line } = rec;
+        await piiCheck.add(example, line, opts.val, () => opts.onExample?.(example, line, "val"));
       }
     }
+    await piiCheck.flush();
     out.end();
     await once(out, "close");
 
@@ -276,6 +221,7 @@ export async function checkData(file: string, opts: CheckOptions = {}): Promise<
       tokensPerSecond = counted.tokensPerSecond;
     }
   } finally {
+    await piiCheck.settle();
     out.destroy();
     rmSync(tmp, { recursive: true, force: true });
   }
@@ -357,7 +303,7 @@ export async function checkData(file: string, opts: CheckOptions = {}): Promise<
       ...(labelCheck.active ? { labels: labelCheck.summary() } : {}),
       ...(pairCheck.active ? { preference_pairs: pairCheck.pairs } : {}),
     },
-    pii,
-    pii_counts: piiCounts,
+    pii: piiCheck.issues,
+    pii_counts: piiCheck.counts,
   };
 }

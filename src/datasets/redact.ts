@@ -1,4 +1,4 @@
-import { type PiiType, redactTexts } from "../safety/index.ts";
+import { type NameFinder, type PiiType, redactTexts } from "../safety/index.ts";
 import type { Example } from "./read/index.ts";
 
 /** The string values inside a JSON value, in order. */
@@ -22,12 +22,15 @@ function rebuild(v: unknown, next: () => string): unknown {
  * An example with its personal data replaced by placeholders: message content, and the string
  * values inside call arguments (so the arguments stay JSON, valid as before). One pass over all of
  * it, so one e-mail address gets one placeholder wherever it appears (a preference pair's
- * non-preferred answer included).
+ * non-preferred answer included). People's names come from `names` (null: none are looked for).
  */
-export function redactExample(e: Example): {
+export async function redactExample(
+  e: Example,
+  names: NameFinder | null,
+): Promise<{
   example: Example;
   replaced: Partial<Record<PiiType, number>>;
-} {
+}> {
   const all = [...e.messages, ...(e.non_preferred_output ?? [])];
   const texts = all.map((m) => m.content);
   // every call's arguments passed the check: each is a JSON object
@@ -39,7 +42,7 @@ export function redactExample(e: Example): {
       return { value, start };
     }),
   );
-  const r = redactTexts(texts);
+  const r = await redactTexts(texts, { names });
   if (Object.keys(r.replaced).length === 0) return { example: e, replaced: r.replaced };
   const redacted = all.map((m, i) => {
     const out = { ...m, content: r.texts[i] ?? m.content };

@@ -11,7 +11,7 @@ import {
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { TailorError } from "../errors/index.ts";
-import type { PiiType } from "../safety/index.ts";
+import type { NameFinder, PiiType } from "../safety/index.ts";
 import { BlobStore, type Db } from "../store/index.ts";
 import { type CheckOptions, checkData } from "./check.ts";
 import type { Example } from "./read/index.ts";
@@ -87,9 +87,14 @@ function inValidation(example: Example, fraction: number): boolean {
 export class DatasetStore {
   private readonly blobs: BlobStore;
 
+  /**
+   * @param names where people's names in the examples come from, unless `add` is given its own
+   * (the engine's in the CLI and the server; without one, no names are looked for).
+   */
   constructor(
     private readonly db: Db,
     readonly home: string,
+    readonly names: NameFinder | null = null,
   ) {
     this.blobs = new BlobStore(home);
   }
@@ -103,13 +108,16 @@ export class DatasetStore {
     addOpts: AddOptions = {},
   ): Promise<{ version: DatasetVersion; created: boolean }> {
     let file = source;
-    let opts = addOpts;
+    let opts: AddOptions = {
+      ...addOpts,
+      names: addOpts.names !== undefined ? addOpts.names : this.names,
+    };
     if (DATASET_ID.test(source)) {
       const parent = this.get(source);
       const files = this.files(source);
       file = files.train;
       opts = {
-        ...addOpts,
+        ...opts,
         name: addOpts.name ?? parent.name,
         ...(files.val && !addOpts.val ? { val: files.val, valSplit: 0 } : {}),
       };
@@ -129,7 +137,7 @@ export class DatasetStore {
         onExample: async (example, _line, split) => {
           let e = example;
           if (opts.redact) {
-            const r = redactExample(e);
+            const r = await redactExample(e, opts.names ?? null);
             e = r.example;
             for (const [type, n] of Object.entries(r.replaced))
               redaction[type as PiiType] = (redaction[type as PiiType] ?? 0) + (n ?? 0);

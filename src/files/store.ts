@@ -165,7 +165,7 @@ export class FileStore {
     const path = datasets.files(version.id).train;
     const filename = `${stem}.redacted.jsonl`;
     const report = JSON.parse(
-      JSON.stringify(await checkData(path))
+      JSON.stringify(await checkData(path, { names: datasets.names }))
         .split(path)
         .join(filename),
     ) as DataReport;

@@ -6,5 +6,23 @@ export {
   type Moderator,
   moderationCard,
 } from "./moderation/index.ts";
-export { findPii, PII_TYPES, type PiiFinding, type PiiType, PLACEHOLDER_RE } from "./pii.ts";
-export { placeholder, type RedactionResult, redactTexts } from "./redact.ts";
+export {
+  EngineNameFinder,
+  type EngineNameFinderOptions,
+  type FindNamesOptions,
+  NAME_KINDS,
+  type NameEngine,
+  type NameFinder,
+  type NameKind,
+  type NameSpan,
+} from "./names.ts";
+export {
+  type FindPiiOptions,
+  findPii,
+  findPiiBatch,
+  PII_TYPES,
+  type PiiFinding,
+  type PiiType,
+  PLACEHOLDER_RE,
+} from "./pii.ts";
+export { placeholder, type RedactionResult, redactFound, redactTexts } from "./redact.ts";

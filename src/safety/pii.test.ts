@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
-import { findPii, type PiiFinding, type PiiType } from "./pii.ts";
+import { ListNameFinder } from "./__fixtures__/list-names.ts";
+import { findPii, findPiiBatch, type PiiFinding, type PiiType } from "./pii.ts";
 
 /** Asserts that `text` contains exactly the expected findings, with slice-consistent offsets. */
 function expectFindings(text: string, expected: [PiiType, string, string?][]): void {
@@ -107,16 +108,57 @@ test("secrets: provider key shapes, PEM private keys, JWTs and credential assign
   expectFindings('const token = getToken(); api_key = os.environ["API_KEY"]; key = cfg.key', []);
 });
 
-test("person names come from compromise", () => {
-  expectFindings("Please ask Maria Gonzalez whether John Smith signed the contract.", [
-    ["PERSON", "Maria Gonzalez"],
-    ["PERSON", "John Smith"],
-  ]);
-  // Honorifics and the possessive stay outside the name.
-  expectFindings("Dr. Ahmed Khan took Maria's file.", [
-    ["PERSON", "Ahmed Khan"],
-    ["PERSON", "Maria"],
-  ]);
+test("names come from the NameFinder, in one batch, beside the structured kinds", async () => {
+  const names = new ListNameFinder(["Maria Gonzalez", "John Smith", ["Lagos", "LOCATION"]]);
+  const texts = [
+    "Please ask Maria Gonzalez whether John Smith signed the contract.",
+    "Write to maria.gonzalez@example.com or call (415) 555-2671.",
+    "Maria Gonzalez moved to Lagos.",
+  ];
+  const found = await findPiiBatch(texts, { names });
+  assert.deepEqual(
+    found.map((f) => f.map((x) => [x.type, x.text])),
+    [
+      [
+        ["PERSON", "Maria Gonzalez"],
+        ["PERSON", "John Smith"],
+      ],
+      [
+        ["EMAIL", "maria.gonzalez@example.com"],
+        ["PHONE", "(415) 555-2671"],
+      ],
+      [["PERSON", "Maria Gonzalez"]],
+    ],
+  );
+  assert.equal(names.calls.length, 1, "one call for all the texts");
+  // places only when asked for
+  const places = await findPiiBatch([texts[2] ?? ""], {
+    names,
+    kinds: ["PERSON", "LOCATION"],
+  });
+  assert.deepEqual(
+    places[0]?.map((x) => [x.type, x.text, x.start]),
+    [
+      ["PERSON", "Maria Gonzalez", 0],
+      ["LOCATION", "Lagos", 24],
+    ],
+  );
+  // the structured kinds without a NameFinder; null says so
+  assert.deepEqual(await findPiiBatch(texts, { names: null }), texts.map(findPii));
+});
+
+test("a name never overlaps a structured finding or a placeholder: the finder sees them hidden", async () => {
+  const names = new ListNameFinder(["maria.gonzalez", "PERSON", "Ana"]);
+  const text = "[PERSON] wrote from maria.gonzalez@example.com; Ana replied.";
+  const [found] = await findPiiBatch([text], { names });
+  assert.deepEqual(
+    found?.map((f) => [f.type, f.text]),
+    [
+      ["EMAIL", "maria.gonzalez@example.com"],
+      ["PERSON", "Ana"],
+    ],
+  );
+  assert.equal(names.calls[0]?.[0], `${" ".repeat(8)} wrote from ${" ".repeat(26)}; Ana replied.`);
 });
 
 test("innocent sentences have no findings", () => {

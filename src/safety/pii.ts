@@ -1,8 +1,10 @@
 // Finds personal data and secrets in free text, so that training examples can be redacted.
 //
-// Libraries do the validating: validator (emails, Luhn for cards, IBAN checksums, IP addresses),
-// libphonenumber-js with full metadata (phone numbers: US national format, any country with +),
-// compromise (person names). Regexes only find candidates for them, and cover the shapes no
+// Names (people; places and organisations when asked) come from a named-entity model in the engine,
+// through a NameFinder (names.ts), in batches: findPiiBatch. The structured kinds are found here,
+// synchronously (findPii). Libraries do the validating: validator (emails, Luhn for cards, IBAN
+// checksums, IP addresses), libphonenumber-js with full metadata (phone numbers: US national
+// format, any country with +). Regexes only find candidates for them, and cover the shapes no
 // library knows:
 // - NATIONAL_ID: US SSN (AAA-GG-SSSS without 000/666/9xx areas, 00 groups or 0000 serials),
 //   UK National Insurance number (HMRC's letter rules and unallocated prefixes), Dutch BSN
@@ -11,17 +13,9 @@
 // - SECRET: PEM private keys, AWS access key ids, GitHub tokens, OpenAI-style sk- keys, Slack
 //   xox tokens, Stripe keys, Google API keys, JWTs, Bearer tokens, and the value of assignments
 //   such as `password=...` or `"api_key": "..."`.
-import { createRequire } from "node:module";
-import type nlpType from "compromise";
 import { findPhoneNumbersInText } from "libphonenumber-js/max";
 import validator from "validator";
-
-/** compromise takes about a second to load: only text that may hold a name pays for it. */
-let loaded: typeof nlpType | null = null;
-function nlp(): typeof nlpType {
-  loaded ??= createRequire(import.meta.url)("compromise") as typeof nlpType;
-  return loaded;
-}
+import type { NameFinder, NameKind } from "./names.ts";
 
 export const PII_TYPES = [
   "EMAIL",
@@ -32,6 +26,9 @@ export const PII_TYPES = [
   "IP",
   "SECRET",
   "PERSON",
+  // only when asked for (findPiiBatch's `kinds`)
+  "LOCATION",
+  "ORGANIZATION",
 ] as const;
 export type PiiType = (typeof PII_TYPES)[number];
 
@@ -227,51 +224,6 @@ function findSecrets(text: string, add: Sink): void {
   }
 }
 
-interface NlpTerm {
-  text: string;
-  tags?: string[];
-  offset?: { start: number; length: number };
-}
-
-// compromise also tags lowercase words and junk ("hok", "6Y7"): keep words made of letters, and
-// trim the ones at either end until the name starts and ends with a capitalised word.
-const NAME_WORD = /^\p{Lu}[\p{L}\p{M}'’.-]*$/u;
-const WORD = /^[\p{L}\p{M}'’.-]+$/u;
-
-// A fast pre-filter (compromise's tagging costs milliseconds per text): a name needs a capitalised
-// word that does not merely start the text or a sentence. "Thanks,\nMarta", "- Finn", "I'm Maria"
-// pass; "Hello, my brakes squeal." does not, and skips the tagger. A name that only ever starts a
-// sentence ("Maria here.") is missed, as compromise mostly misses those too.
-const MAYBE_NAME = /[^.!?\s]\s+\p{Lu}\p{Ll}/u;
-
-function findPeople(text: string, add: Sink): void {
-  if (!MAYBE_NAME.test(text)) return;
-  const people = nlp()(text)
-    .people()
-    .json({ offset: true, terms: { offset: true } }) as { terms?: NlpTerm[] }[];
-  let cursor = 0;
-  for (const person of people) {
-    const words: { start: number; end: number; text: string }[] = [];
-    for (const term of person.terms ?? []) {
-      // Trust compromise's offset when it points at the term, else search for the term.
-      const guess = term.offset?.start ?? -1;
-      const start =
-        guess >= 0 && text.startsWith(term.text, guess) ? guess : text.indexOf(term.text, cursor);
-      if (term.text === "" || start < 0) continue;
-      cursor = start + term.text.length;
-      if (term.tags?.includes("Honorific")) continue; // "Dr. [PERSON]" keeps the title
-      const word = term.text.replace(/['’]s$/, ""); // and "[PERSON]'s" the possessive
-      words.push({ start, end: start + word.length, text: word });
-    }
-    while (words.length > 0 && !NAME_WORD.test(words[0]?.text ?? "")) words.shift();
-    while (words.length > 0 && !NAME_WORD.test(words[words.length - 1]?.text ?? "")) words.pop();
-    const first = words[0];
-    const last = words[words.length - 1];
-    if (!first || !last || !words.every((w) => WORD.test(w.text))) continue;
-    add("PERSON", first.start, last.end);
-  }
-}
-
 /** Runs `detect` on pieces of at most `max` characters (libraries slow down on long inputs). */
 function chunked(max: number, detect: (text: string, add: Sink) => void) {
   return (text: string, add: Sink): void => {
@@ -316,8 +268,13 @@ function mask(text: string, spans: Span[], fill: string): string {
   return out + text.slice(last);
 }
 
-/** All PII in `text`, sorted by start and non-overlapping. */
-export function findPii(text: string): PiiFinding[] {
+interface Structured {
+  findings: PiiFinding[];
+  /** Spans nothing else may overlap: placeholders and the findings. */
+  taken: Span[];
+}
+
+function findStructured(text: string): Structured {
   // Existing placeholders are never PII, and nothing may overlap them.
   const taken: Span[] = [...text.matchAll(PLACEHOLDER_RE)].map((m) => ({
     start: m.index,
@@ -350,6 +307,57 @@ export function findPii(text: string): PiiFinding[] {
   for (let i = 0; i < 3; i++) {
     if (stage(mask(text, taken, "|"), [chunked(2000, findPhones)]) === 0) break;
   }
-  stage(mask(text, taken, " "), [chunked(1000, findPeople)]);
-  return findings.sort((a, b) => a.start - b.start);
+  return { findings, taken };
+}
+
+const byStart = (a: PiiFinding, b: PiiFinding) => a.start - b.start;
+
+/**
+ * The structured kinds in `text` (everything but names: e-mails, phones, cards, IBANs, national
+ * IDs, IP addresses, secrets), sorted by start and non-overlapping. Names need findPiiBatch.
+ */
+export function findPii(text: string): PiiFinding[] {
+  return findStructured(text).findings.sort(byStart);
+}
+
+export interface FindPiiOptions {
+  /**
+   * Where names come from: the engine's NameFinder in the CLI and the server (a stand-in in unit
+   * tests); null only where the caller means to find no names at all.
+   */
+  names: NameFinder | null;
+  /** Names to find (default people only; places and organisations when a caller asks). */
+  kinds?: readonly NameKind[] | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+/**
+ * All PII in each text: the structured kinds, then names from `names` in one batch over all the
+ * texts (with the structured findings and placeholders hidden, so a name never overlaps them).
+ * Each text's findings are sorted by start and non-overlapping.
+ */
+export async function findPiiBatch(
+  texts: readonly string[],
+  opts: FindPiiOptions,
+): Promise<PiiFinding[][]> {
+  const parts = texts.map(findStructured);
+  const found = opts.names
+    ? await opts.names.findNames(
+        parts.map((p, i) => mask(texts[i] ?? "", p.taken, " ")),
+        { kinds: opts.kinds ?? ["PERSON"], signal: opts.signal },
+      )
+    : [];
+  return parts.map(({ findings, taken }, i) => {
+    const text = texts[i] ?? "";
+    for (const name of found[i] ?? []) {
+      const { kind: type, start, end } = name;
+      if (!(start >= 0 && start < end && end <= text.length)) continue;
+      if (taken.some((t) => start < t.end && t.start < end)) continue;
+      const finding: PiiFinding = { type, start, end, text: text.slice(start, end) };
+      if (/^\s|\s$/.test(finding.text)) continue; // a name never starts or ends with a space
+      taken.push(finding);
+      findings.push(finding);
+    }
+    return findings.sort(byStart);
+  });
 }

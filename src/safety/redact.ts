@@ -2,7 +2,13 @@
 // becomes "[EMAIL]", the second "[EMAIL_2]", and the same value gets the same placeholder in
 // every string of the example, so a conversation stays coherent after redaction.
 import { parsePhoneNumberFromString } from "libphonenumber-js/max";
-import { findPii, type PiiFinding, type PiiType, PLACEHOLDER_RE } from "./pii.ts";
+import {
+  type FindPiiOptions,
+  findPiiBatch,
+  type PiiFinding,
+  type PiiType,
+  PLACEHOLDER_RE,
+} from "./pii.ts";
 
 export interface RedactionResult {
   texts: string[];
@@ -29,14 +35,24 @@ function sameValueKey(finding: PiiFinding): string {
     case "NATIONAL_ID":
       return text.replace(/[^0-9A-Za-z]/g, "").toUpperCase();
     case "PERSON":
+    case "LOCATION":
+    case "ORGANIZATION":
       return text.replace(/\s+/g, " ").toLowerCase();
     case "SECRET":
       return text;
   }
 }
 
-/** Redacts all the strings of one example with placeholders shared across them. */
-export function redactTexts(texts: string[]): RedactionResult {
+/**
+ * Finds the PII in all the strings of one example (names through `opts.names`) and redacts them
+ * with placeholders shared across them.
+ */
+export async function redactTexts(texts: string[], opts: FindPiiOptions): Promise<RedactionResult> {
+  return redactFound(texts, await findPiiBatch(texts, opts));
+}
+
+/** Redacts all the strings of one example, given each string's findings (findPiiBatch's). */
+export function redactFound(texts: string[], found: PiiFinding[][]): RedactionResult {
   // Placeholders already in the input (say, from an earlier pass) keep their meaning: new
   // values are numbered past them instead of being merged with them.
   const used = new Set(texts.flatMap((t) => t.match(PLACEHOLDER_RE) ?? []));
@@ -57,10 +73,10 @@ export function redactTexts(texts: string[]): RedactionResult {
     return fresh;
   };
 
-  const out = texts.map((text) => {
+  const out = texts.map((text, i) => {
     let result = "";
     let last = 0;
-    for (const finding of findPii(text)) {
+    for (const finding of found[i] ?? []) {
       result += text.slice(last, finding.start) + placeholderFor(finding);
       last = finding.end;
       replaced[finding.type] = (replaced[finding.type] ?? 0) + 1;

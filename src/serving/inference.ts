@@ -1,13 +1,15 @@
 /**
  * The long-lived inference engine: one `python -m tailor_engine serve` process, started on first use,
  * that keeps recently used models loaded, streams generated text, cancels a generation when its
- * signal aborts, computes embeddings, counts prompt tokens and classifies texts with classifiers
- * (requests to one classifier batched together: classify.ts). If the process dies, what was pending
+ * signal aborts, computes embeddings, counts prompt tokens, finds names and classifies texts with
+ * classifiers (requests to one classifier batched together: classify.ts). If the process dies, what was pending
  * fails with `engine_crashed` and the next request starts a fresh process.
  */
 import type { z } from "zod";
 import {
   type EngineMessageOf,
+  type NameKind,
+  type NameSpan,
   type ServeCountTokensOp,
   type ServeGenerateOp,
   ServeOp,
@@ -173,6 +175,18 @@ export class InferenceEngine {
     opts: { signal?: AbortSignal | undefined } = {},
   ): Promise<ClassifyResult> {
     return this.#classifier.classify(modelDir, input, opts.signal);
+  }
+
+  /**
+   * The names in each text (people; places and organisations when `kinds` asks), found by the
+   * engine's named-entity model: one list per text, offsets in UTF-16 code units.
+   */
+  async findNames(
+    input: string[],
+    opts: { kinds?: NameKind[] | undefined; signal?: AbortSignal | undefined } = {},
+  ): Promise<NameSpan[][]> {
+    const op = this.#op({ op: "find_names", input, kinds: opts.kinds });
+    return expect(await this.#request(op, opts.signal), "names").results;
   }
 
   /** Stops the engine: pending requests end (cancelled) and later ones are refused. */

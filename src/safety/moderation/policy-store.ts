@@ -63,7 +63,7 @@ export class PolicyStore {
   }
 
   create(input: PolicyInput, attached: PolicyAttachments = {}): Policy {
-    const body = PolicyInput.parse(input);
+    const body = parsePolicy(input);
     new CompiledPolicy({ ...body, id: null });
     const id = `modpol_${randomBytes(12).toString("hex")}`;
     const t = now();
@@ -85,7 +85,7 @@ export class PolicyStore {
     const { attached, ...fields } = patch;
     const { object: _o, id, created_at: _c, updated_at: _u, attached: _a, ...old } = current;
     const defined = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined));
-    const body = PolicyInput.parse({ ...old, ...defined });
+    const body = parsePolicy({ ...old, ...defined });
     new CompiledPolicy({ ...body, id });
     this.db.transaction(() => {
       this.#taken(body.name, id);
@@ -238,4 +238,19 @@ export class PolicyStore {
   #touch(id: string): void {
     this.db.prepare("UPDATE moderation_policies SET updated_at = ? WHERE id = ?").run(now(), id);
   }
+}
+
+/** A policy's fields checked, a problem refused naming its field (`output.patterns.0` as `output.patterns[0]`). */
+function parsePolicy(value: unknown): PolicyInput {
+  const parsed = PolicyInput.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const field = (issue?.path ?? [])
+    .map((k, i) => (typeof k === "number" ? `[${k}]` : i === 0 ? String(k) : `.${String(k)}`))
+    .join("");
+  throw new TailorError({
+    code: "invalid_argument",
+    message: `${field ? `${field}: ` : ""}${issue?.message ?? "not a moderation policy"}`,
+    details: { field },
+  });
 }

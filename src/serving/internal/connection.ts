@@ -29,6 +29,7 @@ export type Reply = EngineMessageOf<
   | "embeddings"
   | "token_count"
   | "classifications"
+  | "names"
   | "error"
 >;
 const FINAL: ReadonlySet<EngineMessage["type"]> = new Set([
@@ -36,6 +37,7 @@ const FINAL: ReadonlySet<EngineMessage["type"]> = new Set([
   "embeddings",
   "token_count",
   "classifications",
+  "names",
   "error",
 ]);
 /** Streamed pieces of a generation, before its final reply. */
