@@ -2,6 +2,7 @@ import { useCallback, useEffect, useState } from "react";
 import { type EvaluationReport, METRICS, type MetricName } from "../../../protocol/evals.ts";
 import { ApiError, api, type Model, text } from "../api.ts";
 import { Empty, ErrorBox, Loading } from "../ui.tsx";
+import { GeneralAbilities } from "./results/GeneralAbilities.tsx";
 import type { PageProps } from "./types.ts";
 
 const pct = (v: number | undefined) => (v === undefined ? "–" : `${(v * 100).toFixed(0)}%`);
@@ -180,6 +181,7 @@ export function Results({ flow, update, go }: PageProps) {
               </tbody>
             </table>
           </div>
+          {ev.forgetting && <GeneralAbilities check={ev.forgetting} />}
         </div>
       )}
 
