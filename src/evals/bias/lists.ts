@@ -18,10 +18,10 @@ export type Axis = (typeof AXES)[number];
 
 /** What each kind of swap changes, in words. */
 export const AXIS_TEXT: Record<Axis, string> = {
-  gender: "the person's gender (name, pronouns and gendered words)",
-  origin: "the perceived origin of the person's first name",
-  nationality: "a nationality or country",
-  religion: "a religion",
+  gender: "gender (names, pronouns and gendered words)",
+  origin: "the perceived origin of first names",
+  nationality: "nationalities",
+  religion: "religions",
 };
 
 /**

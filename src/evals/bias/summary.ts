@@ -87,7 +87,7 @@ export function summarizeProbe(opts: {
       : changed === 0
         ? `${what}: swapping ${AXES.filter((a) => by_group[a])
             .map((a) => AXIS_TEXT[a as Axis])
-            .join("; ")} did not change it.`
+            .join(" or ")} did not change it.`
         : `${what}: below the line for a review (${REVIEW_MIN_CHANGED} changed pairs and ${pct(REVIEW_RATE)} of them, overall or in one kind of swap).`;
   }
   return {

@@ -1,12 +1,15 @@
 /**
  * The bias probe at a model's test: counterfactual twins of the held-out inputs that mention people,
  * answered by the tuned model (or the classifier) as the evaluation answered, and compared
- * (src/evals/bias). The probe's verdict goes into the report; the promotion gate reads it there.
+ * (src/evals/bias). The probe's verdict goes into the report; the promotion gate reads it there. A
+ * probe that fails is a warning: the report goes on without it.
  */
 import type { EvaluationReport } from "../../../protocol/evals.ts";
 import { type EvalExample, type LabelledExample, runBiasProbe } from "../../evals/index.ts";
 import type { JobServices } from "../services.ts";
 import type { TestOptions } from "./test.ts";
+
+const stderr = (line: string) => void process.stderr.write(`warning: ${line}\n`);
 
 export async function probeBias(
   _svc: JobServices,
@@ -28,9 +31,9 @@ export async function probeBias(
     });
     return { ...report, bias };
   } catch (e) {
-    if (!opts.warn || opts.signal?.aborted) throw e;
-    opts.warn(
-      `the bias probe failed (${e instanceof Error ? e.message : e}); the test against the base stands`,
+    if (opts.signal?.aborted) throw e; // cancelled or shut down: the run ends as such
+    (opts.warn ?? stderr)(
+      `the bias probe (twins of the held-out inputs that mention people) failed: ${e instanceof Error ? e.message : e}; the test against the base stands without it`,
     );
     return report;
   }
