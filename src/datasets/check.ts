@@ -3,8 +3,9 @@ import { once } from "node:events";
 import { createWriteStream, mkdtempSync, openSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { NameFinder } from "../safety/index.ts";
+import type { Moderator, NameFinder } from "../safety/index.ts";
 import { LabelCheck } from "./label-check.ts";
+import { ModerationCheck } from "./moderation-check.ts";
 import { PiiCheck } from "./pii-check.ts";
 import { PreferenceCheck } from "./preference-check.ts";
 import { type Example, type ProblemRecord, readRecords } from "./read/index.ts";
@@ -41,6 +42,11 @@ export interface CheckOptions {
    * in unit tests. Absent or null: no names are looked for (the structured kinds still are).
    */
   names?: NameFinder | null | undefined;
+  /**
+   * The moderation model that checks the answers (warnings `harmful_answer`): an EngineModerator in
+   * the CLI, a stand-in in unit tests. Absent or null: answers are not moderated.
+   */
+  moderator?: Moderator | null | undefined;
   /** Called with every example that passed, in order, once its personal data is known (to store or redact it). */
   onExample?: (example: Example, line: number, split: "train" | "val") => void | Promise<void>;
 }
@@ -106,6 +112,7 @@ export async function checkData(file: string, opts: CheckOptions = {}): Promise<
   const toolUsage = new ToolUsage();
   const labelCheck = new LabelCheck();
   const pairCheck = new PreferenceCheck();
+  const moderation = new ModerationCheck(opts.moderator ?? null, { maxIssues: MAX_LISTED });
 
   let tokens: number[] | null = null;
   let contextLength: number | null = null;
@@ -149,6 +156,7 @@ export async function checkData(file: string, opts: CheckOptions = {}): Promise<
       toolUsage.add(e, rec.line);
       labelCheck.add(e, rec.line, file);
       pairCheck.add(e, rec.line);
+      await moderation.add(e, rec.line, file);
       await piiCheck.add(e, rec.line, file, () => opts.onExample?.(e, rec.line, "train"));
       if (!out.write(`${JSON.stringify(e)}\n`)) await once(out, "drain");
     }
@@ -177,6 +185,7 @@ export async function checkData(file: string, opts: CheckOptions = {}): Promise<
       }
     }
     await piiCheck.flush();
+    await moderation.flush();
     out.end();
     await once(out, "close");
 
@@ -209,6 +218,7 @@ export async function checkData(file: string, opts: CheckOptions = {}): Promise<
     }
 
     for (const w of toolUsage.warnings(file)) warn(w);
+    for (const w of moderation.warnings(file)) warn(w);
     errors.push(...pairCheck.errors(file, opts.val));
     errors.push(...labelCheck.errors(file, opts.val, opts.purpose === "validation"));
     for (const w of labelCheck.warnings(file, opts.val)) warn(w);
@@ -222,6 +232,7 @@ export async function checkData(file: string, opts: CheckOptions = {}): Promise<
     }
   } finally {
     await piiCheck.settle();
+    await moderation.settle();
     out.destroy();
     rmSync(tmp, { recursive: true, force: true });
   }

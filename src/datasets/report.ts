@@ -29,7 +29,9 @@ export type WarningCode =
   /** Labelled texts: the same text under different labels. */
   | "label_conflict"
   /** Labelled texts: a validation label that no training example has. */
-  | "unseen_label";
+  | "unseen_label"
+  /** An answer (assistant message) the moderation model flags: the model would learn to say it. */
+  | "harmful_answer";
 
 export interface Issue<C extends string> {
   /** 1-based line of the example in its file (the first line, for CSV rows spanning lines). */
