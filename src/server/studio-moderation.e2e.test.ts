@@ -90,29 +90,33 @@ test("a policy made and tried in the studio blocks a chat, and its flag shows in
     .waitFor();
   await page.getByRole("heading", { name: "Change no-secrets" }).waitFor();
 
-  // try it: the blocked word blocks a question, with its rule and the refusal
+  // try it: the blocked word (in other capitals) and the pattern block a question, with their rules
   const tryIt = page.locator("section.try");
-  await tryIt.getByLabel("Sample text").fill("What is project falcon about?");
+  await tryIt.getByLabel("Sample text").fill("What is project falcon about, for order A-123?");
   await tryIt.getByLabel("a question").check();
   await tryIt.getByRole("button", { name: "Try it" }).click();
   const asked = tryIt.getByTestId("try-input");
   await asked.getByTestId("try-action").filter({ hasText: "Blocked" }).waitFor();
-  await asked.getByTestId("try-hits").getByText('Blocked word "Project Falcon"').waitFor();
+  const hits = (await asked.getByTestId("try-hits").textContent()) ?? "";
+  assert.match(hits, /Blocked word "Project Falcon"/);
+  assert.match(hits, /Pattern \/\\bA-\\d\{3\}\\b\//);
   assert.equal(await asked.getByTestId("try-text-after").textContent(), REFUSAL);
   assert.equal(await tryIt.getByTestId("try-output").count(), 0, "tried as a question only");
   await snap(page, "tried-blocked");
 
-  // ... and an answer with an e-mail address and an order code: the address hidden, the code caught
-  await tryIt.getByLabel("Sample text").fill("Write to ana.berg@example.com about order A-123.");
+  // ... and an answer with an e-mail address: passed on with the address hidden
+  await tryIt.getByLabel("Sample text").fill("Write to ana.berg@example.com today.");
   await tryIt.getByLabel("an answer").check();
   await tryIt.getByRole("button", { name: "Try it" }).click();
   const answered = tryIt.getByTestId("try-output");
-  await answered.getByTestId("try-action").waitFor();
-  const hits = await answered.getByTestId("try-hits").textContent();
-  assert.match(hits ?? "", /Personal data: email/);
-  assert.match(hits ?? "", /Pattern \/\\bA-\\d\{3\}\\b\//);
-  const after = (await answered.getByTestId("try-text-after").textContent()) ?? "";
-  assert.ok(!after.includes("ana.berg@example.com"), after);
+  await answered.getByTestId("try-action").filter({ hasText: "Personal data hidden" }).waitFor();
+  await answered.getByTestId("try-hits").getByText("Personal data: email").waitFor();
+  assert.equal(
+    await answered.getByTestId("try-text-after").textContent(),
+    "Write to [EMAIL] today.",
+  );
+  // every category's score, from /v1/moderations
+  assert.equal(await tryIt.getByTestId("category-scores").locator("li").count(), 13);
   await snap(page, "tried-answer");
 
   // attached to the tiny model
@@ -154,8 +158,9 @@ test("a policy made and tried in the studio blocks a chat, and its flag shows in
 
   // the flags in the studio: newest first, the rule, the term masked in the excerpt (the tiny
   // model's few random words may draw a flag on an answer too: rows are found by what they say)
-  const flags = page.getByTestId("flags");
   await page.getByRole("button", { name: "Refresh" }).click();
+  await policies.getByText("refunds").waitFor();
+  const flags = page.getByTestId("flags");
   await flags.locator("tbody tr").nth(1).waitFor();
   const rows = await flags.locator("tbody tr").allTextContents();
   const refund = rows.findIndex((r) => /refunds.*tiny.*question.*Flagged.*"refund"/.test(r));
@@ -189,6 +194,13 @@ test("a policy made and tried in the studio blocks a chat, and its flag shows in
     ),
     false,
     "the page is wider than a phone",
+  );
+  assert.equal(
+    await small.evaluate(
+      "[...document.querySelectorAll('.table-scroll')].some((t) => t.scrollWidth > t.clientWidth)",
+    ),
+    false,
+    "the flags are wider than a phone",
   );
   await snap(small, "phone");
   await phone.close();

@@ -172,7 +172,7 @@ export function Moderation({ me }: PageProps & { me: Principal }) {
         </div>
       )}
 
-      <Flags policies={policies ?? []} refresh={refresh} />
+      <Flags policies={policies ?? []} refresh={refresh} onRefresh={() => void load()} />
     </div>
   );
 }

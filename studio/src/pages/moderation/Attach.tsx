@@ -5,8 +5,8 @@ import { type Attached, attachPolicy, type Policy } from "./client.ts";
 
 /**
  * Where a saved policy applies (an admin's choice): the models (base or trained) and the API keys
- * whose every chat is checked by it. Classifiers and embedding models write no chat answers and are
- * not offered.
+ * whose every chat is checked by it. Classifiers, the embedding and the moderation models write no
+ * chat answers and are not offered.
  */
 export function Attach({ policy, onSaved }: { policy: Policy; onSaved: (p: Policy) => void }) {
   const [models, setModels] = useState<Model[] | null>(null);
@@ -18,7 +18,14 @@ export function Attach({ policy, onSaved }: { policy: Policy; onSaved: (p: Polic
   useEffect(() => {
     api<{ data: Model[] }>("/v1/models")
       .then((r) =>
-        setModels(r.data.filter((m) => m.tailor.kind !== "embedding" && !m.tailor.classifier)),
+        setModels(
+          r.data.filter(
+            (m) =>
+              m.tailor.kind !== "embedding" &&
+              m.tailor.kind !== "moderation" &&
+              !m.tailor.classifier,
+          ),
+        ),
       )
       .catch(setError);
     api<{ data: ApiKey[] }>("/v1/keys")

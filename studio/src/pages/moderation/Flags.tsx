@@ -7,7 +7,16 @@ import { ACTION, ruleWords, when } from "./words.ts";
  * The flags log: every check that fired on a chat, newest first, optionally for one policy. The
  * excerpt has the offending words masked; the full text shows only where the policy keeps it.
  */
-export function Flags({ policies, refresh }: { policies: Policy[]; refresh: number }) {
+export function Flags({
+  policies,
+  refresh,
+  onRefresh,
+}: {
+  policies: Policy[];
+  refresh: number;
+  /** Refresh also reloads the policies (one made elsewhere may have flags). */
+  onRefresh: () => void;
+}) {
   const [policy, setPolicy] = useState<string>("");
   const [flags, setFlags] = useState<ModerationFlag[] | null>(null);
   const [error, setError] = useState<unknown>(null);
@@ -43,7 +52,14 @@ export function Flags({ policies, refresh }: { policies: Policy[]; refresh: numb
             ))}
           </select>
         </div>
-        <button type="button" className="secondary" onClick={() => void load()}>
+        <button
+          type="button"
+          className="secondary"
+          onClick={() => {
+            onRefresh();
+            void load();
+          }}
+        >
           Refresh
         </button>
       </div>
