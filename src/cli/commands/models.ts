@@ -11,6 +11,7 @@ import {
 } from "../../evals/index.ts";
 import { describeParent, modelCardOf, parentLineage } from "../../jobs/index.ts";
 import { createTinyModel } from "../../models/index.ts";
+import { MODERATION_MODEL, moderationCard } from "../../safety/index.ts";
 import { positiveInt } from "../args.ts";
 import { formatSeconds, printJson, say, table } from "../output.ts";
 import { withTailor } from "../services.ts";
@@ -184,10 +185,14 @@ export function registerModels(program: Command): void {
 
   models
     .command("card")
-    .argument("<name>", "a fine-tuned model")
+    .argument("<name>", `a fine-tuned model (or ${MODERATION_MODEL})`)
     .description("the model card: data, settings, curves, test results, intended use and limits")
     .option("--json", "print the card as JSON instead of Markdown")
     .action((name: string, opts: { json?: boolean }) => {
+      if (name === MODERATION_MODEL && !opts.json) {
+        process.stdout.write(moderationCard());
+        return;
+      }
       const card = withTailor((svc) => modelCardOf(svc, name));
       if (opts.json) return printJson(card);
       process.stdout.write(renderCardMarkdown(card));
