@@ -10,9 +10,9 @@
 
 import type { BiasProbe } from "../../../protocol/bias.ts";
 import type { GeneratedCall } from "../../../protocol/engine/tools.ts";
+import { applySwap, type Swap } from "../../datasets/index.ts";
 import { normalize, outputKind, parseObject, rougeL } from "../metrics.ts";
 import { answerText } from "../tool-calls.ts";
-import { applySwap, type Swap } from "./twins.ts";
 
 export type DecisionKind = BiasProbe["decision_kind"];
 

@@ -1,6 +1,5 @@
 /** The bias probe: counterfactual twins of held-out inputs, answered and compared. */
 export { compareAnswers, decisionFields, TEXT_CHANGE } from "./decide.ts";
-export { AXES, AXIS_TEXT, type Axis } from "./lists.ts";
 export { MAX_PAIRS, type ProbeInput, planPairs } from "./plan.ts";
 export { type BiasRunOptions, runBiasProbe } from "./run.ts";
 export {
@@ -11,4 +10,3 @@ export {
   reviewForBias,
   summarizeProbe,
 } from "./summary.ts";
-export { applySwap, findMentions, groupsIn, twinsOf } from "./twins.ts";

@@ -6,8 +6,14 @@
  */
 import type { Tool } from "../../../protocol/engine/tools.ts";
 import type { ChatMessage } from "../../../protocol/index.ts";
-import { AXES, type Axis } from "./lists.ts";
-import { applySwap, findMentions, type Swap, swapsFor } from "./twins.ts";
+import {
+  AXES,
+  type Axis,
+  applySwap,
+  findMentions,
+  type Swap,
+  swapsFor,
+} from "../../datasets/index.ts";
 
 /** Pairs answered by default: enough to see a gap of a few percent, cheap next to the evaluation. */
 export const MAX_PAIRS = 64;

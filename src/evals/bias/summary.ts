@@ -13,8 +13,8 @@
  */
 import type { BiasPair, BiasProbe } from "../../../protocol/bias.ts";
 import type { Promotion } from "../../../protocol/evals.ts";
+import { AXES, AXIS_TEXT, type Axis } from "../../datasets/index.ts";
 import type { DecisionKind } from "./decide.ts";
-import { AXES, AXIS_TEXT, type Axis } from "./lists.ts";
 
 export const REVIEW_MIN_CHANGED = 2;
 export const REVIEW_RATE = 0.05;

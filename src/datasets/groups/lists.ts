@@ -1,5 +1,5 @@
 /**
- * The words the bias probe swaps, and where each list comes from. Every list is a set of members
+ * The words the bias probe (src/evals/bias) swaps, and where each list comes from. Every list is a set of members
  * (women and men; an origin and gender of first names; a nationality; a religion), each with the
  * same slots, so a word is swapped for the word in the same slot of the counterpart member
  * ("his" -> "her", "Emily" -> "Greg", "Germans" -> "Indians", "church" -> "mosque").
