@@ -98,7 +98,7 @@ export function checkRules(checks: PolicyChecks, prefix: string): void {
     try {
       compile(p);
     } catch (e) {
-      const why = (e as Error).message.replace(/^error parsing regexp: /, "");
+      const why = (e as Error).message.replace(/^error parsing regexp: /, "").replace("`(?i)", "`");
       throw invalid(
         `${prefix}.patterns[${i}]`,
         `is not a valid pattern (${why}); patterns use RE2 syntax, without backreferences or lookaround`,

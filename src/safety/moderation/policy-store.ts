@@ -4,6 +4,7 @@
  * terms and patterns are checked before it is saved.
  */
 import { randomBytes } from "node:crypto";
+import type { z } from "zod";
 import type {
   PolicyAttachments,
   UpdatePolicyRequest,
@@ -62,7 +63,8 @@ export class PolicyStore {
     return p;
   }
 
-  create(input: PolicyInput, attached: PolicyAttachments = {}): Policy {
+  /** A new policy from its fields (defaults filled in, checked: a problem names its field). */
+  create(input: z.input<typeof PolicyInput>, attached: PolicyAttachments = {}): Policy {
     const body = parsePolicy(input);
     new CompiledPolicy({ ...body, id: null });
     const id = `modpol_${randomBytes(12).toString("hex")}`;
