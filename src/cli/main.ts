@@ -12,6 +12,7 @@ import { registerJobs } from "./commands/jobs.ts";
 import { registerKb } from "./commands/kb.ts";
 import { registerKeys } from "./commands/keys.ts";
 import { registerModels } from "./commands/models.ts";
+import { registerModerate } from "./commands/moderate.ts";
 import { registerPolicies } from "./commands/policies.ts";
 import { registerServe } from "./commands/serve.ts";
 import { registerTrain } from "./commands/train.ts";
@@ -43,6 +44,7 @@ export function buildProgram(): Command {
   registerKb(program);
   registerChat(program);
   registerClassify(program);
+  registerModerate(program);
   registerDemo(program);
   return program;
 }
