@@ -4,7 +4,7 @@ import { serve as listen } from "@hono/node-server";
 import { ADMIN_KEY_FILE, ensureAdminKey, RateLimiter, readLocalAdminKey } from "../auth/index.ts";
 import { PlanCache, Worker } from "../jobs/index.ts";
 import { KnowledgeBase } from "../knowledge/index.ts";
-import { EngineModerator } from "../safety/index.ts";
+import { EngineModerator, EngineNameFinder } from "../safety/index.ts";
 import { openServices } from "../services/index.ts";
 import { InferenceEngine } from "../serving/index.ts";
 import { buildApp } from "./app.ts";
@@ -40,12 +40,6 @@ export interface RunningServer {
 
 /** Starts the API (and, by default, a worker) on TAILOR_HOME; `close()` stops both cleanly. */
 export async function startServer(opts: ServeOptions): Promise<RunningServer> {
-  const services = openServices(opts.home);
-  ensureAdminKey(opts.home, services.keys);
-  const limits = { ...DEFAULT_LIMITS, ...opts.limits };
-  const inference =
-    opts.inference ??
-    new InferenceEngine(opts.log ? { onLog: (l: string) => opts.log?.(`[engine] ${l}`) } : {});
   // a second engine for the checks that must run while a model generates (moderation, names):
   // an engine runs one operation at a time, so a stream's checks cannot wait behind the stream
   const safety =
@@ -53,6 +47,13 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     new InferenceEngine(
       opts.log ? { onLog: (l: string) => opts.log?.(`[safety engine] ${l}`) } : {},
     );
+  // names in uploaded examples come from its named-entity model (started on first use)
+  const services = openServices(opts.home, { names: new EngineNameFinder(safety) });
+  ensureAdminKey(opts.home, services.keys);
+  const limits = { ...DEFAULT_LIMITS, ...opts.limits };
+  const inference =
+    opts.inference ??
+    new InferenceEngine(opts.log ? { onLog: (l: string) => opts.log?.(`[engine] ${l}`) } : {});
   const knowledge = new KnowledgeBase(services.db, {
     embedder: inference,
     files: services.files,

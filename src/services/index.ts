@@ -8,6 +8,7 @@ import { DatasetStore } from "../datasets/index.ts";
 import { FileStore } from "../files/index.ts";
 import { JobStore, modelJobs } from "../jobs/index.ts";
 import { ModelAccessControl, ModelRegistry, ModelShares } from "../models/index.ts";
+import type { NameFinder } from "../safety/index.ts";
 import { FlagStore, PolicyStore } from "../safety/moderation/index.ts";
 import { type Db, openDb } from "../store/index.ts";
 
@@ -30,9 +31,14 @@ export interface Services {
   close(): void;
 }
 
-export function openServices(home: string): Services {
+export interface ServicesOptions {
+  /** Where people's names in examples come from (the engine's: the CLI and the server give it). */
+  names?: NameFinder | undefined;
+}
+
+export function openServices(home: string, opts: ServicesOptions = {}): Services {
   const db = openDb(home);
-  const datasets = new DatasetStore(db, home);
+  const datasets = new DatasetStore(db, home, opts.names ?? null);
   const jobs = new JobStore(db);
   const models = new ModelRegistry(home);
   const keys = new KeyStore(db);
@@ -59,8 +65,12 @@ export function openServices(home: string): Services {
  * Runs `fn` with the services of `home` and closes them once it is done: at once when it returns a
  * value, when its promise settles when it returns one, and also when it throws.
  */
-export function withServices<T>(home: string, fn: (s: Services) => T): T {
-  const s = openServices(home);
+export function withServices<T>(
+  home: string,
+  fn: (s: Services) => T,
+  opts: ServicesOptions = {},
+): T {
+  const s = openServices(home, opts);
   let result: T;
   try {
     result = fn(s);

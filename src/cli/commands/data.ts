@@ -6,6 +6,8 @@ import {
   engineTokenCounter,
 } from "../../datasets/index.ts";
 import { TailorError } from "../../errors/index.ts";
+import { EngineNameFinder } from "../../safety/index.ts";
+import { InferenceEngine } from "../../serving/index.ts";
 import { defaultEpochs } from "../../training/index.ts";
 import { positiveNumber } from "../args.ts";
 import { printJson, say, table } from "../output.ts";
@@ -36,7 +38,7 @@ export function registerData(program: Command): void {
         "count tokens and estimate training time with this base model",
         "smollm2-135m-instruct",
       )
-      .option("--no-tokens", "skip token counts (no engine needed)")
+      .option("--no-tokens", "skip token counts")
       .option("--val <file>", "validation examples, checked against the training ones")
       .option(
         "--columns <prompt,completion>",
@@ -53,13 +55,16 @@ export function registerData(program: Command): void {
   )
     .option("--json", "print the report as JSON")
     .action(async (file: string, f: CheckFlags) => {
+      // people's names come from the engine's named-entity model
+      const engine = new InferenceEngine();
       const report = await checkData(file, {
         epochsFor: defaultEpochs,
         val: f.val,
         columns: f.columns,
         base: f.base,
+        names: new EngineNameFinder(engine),
         ...(f.tokens ? { tokenCounter: engineTokenCounter(f.base) } : {}),
-      });
+      }).finally(() => engine.close());
       if (f.json) printJson(report);
       else console.log(renderReport(report));
       if (!report.ok) process.exitCode = 1;
