@@ -42,5 +42,7 @@ export const ForgettingCheck = z.object({
   batch_size: z.number().int().optional(),
   /** The base's answers came from the cache in TAILOR_HOME (same base, set and settings). */
   base_cached: z.boolean().optional(),
+  /** Why the set was not asked (then the counts are 0, `results` is empty, `summary` says why). */
+  skipped: z.string().optional(),
 });
 export type ForgettingCheck = z.infer<typeof ForgettingCheck>;

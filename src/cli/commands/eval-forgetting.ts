@@ -8,6 +8,7 @@ const clip = (s: string, n: number) => {
 };
 
 export function printForgetting(c: ForgettingCheck): void {
+  if (c.skipped) return void console.log(`\n${c.summary}`);
   console.log(
     `\ngeneral questions (${c.set}, ${c.items} of them; base ${c.base_correct} right, tuned ${c.model_correct}):`,
   );

@@ -28,6 +28,7 @@ export function byCategory(
 export function forgettingMarkdown(c: ForgettingCheck, model: string, base: string): string[] {
   const lost = c.results.filter((r) => r.base_correct && !r.model_correct);
   const gained = c.results.filter((r) => !r.base_correct && r.model_correct);
+  if (c.skipped) return ["## General abilities", "", c.summary];
   const lines = [
     "## General abilities",
     "",

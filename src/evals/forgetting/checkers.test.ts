@@ -7,7 +7,7 @@ import { describe, test } from "node:test";
 import type { GeneralItemResult } from "../../../protocol/forgetting.ts";
 import { type Check, describeCheck, isRefusal, listItems, passes } from "./checkers.ts";
 import { generalSet, parseGeneralSet } from "./set.ts";
-import { forgettingCheck, withForgetting } from "./verdict.ts";
+import { forgettingCheck, skippedCheck, withForgetting } from "./verdict.ts";
 
 const contains = (...any: string[]): Check => ({ type: "contains", any });
 
@@ -205,5 +205,11 @@ describe("the gate", () => {
       /held-out examples\. But on Tailor's general questions it lost 5 of the 13/,
     );
     assert.deepEqual(withForgetting(undefined, promotion), promotion);
+    const skipped = skippedCheck("s", "its base has random weights");
+    assert.equal(
+      skipped.summary,
+      "The general questions were not asked: its base has random weights.",
+    );
+    assert.deepEqual(withForgetting(skipped, promotion), promotion);
   });
 });

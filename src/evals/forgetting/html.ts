@@ -15,6 +15,8 @@ export function forgettingHtml(
     ...c.results.filter((r) => r.base_correct && !r.model_correct),
     ...c.results.filter((r) => !r.base_correct && r.model_correct),
   ];
+  if (c.skipped)
+    return `<h2 id="general">General abilities</h2>\n<p class="explain" id="forgetting">${esc(c.summary)}</p>`;
   const rows = changed
     .map(
       (r) =>

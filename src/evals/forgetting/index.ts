@@ -16,5 +16,6 @@ export {
   lostItems,
   REVIEW_MIN_LOST,
   REVIEW_SHARE,
+  skippedCheck,
   withForgetting,
 } from "./verdict.ts";

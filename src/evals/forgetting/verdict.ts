@@ -78,6 +78,19 @@ function summarize(c: {
   return `The tuned model lost ${c.lost} of the ${c.base_correct} general answers its base got right${gained}, on ${of}.`;
 }
 
+/** The check when the set was not asked, and why. */
+export function skippedCheck(set: string, why: string): ForgettingCheck {
+  const none = { items: 0, base_correct: 0, model_correct: 0, lost: 0, gained: 0 };
+  return {
+    set,
+    ...none,
+    results: [],
+    summary: `The general questions were not asked: ${why}.`,
+    concern: null,
+    skipped: why,
+  };
+}
+
 /**
  * The gate's decision with the general set's verdict: its sentence added to the reason, and a loss
  * that asks for a review (see `concernOf`) makes a ready model `needs_review`.
@@ -86,7 +99,7 @@ export function withForgetting(
   check: ForgettingCheck | undefined,
   promotion: Promotion,
 ): Promotion {
-  if (!check) return promotion;
+  if (!check || check.skipped) return promotion;
   if (!check.concern) return { ...promotion, reason: `${promotion.reason} ${check.summary}` };
   const but = promotion.status === "ready" ? "But o" : "O";
   return {

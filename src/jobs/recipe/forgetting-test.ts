@@ -1,11 +1,17 @@
 /**
  * Forgetting at a model's test: the general-ability set answered by the base and the tuned model
  * (src/evals/forgetting), the base's answers cached in TAILOR_HOME. A check that fails is a warning:
- * the report goes on without it, and the job or `tailor eval --save` does not fail for it.
+ * the report goes on without it, and the job or `tailor eval --save` does not fail for it. A base
+ * with random weights (the tiny test model) is not asked: it has nothing to lose.
  */
 import type { EvaluationReport } from "../../../protocol/evals.ts";
 import type { ModelSource } from "../../../protocol/index.ts";
-import { generalSetCacheDir, runGeneralSet } from "../../evals/index.ts";
+import {
+  GENERAL_SET_NAME,
+  generalSetCacheDir,
+  runGeneralSet,
+  skippedCheck,
+} from "../../evals/index.ts";
 import type { JobServices } from "../services.ts";
 import type { TestOptions } from "./test.ts";
 
@@ -16,6 +22,12 @@ export async function checkForgetting(
   report: EvaluationReport,
   opts: TestOptions & { base: { name: string; source: ModelSource } },
 ): Promise<EvaluationReport> {
+  // a random test model (`tailor models create-tiny`) has no general abilities to lose
+  const description = svc.models.get(opts.base.name)?.description ?? "";
+  if (/\btiny\b/i.test(description) && /\brandom\b/i.test(description)) {
+    const why = `its base ${opts.base.name} has random weights (a test model), so it has no general abilities to lose`;
+    return { ...report, forgetting: skippedCheck(GENERAL_SET_NAME, why) };
+  }
   try {
     const forgetting = await runGeneralSet({
       model: opts.model,

@@ -7,6 +7,13 @@ import type { ForgettingCheck } from "../../../../protocol/forgetting.ts";
 export function GeneralAbilities({ check }: { check: ForgettingCheck }) {
   const lost = check.results.filter((r) => r.base_correct && !r.model_correct);
   const gained = check.results.filter((r) => !r.base_correct && r.model_correct);
+  if (check.skipped)
+    return (
+      <div data-testid="forgetting">
+        <h2>General abilities</h2>
+        <p className="hint">{check.summary}</p>
+      </div>
+    );
   return (
     <div data-testid="forgetting">
       <h2>General abilities</h2>
