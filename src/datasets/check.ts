@@ -4,6 +4,7 @@ import { createWriteStream, mkdtempSync, openSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Moderator, NameFinder } from "../safety/index.ts";
+import { GroupRateCheck } from "./group-rates.ts";
 import { LabelCheck } from "./label-check.ts";
 import { ModerationCheck } from "./moderation-check.ts";
 import { PiiCheck } from "./pii-check.ts";
@@ -111,6 +112,7 @@ export async function checkData(file: string, opts: CheckOptions = {}): Promise<
   const piiCheck = new PiiCheck(opts.names ?? null, { maxIssues: MAX_LISTED * 5 });
   const toolUsage = new ToolUsage();
   const labelCheck = new LabelCheck();
+  const groupRates = new GroupRateCheck();
   const pairCheck = new PreferenceCheck();
   const moderation = new ModerationCheck(opts.moderator ?? null, { maxIssues: MAX_LISTED });
 
@@ -155,6 +157,7 @@ export async function checkData(file: string, opts: CheckOptions = {}): Promise<
       chars.push(e.messages.reduce((n, m) => n + messageText(m).length, 0));
       toolUsage.add(e, rec.line);
       labelCheck.add(e, rec.line, file);
+      groupRates.add(e, rec.line);
       pairCheck.add(e, rec.line);
       await moderation.add(e, rec.line, file);
       await piiCheck.add(e, rec.line, file, () => opts.onExample?.(e, rec.line, "train"));
@@ -222,6 +225,7 @@ export async function checkData(file: string, opts: CheckOptions = {}): Promise<
     errors.push(...pairCheck.errors(file, opts.val));
     errors.push(...labelCheck.errors(file, opts.val, opts.purpose === "validation"));
     for (const w of labelCheck.warnings(file, opts.val)) warn(w);
+    for (const w of groupRates.warnings(file)) warn(w);
 
     // a classifier reads texts with its own encoder, not a base model's chat template
     if (opts.tokenCounter && n > 0 && !labelCheck.active) {
@@ -312,6 +316,7 @@ export async function checkData(file: string, opts: CheckOptions = {}): Promise<
       tool_calls: toolUsage.calls,
       examples_with_tools: toolUsage.examplesWithTools,
       ...(labelCheck.active ? { labels: labelCheck.summary() } : {}),
+      ...(groupRates.summary() ? { group_rates: groupRates.summary() } : {}),
       ...(pairCheck.active ? { preference_pairs: pairCheck.pairs } : {}),
     },
     pii: piiCheck.issues,

@@ -1,4 +1,5 @@
 import type { PiiType } from "../safety/index.ts";
+import type { GroupRates } from "./group-rates.ts";
 import type { ProblemCode } from "./read/index.ts";
 
 export type ErrorCode =
@@ -30,6 +31,8 @@ export type WarningCode =
   | "label_conflict"
   /** Labelled texts: a validation label that no training example has. */
   | "unseen_label"
+  /** Classification-like data: a label far more common for texts about one group than another. */
+  | "group_label_gap"
   /** An answer (assistant message) the moderation model flags: the model would learn to say it. */
   | "harmful_answer";
 
@@ -89,6 +92,8 @@ export interface DataStats {
   labels?: LabelSummary | null;
   /** Preference pairs only (DPO data): how many training examples are pairs. */
   preference_pairs?: number;
+  /** Classification-like data: label counts by the groups the texts mention (group-rates.ts). */
+  group_rates?: GroupRates | null;
 }
 
 export interface DataReport {
