@@ -21,6 +21,26 @@ function renderLabels(l: LabelSummary): string[] {
   ];
 }
 
+/** Classification-like data: each kind of group's label rates ("gender: female 12 texts: approve 100%"). */
+function renderGroupRates(g: NonNullable<DataReport["stats"]["group_rates"]>): string[] {
+  return [
+    "  labels by the group a text mentions:",
+    ...Object.entries(g).map(([axis, groups]) => {
+      const shown = Object.entries(groups ?? {})
+        .sort((a, b) => b[1].texts - a[1].texts)
+        .slice(0, 6)
+        .map(([name, x]) => {
+          const top = Object.entries(x.labels)
+            .sort((a, b) => b[1] - a[1])
+            .slice(0, 3)
+            .map(([l, n]) => `${l} ${Math.round((n / x.texts) * 100)}%`);
+          return `${name} ${x.texts} texts (${top.join(", ")})`;
+        });
+      return `  ${axis}: ${shown.join("; ")}`;
+    }),
+  ];
+}
+
 /** The data report in plain words, for a terminal. */
 export function renderReport(r: DataReport): string {
   const out: string[] = [];
@@ -90,6 +110,7 @@ export function renderReport(r: DataReport): string {
   } else {
     out.push(`  ${s.examples} examples (token counts need a base model: --base MODEL)`);
   }
+  if (s.group_rates) out.push(...renderGroupRates(s.group_rates));
   out.push("", r.ok ? "OK: ready to train." : "NOT READY: fix the errors above and check again.");
   return out.join("\n");
 }
