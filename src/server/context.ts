@@ -4,7 +4,7 @@ import type { FileStore } from "../files/index.ts";
 import type { JobStore, PlanCache } from "../jobs/index.ts";
 import type { KnowledgeBase } from "../knowledge/index.ts";
 import type { ModelAccessControl, ModelRegistry } from "../models/index.ts";
-import type { Moderator } from "../safety/index.ts";
+import type { Moderator, NameFinder } from "../safety/index.ts";
 import type { FlagStore, PolicyStore } from "../safety/moderation/index.ts";
 import type { InferenceEngine } from "../serving/index.ts";
 
@@ -56,6 +56,8 @@ export interface ServerContext {
   safety: InferenceEngine;
   /** The moderation model (tailor-moderation), scoring on `safety`. */
   moderator: Moderator;
+  /** People's names in text, from the named-entity model on `safety` (personal-data checks). */
+  names: NameFinder;
   /** Moderation policies (attached to models and keys) and the flags their checks log. */
   policies: PolicyStore;
   flags: FlagStore;

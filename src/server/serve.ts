@@ -48,7 +48,8 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       opts.log ? { onLog: (l: string) => opts.log?.(`[safety engine] ${l}`) } : {},
     );
   // names in uploaded examples come from its named-entity model (started on first use)
-  const services = openServices(opts.home, { names: new EngineNameFinder(safety) });
+  const names = new EngineNameFinder(safety);
+  const services = openServices(opts.home, { names });
   ensureAdminKey(opts.home, services.keys);
   const limits = { ...DEFAULT_LIMITS, ...opts.limits };
   const inference =
@@ -74,6 +75,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     inference,
     safety,
     moderator: new EngineModerator(safety),
+    names,
     policies,
     flags,
     knowledge,

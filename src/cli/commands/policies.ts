@@ -5,7 +5,7 @@
  */
 import { type Command, Option } from "commander";
 import type { ModerationFlag, Policy } from "../../../protocol/moderation.ts";
-import { EngineModerator } from "../../safety/index.ts";
+import { EngineModerator, EngineNameFinder } from "../../safety/index.ts";
 import { tryPolicy } from "../../safety/moderation/policy-try.ts";
 import { InferenceEngine } from "../../serving/index.ts";
 import { positiveInt } from "../args.ts";
@@ -183,11 +183,13 @@ export function registerPolicies(program: Command): void {
     .option("--json", "print JSON")
     .action(async (ref: string, text: string, f: { stage: string; json?: boolean }) => {
       const policy = withTailor((s) => s.policies.get(ref));
-      const engine = new InferenceEngine(); // started only when the policy checks categories
+      // started only when the policy checks categories or personal data (names)
+      const engine = new InferenceEngine();
       try {
         const stage = f.stage as "input" | "output" | "both";
         const out = await tryPolicy(policy, text, stage, {
           moderator: new EngineModerator(engine),
+          names: new EngineNameFinder(engine),
         });
         if (f.json) return printJson(out);
         for (const d of out.decisions) {

@@ -14,6 +14,7 @@ import type {
   Policy,
 } from "../../../protocol/moderation.ts";
 import { TailorError } from "../../errors/index.ts";
+import type { NameFinder } from "../names.ts";
 import { type FlagStore, flagOf } from "./flags.ts";
 import { type Check, CompiledPolicy, type Evidence, type Stage } from "./policy-eval.ts";
 import { findPersonalData, type PiiFinding, Placeholders, redactRange } from "./policy-pii.ts";
@@ -25,6 +26,8 @@ export interface ModerationDeps {
   flags: FlagStore;
   /** Scores categories; needed only by policies that check some. */
   moderator?: Moderator | undefined;
+  /** Finds people's names for the personal-data checks (the server gives the engine's). */
+  names?: NameFinder | undefined;
   /** Told of every flag logged (the server puts blocks in the audit log). */
   onFlag?: ((flag: ModerationFlag) => void) | undefined;
 }
@@ -122,7 +125,7 @@ export class ChatModeration {
         ? (await moderator.moderate(texts, signal ? { signal } : {})).map((r) => r.category_scores)
         : texts.map(() => null);
     const pii: PiiFinding[][] = this.needsPii(stage)
-      ? await findPersonalData(texts)
+      ? await findPersonalData(texts, this.deps.names ?? null, signal)
       : texts.map(() => []);
     return texts.map((_, i) => ({ scores: scores[i] ?? null, pii: pii[i] ?? [] }));
   }

@@ -13,7 +13,7 @@ const policy = (fields: Record<string, unknown>, prefix = "") =>
   new CompiledPolicy({ ...PolicyInput.parse({ name: "p", ...fields }), id: null }, prefix);
 const scores = (s: Partial<CategoryScores>): CategoryScores =>
   ({ ...Object.fromEntries(MODERATION_CATEGORIES.map((c) => [c, 0])), ...s }) as CategoryScores;
-const pii = async (text: string) => (await findPersonalData([text]))[0];
+const pii = async (text: string) => (await findPersonalData([text], null))[0];
 
 describe("policy evaluation", () => {
   test("blocked terms match whole words in any case, phrases across spaces; not inside words", () => {

@@ -1,17 +1,25 @@
 /**
  * Personal data for policies: where it is in a text (src/safety's detectors, called from this one
- * place, so that moving a kind to another detector, such as names to a named-entity model in the
- * engine, changes nothing else), and typed placeholders as src/safety/redact.ts writes them, the
- * same value getting the same placeholder in every text of one request.
+ * place: the structured kinds, and people's names from the engine's named-entity model through a
+ * NameFinder), and typed placeholders as src/safety/redact.ts writes them, the same value getting
+ * the same placeholder in every text of one request.
  */
-import { findPii, type PiiFinding } from "../pii.ts";
+import type { NameFinder } from "../names.ts";
+import { findPiiBatch, type PiiFinding } from "../pii.ts";
 import { placeholder } from "../redact.ts";
 
 export type { PiiFinding };
 
-/** The personal data in each text, sorted by start and not overlapping. */
-export async function findPersonalData(texts: readonly string[]): Promise<PiiFinding[][]> {
-  return texts.map((t) => findPii(t));
+/**
+ * The personal data in each text, sorted by start and not overlapping; people's names from
+ * `names` (the server and the CLI give the engine's; null: none are looked for).
+ */
+export async function findPersonalData(
+  texts: readonly string[],
+  names: NameFinder | null,
+  signal?: AbortSignal,
+): Promise<PiiFinding[][]> {
+  return findPiiBatch(texts, { names, signal });
 }
 
 const key = (f: PiiFinding) => `${f.type}\u0000${f.text.replace(/\s+/g, " ").toLowerCase()}`;

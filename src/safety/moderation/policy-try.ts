@@ -6,6 +6,7 @@
 import type { TryResult } from "../../../protocol/api/moderation-policies.ts";
 import type { PolicyDecision } from "../../../protocol/moderation.ts";
 import { TailorError } from "../../errors/index.ts";
+import type { NameFinder } from "../names.ts";
 import { type ActivePolicy, CompiledPolicy, type Stage } from "./policy-eval.ts";
 import { findPersonalData, Placeholders } from "./policy-pii.ts";
 import type { Moderator } from "./port.ts";
@@ -16,6 +17,8 @@ export async function tryPolicy(
   stage: Stage | "both",
   opts: {
     moderator?: Moderator | undefined;
+    /** Finds people's names for the personal-data checks (the server and the CLI give the engine's). */
+    names?: NameFinder | undefined;
     signal?: AbortSignal | undefined;
     prefix?: string;
   } = {},
@@ -33,7 +36,9 @@ export async function tryPolicy(
   const [scored] = moderator
     ? await moderator.moderate([text], opts.signal ? { signal: opts.signal } : {})
     : [];
-  const pii = stages.some((s) => compiled.needsPii(s)) ? (await findPersonalData([text]))[0] : [];
+  const pii = stages.some((s) => compiled.needsPii(s))
+    ? (await findPersonalData([text], opts.names ?? null, opts.signal))[0]
+    : [];
   const decisions: PolicyDecision[] = stages.map(
     (s) =>
       compiled.check(s, text, { scores: scored?.category_scores ?? null, pii }, new Placeholders())

@@ -14,7 +14,7 @@ import { cliSandbox } from "../../cli/__fixtures__/cli.ts";
 import { PlanCache } from "../../jobs/index.ts";
 import { KnowledgeBase } from "../../knowledge/index.ts";
 import { CLASSIFIER_FILE, MANIFEST_FILE, type ModelManifest } from "../../models/index.ts";
-import { EngineModerator } from "../../safety/index.ts";
+import { EngineModerator, EngineNameFinder } from "../../safety/index.ts";
 import { openServices, type Services } from "../../services/index.ts";
 import { InferenceEngine } from "../../serving/index.ts";
 import { buildApp } from "../app.ts";
@@ -75,6 +75,7 @@ describe("POST /v1/classifications, refused before the engine", () => {
       inference,
       safety: inference,
       moderator: new EngineModerator(inference),
+      names: new EngineNameFinder(inference),
       knowledge: new KnowledgeBase(services.db, { embedder: inference, files: services.files }),
       limiter: new RateLimiter({ requestsPerMinute: 1000 }),
       limits: DEFAULT_LIMITS,

@@ -29,6 +29,7 @@ export function chatModeration(
       policies: ctx.policies,
       flags: ctx.flags,
       moderator: ctx.moderator,
+      names: ctx.names,
       onFlag: (flag) =>
         ctx.audit.append({
           keyId: p.keyId,

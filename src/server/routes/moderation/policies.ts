@@ -146,7 +146,11 @@ export function registerModerationPolicies(app: OpenAPIHono<AppEnv>, ctx: Server
       const { text, stage } = c.req.valid("json");
       const signal = c.req.raw.signal;
       return c.json(
-        await tryPolicy(policy, text, stage, { moderator: ctx.moderator, signal }),
+        await tryPolicy(policy, text, stage, {
+          moderator: ctx.moderator,
+          names: ctx.names,
+          signal,
+        }),
         200,
       );
     },
@@ -166,6 +170,7 @@ export function registerModerationPolicies(app: OpenAPIHono<AppEnv>, ctx: Server
       return c.json(
         await tryPolicy({ ...policy, id: null }, text, stage, {
           moderator: ctx.moderator,
+          names: ctx.names,
           signal: c.req.raw.signal,
           prefix: "policy",
         }),
