@@ -9,6 +9,7 @@ import type { EvaluationReport, METRICS, ModelCard } from "../../protocol/evals.
 import type { DatasetVersion } from "../datasets/index.ts";
 import { describeSource, type ModelManifest } from "../models/index.ts";
 import { diagnoseUnderfitting } from "../training/index.ts";
+import { biasLimitation, biasMarkdown } from "./bias/render.ts";
 import {
   classificationMarkdown,
   classifierHyperparameters,
@@ -211,6 +212,7 @@ export function buildCard(input: CardInput): ModelCard {
             ...(evaluation.parent ? { parent: evaluation.parent } : {}),
             ...(evaluation.classification ? { classification: evaluation.classification } : {}),
             ...(evaluation.forgetting ? { forgetting: evaluation.forgetting } : {}),
+            ...(evaluation.bias ? { bias: evaluation.bias } : {}),
           }
         : null,
     promotion,
@@ -222,6 +224,7 @@ export function buildCard(input: CardInput): ModelCard {
         ? classifierLimitations(m, trainVersion, evaluation)
         : limitations(m, trainVersion, input.trainAnswers, evaluation, finalVal)),
       ...learnedLimitations(input, evaluation),
+      ...biasLimitation(evaluation?.bias),
     ],
   };
 }
@@ -331,6 +334,7 @@ export function renderCardMarkdown(card: ModelCard): string {
   }
   if (e?.forgetting)
     lines.push("", ...forgettingMarkdown(e.forgetting, card.model, card.base.name));
+  if (e?.bias) lines.push("", ...biasMarkdown(e.bias));
   lines.push("", "## Limitations", "", ...card.limitations.map((l) => `- ${l}`), "");
   return lines.join("\n");
 }

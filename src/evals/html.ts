@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { type EvaluationReport, METRICS, type MetricName } from "../../protocol/evals.ts";
+import { biasHtml } from "./bias/render.ts";
 import { forgettingHtml } from "./forgetting/html.ts";
 import { metricLabel } from "./promotion.ts";
 
@@ -168,6 +169,7 @@ ${metricRows}
 </tbody></table>
 ${fields}
 ${confusion}
+${r.bias ? biasHtml(r.bias, escapeHtml) : ""}
 ${r.forgetting ? forgettingHtml(r.forgetting, { model: names[0] ?? "", base: r.models[1]?.model ?? "base" }, escapeHtml) : ""}
 <h2>Every example</h2>
 <p class="explain">Each answer's score is its ${escapeHtml(metricLabel(r.primary_metric))} against the expected answer.</p>
