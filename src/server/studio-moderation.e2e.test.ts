@@ -126,6 +126,22 @@ test("a policy made and tried in the studio blocks a chat, and its flag shows in
   await page.getByRole("status").filter({ hasText: "Saved." }).waitFor();
   await policies.getByText(/applies to 1 model/).waitFor();
 
+  // a change not saved yet is what a try checks: insults ticked at the highest sensitivity
+  await page.getByRole("checkbox", { name: "Insults, bullying or abuse aimed at someone" }).check();
+  const slider = page.getByLabel("Sensitivity for insults, bullying or abuse aimed at someone");
+  await slider.focus();
+  await page.keyboard.press("End");
+  await page.getByText("fires from a score of 0.05").waitFor();
+  await tryIt.getByLabel("Sample text").fill("You are a worthless idiot and everyone hates you.");
+  await tryIt.getByLabel("a question").check();
+  await tryIt.getByRole("button", { name: "Try it" }).click();
+  const insult = tryIt.getByTestId("try-input").getByTestId("try-hits");
+  await insult.getByText(/\(harassment\)/).waitFor();
+  assert.match((await insult.textContent()) ?? "", /harassment\)\d+\.\d% ≥ 5\.0%/);
+  await snap(page, "tried-draft");
+  await page.getByRole("button", { name: "Cancel" }).click();
+  await page.getByRole("heading", { name: "Change no-secrets" }).waitFor({ state: "detached" });
+
   // a second policy, only flagging, made through the API: its flag must not show under no-secrets
   const key = readLocalAdminKey(home) ?? "";
   const made = await fetch(`${server.url}/v1/moderation/policies`, {

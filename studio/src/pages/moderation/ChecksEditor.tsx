@@ -78,12 +78,12 @@ export function ChecksEditor({
                         max={95}
                         step={5}
                         value={sensitivityOf(threshold)}
-                        aria-valuetext={`sensitivity ${sensitivityOf(threshold)} of 100: fires at a score of ${threshold.toFixed(2)}`}
+                        aria-valuetext={`sensitivity ${sensitivityOf(threshold)} of 100: fires from a score of ${threshold.toFixed(2)}`}
                         onChange={(e) => setCategory(c, thresholdOf(Number(e.target.value)))}
                       />
                       <span aria-hidden="true">high</span>
                       <output htmlFor={cid} className="muted">
-                        fires at {threshold.toFixed(2)}
+                        fires from a score of {threshold.toFixed(2)}
                       </output>
                     </div>
                   )}
