@@ -117,6 +117,7 @@ def _letter_people(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+ID_AFTER = re.compile(r"[-/#]?\d")
 TITLE_BEFORE = re.compile(rf"^(?i:{TITLES})\.?\s+")
 POSSESSIVE = re.compile(r"['’]s?$")
 
@@ -159,6 +160,8 @@ def _entities(text: str, doc, kinds: set[str]) -> list[dict]:
         if kind == "PERSON":
             start, end = _trim_person(text, start, end)
             if text[start:end].lower() in NOT_A_PERSON:  # "Dear Sir or Madam"
+                continue
+            if ID_AFTER.match(text, end):  # "Order NW-10482" is an order number, not a person
                 continue
         if end > start:
             found.append((start, end, kind))

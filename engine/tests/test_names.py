@@ -48,6 +48,8 @@ def test_words_written_where_names_go_are_not_people():
     assert people("Thanks,\nCustomer Service") == []
     assert people("Dear Sir or Madam, I wish to complain.") == []
     assert people("Will you send the invoice in May?") == []
+    # an identifier is not a person, whatever the model says of "Order NW"
+    assert people("Hi, I am Maria Gonzalez. Order NW-10482 is late.") == ["Maria Gonzalez"]
 
 
 def test_places_and_organisations_only_when_asked():
