@@ -20,6 +20,7 @@ import type { Services } from "../../services/index.ts";
 import { positiveInt, positiveNumber } from "../args.ts";
 import { printJson, say, table } from "../output.ts";
 import { withTailor } from "../services.ts";
+import { printBias } from "./eval-bias.ts";
 import { printForgetting } from "./eval-forgetting.ts";
 
 interface EvalFlags {
@@ -146,6 +147,7 @@ export function printReport(r: EvaluationReport, promotion: Promotion | null): v
     console.log(
       `… and ${r.examples.length - shown.length} more (all of them with --json or --html)`,
     );
+  if (r.bias) printBias(r.bias);
   if (r.forgetting) printForgetting(r.forgetting);
   if (promotion) {
     console.log("");
