@@ -3,6 +3,7 @@ import { type EvaluationReport, METRICS, type MetricName } from "../../../protoc
 import { ApiError, api, type Model, text } from "../api.ts";
 import { Empty, ErrorBox, Loading } from "../ui.tsx";
 import { GeneralAbilities } from "./results/GeneralAbilities.tsx";
+import { WhoItIsAbout } from "./results/WhoItIsAbout.tsx";
 import type { PageProps } from "./types.ts";
 
 const pct = (v: number | undefined) => (v === undefined ? "–" : `${(v * 100).toFixed(0)}%`);
@@ -181,6 +182,7 @@ export function Results({ flow, update, go }: PageProps) {
               </tbody>
             </table>
           </div>
+          {ev.bias && <WhoItIsAbout probe={ev.bias} />}
           {ev.forgetting && <GeneralAbilities check={ev.forgetting} />}
         </div>
       )}
