@@ -32,6 +32,8 @@ interface Lane {
   text: string;
   /** Offset up to which text was passed on. */
   sent: number;
+  /** Offset up to which text was checked (a piece inside a word adds nothing to check). */
+  checked: number;
   /** Offset up to which categories were scored (and did not fire). */
   scored: number;
   /** Each category's highest score so far. */
@@ -112,6 +114,7 @@ export class StreamGuard {
       lane = {
         text: "",
         sent: 0,
+        checked: 0,
         scored: 0,
         scores: null,
         unscoredPieces: 0,
@@ -133,7 +136,9 @@ export class StreamGuard {
   ): Promise<{ refusal: string | null; release: string; full?: string }> {
     const mod = this.mod;
     const upTo = final ? lane.text.length : lastBoundary(lane.text);
-    if (upTo <= lane.sent && !final) return { refusal: null, release: "" };
+    if (!final && (upTo <= lane.sent || upTo === lane.checked))
+      return { refusal: null, release: "" };
+    lane.checked = upTo;
     const text = lane.text.slice(0, upTo);
     const sentence = /[.!?\n]\s*$/.test(text);
     if (

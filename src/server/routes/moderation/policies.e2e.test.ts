@@ -260,6 +260,38 @@ describe("moderation policies with the real engine, the official SDK and the CLI
     assert.equal(r.choices[0]?.message.tool_calls, undefined);
   });
 
+  test("categories with the moderation model: an abusive question blocked with its score; a stream scored as it goes", async () => {
+    const calm = {
+      input: { categories: { harassment: 0.5 } },
+      output: { categories: { harassment: 0.5, violence: 0.5 } },
+    };
+    const asked = engine.asked.length;
+    const r = await admin.chat.completions.create({
+      ...greedy,
+      messages: ask("You are a worthless, pathetic idiot and everyone at work hates you."),
+      // biome-ignore lint/suspicious/noExplicitAny: Tailor's extension of the request
+      tailor: { moderation: { name: "calm", ...calm } } as any,
+    } as OpenAI.ChatCompletionCreateParamsNonStreaming);
+    assert.equal(r.choices[0]?.finish_reason, "content_filter");
+    assert.equal(engine.asked.length, asked, "the model was not asked");
+    const [flag] = (await api("GET", "/v1/moderation/flags?policy=calm&limit=1")).body.data;
+    assert.equal(flag.hits[0].kind, "category");
+    assert.equal(flag.hits[0].rule, "harassment");
+    assert.ok(flag.hits[0].score >= 0.5 && flag.hits[0].threshold === 0.5);
+    // the tiny model's words score low: the whole answer passes, checked sentence by sentence
+    const s = await streamed({
+      ...greedy,
+      stream: true,
+      messages: ask(QUESTION),
+      // biome-ignore lint/suspicious/noExplicitAny: Tailor's extension of the request
+      tailor: { moderation: { name: "calm", ...calm } } as any,
+    } as OpenAI.ChatCompletionCreateParamsStreaming);
+    assert.deepEqual(
+      { content: s.content, finish: s.finish },
+      { content: answer, finish: "length" },
+    );
+  });
+
   test("managing policies: admins only, fields named, names unique; every key reads and tries", async () => {
     const bad = await api("POST", "/v1/moderation/policies", {
       name: "bad",
