@@ -5,7 +5,7 @@
  * measures the new head on heldout.jsonl and ordinary.jsonl (when they exist; never used to fit or
  * to choose anything) and writes model/MODEL_CARD.md with the figures.
  *
- *   npm run train:moderation [-- --target-precision 0.9 --folds 5]
+ *   npm run train:moderation [-- --beta 0.5 | --target-precision 0.9] [--folds 5]
  */
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
@@ -32,13 +32,17 @@ import { InferenceEngine } from "../src/serving/index.ts";
 const ROOT = join(dirname(HEAD_FILE), "../../../..");
 const { values } = parseArgs({
   options: {
-    "target-precision": { type: "string", default: String(DEFAULT_FIT.targetPrecision) },
+    /** Instead of the best F-beta: the lowest threshold whose precision is at least this. */
+    "target-precision": { type: "string" },
+    beta: { type: "string", default: String(DEFAULT_FIT.beta) },
     folds: { type: "string", default: String(DEFAULT_FIT.folds) },
   },
 });
 const fit = {
   ...DEFAULT_FIT,
-  targetPrecision: Number(values["target-precision"]),
+  targetPrecision:
+    values["target-precision"] === undefined ? null : Number(values["target-precision"]),
+  beta: Number(values.beta),
   folds: Number(values.folds),
   onProgress: (line: string) => console.log(`  ${line}`),
 };
@@ -87,7 +91,10 @@ try {
       method: "logistic regression per category (L-BFGS), positives weighted to balance",
       folds: fit.folds,
       seed: fit.seed,
-      target_precision: fit.targetPrecision,
+      threshold_rule:
+        fit.targetPrecision === null
+          ? `best F${fit.beta} on out-of-fold scores`
+          : `lowest with out-of-fold precision >= ${fit.targetPrecision}`,
       l2_grid: fit.l2Grid,
     },
     window: DEFAULT_WINDOW,

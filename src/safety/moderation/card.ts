@@ -12,7 +12,7 @@ import { type Evaluation, renderTables } from "./measure.ts";
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
 export function renderCard(head: HeadFile, evaluation: Evaluation): string {
-  const t = head.training as { folds?: number; target_precision?: number; seed?: number };
+  const t = head.training as { folds?: number; threshold_rule?: string; seed?: number };
   const rows = MODERATION_CATEGORIES.map((c) => {
     const h = head.categories[c];
     return `| ${c} | ${h.positives} | ${h.threshold.toFixed(3)} | ${pct(h.cv.precision)} | ${pct(h.cv.recall)} |`;
@@ -40,7 +40,7 @@ moderation policies. It runs offline, on this machine.
 - **Scores**: each category's score is the probe's probability shifted so that **0.5 is the
   category's threshold**; a category is flagged at 0.5 or more. A threshold above 0.5 (a policy's,
   \`tailor moderate --threshold\`) is stricter than the model's own, below 0.5 looser.
-- **Long texts** are cut into windows of about ${head.window.words} words (whole sentences, the
+- **Long texts** are cut into windows of about ${head.window.words} words (whole sentences,
   neighbours sharing about ${head.window.overlap}); each category takes its highest window. A
   parent category's score is at least its subcategories' (violence >= violence/graphic).
 
@@ -48,14 +48,17 @@ moderation policies. It runs offline, on this machine.
 
 - **Data**: \`${head.data.file}\`, ${head.data.examples} texts written for Tailor by its developers
   (ordinary texts and texts in each category, labelled with OpenAI's categories), sha256
-  \`${head.data.sha256}\`. Trained ${head.trained_at} by \`npm run train:moderation\`.
+  \`${head.data.sha256}\`.
+  Trained ${head.trained_at} by \`npm run train:moderation\`.
 - **Fitting**: L-BFGS on the weighted log-loss (positives weighted to balance each category) with
   an L2 penalty chosen per category by ${t.folds ?? 5}-fold cross-validation on the training set
-  (best out-of-fold average precision); fixed seed ${t.seed ?? 19}, so a retrain on the same data
-  gives the same head.
+  (best out-of-fold average precision); fixed seed ${t.seed ?? 19}, so a retrain on the same
+  data gives the same head.
 - **Thresholds**: chosen on the same out-of-fold scores of the training set, never on the
-  held-out sets: the lowest threshold whose precision is still at least
-  ${pct(t.target_precision ?? 0.9)} (the best F1 where none reaches it).
+  held-out sets: the ${t.threshold_rule ?? "best F0.5"} (F0.5 weighs precision twice as much
+  as recall: a flag should mean something). Nested cross-validation on the training set (904
+  texts) chose this rule: over all groups, F0.5 gave 87% precision and 82% recall; a precision
+  target of 90% gave 91% and 69%; F1 gave 80% and 90%.
 
 | category | training texts in it | threshold (probability) | out-of-fold precision | out-of-fold recall |
 | --- | ---: | ---: | ---: | ---: |
