@@ -51,8 +51,12 @@ TITLES = r"(?:mr|mrs|ms|mx|miss|dr|prof|professor|sr|sra|srta|herr|frau|mme|mlle
 GREETINGS = r"(?:hi|hello|hey|dear|good (?:morning|afternoon|evening))"
 SIGN_OFFS = (r"(?:thanks|thank you|many thanks|thanks again|cheers|regards|best|best regards|kind regards|"
              r"warm regards|warm wishes|best wishes|sincerely|yours sincerely|yours|love|talk soon|take care|all the best)")
-# The letter after a title, or after a greeting or sign-off that starts a line.
-CUE = re.compile(rf"(?i:\b{TITLES}\.?[ \t]+|^[ \t]*{GREETINGS}[ \t]*,?[ \t]*|^[ \t]*{SIGN_OFFS}[ \t]*(?:[,!.][ \t]*\n?|\n)[ \t]*)([^\W\d_])", re.M)
+PHRASE_WORD = r"[^\W\d_][^\W\d_'’-]*"
+# Lower-case words that a title precedes ("dr. lee"), or that follow a greeting ("hi maria,") or a
+# sign-off ("thanks,\nchidi") and end the phrase: a name, most likely, written without capitals.
+CUE = re.compile(rf"(?i:\b{TITLES}\.?[ \t]+({PHRASE_WORD})"
+                 rf"|^[ \t]*{GREETINGS}[ \t]*,?[ \t]*({PHRASE_WORD}(?:[ \t]+(?:and[ \t]+)?{PHRASE_WORD}){{0,2}})[ \t]*(?=[,!:;.\n]|$)"
+                 rf"|^[ \t]*{SIGN_OFFS}[ \t]*(?:[,!.][ \t]*\n?|\n)[ \t]*({PHRASE_WORD}(?:[ \t]+{PHRASE_WORD}){{0,3}})[ \t]*(?=\n|$))", re.M)
 WORD = re.compile(r"[^\W\d_][^\W_]*(?:['’.-][^\W\d_]+)*")
 NAME_WORD = r"[^\W\d_][^\W\d_'’.-]*(?:['’-][^\W\d_]+)*"
 # "Hello Chidi!", "Hi Sipho and Thandiwe,": up to three words after a greeting, ending the phrase.
@@ -89,13 +93,15 @@ def may_hold_name(text: str) -> bool:
 
 
 def _cased(text: str) -> str:
-    """`text` with the letter after each casing cue upper-cased (same length, so offsets hold)."""
+    """`text` with each word a casing cue points at capitalised (same length, so offsets hold)."""
     chars = None
     for m in CUE.finditer(text):
-        i = m.start(1)
-        if text[i].islower() and len(text[i].upper()) == 1:
-            chars = chars or list(text)
-            chars[i] = text[i].upper()
+        group = next(g for g in (1, 2, 3) if m.group(g) is not None)
+        for word in re.finditer(r"\S+", m.group(group)):
+            i = m.start(group) + word.start()
+            if word.group() != "and" and text[i].islower() and len(text[i].upper()) == 1:
+                chars = chars or list(text)
+                chars[i] = text[i].upper()
     return "".join(chars) if chars else text
 
 
