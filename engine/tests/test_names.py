@@ -62,6 +62,8 @@ def test_places_and_organisations_only_when_asked():
 
 def test_texts_with_only_sentence_openers_are_not_given_to_the_model(monkeypatch):
     assert not names.may_hold_name("Thanks for writing. Please bring the bike in on Monday.")
+    assert not names.may_hold_name("Hello, question 1 about brakes: I would like to know why.")
+    assert not names.may_hold_name("Thanks, we will write to you.")
     assert names.may_hold_name("Okafor marks the lab reports.")
     assert names.may_hold_name("ask john smith whether the parcel arrived")  # all lower case
     assert names.may_hold_name("I spoke to dr. lee.")  # a casing cue
