@@ -384,6 +384,13 @@ describe("moderation policies with the real engine, the official SDK and the CLI
     const blocked = await api("GET", "/v1/moderation/flags?policy=no-passwords");
     assert.equal(blocked.body.data.length, 2);
     assert.ok(blocked.body.data.every((f: { stage: string }) => f.stage === "input"));
+    // each block is in the audit log too, refused, naming the policy
+    const audited = await api("GET", "/v1/audit?action=moderation.blocked&limit=100");
+    const entries = audited.body.data.filter(
+      (e: { target: string }) => e.target === blocked.body.data[0].policy_id,
+    );
+    assert.equal(entries.length, 2);
+    assert.ok(entries.every((e: { result: string }) => e.result === "denied"));
   });
 
   test("every response matches the OpenAPI document", async () => {
