@@ -6,7 +6,7 @@ import {
   engineTokenCounter,
 } from "../../datasets/index.ts";
 import { TailorError } from "../../errors/index.ts";
-import { EngineNameFinder } from "../../safety/index.ts";
+import { EngineModerator, EngineNameFinder } from "../../safety/index.ts";
 import { InferenceEngine } from "../../serving/index.ts";
 import { defaultEpochs } from "../../training/index.ts";
 import { positiveNumber } from "../args.ts";
@@ -19,6 +19,7 @@ interface CheckFlags {
   val?: string;
   columns?: string;
   tokens: boolean;
+  moderation: boolean;
   json?: boolean;
 }
 
@@ -54,8 +55,9 @@ export function registerData(program: Command): void {
       ),
   )
     .option("--json", "print the report as JSON")
+    .option("--no-moderation", "do not check the answers with the moderation model")
     .action(async (file: string, f: CheckFlags) => {
-      // people's names come from the engine's named-entity model
+      // people's names come from the engine's named-entity model, harmful answers from moderation
       const engine = new InferenceEngine();
       const report = await checkData(file, {
         epochsFor: defaultEpochs,
@@ -63,6 +65,7 @@ export function registerData(program: Command): void {
         columns: f.columns,
         base: f.base,
         names: new EngineNameFinder(engine),
+        moderator: f.moderation ? new EngineModerator(engine) : null,
         ...(f.tokens ? { tokenCounter: engineTokenCounter(f.base) } : {}),
       }).finally(() => engine.close());
       if (f.json) printJson(report);
