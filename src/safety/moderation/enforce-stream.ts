@@ -57,10 +57,14 @@ export class StreamGuard {
   /** Pieces generated after the end of the text that was blocked, before the generation was cut. */
   readonly lateBy: number[] = [];
 
+  readonly #enforcing: boolean;
+
   constructor(
     private readonly mod: ChatModeration,
     private readonly opts: StreamGuardOptions,
-  ) {}
+  ) {
+    this.#enforcing = mod.policies.some((p) => p.policy.mode === "enforce" && p.active("output"));
+  }
 
   async *run(generation: AsyncIterable<GenerateEvent>): AsyncGenerator<GuardedEvent> {
     for await (const ev of generation) {
@@ -141,6 +145,13 @@ export class StreamGuard {
     lane.checked = upTo;
     const text = lane.text.slice(0, upTo);
     const sentence = /[.!?\n]\s*$/.test(text);
+    // only flag_only policies: nothing is blocked or changed, so the text goes on unchecked and is
+    // checked (and flagged) once, whole, at the end
+    if (!final && !this.#enforcing) {
+      const release = text.slice(lane.sent);
+      lane.sent = upTo;
+      return { refusal: null, release };
+    }
     if (
       mod.needsScores("output") &&
       text.slice(lane.scored).trim() !== "" &&

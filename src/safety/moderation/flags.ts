@@ -9,6 +9,7 @@ import type { ModerationFlag, PolicyDecision } from "../../../protocol/moderatio
 import { RuleHit } from "../../../protocol/moderation.ts";
 import { TailorError } from "../../errors/index.ts";
 import type { Db } from "../../store/index.ts";
+import { findPii } from "../pii.ts";
 import type { Span } from "./policy-eval.ts";
 
 export type FlagInput = Omit<ModerationFlag, "object" | "id" | "created_at"> & {
@@ -47,20 +48,30 @@ interface Row {
 }
 
 const Hits = z.array(RuleHit);
-/** Characters of context either side of the first thing that fired. */
-const CONTEXT = 60;
+/** Characters of context before the first thing that fired, and of the excerpt in all. */
+const CONTEXT = 40;
+const EXCERPT = 120;
 
 /**
- * A short excerpt of `text` around the first span that fired, each span masked: personal data by
- * its placeholder type ("[EMAIL]"), a term or a pattern's match by its first letter and stars.
+ * A short excerpt of `text` (at most about 120 characters) around the first span that fired, each
+ * span masked: personal data by its placeholder type ("[EMAIL]"), a term or a pattern's match by
+ * its first letter and stars. Structured personal data (e-mails, phones, cards...) is masked in it
+ * whatever the policy checks.
  */
 export function maskedExcerpt(text: string, spans: readonly Span[]): string {
   const first = spans[0];
   const from = first ? Math.max(0, first.start - CONTEXT) : 0;
-  const to = Math.min(text.length, (first?.end ?? 0) + CONTEXT * 2);
+  const to = Math.min(text.length, Math.max(from + EXCERPT, first?.end ?? 0));
+  const pii: Span[] = findPii(text.slice(from, to)).map((f) => ({
+    start: f.start + from,
+    end: f.end + from,
+    kind: "personal_data",
+    rule: f.type,
+  }));
+  const all = [...spans, ...pii].sort((a, b) => a.start - b.start);
   let out = "";
   let last = from;
-  for (const s of spans) {
+  for (const s of all) {
     if (s.start < last || s.end > to) continue;
     const found = text.slice(s.start, s.end);
     const mask =
