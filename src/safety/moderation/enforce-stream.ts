@@ -45,7 +45,7 @@ interface Lane {
 }
 
 export interface StreamGuardOptions {
-  /** How many choices are generated (one after another). */
+  /** How many choices are generated (one: a block cuts the generation; more: it mutes that choice). */
   choices: number;
   /** Cancels the generation (the engine operation), leaving the response open for the refusal. */
   cut: () => void;
@@ -77,7 +77,9 @@ export class StreamGuard {
         const step = await this.#step(lane, false);
         if (step.refusal !== null) {
           yield { type: "filtered", index: ev.index, refusal: step.refusal };
-          if (ev.index >= this.opts.choices - 1) {
+          // several choices share one generation and end together in its result: a blocked one
+          // is muted while the others go on
+          if (this.opts.choices === 1) {
             this.opts.cut();
             return;
           }

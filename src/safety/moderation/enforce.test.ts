@@ -206,6 +206,43 @@ describe("moderation enforcement", () => {
     assert.deepEqual(guard.lateBy, [1], "found on the piece after the word ended");
   });
 
+  test("stream with two choices: a blocked one is muted, the other ends whole, nothing cut", async () => {
+    const mod = moderationFor(
+      deps(),
+      request(),
+      PolicyInput.parse({ name: "two", output: { blocked_terms: ["refund"] } }),
+    );
+    assert.ok(mod);
+    const texts = ["Your parcel left today.", "No refund for you at all today."];
+    async function* two(): AsyncGenerator<GenerateEvent> {
+      for (const [index, t] of texts.entries()) {
+        for (const p of t.match(/\s*\S+/g) ?? []) yield { type: "delta", index, text: p };
+      }
+      yield {
+        type: "result",
+        choices: texts.map((text, index) => ({ index, text, finish_reason: "stop" as const })),
+        prompt_tokens: 3,
+        completion_tokens: 12,
+      };
+    }
+    const guard = new StreamGuard(mod, { choices: 2, cut: () => assert.fail("not cut") });
+    const sent = ["", ""];
+    const filtered: number[] = [];
+    let result: Extract<GuardedEvent, { type: "result" }> | null = null;
+    for await (const ev of guard.run(two())) {
+      if (ev.type === "delta") sent[ev.index] += ev.text;
+      if (ev.type === "filtered") filtered.push(ev.index);
+      if (ev.type === "result") result = ev;
+    }
+    assert.deepEqual(sent, ["Your parcel left today.", "No "]);
+    assert.deepEqual(filtered, [1]);
+    assert.deepEqual(
+      result?.choices.map((c) => c.index),
+      [0],
+      "the blocked choice's end is the refusal's",
+    );
+  });
+
   test("stream: personal data never leaks, not even in part; the whole answer comes redacted", async () => {
     const mod = moderationFor(
       deps(),
