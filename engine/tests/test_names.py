@@ -125,7 +125,7 @@ def test_bad_operations_say_which_field(bad):
 
 def test_long_texts_are_read_around_possible_names_with_the_same_result(monkeypatch):
     filler = "the chain was checked and the gears were cleaned before the wheels were trued " * 20
-    text = f"Thanks for writing. {filler}so we called Priya Sharma again. {filler}and then Wang Fang said yes."
+    text = f"Thanks for writing. {filler}and then Priya Sharma said no. {filler}and then Wang Fang said yes."
     spans = names.windows(text)
     assert len(spans) == 2 and sum(b - a for a, b in spans) < len(text) / 5
     found = names.find_names([text])
