@@ -69,7 +69,8 @@ async function evaluate(names: NameFinder) {
   rows.forEach((row, i) => {
     const gold = spans(row);
     const pred = (found[i] ?? []).filter((f) => f.type === "PERSON").map((f) => [f.start, f.end]);
-    const k = (perKind[row.kind] ??= { names: 0, found: 0, false: 0 });
+    perKind[row.kind] ??= { names: 0, found: 0, false: 0 };
+    const k = perKind[row.kind] ?? { names: 0, found: 0, false: 0 };
     const overlaps = (a: number[], b: number[]) =>
       (a[0] ?? 0) < (b[1] ?? 0) && (b[0] ?? 0) < (a[1] ?? 0);
     const same = (a: number[], b: number[]) => a[0] === b[0] && a[1] === b[1];
