@@ -97,6 +97,22 @@ test("answers go in batches, in file order, and every flagged one is found", asy
   );
 });
 
+test("an answer repeated across examples is scored once, and warned about on every line", async () => {
+  const moderator = new StandIn();
+  const lines = Array.from({ length: 30 }, (_, i) =>
+    chat(`q${i}`, i % 10 === 3 ? "I will punch you." : "Thanks, we will look into it."),
+  );
+  const r = await checkData(file("jsonl", lines), { moderator });
+  assert.deepEqual(moderator.seen.flat().sort(), [
+    "I will punch you.",
+    "Thanks, we will look into it.",
+  ]);
+  assert.deepEqual(
+    r.warnings.filter((x) => x.code === "harmful_answer").map((x) => x.line),
+    [4, 14, 24],
+  );
+});
+
 test("labelled texts are not moderated: their answers are labels", async () => {
   const moderator = new StandIn();
   const rows = Array.from(

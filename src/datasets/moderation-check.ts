@@ -4,19 +4,31 @@
  * line, field and categories, because a model learns what its examples say. Labelled texts
  * (classification) are skipped: their answers are labels, and a classifier of harmful texts must be
  * shown harmful texts. A preference pair's non-preferred answer is what the model learns not to say,
- * so only the preferred one is checked. While the engine scores one batch, the next is read.
+ * so only the preferred one is checked. While the engine scores one batch, the next is read. An
+ * answer repeated across examples (a template, a one-word answer) is scored once: what is kept per
+ * distinct answer is a 48-bit hash and, when it was flagged, the warning's words.
  */
-import { MODERATION_CATEGORIES } from "../../protocol/moderation.ts";
+import { createHash } from "node:crypto";
+import { MODERATION_CATEGORIES, type ModerationResult } from "../../protocol/moderation.ts";
 import type { Moderator } from "../safety/index.ts";
 import type { Example } from "./read/index.ts";
 import type { Issue } from "./report.ts";
 
-interface Answer {
-  text: string;
+interface Place {
   line: number;
   file: string;
   field: string;
 }
+
+/** A distinct answer waiting for its score, with every place it was seen. */
+interface Answer {
+  key: number;
+  text: string;
+  places: Place[];
+}
+
+/** 48 bits of sha256 as a number (as the duplicate check keys examples). */
+const sha = (s: string) => createHash("sha256").update(s).digest().readUIntBE(0, 6);
 
 export interface ModerationCheckOptions {
   /** Answers per call to the moderator (default 256). */
@@ -34,6 +46,8 @@ export class ModerationCheck {
   readonly #maxIssues: number;
   readonly #issues: Issue<"harmful_answer">[] = [];
   #pending: Answer[] = [];
+  /** Each distinct answer: waiting (its Answer), or scored (the warning's words, null if not flagged). */
+  readonly #seen = new Map<number, Answer | { message: string | null }>();
   #inFlight: Promise<void> | null = null;
   /** Why moderation stopped (the engine failed): the check goes on without it and says so. */
   #failed: string | null = null;
@@ -48,9 +62,16 @@ export class ModerationCheck {
   async add(e: Example, line: number, file: string): Promise<void> {
     if (!this.#moderator || e.labels || this.#failed !== null) return;
     e.messages.forEach((m, i) => {
-      if (m.role === "assistant" && m.content.trim() !== "") {
-        this.#pending.push({ text: m.content, line, file, field: `messages[${i}].content` });
-      }
+      if (m.role !== "assistant" || m.content.trim() === "") return;
+      const place = { line, file, field: `messages[${i}].content` };
+      const key = sha(m.content);
+      const seen = this.#seen.get(key);
+      if (seen === undefined) {
+        const answer = { key, text: m.content, places: [place] };
+        this.#seen.set(key, answer);
+        this.#pending.push(answer);
+      } else if ("places" in seen) seen.places.push(place);
+      else this.#record(place, seen.message);
     });
     if (this.#pending.length >= this.#batch) await this.#send();
   }
@@ -99,7 +120,7 @@ export class ModerationCheck {
   }
 
   async #moderate(batch: Answer[]): Promise<void> {
-    let results: Awaited<ReturnType<Moderator["moderate"]>>;
+    let results: ModerationResult[];
     try {
       results = await (this.#moderator as Moderator).moderate(batch.map((a) => a.text));
     } catch (e) {
@@ -107,25 +128,30 @@ export class ModerationCheck {
       this.#pending = [];
       return;
     }
-    this.checked += batch.length;
     results.forEach((r, i) => {
       const a = batch[i] as Answer;
-      if (!r.flagged) return;
-      this.flagged++;
-      if (this.#issues.length >= this.#maxIssues) return;
-      // the most specific categories: a subcategory says more than its parent
-      const flagged = MODERATION_CATEGORIES.filter((c) => r.categories[c]);
-      const shown = flagged.filter(
-        (c) => c.includes("/") || !flagged.some((s) => s.startsWith(`${c}/`)),
-      );
-      const what = shown.map((c) => `${c} (${r.category_scores[c].toFixed(2)})`).join(", ");
-      this.#issues.push({
-        line: a.line,
-        file: a.file,
-        field: a.field,
-        code: "harmful_answer",
-        message: `the answer is flagged as ${what} by the moderation model: a model learns what its examples say; rewrite or remove it unless the model should say this`,
-      });
+      const message = r.flagged ? describe(r) : null;
+      this.#seen.set(a.key, { message });
+      for (const place of a.places) this.#record(place, message);
     });
   }
+
+  #record(place: Place, message: string | null): void {
+    this.checked++;
+    if (message === null) return;
+    this.flagged++;
+    if (this.#issues.length < this.#maxIssues) {
+      this.#issues.push({ ...place, code: "harmful_answer", message });
+    }
+  }
+}
+
+/** The warning for a flagged answer: its most specific categories (a subcategory says more). */
+function describe(r: ModerationResult): string {
+  const flagged = MODERATION_CATEGORIES.filter((c) => r.categories[c]);
+  const shown = flagged.filter(
+    (c) => c.includes("/") || !flagged.some((s) => s.startsWith(`${c}/`)),
+  );
+  const what = shown.map((c) => `${c} (${r.category_scores[c].toFixed(2)})`).join(", ");
+  return `the answer is flagged as ${what} by the moderation model: a model learns what its examples say; rewrite or remove it unless the model should say this`;
 }
