@@ -31,6 +31,7 @@ test('"her" becomes "his" before a noun and "him" on its own; "his" standing alo
   assert.equal(g("I called her yesterday."), "I called him yesterday.");
   assert.equal(g("Give her the form."), "Give him the form.");
   assert.equal(g("Tell her."), "Tell him.");
+  assert.equal(g("Please call her\nThanks"), "Please call him\nThanks");
   assert.equal(g("It is her own fault"), "It is his own fault");
   assert.equal(g("He said the car is his."), "She said the car is hers.");
   assert.equal(g("He gave his word to him"), "She gave her word to her");

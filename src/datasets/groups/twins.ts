@@ -116,7 +116,7 @@ const WORD = /[\p{L}\p{M}\p{N}]+/gu;
 
 /** Before a noun (the next word is not a function word) or standing alone. */
 function roleAt(text: string, end: number): Role {
-  const rest = /^\s*([\p{L}\p{N}]+)?/u.exec(text.slice(end, end + 40));
+  const rest = /^[ \t]*([\p{L}\p{N}]+)?/u.exec(text.slice(end, end + 40)); // on the same line
   const next = rest?.[1];
   if (!next) return "stands";
   return FUNCTION_WORDS.has(next.toLocaleLowerCase("en")) ? "stands" : "modifier";
