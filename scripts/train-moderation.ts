@@ -6,6 +6,7 @@
  * to choose anything) and writes model/MODEL_CARD.md with the figures.
  *
  *   npm run train:moderation [-- --beta 0.5 | --target-precision 0.9] [--folds 5]
+ *   npm run train:moderation -- --card-only     (measure the shipped head and rewrite the card)
  */
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
@@ -23,6 +24,7 @@ import {
   MODEL_CARD_FILE,
   MODERATION_MODEL,
   parseHead,
+  readHead,
 } from "../src/safety/moderation/head.ts";
 import { evaluate, renderTables } from "../src/safety/moderation/measure.ts";
 import { EngineModerator } from "../src/safety/moderation/model.ts";
@@ -36,6 +38,7 @@ const { values } = parseArgs({
     "target-precision": { type: "string" },
     beta: { type: "string", default: String(DEFAULT_FIT.beta) },
     folds: { type: "string", default: String(DEFAULT_FIT.folds) },
+    "card-only": { type: "boolean", default: false },
   },
 });
 const fit = {
@@ -47,13 +50,13 @@ const fit = {
   onProgress: (line: string) => console.log(`  ${line}`),
 };
 
-const trainFile = join(DATA_DIR, "train.jsonl");
-const raw = readFileSync(trainFile);
-const examples = readLabelled(trainFile);
-console.log(`${examples.length} training texts in ${relative(ROOT, trainFile)}`);
+/** Embeds train.jsonl, fits the probes and thresholds, writes head.json. */
+async function train(engine: InferenceEngine): Promise<HeadFile> {
+  const trainFile = join(DATA_DIR, "train.jsonl");
+  const raw = readFileSync(trainFile);
+  const examples = readLabelled(trainFile);
+  console.log(`${examples.length} training texts in ${relative(ROOT, trainFile)}`);
 
-const engine = new InferenceEngine({ onLog: (l) => process.stderr.write(`[engine] ${l}\n`) });
-try {
   let started = performance.now();
   const texts = examples.map((e) => e.text);
   const xs: Float64Array[] = [];
@@ -118,6 +121,12 @@ try {
   writeAtomic(HEAD_FILE, `${JSON.stringify(head, null, 2)}\n`);
   console.log(`wrote ${relative(ROOT, HEAD_FILE)}`);
 
+  return head;
+}
+
+const engine = new InferenceEngine({ onLog: (l) => process.stderr.write(`[engine] ${l}\n`) });
+try {
+  const head = values["card-only"] ? readHead().file : await train(engine);
   // measure the head as shipped (read back), on the sets it never saw
   const optional = (name: string) => {
     const path = join(DATA_DIR, name);

@@ -4,7 +4,7 @@
  * scripts/train-moderation.ts from the head it trained and the measurement it made.
  */
 import { readFileSync } from "node:fs";
-import { MODERATION_CATEGORIES } from "../../../protocol/moderation.ts";
+import { MODERATION_CATEGORIES, MODERATION_GROUPS } from "../../../protocol/moderation.ts";
 import { TailorError } from "../../errors/index.ts";
 import { type HeadFile, MODEL_CARD_FILE } from "./head.ts";
 import { type Evaluation, renderTables } from "./measure.ts";
@@ -21,10 +21,19 @@ export function renderCard(head: HeadFile, evaluation: Evaluation): string {
     evaluation.heldout || evaluation.ordinary
       ? renderTables(evaluation.heldout, evaluation.ordinary)
       : "Not measured: src/safety/moderation/data/heldout.jsonl and ordinary.jsonl were not there when it was trained.";
+  const m = evaluation.machine;
+  const h = evaluation.heldout;
+  const weakest = h
+    ? ` Recall is lowest for ${MODERATION_GROUPS.map((g) => [g, h.groups[g].recall] as const)
+        .sort((a, b) => a[1] - b[1])
+        .slice(0, 2)
+        .map(([g, r]) => `${g} (${pct(r)})`)
+        .join(" and ")}.`
+    : "";
   const speed =
     evaluation.textsPerSecond === null
       ? ""
-      : `\n\nSpeed: ${evaluation.textsPerSecond.toFixed(0)} texts per second through the engine (the held-out and ordinary sets in one call, on the machine that trained it; \`npm run bench:moderation\` measures yours).`;
+      : `\n\nSpeed: ${evaluation.textsPerSecond.toFixed(0)} texts per second through the engine on the CPU (the held-out and ordinary sets in one call, on the machine that trained it: ${m.cores} cores, load average ${m.loadAverage.toFixed(1)}); \`npm run bench:moderation\` measures yours.`;
   return `# tailor-moderation
 
 Tailor's built-in moderation model: it answers \`POST /v1/moderations\` (OpenAI's shape and
@@ -68,16 +77,19 @@ ${rows.join("\n")}
 
 \`src/safety/moderation/data/heldout.jsonl\` (labelled texts in the six groups and ordinary
 ones) and \`ordinary.jsonl\` (ordinary support, school and clinic conversations), written
-independently of the training set and used for nothing but this measurement. A text counts as
-flagged in a group when any of the group's categories is flagged.
+independently of the training set and used for nothing but this measurement (no threshold or
+setting was chosen on them). A text counts as flagged in a group when any of the group's
+categories is flagged.
 
 ${measured}${speed}
 
 ## Limits
 
-- English only; written, short texts (a message, a paragraph). It was trained on a few thousand
-  examples at most, written by Tailor's developers: it knows the kinds of harm they wrote about,
-  and a determined writer can phrase harm it misses (no adversarial training).
+- English only; written, short texts (a message, a paragraph). It was trained on
+  ${head.data.examples} examples written by Tailor's developers: it knows the kinds of harm they
+  wrote about, and a determined writer can phrase harm it misses (no adversarial training).
+- The held-out texts were written by another developer than the training texts, but in the same
+  way (clean, short, typical of their category): expect lower figures on real traffic.${weakest}
 - It scores what a text says, not who says it or why: quoting, reporting or fiction about harm
   can be flagged; a clinic's frank talk of self-harm may be flagged as self-harm (see the table).
 - It is a screen, not a judge: use "flag only" policies and review flags before blocking

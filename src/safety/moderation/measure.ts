@@ -3,6 +3,7 @@
  * group and overall (a text is flagged in a group when any of the group's categories is flagged) on
  * heldout.jsonl, and the share of ordinary texts flagged, per domain, on ordinary.jsonl.
  */
+import { availableParallelism, loadavg } from "node:os";
 import {
   groupOf,
   MODERATION_CATEGORIES,
@@ -167,6 +168,8 @@ export interface Evaluation {
   ordinary: Record<string, DomainFlags> | null;
   /** Texts moderated per second (held-out and ordinary together, through the moderator). */
   textsPerSecond: number | null;
+  /** The machine's load average (1 minute) when the speed was measured, and its cores. */
+  machine: { loadAverage: number; cores: number };
 }
 
 /** Moderates the held-out and ordinary sets (those that exist) and measures. */
@@ -176,7 +179,10 @@ export async function evaluate(
 ): Promise<Evaluation> {
   const h = sets.heldout ?? [];
   const o = sets.ordinary ?? [];
-  if (h.length + o.length === 0) return { heldout: null, ordinary: null, textsPerSecond: null };
+  const machine = { loadAverage: loadavg()[0] ?? 0, cores: availableParallelism() };
+  if (h.length + o.length === 0) {
+    return { heldout: null, ordinary: null, textsPerSecond: null, machine };
+  }
   const started = performance.now();
   const results = await moderator.moderate([...h, ...o].map((t) => t.text));
   const seconds = (performance.now() - started) / 1000;
@@ -184,5 +190,6 @@ export async function evaluate(
     heldout: sets.heldout ? measureHeldout(h, results.slice(0, h.length)) : null,
     ordinary: sets.ordinary ? measureOrdinary(o, results.slice(h.length)) : null,
     textsPerSecond: (h.length + o.length) / seconds,
+    machine,
   };
 }
