@@ -37,7 +37,7 @@ export function registerModerate(program: Command): void {
     .option("--json", "print one JSON object per text (JSON lines)")
     .option(
       "--threshold <score>",
-      "flag a category at this score (0-1; default 0.5, the model's own threshold for each category)",
+      "flag a category at this score (0-1; 0.5 is the model's own threshold for each category)",
       (v) => {
         const n = positiveNumber(v, "--threshold");
         if (n >= 1) {
