@@ -50,7 +50,7 @@ test("improve a model with new examples, from its results to the new model's", a
     "Spokes",
     "Abroad",
   ];
-  const lines = [...questions, "Trade-in", "Gift cards"].map((q) => chatLine(`${q}?`, CANNED));
+  const lines = [...questions, "Trade-in", "Lockers"].map((q) => chatLine(`${q}?`, CANNED));
   const data = file("new.jsonl", `${lines.join("\n")}\n`);
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   const page = await context.newPage();

@@ -13,7 +13,10 @@ import type { EvaluationReport, ModelCard } from "../../../protocol/evals.ts";
 import { chatLine, cliSandbox } from "../../cli/__fixtures__/cli.ts";
 import { REVIEW_MIN_LOST } from "./verdict.ts";
 
-const { home, tailor, file } = cliSandbox("tailor-forgetting-", { HF_HUB_OFFLINE: "1" });
+const { home, tailor, file } = cliSandbox("tailor-forgetting-", {
+  HF_HUB_OFFLINE: "1",
+  TAILOR_GENERAL_SET: "on",
+});
 
 const NONSENSE = "Zorp blit wazzle frum.";
 const QUESTIONS = [

@@ -28,6 +28,11 @@ export async function checkForgetting(
     const why = `its base ${opts.base.name} has random weights (a test model), so it has no general abilities to lose`;
     return { ...report, forgetting: skippedCheck(GENERAL_SET_NAME, why) };
   }
+  // TAILOR_GENERAL_SET=off skips it (the test suite does, except where the set is what is tested)
+  if (process.env.TAILOR_GENERAL_SET === "off") {
+    const why = "TAILOR_GENERAL_SET=off was set, so the general questions were not asked";
+    return { ...report, forgetting: skippedCheck(GENERAL_SET_NAME, why) };
+  }
   try {
     const forgetting = await runGeneralSet({
       model: opts.model,
