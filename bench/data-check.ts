@@ -6,55 +6,19 @@
  * Usage: npx tsx bench/data-check.ts [--sizes 10,100] [--json]
  */
 import { spawnSync } from "node:child_process";
-import { closeSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { checkData } from "../src/datasets/index.ts";
 import { EngineNameFinder } from "../src/safety/index.ts";
 import { InferenceEngine } from "../src/serving/index.ts";
+import { makeSupportFile } from "./lib/support-file.ts";
 
 const arg = (name: string) => {
   const i = process.argv.indexOf(name);
   return i >= 0 ? process.argv[i + 1] : undefined;
 };
-
-function makeFile(path: string, megabytes: number): void {
-  const fd = openSync(path, "w");
-  const topics = [
-    "brakes",
-    "gears",
-    "a refund",
-    "delivery",
-    "tyres",
-    "the warranty",
-    "an e-bike battery",
-  ];
-  let written = 0;
-  for (let i = 0; written < megabytes * 1024 * 1024; i++) {
-    const topic = topics[i % topics.length];
-    const pii = i % 50 === 0 ? ` You can reach me at rider${i}@example.com.` : "";
-    const line =
-      i % 997 === 0
-        ? "this line is not JSON\n"
-        : `${JSON.stringify({
-            messages: [
-              { role: "system", content: "You are the support assistant of Northwind Bikes." },
-              {
-                role: "user",
-                content: `Hello, question ${i} about ${topic}: it has been making a noise since last week and I would like to know what to do before my trip.${pii}`,
-              },
-              {
-                role: "assistant",
-                content: `Thanks for writing about ${topic}. Please bring the bike in; a check takes about 20 minutes and is free under warranty (ticket ${i}).`,
-              },
-            ],
-          })}\n`;
-    writeSync(fd, line);
-    written += Buffer.byteLength(line);
-  }
-  closeSync(fd);
-}
 
 async function child(file: string): Promise<void> {
   // names from the engine's named-entity model, as `tailor data check` finds them (its start included)
@@ -87,7 +51,7 @@ async function main(): Promise<void> {
   try {
     for (const size of sizes) {
       const file = join(dir, `${size}mb.jsonl`);
-      makeFile(file, size);
+      makeSupportFile(file, size);
       const r = spawnSync(
         process.execPath,
         ["--import", "tsx", fileURLToPath(import.meta.url), "--child", file],

@@ -11,7 +11,7 @@
  *   bench/data-check.ts makes, without and with the moderation of every answer, side by side.
  * Usage: npx tsx bench/moderation.ts [--data-check 10] [--json]
  */
-import { closeSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { checkData } from "../src/datasets/index.ts";
@@ -20,6 +20,7 @@ import { evaluate, renderTables } from "../src/safety/moderation/measure.ts";
 import { EngineModerator } from "../src/safety/moderation/model.ts";
 import { InferenceEngine } from "../src/serving/index.ts";
 import { cpuSummary, median } from "./lib/python.ts";
+import { makeSupportFile } from "./lib/support-file.ts";
 
 const arg = (name: string) => {
   const i = process.argv.indexOf(name);
@@ -27,44 +28,6 @@ const arg = (name: string) => {
 };
 const json = process.argv.includes("--json");
 const dataCheckMb = arg("--data-check");
-
-/** The file bench/data-check.ts makes (support conversations, some personal data, a few bad lines). */
-function makeChatFile(path: string, megabytes: number): void {
-  const fd = openSync(path, "w");
-  const topics = [
-    "brakes",
-    "gears",
-    "a refund",
-    "delivery",
-    "tyres",
-    "the warranty",
-    "an e-bike battery",
-  ];
-  let written = 0;
-  for (let i = 0; written < megabytes * 1024 * 1024; i++) {
-    const topic = topics[i % topics.length];
-    const pii = i % 50 === 0 ? ` You can reach me at rider${i}@example.com.` : "";
-    const line =
-      i % 997 === 0
-        ? "this line is not JSON\n"
-        : `${JSON.stringify({
-            messages: [
-              { role: "system", content: "You are the support assistant of Northwind Bikes." },
-              {
-                role: "user",
-                content: `Hello, question ${i} about ${topic}: it has been making a noise since last week and I would like to know what to do before my trip.${pii}`,
-              },
-              {
-                role: "assistant",
-                content: `Thanks for writing about ${topic}. Please bring the bike in; a check takes about 20 minutes and is free under warranty (ticket ${i}).`,
-              },
-            ],
-          })}\n`;
-    writeSync(fd, line);
-    written += Buffer.byteLength(line);
-  }
-  closeSync(fd);
-}
 
 const seconds = async (fn: () => Promise<unknown>): Promise<number> => {
   const started = performance.now();
@@ -98,7 +61,7 @@ async function main(): Promise<void> {
       const dir = mkdtempSync(join(tmpdir(), "tailor-bench-moderation-"));
       try {
         const file = join(dir, "chat.jsonl");
-        makeChatFile(file, Number(dataCheckMb || "10"));
+        makeSupportFile(file, Number(dataCheckMb || "10"));
         const mb = statSync(file).size / 1024 / 1024;
         let examples = 0;
         const without = await seconds(async () => {

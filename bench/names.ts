@@ -11,15 +11,7 @@
  * Usage: npx tsx bench/names.ts [--mb 10] [--skip-throughput] [--json]
  */
 import { spawnSync } from "node:child_process";
-import {
-  closeSync,
-  mkdtempSync,
-  openSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeSync,
-} from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -27,6 +19,7 @@ import { checkData } from "../src/datasets/index.ts";
 import { EngineNameFinder, findPiiBatch, type NameFinder } from "../src/safety/index.ts";
 import { InferenceEngine } from "../src/serving/index.ts";
 import { CompromiseNameFinder } from "./lib/compromise-names.ts";
+import { makeSupportFile } from "./lib/support-file.ts";
 
 const arg = (name: string) => {
   const i = process.argv.indexOf(name);
@@ -107,45 +100,6 @@ const PEOPLE = [
   "John Smith",
 ];
 
-/** bench/data-check.ts's file; `withNames`: every question also says who is asking. */
-function makeFile(path: string, megabytes: number, withNames: boolean): void {
-  const fd = openSync(path, "w");
-  const topics = [
-    "brakes",
-    "gears",
-    "a refund",
-    "delivery",
-    "tyres",
-    "the warranty",
-    "an e-bike battery",
-  ];
-  let written = 0;
-  for (let i = 0; written < megabytes * 1024 * 1024; i++) {
-    const topic = topics[i % topics.length];
-    const pii = i % 50 === 0 ? ` You can reach me at rider${i}@example.com.` : "";
-    const who = withNames ? `This is ${PEOPLE[i % PEOPLE.length]}. ` : "";
-    const line =
-      i % 997 === 0
-        ? "this line is not JSON\n"
-        : `${JSON.stringify({
-            messages: [
-              { role: "system", content: "You are the support assistant of Northwind Bikes." },
-              {
-                role: "user",
-                content: `Hello, question ${i} about ${topic}: ${who}it has been making a noise since last week and I would like to know what to do before my trip.${pii}`,
-              },
-              {
-                role: "assistant",
-                content: `Thanks for writing about ${topic}. Please bring the bike in; a check takes about 20 minutes and is free under warranty (ticket ${i}).`,
-              },
-            ],
-          })}\n`;
-    writeSync(fd, line);
-    written += Buffer.byteLength(line);
-  }
-  closeSync(fd);
-}
-
 async function withFinder<T>(
   finder: Finder,
   fn: (names: NameFinder, startSeconds: number) => Promise<T>,
@@ -207,7 +161,11 @@ async function main(): Promise<void> {
     try {
       for (const withNames of [false, true]) {
         const file = join(dir, withNames ? "names.jsonl" : "plain.jsonl");
-        makeFile(file, mb, withNames);
+        makeSupportFile(
+          file,
+          mb,
+          withNames ? (i) => `This is ${PEOPLE[i % PEOPLE.length]}. ` : undefined,
+        );
         throughput.push({
           file: withNames
             ? `${mb} MB, a name in every question`
