@@ -1,3 +1,4 @@
+export * from "./assistants.ts";
 export * from "./auth.ts";
 export * from "./engine/index.ts";
 export * from "./files.ts";

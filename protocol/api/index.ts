@@ -4,9 +4,11 @@
  * and the OpenAPI document at /openapi.json is generated from them. Tailor's additions to an OpenAI
  * object live under a `tailor` field or are marked where they are defined.
  */
+export * from "./assistants.ts";
 export * from "./audit.ts";
 export * from "./chat.ts";
 export * from "./classifications.ts";
+export * from "./conversations.ts";
 export * from "./embeddings.ts";
 export * from "./files.ts";
 export * from "./fine-tuning/jobs.ts";
@@ -14,5 +16,7 @@ export * from "./fine-tuning/plan.ts";
 export * from "./keys.ts";
 export * from "./models.ts";
 export * from "./moderations.ts";
+export * from "./responses.ts";
+export * from "./share.ts";
 export * from "./shared.ts";
 export * from "./vector-stores.ts";

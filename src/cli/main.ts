@@ -1,5 +1,6 @@
 import { Command, CommanderError } from "commander";
 import { isTailorError } from "../errors/index.ts";
+import { registerAssistants } from "./commands/assistants.ts";
 import { registerAudit } from "./commands/audit.ts";
 import { registerChat } from "./commands/chat.ts";
 import { registerClassify } from "./commands/classify.ts";
@@ -43,6 +44,7 @@ export function buildProgram(): Command {
   registerGenerate(program);
   registerKb(program);
   registerChat(program);
+  registerAssistants(program);
   registerClassify(program);
   registerModerate(program);
   registerDemo(program);

@@ -7,6 +7,7 @@ import { errorResponse } from "./errors.ts";
 import { audit } from "./middleware/audit/index.ts";
 import { authenticate } from "./middleware/auth/index.ts";
 import { limits } from "./middleware/limits/index.ts";
+import { registerAssistants } from "./routes/assistants/index.ts";
 import { registerAudit } from "./routes/audit.ts";
 import { registerChat } from "./routes/chat/completions.ts";
 import { registerClassifications } from "./routes/classifications.ts";
@@ -19,7 +20,9 @@ import { registerKeys } from "./routes/keys.ts";
 import { registerModels } from "./routes/models.ts";
 import { isModerationTry, registerModeration } from "./routes/moderation/index.ts";
 import { registerModerations } from "./routes/moderations.ts";
+import { registerResponses } from "./routes/responses/index.ts";
 import { registerVectorStores } from "./routes/vector-stores/index.ts";
+import { registerShare } from "./share/index.ts";
 import { registerStudio } from "./studio.ts";
 
 /** The API description is public (it holds no data); everything else under /v1 needs a key. */
@@ -87,7 +90,9 @@ export function buildApp(ctx: ServerContext): OpenAPIHono<AppEnv> {
         (req.path === "/v1/files" && req.method === "POST") || isStreamPath(req.path),
       // a completion streams (max_tokens bounds it); measuring for a plan may wait its turn
       isUntimed: (req) =>
-        req.path === "/v1/chat/completions" || req.path === "/v1/fine_tuning/plan",
+        req.path === "/v1/chat/completions" ||
+        req.path === "/v1/responses" ||
+        req.path === "/v1/fine_tuning/plan",
     }),
   );
 
@@ -103,7 +108,10 @@ export function buildApp(ctx: ServerContext): OpenAPIHono<AppEnv> {
   registerModerations(app, ctx);
   registerModeration(app, ctx);
   registerVectorStores(app, ctx);
+  registerAssistants(app, ctx);
+  registerResponses(app, ctx);
   registerAudit(app, ctx);
+  registerShare(app, ctx);
   registerDocs(app);
   if (ctx.studioDir !== null) registerStudio(app, ctx.studioDir);
   return app;

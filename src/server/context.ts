@@ -1,9 +1,11 @@
+import type { AssistantStore, ConversationStore } from "../assistants/index.ts";
 import type { AuditLog, KeyStore, Principal, RateLimiter } from "../auth/index.ts";
 import type { DatasetStore } from "../datasets/index.ts";
 import type { FileStore } from "../files/index.ts";
 import type { JobStore, PlanCache } from "../jobs/index.ts";
 import type { KnowledgeBase } from "../knowledge/index.ts";
 import type { ModelAccessControl, ModelRegistry } from "../models/index.ts";
+import type { ResponseStore } from "../responses/index.ts";
 import type { Moderator, NameFinder } from "../safety/index.ts";
 import type { FlagStore, PolicyStore } from "../safety/moderation/index.ts";
 import type { InferenceEngine } from "../serving/index.ts";
@@ -63,6 +65,16 @@ export interface ServerContext {
   flags: FlagStore;
   /** Vector stores of documents and retrieval for chat. */
   knowledge: KnowledgeBase;
+  /** Assistants, their conversations, and stored `/v1/responses`. */
+  assistants: AssistantStore;
+  conversations: ConversationStore;
+  responses: ResponseStore;
+  /**
+   * Private and loopback hosts (`host` or `host:port`; `*` for all) that HTTP functions may reach,
+   * from the admin (`TAILOR_FUNCTION_PRIVATE_HOSTS`, comma-separated); everything private is refused
+   * otherwise.
+   */
+  functionPrivateHosts: string[];
   limits: ServerLimits;
   /** The built studio served at `/` (undefined: studio/dist; null: no studio). */
   studioDir?: string | null | undefined;

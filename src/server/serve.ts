@@ -25,6 +25,19 @@ export interface ServeOptions {
   log?: (line: string) => void;
   /** The built studio to serve at `/` (default studio/dist; null: none). */
   studioDir?: string | null;
+  /**
+   * Private and loopback hosts HTTP functions may reach (default: TAILOR_FUNCTION_PRIVATE_HOSTS,
+   * comma-separated `host` or `host:port`, `*` for all; none when unset).
+   */
+  functionPrivateHosts?: string[];
+}
+
+/** The admin's list of private hosts functions may reach, from the environment. */
+export function privateHostsFromEnv(env: NodeJS.ProcessEnv = process.env): string[] {
+  return (env.TAILOR_FUNCTION_PRIVATE_HOSTS ?? "")
+    .split(",")
+    .map((h) => h.trim())
+    .filter(Boolean);
 }
 
 export interface RunningServer {
@@ -62,6 +75,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   });
   knowledge.resume();
   const { home, keys, audit, files, jobs, datasets, models, access, policies, flags } = services;
+  const { assistants, conversations, responses } = services;
   const ctx: ServerContext = {
     home,
     keys,
@@ -79,6 +93,10 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     policies,
     flags,
     knowledge,
+    assistants,
+    conversations,
+    responses,
+    functionPrivateHosts: opts.functionPrivateHosts ?? privateHostsFromEnv(),
     limiter: new RateLimiter({ requestsPerMinute: limits.requestsPerMinute }),
     limits,
     studioDir: opts.studioDir,

@@ -3,11 +3,13 @@
  * every store. The server (src/server/serve.ts) and the CLI (src/cli/services.ts) open the services,
  * use them, and close them; nothing below opens a database of its own.
  */
+import { AssistantStore, ConversationStore, SecretBox } from "../assistants/index.ts";
 import { AuditLog, KeyStore } from "../auth/index.ts";
 import { DatasetStore } from "../datasets/index.ts";
 import { FileStore } from "../files/index.ts";
 import { JobStore, modelJobs } from "../jobs/index.ts";
 import { ModelAccessControl, ModelRegistry, ModelShares } from "../models/index.ts";
+import { ResponseStore } from "../responses/index.ts";
 import type { NameFinder } from "../safety/index.ts";
 import { FlagStore, PolicyStore } from "../safety/moderation/index.ts";
 import { type Db, openDb } from "../store/index.ts";
@@ -27,6 +29,11 @@ export interface Services {
   /** Moderation policies (attached to models and keys) and the flags their checks log. */
   policies: PolicyStore;
   flags: FlagStore;
+  /** Assistants (versions, secrets sealed, publication) and their conversations. */
+  assistants: AssistantStore;
+  conversations: ConversationStore;
+  /** Stored `/v1/responses`, for `previous_response_id`. */
+  responses: ResponseStore;
   /** Closes the database; the services are unusable afterwards. */
   close(): void;
 }
@@ -57,6 +64,9 @@ export function openServices(home: string, opts: ServicesOptions = {}): Services
       key: (id) => keys.find(id) !== null,
     }),
     flags: new FlagStore(db),
+    assistants: new AssistantStore(db, new SecretBox(home)),
+    conversations: new ConversationStore(db),
+    responses: new ResponseStore(db),
     close: () => db.close(),
   };
 }

@@ -209,6 +209,72 @@ const MIGRATIONS: string[] = [
    CREATE INDEX moderation_flags_policy ON moderation_flags(policy_id, seq);
    CREATE INDEX moderation_flags_model ON moderation_flags(model, seq);
    CREATE INDEX moderation_flags_owner ON moderation_flags(owner, seq);`,
+  // Assistants: each change is a new version (its settings' JSON, secret header values encrypted
+  // in it), the publication on the current row; conversations with their messages (the version
+  // that answered, sources, function calls, feedback); and stored `/v1/responses` (for
+  // `previous_response_id`).
+  `CREATE TABLE assistants (
+     id TEXT PRIMARY KEY,
+     owner TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     updated_at INTEGER NOT NULL,
+     version INTEGER NOT NULL,
+     published INTEGER NOT NULL DEFAULT 0,
+     slug TEXT UNIQUE,
+     access TEXT NOT NULL DEFAULT 'public',
+     passcode_hash TEXT,
+     visitor_rpm INTEGER NOT NULL DEFAULT 10,
+     published_at INTEGER
+   );
+   CREATE INDEX assistants_owner ON assistants(owner, created_at);
+   CREATE TABLE assistant_versions (
+     assistant_id TEXT NOT NULL REFERENCES assistants(id) ON DELETE CASCADE,
+     version INTEGER NOT NULL,
+     created_at INTEGER NOT NULL,
+     author TEXT NOT NULL,
+     settings_json TEXT NOT NULL,
+     PRIMARY KEY (assistant_id, version)
+   );
+   CREATE TABLE conversations (
+     id TEXT PRIMARY KEY,
+     assistant_id TEXT NOT NULL REFERENCES assistants(id) ON DELETE CASCADE,
+     channel TEXT NOT NULL,
+     visitor TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     updated_at INTEGER NOT NULL,
+     expires_at INTEGER NOT NULL,
+     title TEXT NOT NULL DEFAULT '',
+     redacted INTEGER NOT NULL DEFAULT 0
+   );
+   CREATE INDEX conversations_assistant ON conversations(assistant_id, updated_at);
+   CREATE INDEX conversations_expiry ON conversations(expires_at);
+   CREATE TABLE conversation_messages (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT,
+     id TEXT NOT NULL UNIQUE,
+     conversation_id TEXT NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+     role TEXT NOT NULL,
+     content TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     version INTEGER,
+     sources_json TEXT NOT NULL DEFAULT '[]',
+     calls_json TEXT NOT NULL DEFAULT '[]',
+     finish_reason TEXT,
+     feedback_json TEXT
+   );
+   CREATE INDEX conversation_messages_conversation ON conversation_messages(conversation_id, seq);
+   CREATE TABLE responses (
+     id TEXT PRIMARY KEY,
+     owner TEXT NOT NULL,
+     key_id TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     previous_id TEXT,
+     model TEXT NOT NULL,
+     assistant_id TEXT,
+     conversation_id TEXT,
+     messages_json TEXT NOT NULL,
+     response_json TEXT NOT NULL
+   );
+   CREATE INDEX responses_owner ON responses(owner, created_at);`,
 ];
 
 /** Opens (creating if needed) TAILOR_HOME/tailor.db in WAL mode and brings its schema up to date. */

@@ -79,6 +79,7 @@ describe("POST /v1/classifications, refused before the engine", () => {
       knowledge: new KnowledgeBase(services.db, { embedder: inference, files: services.files }),
       limiter: new RateLimiter({ requestsPerMinute: 1000 }),
       limits: DEFAULT_LIMITS,
+      functionPrivateHosts: [],
       studioDir: null,
     });
   });

@@ -1,0 +1,2 @@
+/** SKELETON: a helper defines these bodies. */
+export {};
