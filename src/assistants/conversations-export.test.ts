@@ -1,0 +1,137 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, test } from "node:test";
+import { checkData, loadExamples } from "../datasets/index.ts";
+import { openDb } from "../store/index.ts";
+import { insertAssistant } from "./__fixtures__/conversations.ts";
+import { ConversationStore, type NewMessage } from "./conversations.ts";
+import { exportConversations, versionInstructions } from "./conversations-export.ts";
+
+const msg = (role: "user" | "assistant", content: string, version: number | null = null) =>
+  ({
+    role,
+    content,
+    version: role === "assistant" ? (version ?? 1) : null,
+    sources: [],
+    function_calls: [],
+    finish_reason: role === "assistant" ? "stop" : null,
+  }) satisfies NewMessage;
+
+function setup() {
+  const dir = mkdtempSync(join(tmpdir(), "tailor-conv-export-"));
+  const db = openDb(dir);
+  insertAssistant(db, "asst_shop", "alice", "You are the shop's support assistant.");
+  db.prepare(
+    `INSERT INTO assistant_versions (assistant_id, version, created_at, author, settings_json)
+     VALUES ('asst_shop', 2, 0, 'key_test', ?)`,
+  ).run(JSON.stringify({ instructions: "Answer in one sentence." }));
+  const store = new ConversationStore(db);
+  // AssistantStore.versions' shape, read from the rows the fixture wrote
+  const instructions = versionInstructions({
+    versions: (id) =>
+      (
+        db
+          .prepare("SELECT version, settings_json FROM assistant_versions WHERE assistant_id = ?")
+          .all(id) as { version: number; settings_json: string }[]
+      ).map((r) => ({
+        version: r.version,
+        settings: JSON.parse(r.settings_json) as { instructions: string },
+      })),
+  });
+  const talk = (turns: [string, string][], version = 1) => {
+    const c = store.start("asst_shop", "share", "v", 30);
+    const answers = turns.map(([q, a]) => {
+      store.append(c.id, msg("user", q), 30);
+      return store.append(c.id, msg("assistant", a, version), 30);
+    });
+    return { id: c.id, answers };
+  };
+  return { dir, store, instructions, talk };
+}
+
+const lines = (jsonl: string) =>
+  jsonl
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l) as { messages: { role: string; content: string }[] });
+
+describe("exporting conversations", () => {
+  test("good keeps turns up to the first rejected answer, corrections replace answers", () => {
+    const { store, instructions, talk } = setup();
+    const a = talk([
+      ["Do you ship to Norway?", "Yes, in 5 days."],
+      ["How much?", "It is free."],
+      ["Really?", "Yes."],
+    ]);
+    // the second answer was wrong but corrected: kept as corrected; the third rated down: cut
+    store.feedback(a.id, a.answers[1]?.id as string, {
+      wrong: true,
+      correction: "Shipping to Norway costs 9 euros.",
+    });
+    store.feedback(a.id, a.answers[2]?.id as string, { rating: "down" });
+    const b = talk([["Hi", "Hello! How can I help?"]], 2);
+    store.feedback(b.id, b.answers[0]?.id as string, { rating: "up" });
+    const c = talk([["Where is my order?", "On the moon."]]);
+    store.feedback(c.id, c.answers[0]?.id as string, { rating: "down" }); // nothing left: skipped
+    const open = store.start("asst_shop", "share", "v", 30);
+    store.append(open.id, msg("user", "Anyone there?"), 30); // never answered: skipped
+
+    const good = exportConversations(store, "asst_shop", { instructions });
+    assert.equal(good.conversations, 2);
+    assert.equal(good.skipped, 2);
+    assert.deepEqual(lines(good.jsonl), [
+      {
+        messages: [
+          { role: "system", content: "You are the shop's support assistant." },
+          { role: "user", content: "Do you ship to Norway?" },
+          { role: "assistant", content: "Yes, in 5 days." },
+          { role: "user", content: "How much?" },
+          { role: "assistant", content: "Shipping to Norway costs 9 euros." },
+        ],
+      },
+      {
+        messages: [
+          { role: "system", content: "Answer in one sentence." },
+          { role: "user", content: "Hi" },
+          { role: "assistant", content: "Hello! How can I help?" },
+        ],
+      },
+    ]);
+
+    const all = exportConversations(store, "asst_shop", { filter: "all", instructions });
+    assert.equal(all.conversations, 3);
+    const [first, , third] = lines(all.jsonl);
+    assert.equal(first?.messages.length, 7);
+    assert.equal(first?.messages[4]?.content, "It is free."); // as the model said it
+    assert.equal(third?.messages[2]?.content, "On the moon.");
+  });
+
+  test("the export loads as a Tailor dataset and passes its data check without errors", async () => {
+    const { dir, store, instructions, talk } = setup();
+    const topics = ["returns", "shipping", "sizes", "payment", "gift cards", "opening hours"];
+    for (const [i, topic] of topics.entries()) {
+      talk([
+        [`How do ${topic} work at your shop? (${i})`, `Here is how ${topic} work: ask us anytime.`],
+        [
+          `And for ${topic} abroad?`,
+          `For ${topic} abroad, the same rules apply, in ${i + 2} days.`,
+        ],
+      ]);
+      talk([[`Can I talk to someone about ${topic}?`, `Yes, write to us about ${topic}.`]]);
+    }
+    const { jsonl, conversations } = exportConversations(store, "asst_shop", { instructions });
+    assert.equal(conversations, 12);
+    const file = join(dir, "conversations.jsonl");
+    writeFileSync(file, jsonl);
+
+    const examples = await loadExamples(file);
+    assert.equal(examples.length, 12);
+    assert.equal(examples[0]?.messages[0]?.role, "system");
+    const report = await checkData(file);
+    assert.deepEqual(report.errors, []);
+    assert.equal(report.ok, true);
+    assert.equal(report.examples, 12);
+  });
+});
