@@ -1,4 +1,12 @@
 /** Assistants: stored and versioned, their functions called, their answers run, their conversations kept. */
+export {
+  checkSettings,
+  functionHosts,
+  hostAllowed,
+  hostOf,
+  parseSettings,
+  type SettingsDeps,
+} from "./check.ts";
 export { ConversationStore, type NewMessage } from "./conversations.ts";
 export {
   conversationExample,
@@ -17,7 +25,7 @@ export {
 export { callHttpFunction } from "./http/index.ts";
 export { type RetentionSweep, startRetentionSweep } from "./retention.ts";
 export { runTurn, type TurnDeps } from "./run/index.ts";
-export { SecretBox } from "./secrets.ts";
+export { SECRETS_KEY_FILE, SecretBox } from "./secrets.ts";
 export { AssistantStore } from "./store.ts";
 export type {
   ClientCall,
