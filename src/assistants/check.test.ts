@@ -1,7 +1,14 @@
 /** checkSettings: each problem refused naming its field; the ports asked for the model, policy and stores. */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import type { AssistantSettingsInput, HttpFunctionInput } from "../../protocol/assistants.ts";
+import type { z } from "zod";
+import type {
+  AssistantSettingsInput,
+  HttpFunctionInput as HttpFn,
+} from "../../protocol/assistants.ts";
+
+type HttpFunctionInput = z.input<typeof HttpFn>;
+
 import { TailorError } from "../errors/index.ts";
 import { checkSettings, hostAllowed } from "./check.ts";
 

@@ -7,7 +7,14 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import type { AssistantSettingsInput, HttpFunctionInput } from "../../protocol/assistants.ts";
+import type { z } from "zod";
+import type {
+  AssistantSettingsInput,
+  HttpFunctionInput as HttpFn,
+} from "../../protocol/assistants.ts";
+
+type HttpFunctionInput = z.input<typeof HttpFn>;
+
 import { openDb } from "../store/index.ts";
 import { SecretBox } from "./secrets.ts";
 import { AssistantStore } from "./store.ts";
