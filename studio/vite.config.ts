@@ -1,7 +1,11 @@
+import { join } from "node:path";
 import react from "@vitejs/plugin-react";
 import { defineConfig } from "vite";
 
-/** The studio: built into studio/dist, which `tailor serve` serves at `/` beside the API. */
+/**
+ * The studio: built into studio/dist, which `tailor serve` serves at `/` beside the API; and the
+ * share page (share.html, served at `/a/<slug>`), a second entry with its own small bundle.
+ */
 export default defineConfig({
   root: import.meta.dirname,
   plugins: [react()],
@@ -10,6 +14,10 @@ export default defineConfig({
     emptyOutDir: true,
     chunkSizeWarningLimit: 1000,
     rollupOptions: {
+      input: {
+        studio: join(import.meta.dirname, "index.html"),
+        share: join(import.meta.dirname, "share.html"),
+      },
       // zod's comments carry annotations Rollup cannot place; harmless, and not ours to fix
       onwarn(warning, warn) {
         if (warning.code !== "INVALID_ANNOTATION") warn(warning);
