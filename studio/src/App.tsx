@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useState } from "react";
 import { api, type Principal, savedKey, saveKey, takeKeyFromUrl, whenSignedOut } from "./api.ts";
 import { STEPS, useFlow, usePath } from "./flow.ts";
+import { Assistants } from "./pages/Assistants.tsx";
 import { BaseModel } from "./pages/BaseModel.tsx";
 import { Classify } from "./pages/Classify.tsx";
 import { Examples } from "./pages/Examples.tsx";
@@ -65,7 +66,9 @@ export function App() {
             ? "Sort messages into labels"
             : path === "/moderation"
               ? "Moderation"
-              : "Start";
+              : path === "/assistants"
+                ? "Assistants"
+                : "Start";
     document.title = `${step?.label ?? other} · Tailor studio`;
   }, [path]);
 
@@ -139,6 +142,17 @@ export function App() {
           Moderation
         </a>
         <a
+          href="/assistants"
+          className="manage-link"
+          aria-current={page === "/assistants" ? "page" : undefined}
+          onClick={(e) => {
+            e.preventDefault();
+            go("/assistants");
+          }}
+        >
+          Assistants
+        </a>
+        <a
           href="/manage"
           className="manage-link"
           aria-current={page === "/manage" ? "page" : undefined}
@@ -161,12 +175,14 @@ export function App() {
         {page === "/knowledge" && <Knowledge {...props} />}
         {page === "/classify" && <Classify {...props} />}
         {page === "/moderation" && <Moderation me={me} {...props} />}
+        {page === "/assistants" && <Assistants {...props} />}
         {![
           ...STEPS.map((s) => s.path),
           "/manage",
           "/knowledge",
           "/classify",
           "/moderation",
+          "/assistants",
         ].includes(page as never) && (
           <ErrorBox error={new Error(`There is no page ${path} in the studio.`)} />
         )}
