@@ -1,6 +1,7 @@
 /** Assistants: stored and versioned, their functions called, their answers run, their conversations kept. */
 export {
   checkSettings,
+  fieldOf,
   functionHosts,
   hostAllowed,
   hostOf,
