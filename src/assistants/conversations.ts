@@ -121,7 +121,7 @@ export class ConversationStore {
     return { ...conversationOf(row), messages: this.messages(id) };
   }
 
-  /** Newest first (by last message). */
+  /** Newest first (by last message; in the same second, the later started first). */
   list(assistantId: string, opts: { limit?: number; after?: string } = {}): Conversation[] {
     return this.page(assistantId, opts).data;
   }
@@ -143,8 +143,10 @@ export class ConversationStore {
     const args: (string | number)[] = [assistantId];
     if (opts.after !== undefined) {
       const from = this.db
-        .prepare("SELECT updated_at, id FROM conversations WHERE id = ? AND assistant_id = ?")
-        .get(opts.after, assistantId) as { updated_at: number; id: string } | undefined;
+        .prepare(
+          "SELECT updated_at, rowid AS n FROM conversations WHERE id = ? AND assistant_id = ?",
+        )
+        .get(opts.after, assistantId) as { updated_at: number; n: number } | undefined;
       if (!from) {
         throw new TailorError({
           code: "invalid_argument",
@@ -152,13 +154,13 @@ export class ConversationStore {
           details: { field: "after" },
         });
       }
-      cursor = "AND (c.updated_at < ? OR (c.updated_at = ? AND c.id < ?))";
-      args.push(from.updated_at, from.updated_at, from.id);
+      cursor = "AND (c.updated_at < ? OR (c.updated_at = ? AND c.rowid < ?))";
+      args.push(from.updated_at, from.updated_at, from.n);
     }
     const rows = this.db
       .prepare(
         `${CONVERSATION_SELECT} WHERE c.assistant_id = ? ${cursor}
-         ORDER BY c.updated_at DESC, c.id DESC LIMIT ?`,
+         ORDER BY c.updated_at DESC, c.rowid DESC LIMIT ?`,
       )
       .all(...args, limit + 1) as ConversationRow[];
     return { data: rows.slice(0, limit).map(conversationOf), has_more: rows.length > limit };

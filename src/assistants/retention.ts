@@ -15,7 +15,7 @@ export interface RetentionSweep {
 /** Sweeps now, then every `everyMs`; `log` hears how many were deleted (when any) and failures. */
 export function startRetentionSweep(
   store: ConversationStore,
-  opts: { everyMs?: number; log?: (line: string) => void } = {},
+  opts: { everyMs?: number | undefined; log?: ((line: string) => void) | undefined } = {},
 ): RetentionSweep {
   const sweep = () => {
     try {

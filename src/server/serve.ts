@@ -1,6 +1,7 @@
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { serve as listen } from "@hono/node-server";
+import { startRetentionSweep } from "../assistants/index.ts";
 import { ADMIN_KEY_FILE, ensureAdminKey, RateLimiter, readLocalAdminKey } from "../auth/index.ts";
 import { PlanCache, Worker } from "../jobs/index.ts";
 import { KnowledgeBase } from "../knowledge/index.ts";
@@ -113,11 +114,14 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const url = `http://${host}:${address.port}`;
   const worker = opts.worker === false ? null : new Worker({ services, say: opts.log });
   const working = worker?.run() ?? Promise.resolve(0);
+  // conversations past their assistant's retention period: deleted now, then every hour
+  const retention = startRetentionSweep(conversations, { log: opts.log });
   return {
     url,
     adminKeyFile: join(opts.home, ADMIN_KEY_FILE),
     studioUrl: `${url}/#key=${encodeURIComponent(readLocalAdminKey(opts.home) ?? "")}`,
     close: async () => {
+      retention.stop();
       worker?.stop();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await working;
