@@ -181,6 +181,18 @@ test("a port's refusal names the field it was about", () => {
   assert.equal(refused(base(), { model: notFound("model") }).field, "model");
 });
 
+test("allowed hosts: names lowercased, non-ASCII names in punycode, ports and paths refused", () => {
+  const s = checkSettings(
+    base({
+      functions: [http({ url: "https://shop.bücher.example/items/{item}" })],
+      allowed_hosts: ["*.Bücher.example", "API.example.com"],
+    }),
+  );
+  assert.deepEqual(s.allowed_hosts, ["*.xn--bcher-kva.example", "api.example.com"]);
+  for (const bad of ["api.example.com:8443", "api.example.com/v1", "*.[::1]", "a b"])
+    assert.equal(refused(base({ allowed_hosts: [bad] })).field, "allowed_hosts[0]", bad);
+});
+
 test("host matching: exact names, or any name under *.suffix (not the suffix itself)", () => {
   assert.equal(hostAllowed("api.example.com", ["api.example.com"]), true);
   assert.equal(hostAllowed("API.example.com", ["*.example.com"]), true);

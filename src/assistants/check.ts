@@ -193,12 +193,30 @@ export function functionHosts(s: {
 
 const HOST_ENTRY = /^(\*\.)?([a-z0-9-]+(\.[a-z0-9-]+)*|\[[0-9a-f:.]+\])$/;
 
+/** An allow-list entry lowercased, a non-ASCII name in punycode (as URLs write it); null if not a host. */
+function hostEntry(raw: string): string | null {
+  const text = raw.trim().toLowerCase();
+  const wild = text.startsWith("*.") ? "*." : "";
+  let name = text.slice(wild.length);
+  if (!HOST_ENTRY.test(name)) {
+    try {
+      const u = new URL(`http://${name}`);
+      if (u.host !== u.hostname || `${u.pathname}${u.search}${u.hash}` !== "/") return null;
+      name = u.hostname;
+    } catch {
+      return null;
+    }
+  }
+  if (!HOST_ENTRY.test(name) || (wild && name.startsWith("["))) return null;
+  return `${wild}${name}`;
+}
+
 /** The allowed hosts to save: given ones checked (each function's host among them), else the functions' hosts. */
 function checkAllowedHosts(s: AssistantSettingsParsed): string[] {
   if (s.allowed_hosts.length === 0) return functionHosts(s);
   const allowed = s.allowed_hosts.map((raw, i) => {
-    const entry = raw.trim().toLowerCase();
-    if (!HOST_ENTRY.test(entry) || (entry.startsWith("[") && entry.startsWith("*.")))
+    const entry = hostEntry(raw);
+    if (entry === null)
       throw refuse(
         `allowed_hosts[${i}]`,
         `"${raw}" is not a host name: write api.example.com or *.example.com, without scheme, port or path`,

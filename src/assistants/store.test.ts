@@ -133,6 +133,11 @@ test("allowed hosts: given ones must cover every function; the default follows t
     functions: [{ ...orders([]), url: "https://api.shop.example.net/orders/{order_id}" }],
   });
   assert.deepEqual(moved.settings.allowed_hosts, ["api.shop.example.net"]);
+  const echoed = store.update(a.id, "k", {
+    allowed_hosts: moved.settings.allowed_hosts,
+    functions: [{ ...orders([]), url: "https://orders.example.org/o/{order_id}" }],
+  });
+  assert.deepEqual(echoed.settings.allowed_hosts, ["orders.example.org"], "sent back unchanged");
   assert.throws(
     () =>
       store.update(wild.id, "k", {

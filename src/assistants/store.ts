@@ -87,8 +87,8 @@ export class AssistantStore {
 
   /**
    * Merges the given top-level settings into the current ones: a new version. A secret header sent
-   * back with `value: null` keeps its stored value. Allowed hosts that were the functions' own
-   * hosts follow the functions unless the patch gives them.
+   * back with `value: null` keeps its stored value. Allowed hosts that are exactly the functions'
+   * own hosts follow the functions unless the patch gives other ones.
    */
   update(
     id: string,
@@ -104,10 +104,11 @@ export class AssistantStore {
           Object.entries(patch).filter(([, v]) => v !== undefined),
         ) as Partial<AssistantSettingsInput>;
         const merged: AssistantSettingsInput = { ...viewSettings(current), ...given };
-        if (
-          given.allowed_hosts === undefined &&
-          sameSet(current.allowed_hosts, functionHosts(current))
-        )
+        // hosts that are exactly the functions' own are the default: they follow the functions
+        // (also when sent back unchanged, as a client that echoes the settings does)
+        const followed = sameSet(current.allowed_hosts, functionHosts(current));
+        const echoed = given.allowed_hosts?.map((h) => h.trim().toLowerCase());
+        if (followed && (echoed === undefined || sameSet(echoed, current.allowed_hosts)))
           merged.allowed_hosts = [];
         const stored = sealSettings(checkSettings(merged, deps), current, this.secrets);
         const version = row.version + 1;
