@@ -309,6 +309,22 @@ describe("runTurn", () => {
       request({ maxFunctionCalls: 0 }),
     );
     assert.equal(none.requests[0]?.req.tool_choice, "none");
+
+    // an engine that calls on whatever tool_choice says is stopped after maxFunctionCalls + 2 generations
+    const stubborn = new ScriptedEngine(
+      Array.from({ length: 5 }, () =>
+        gen("", { calls: [{ name: "get_weather", arguments: '{"city":"Nuuk"}' }] }),
+      ),
+    );
+    const cut = await collect(
+      { inference: stubborn, knowledge: kb, callFunction: http.call },
+      request({ maxFunctionCalls: 1 }),
+    );
+    assert.equal(stubborn.requests.length, 3);
+    assert.deepEqual(
+      doneOf(cut).function_calls.map((r) => r.status),
+      ["ok", "limit", "limit"],
+    );
   });
 
   test("client calls end the answer with tool_calls, after the HTTP calls of the same step", async () => {
@@ -540,5 +556,47 @@ describe("runTurn", () => {
       ["text"],
       "ends quietly, without done",
     );
+
+    // an abort while an HTTP function is being called ends the call and the answer
+    const stop = new AbortController();
+    const audited: FunctionCallRecord[] = [];
+    const calling = new ScriptedEngine([
+      gen("", { calls: [{ name: "get_weather", arguments: '{"city":"Baku"}' }] }),
+    ]);
+    let pending = false;
+    const hanging: NonNullable<TurnDeps["callFunction"]> = (fn, c, _network, signal) =>
+      new Promise((resolve) => {
+        pending = true;
+        signal?.addEventListener("abort", () =>
+          resolve({
+            ...c,
+            name: fn.name,
+            kind: "http",
+            status: "failed",
+            http_status: null,
+            duration_ms: 1,
+            output: "cancelled",
+          }),
+        );
+      });
+    const during: TurnEvent[] = [];
+    for await (const ev of runTurn(
+      { inference: calling, knowledge: kb, callFunction: hanging },
+      request({ signal: stop.signal, onFunctionCall: (r) => audited.push(r) }),
+    )) {
+      during.push(ev);
+      if (ev.type === "function_call") setTimeout(() => stop.abort(), 10);
+    }
+    assert.ok(pending, "the call was under way when the abort came");
+    assert.deepEqual(
+      audited.map((r) => r.status),
+      ["failed"],
+      "the cancelled call is still audited",
+    );
+    assert.deepEqual(
+      during.map((e) => e.type),
+      ["function_call"],
+    );
+    assert.equal(calling.requests.length, 1, "no generation after the abort");
   });
 });

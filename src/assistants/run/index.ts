@@ -15,6 +15,10 @@
  * `sources` (when the request has knowledge), then `text` deltas interleaved with `function_call` /
  * `function_result` pairs (one per HTTP call made), then `done`. Aborting `req.signal` stops the
  * generation and any HTTP call, and the iterator ends quietly (no `done`).
+ *
+ * Each generation has the sampling's `max_tokens` (a call counts: its JSON is generated text). One
+ * cut by it ends the answer with `length`, and the calls it wrote are not made (the last may be cut
+ * short). The texts of several generations are joined by a blank line.
  */
 import type { FunctionCallRecord } from "../../../protocol/assistants.ts";
 import type { ChatMessage } from "../../../protocol/index.ts";
@@ -84,10 +88,18 @@ async function* turn(deps: TurnDeps, req: TurnRequest): AsyncGenerator<TurnEvent
   const checked = moderation?.active("output") ?? false;
   const call = deps.callFunction ?? callHttpFunction;
   let text = "";
+  /** The answer's end: its checked text whole (when it was not streamed), then done. */
+  function* end(finish: TurnFinish): Generator<TurnEvent> {
+    if (checked && text) yield { type: "text", delta: text };
+    yield done(text, finish);
+  }
   let httpCalls = 0;
-  for (let first = true; ; first = false) {
+  // Each generation but the last makes an HTTP call, so a model that follows tool_choice needs
+  // maxFunctionCalls + 1 of them; one more for calls of unknown names, and never more than that.
+  const maxGenerations = req.maxFunctionCalls + 2;
+  for (let generation = 1; ; generation++) {
     const tools = offer(req.functions, req.toolChoice, {
-      first,
+      first: generation === 1,
       limitReached: httpCalls >= req.maxFunctionCalls,
     });
     const step = yield* generateStep(deps.inference, generateRequest(req, messages, tools), {
@@ -112,8 +124,7 @@ async function* turn(deps: TurnDeps, req: TurnRequest): AsyncGenerator<TurnEvent
     // a generation cut by max_tokens ends the answer: the call it was writing may be cut too
     const calls = choice.finish_reason === "length" ? [] : (choice.tool_calls ?? []);
     if (!calls.length) {
-      if (checked && text) yield { type: "text", delta: text };
-      yield done(text, choice.finish_reason === "length" ? "length" : "stop");
+      yield* end(choice.finish_reason === "length" ? "length" : "stop");
       return;
     }
 
@@ -130,22 +141,26 @@ async function* turn(deps: TurnDeps, req: TurnRequest): AsyncGenerator<TurnEvent
       else {
         httpCalls++;
         yield { type: "function_call", ...id };
+        if (signal.aborted) return;
         record = await call(
           fn,
           { call_id: id.call_id, arguments: id.arguments },
           req.network,
           signal,
         );
+        req.onFunctionCall?.(record, fn); // audited even when cancelled: the request may have gone
         if (signal.aborted) return;
-        req.onFunctionCall?.(record, fn);
         yield { type: "function_result", call: record };
       }
       records.push(record);
       made.push(record);
     }
     if (clientCalls.length) {
-      if (checked && text) yield { type: "text", delta: text };
-      yield done(text, "tool_calls");
+      yield* end("tool_calls");
+      return;
+    }
+    if (generation >= maxGenerations) {
+      yield* end("stop");
       return;
     }
     messages = [...messages, ...exchange(choice.text, made)];
