@@ -5,9 +5,10 @@ import { join } from "node:path";
 import { describe, test } from "node:test";
 import { checkData, loadExamples } from "../datasets/index.ts";
 import { openDb } from "../store/index.ts";
-import { insertAssistant } from "./__fixtures__/conversations.ts";
 import { ConversationStore, type NewMessage } from "./conversations.ts";
 import { exportConversations, versionInstructions } from "./conversations-export.ts";
+import { SecretBox } from "./secrets.ts";
+import { AssistantStore } from "./store.ts";
 
 const msg = (role: "user" | "assistant", content: string, version: number | null = null) =>
   ({
@@ -22,33 +23,25 @@ const msg = (role: "user" | "assistant", content: string, version: number | null
 function setup() {
   const dir = mkdtempSync(join(tmpdir(), "tailor-conv-export-"));
   const db = openDb(dir);
-  insertAssistant(db, "asst_shop", "alice", "You are the shop's support assistant.");
-  db.prepare(
-    `INSERT INTO assistant_versions (assistant_id, version, created_at, author, settings_json)
-     VALUES ('asst_shop', 2, 0, 'key_test', ?)`,
-  ).run(JSON.stringify({ instructions: "Answer in one sentence." }));
+  // the real assistants' store: version 1, then an update makes version 2 with new instructions
+  const assistants = new AssistantStore(db, new SecretBox(dir));
+  const shop = assistants.create("alice", "key_alice", {
+    name: "Shop",
+    model: "tiny",
+    instructions: "You are the shop's support assistant.",
+  }).id;
+  assistants.update(shop, "key_alice", { instructions: "Answer in one sentence." });
   const store = new ConversationStore(db);
-  // AssistantStore.versions' shape, read from the rows the fixture wrote
-  const instructions = versionInstructions({
-    versions: (id) =>
-      (
-        db
-          .prepare("SELECT version, settings_json FROM assistant_versions WHERE assistant_id = ?")
-          .all(id) as { version: number; settings_json: string }[]
-      ).map((r) => ({
-        version: r.version,
-        settings: JSON.parse(r.settings_json) as { instructions: string },
-      })),
-  });
+  const instructions = versionInstructions(assistants);
   const talk = (turns: [string, string][], version = 1) => {
-    const c = store.start("asst_shop", "share", "v", 30);
+    const c = store.start(shop, "share", "v", 30);
     const answers = turns.map(([q, a]) => {
       store.append(c.id, msg("user", q), 30);
       return store.append(c.id, msg("assistant", a, version), 30);
     });
     return { id: c.id, answers };
   };
-  return { dir, store, instructions, talk };
+  return { dir, store, instructions, talk, shop };
 }
 
 const lines = (jsonl: string) =>
@@ -59,7 +52,7 @@ const lines = (jsonl: string) =>
 
 describe("exporting conversations", () => {
   test("good keeps turns up to the first rejected answer, corrections replace answers", () => {
-    const { store, instructions, talk } = setup();
+    const { store, instructions, talk, shop } = setup();
     const a = talk([
       ["Do you ship to Norway?", "Yes, in 5 days."],
       ["How much?", "It is free."],
@@ -75,10 +68,10 @@ describe("exporting conversations", () => {
     store.feedback(b.id, b.answers[0]?.id as string, { rating: "up" });
     const c = talk([["Where is my order?", "On the moon."]]);
     store.feedback(c.id, c.answers[0]?.id as string, { rating: "down" }); // nothing left: skipped
-    const open = store.start("asst_shop", "share", "v", 30);
+    const open = store.start(shop, "share", "v", 30);
     store.append(open.id, msg("user", "Anyone there?"), 30); // never answered: skipped
 
-    const good = exportConversations(store, "asst_shop", { instructions });
+    const good = exportConversations(store, shop, { instructions });
     assert.equal(good.conversations, 2);
     assert.equal(good.skipped, 2);
     assert.deepEqual(lines(good.jsonl), [
@@ -100,7 +93,7 @@ describe("exporting conversations", () => {
       },
     ]);
 
-    const all = exportConversations(store, "asst_shop", { filter: "all", instructions });
+    const all = exportConversations(store, shop, { filter: "all", instructions });
     assert.equal(all.conversations, 3);
     const [first, , third] = lines(all.jsonl);
     assert.equal(first?.messages.length, 7);
@@ -109,7 +102,7 @@ describe("exporting conversations", () => {
   });
 
   test("the export loads as a Tailor dataset and passes its data check without errors", async () => {
-    const { dir, store, instructions, talk } = setup();
+    const { dir, store, instructions, talk, shop } = setup();
     const topics = ["returns", "shipping", "sizes", "payment", "gift cards", "opening hours"];
     for (const [i, topic] of topics.entries()) {
       talk([
@@ -121,7 +114,7 @@ describe("exporting conversations", () => {
       ]);
       talk([[`Can I talk to someone about ${topic}?`, `Yes, write to us about ${topic}.`]]);
     }
-    const { jsonl, conversations } = exportConversations(store, "asst_shop", { instructions });
+    const { jsonl, conversations } = exportConversations(store, shop, { instructions });
     assert.equal(conversations, 12);
     const file = join(dir, "conversations.jsonl");
     writeFileSync(file, jsonl);

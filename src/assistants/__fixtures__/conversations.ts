@@ -2,16 +2,13 @@
 import type { Db } from "../../store/index.ts";
 
 /**
- * An assistant row (version 1, instructions in its settings) written straight into the database, so
- * the conversations' unit tests need neither the assistant store nor its secrets.
+ * A bare assistant row with a fixed id, written straight into the database, for the conversation
+ * store's own tests (which need only the row their foreign key points at). Tests that read the
+ * assistant itself (its versions' instructions) create one with AssistantStore.
  */
-export function insertAssistant(db: Db, id: string, owner: string, instructions = ""): void {
+export function insertAssistant(db: Db, id: string, owner: string): void {
   const now = Math.floor(Date.now() / 1000);
   db.prepare(
     "INSERT INTO assistants (id, owner, created_at, updated_at, version) VALUES (?, ?, ?, ?, 1)",
   ).run(id, owner, now, now);
-  db.prepare(
-    `INSERT INTO assistant_versions (assistant_id, version, created_at, author, settings_json)
-     VALUES (?, 1, ?, 'key_test', ?)`,
-  ).run(id, now, JSON.stringify({ name: id, model: "tiny", instructions }));
 }
