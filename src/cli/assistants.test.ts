@@ -252,6 +252,36 @@ test("a bad --from file is named by line and field; a bad flag by its name", asy
   assert.match(model.stderr, /--model: no model 'gpt-9' here/);
 });
 
+test("a knowledge base and a policy by name (stored by id); 'none' takes them off", async () => {
+  const kb = await json<{ id: string }>("kb", "create", "course-notes");
+  const policy = await json<{ id: string }>(
+    "policies",
+    "create",
+    "no-spoilers",
+    "--output-term",
+    "exam answers",
+  );
+  const a = await json<Assistant>(
+    "assistants",
+    "create",
+    "--name",
+    "Notes tutor",
+    "--model",
+    "tiny",
+    "--kb",
+    "course-notes",
+    "--policy",
+    "no-spoilers",
+  );
+  assert.deepEqual(a.settings.knowledge.vector_store_ids, [kb.id]);
+  assert.equal(a.settings.moderation_policy, policy.id);
+  assert.match((await ok("assistants", "show", a.id)).stdout, new RegExp(`knowledge: +${kb.id}`));
+  await ok("assistants", "update", a.id, "--kb", "none", "--policy", "none");
+  const off = await json<Assistant>("assistants", "show", a.id);
+  assert.deepEqual(off.settings.knowledge.vector_store_ids, []);
+  assert.equal(off.settings.moderation_policy, null);
+});
+
 test("publish with a passcode (path and address printed), unpublish, delete only with --yes", async () => {
   const { id } = await json<Assistant>(
     "assistants",
@@ -390,6 +420,11 @@ test("conversations listed and read; export: none, then one appended through the
   assert.match(read, /called get_order\(\{"order_id":"NW-10010"\}\): ok 200, 12 ms/);
   assert.match(read, /\[1\] shipping\.md, Shipping › Times/);
   assert.match(read, /feedback: thumbs up/);
+
+  // a shorter retention applies to the stored conversations too
+  await ok("assistants", "update", id, "--retention-days", "7");
+  const kept = withServices(home, (s) => s.conversations.get(conv));
+  assert.equal(kept.expires_at - kept.updated_at, 7 * 86_400);
 
   const out = `${home}/shop.jsonl`;
   const r = await ok("assistants", "export", id, "--out", out);

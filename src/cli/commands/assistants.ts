@@ -141,6 +141,8 @@ export function registerAssistants(program: Command): void {
         const next = attempt(explain, () =>
           s.assistants.update(current.id, CLI_AUTHOR, patch, settingsDeps(s)),
         );
+        const days = next.settings.retention_days;
+        if (days !== current.settings.retention_days) s.conversations.setRetention(next.id, days);
         audit(s, "update", next.id, { version: next.version, fields: Object.keys(patch) });
         return next;
       });
