@@ -171,7 +171,7 @@ export function registerAssistants(program: Command): void {
     .action(async (ref: string, f: { yes?: boolean; json?: boolean }) => {
       const a = withTailor((s) => findAssistant(s, ref));
       if (!f.yes) {
-        const what = `${a.settings.name} (${a.id})${a.publication.published ? `, shared at /a/${a.publication.slug}` : ""}, and all its conversations`;
+        const what = `${a.settings.name} (${a.id})${a.publication.published ? `, shared at /a/${a.publication.slug},` : ""} and all its conversations`;
         if (!process.stdin.isTTY)
           throw new TailorError({
             code: "invalid_argument",
