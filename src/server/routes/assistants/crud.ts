@@ -147,6 +147,10 @@ export function registerAssistantCrud(app: OpenAPIHono<AppEnv>, ctx: ServerConte
       const current = ownedAssistant(ctx, p, c.req.valid("param").assistant_id);
       const patch = settingsPatch(c.req.valid("json"), current.settings);
       const a = ctx.assistants.update(current.id, p.keyId, patch, settingsDeps(ctx, p));
+      // stored conversations follow a new retention period at once, not at their next message
+      if (a.settings.retention_days !== current.settings.retention_days) {
+        ctx.conversations.setRetention(a.id, a.settings.retention_days);
+      }
       return c.json(assistantObject(a), 200);
     },
     hook,
