@@ -85,6 +85,8 @@ export function shareTurn(
     network: { allowedHosts: s.allowed_hosts, privateHosts: ctx.functionPrivateHosts },
     knowledge: storeIds.length > 0 ? { storeIds, maxPassages: s.knowledge.max_passages } : null,
     moderation,
+    // one call at a time: each is counted against max_function_calls and its result read first
+    parallelToolCalls: false,
     onFunctionCall: (call, fn) => auditFunctionCall(ctx, asker, runtime.id, call, fn),
   };
 }

@@ -34,6 +34,25 @@ const CALL_WORDS: Record<string, string> = {
   client: "skipped",
 };
 
+/** A thumb drawn here, so that it shows without an emoji font. */
+function Thumb({ down = false }: { down?: boolean }) {
+  return (
+    <svg
+      viewBox="0 0 24 24"
+      width="20"
+      height="20"
+      aria-hidden="true"
+      focusable="false"
+      className={down ? "down" : undefined}
+    >
+      <path
+        d="M2 10h4v11H2zM8 21h9.5a2 2 0 0 0 2-1.6l1.4-7A2 2 0 0 0 19 10h-5.2l.8-4.1A2 2 0 0 0 12.7 3.5L8 9z"
+        fill="currentColor"
+      />
+    </svg>
+  );
+}
+
 export const sourceTitle = (s: Source) =>
   `[${s.index}] ${s.filename}${s.location ? `, ${s.location}` : ""}`;
 
@@ -130,20 +149,20 @@ function Feedback({
         <button
           type="button"
           className="thumb"
-          aria-label="Helpful answer"
+          aria-label="Good answer"
           aria-pressed={rating === "up"}
           onClick={() => rate("up")}
         >
-          <span aria-hidden="true">👍</span>
+          <Thumb />
         </button>
         <button
           type="button"
           className="thumb"
-          aria-label="Unhelpful answer"
+          aria-label="Bad answer"
           aria-pressed={rating === "down"}
           onClick={() => rate("down")}
         >
-          <span aria-hidden="true">👎</span>
+          <Thumb down />
         </button>
         {wrong ? (
           <span className="muted">You said this answer was wrong.</span>
