@@ -382,6 +382,54 @@ describe("POST /v1/responses with the official SDK", () => {
     await fails(bob.responses.create({ model: assistant.id, input: "hi" }), 404, /no assistant/);
   });
 
+  test("an assistant's moderation policy: a blocked question is answered with its refusal part", async () => {
+    const admin = readLocalAdminKey(home) ?? "";
+    const post = (path: string, body: unknown) =>
+      recording(`${server.url}${path}`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${admin}`, "content-type": "application/json" },
+        body: JSON.stringify(body),
+      }).then(async (res) => ({ status: res.status, body: (await res.json()) as { id: string } }));
+    const policy = await post("/v1/moderation/policies", {
+      name: "no-refunds",
+      input: { blocked_terms: ["refund"] },
+      refusal: "I can't discuss refunds here.",
+    });
+    assert.equal(policy.status, 200, JSON.stringify(policy.body));
+    const made = await post("/v1/assistants", {
+      name: "Shop help",
+      model: "tiny",
+      moderation_policy: "no-refunds",
+    });
+    assert.equal(made.status, 200, JSON.stringify(made.body));
+
+    const r = await client.responses.create({ model: made.body.id, input: "I want a refund." });
+    assert.equal(r.status, "incomplete");
+    assert.deepEqual(r.incomplete_details, { reason: "content_filter" });
+    assert.deepEqual(
+      r.output.length === 1 && r.output[0]?.type === "message" && r.output[0].content,
+      [{ type: "refusal", refusal: "I can't discuss refunds here." }],
+    );
+    assert.equal(r.usage?.output_tokens, 0, "the model never saw the question");
+
+    const stream = await client.responses.create({
+      model: made.body.id,
+      input: "A refund, please.",
+      stream: true,
+    });
+    const types: string[] = [];
+    for await (const ev of stream) types.push(ev.type);
+    assert.deepEqual(types.slice(2), [
+      "response.output_item.added",
+      "response.content_part.added",
+      "response.refusal.delta",
+      "response.refusal.done",
+      "response.content_part.done",
+      "response.output_item.done",
+      "response.incomplete",
+    ]);
+  });
+
   test("a client that goes away: nothing is stored; malformed bodies are refused by field", async () => {
     const stream = await client.responses.create({
       ...SHORT,
