@@ -10,6 +10,7 @@ import { mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { ShareEvent, ShareInfo, ShareMessage } from "../../../protocol/api/share.ts";
+import { PolicyInput } from "../../../protocol/moderation.ts";
 import { ensureAdminKey, RateLimiter } from "../../auth/index.ts";
 import { cliSandbox } from "../../cli/__fixtures__/cli.ts";
 import { PlanCache } from "../../jobs/index.ts";
@@ -326,6 +327,47 @@ describe("the share page", () => {
     const { status, events } = await staff.ask("staff-only", conv.id, "hello");
     assert.equal(status, 200);
     assert.equal(events.at(-1)?.type, "done");
+  });
+
+  test("the assistant's moderation policy: a blocked question is refused, kept, and audited for the visitor", async () => {
+    services.policies.create(
+      PolicyInput.parse({
+        name: "no-refunds-talk",
+        input: { blocked_terms: ["chargeback"] },
+        refusal: "I can't help with chargebacks here; please write to the shop.",
+      }),
+    );
+    const a = services.assistants.create("local-admin", "key-test", {
+      name: "Moderated",
+      model: "tiny",
+      moderation_policy: "no-refunds-talk",
+    });
+    services.assistants.publish(a.id, { access: "public", slug: "moderated" });
+    const v = new Visitor(app);
+    const conv = (await (
+      await v.call("/a/moderated/api/conversations", { method: "POST" })
+    ).json()) as {
+      id: string;
+    };
+    const asked = engine.asked;
+    const { events } = await v.ask("moderated", conv.id, "How do I file a chargeback?");
+    assert.equal(engine.asked, asked, "the model never saw the question");
+    const done = events.at(-1) as { type: "done"; message: ShareMessage };
+    assert.equal(done.type, "done");
+    assert.equal(
+      done.message.content,
+      "I can't help with chargebacks here; please write to the shop.",
+    );
+    assert.equal(done.message.finish_reason, "content_filter");
+    const stored = services.conversations.get(conv.id).messages;
+    assert.deepEqual(
+      stored.map((m) => m.finish_reason),
+      [null, "content_filter"],
+    );
+    const [flag] = services.audit.list({ action: "moderation" });
+    assert.equal(flag?.action, "moderation.blocked");
+    assert.equal(flag?.key_id, null);
+    assert.match(flag?.client ?? "", /^visitor:v_/);
   });
 
   test("a tampered visitor cookie is a new visitor", async () => {
