@@ -153,15 +153,17 @@ export function Assistants(_props: PageProps) {
       )}
 
       {open === null && (
-        <Editor
-          key={`new-${fresh}`}
-          assistant={null}
-          onSaved={(a) => {
-            saved(a);
-            setTab("settings");
-          }}
-          onCancel={() => setOpen(undefined)}
-        />
+        <div className="assistants-panel assistants-new">
+          <Editor
+            key={`new-${fresh}`}
+            assistant={null}
+            onSaved={(a) => {
+              saved(a);
+              setTab("settings");
+            }}
+            onCancel={() => setOpen(undefined)}
+          />
+        </div>
       )}
       {open && (
         <section className="assistants-open" aria-labelledby="h-asst-open">
@@ -179,7 +181,10 @@ export function Assistants(_props: PageProps) {
                 aria-selected={tab === t.id}
                 aria-controls="asst-panel"
                 className={tab === t.id ? "tab active" : "tab"}
-                onClick={() => setTab(t.id)}
+                onClick={() => {
+                  setTab(t.id);
+                  setNote("");
+                }}
               >
                 {t.label}
               </button>

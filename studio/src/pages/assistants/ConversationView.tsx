@@ -57,16 +57,8 @@ function FeedbackNote({ m }: { m: ConversationMessage }) {
     return <p className="muted">No feedback.</p>;
   return (
     <div className="assistants-feedback-note">
-      {f.rating === "up" && (
-        <p>
-          <span aria-hidden="true">👍</span> Helpful
-        </p>
-      )}
-      {f.rating === "down" && (
-        <p>
-          <span aria-hidden="true">👎</span> Not helpful
-        </p>
-      )}
+      {f.rating === "up" && <p className="good">Helpful (thumbs up)</p>}
+      {f.rating === "down" && <p className="bad">Not helpful (thumbs down)</p>}
       {f.wrong && <p className="bad">Marked wrong</p>}
       {f.comment && <p>“{f.comment}”</p>}
       {f.correction && (
@@ -131,8 +123,8 @@ export function ConversationView({
       <h3 id="h-asst-conv">{c.title || "(no question)"}</h3>
       <p className="hint">
         {c.channel === "share" ? "On the share page" : "Through the API"} · started{" "}
-        {when(c.created_at)} · {plural(c.message_count, "message")} · deleted after{" "}
-        {when(c.expires_at)} unless it goes on
+        {when(c.created_at)} · {plural(c.message_count, "message")} · kept until{" "}
+        {when(c.expires_at)} (longer if it goes on)
         {c.redacted ? " · personal data redacted" : ""}
       </p>
       <ol className="assistants-messages">

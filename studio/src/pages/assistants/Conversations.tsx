@@ -54,15 +54,9 @@ function Counts({ c }: { c: AssistantConversation }) {
   const f = c.feedback;
   return (
     <span className="assistants-counts" data-testid="counts">
-      <span>
-        <span aria-hidden="true">👍</span> {f.up}
-        <span className="sr-only"> thumbs up</span>
-      </span>
-      <span>
-        <span aria-hidden="true">👎</span> {f.down}
-        <span className="sr-only"> thumbs down</span>
-      </span>
-      <span>{f.wrong} wrong</span>
+      <span>{f.up} helpful</span>
+      <span>{f.down} not helpful</span>
+      <span className={f.wrong ? "bad" : undefined}>{f.wrong} wrong</span>
     </span>
   );
 }

@@ -100,9 +100,7 @@ export function Editor({
       aria-labelledby="h-asst-editor"
       noValidate
     >
-      <h2 id="h-asst-editor">
-        {assistant ? `Settings of ${assistant.tailor.settings.name}` : "New assistant"}
-      </h2>
+      <h2 id="h-asst-editor">{assistant ? "Settings" : "New assistant"}</h2>
       {loadError !== null && <ErrorBox error={loadError} />}
       <Basics {...props} models={models} />
       <KnowledgeAndSafety {...props} stores={stores} policies={policies} />
@@ -122,7 +120,7 @@ export function Editor({
           red, with what to do.
         </p>
       )}
-      <div className="actions assistants-sticky">
+      <div className="actions">
         <button type="button" className="secondary" onClick={onCancel}>
           {assistant ? "Undo changes" : "Cancel"}
         </button>

@@ -122,7 +122,7 @@ export function FunctionCard({
           <textarea
             {...c}
             className="mono"
-            rows={5}
+            rows={8}
             spellCheck={false}
             value={fn.parameters}
             onChange={(e) => set({ parameters: e.target.value })}

@@ -56,7 +56,7 @@ export function Functions({ draft, set, errorFor }: SectionProps) {
         </button>
       </div>
       {draft.functions.length > 0 && (
-        <div className="assistants-grid">
+        <div className="assistants-grid roomy">
           <Field id="asst-tool-choice" label="Calling a function" error={errorFor("tool_choice")}>
             {(c) => (
               <select

@@ -41,8 +41,8 @@ export function Publish({
   const url = shareUrl(assistant);
   const placed = placeError(error, FIELDS);
   const errorFor = (f: string) => (placed?.field === f ? placed.said : null);
-  // a passcode is kept when the page is published again with passcode access and none typed
-  const keepsPasscode = pub.published && pub.access === "passcode";
+  // a passcode once set is kept when the page is published again with passcode access and none typed
+  const keepsPasscode = pub.access === "passcode" && pub.slug !== null;
 
   const run = async (what: () => Promise<AssistantObject>) => {
     setBusy(true);
