@@ -308,7 +308,10 @@ test("an assistant set up, published and watched in the studio", async () => {
     .getByRole("status")
     .filter({ hasText: /Replaced \d+ pieces? of personal data \(.*1 email.*\)/ })
     .waitFor();
-  await page.locator(".assistants-question").getByText("And on Fridays? Write to [EMAIL]").waitFor();
+  await page
+    .locator(".assistants-question")
+    .getByText("And on Fridays? Write to [EMAIL]")
+    .waitFor();
   await convs.getByText(/· redacted/).waitFor();
 
   // a phone's width: the list, the settings, the publish panel and the conversation
