@@ -15,6 +15,8 @@ export const AuditEntry = z
     result: z.enum(AUDIT_RESULTS),
     status: z.number().int().nullable(),
     client: z.string().nullable(),
+    /** What else the entry records (a function call's host, status and duration; a flag's rules). */
+    details: z.record(z.string(), z.unknown()).nullable(),
   })
   .openapi("AuditEntry");
 export const AuditList = listOf(AuditEntry).openapi("AuditList");

@@ -334,7 +334,13 @@ test("functions at a host not allowed, or at a loopback address the admin did no
 
   // the audit log names each call, its visitor and result (the refusals "denied"), never the secret
   const audit = await tailor<{
-    data: { key_id: string | null; target: string | null; result: string; client: string | null }[];
+    data: {
+      key_id: string | null;
+      target: string | null;
+      result: string;
+      client: string | null;
+      details: { status?: string; host?: string; duration_ms?: number } | null;
+    }[];
   }>("/audit?action=assistant.function_call&limit=100");
   assert.equal(audit.status, 200);
   const calls = audit.body.data.map((e) => [e.target, e.result, e.key_id]);
@@ -345,7 +351,13 @@ test("functions at a host not allowed, or at a loopback address the admin did no
       ["order_status", "denied", null],
     ],
   );
-  for (const e of audit.body.data) assert.match(e.client ?? "", /^visitor:v_[0-9a-f]{24}$/);
+  for (const e of audit.body.data) {
+    assert.match(e.client ?? "", /^visitor:v_[0-9a-f]{24}$/);
+    // each entry says what happened to the call: its own status, the host and how long it took
+    assert.ok(e.details?.host, "the call's host is in the audit entry");
+    assert.equal(typeof e.details?.duration_ms, "number");
+    assert.equal(e.details?.status === "refused", e.result === "denied");
+  }
   assert.ok(!JSON.stringify(audit.body).includes(SECRET));
 });
 

@@ -4,7 +4,7 @@ import type { AuditEntry } from "../../auth/index.ts";
 import { type AppEnv, requireRole, type ServerContext } from "../context.ts";
 
 function auditView(e: AuditEntry): z.infer<typeof AuditEntrySchema> {
-  const { details: _details, at, ...rest } = e;
+  const { at, ...rest } = e;
   return { ...rest, at: new Date(at).toISOString() };
 }
 
