@@ -20,6 +20,7 @@ import { openServices, type Services } from "../../services/index.ts";
 import type { GenerateEvent, InferenceEngine } from "../../serving/index.ts";
 import { buildApp } from "../app.ts";
 import { DEFAULT_LIMITS } from "../context.ts";
+import { VISITORS_PER_ADDRESS } from "./limits.ts";
 import { SHARE_KEY_FILE } from "./signing.ts";
 
 const { home, tiny } = cliSandbox("tailor-share-");
@@ -275,6 +276,29 @@ describe("the share page", () => {
     assert.ok(Number(fourth.res.headers.get("retry-after")) >= 1);
     const { error } = (await fourth.res.json()) as { error: { message: string } };
     assert.match(error.message, /faster than this assistant allows \(3 a minute\)/);
+  });
+
+  test("visitors on one address (a class on one network) share VISITORS_PER_ADDRESS visitors' worth", async () => {
+    assistant("Class help", {
+      access: "public",
+      slug: "class-help",
+      visitor_requests_per_minute: 2,
+    });
+    let asked = 0;
+    let refused = false;
+    while (!refused && asked <= 2 * VISITORS_PER_ADDRESS + 2) {
+      const next = new Visitor(app); // a new visitor each time: a pupil, or cookies cleared
+      const c = (await (
+        await next.call("/a/class-help/api/conversations", { method: "POST" })
+      ).json()) as { id: string };
+      for (let i = 0; i < 2 && !refused; i++) {
+        const r = await next.ask("class-help", c.id, `question ${asked}`);
+        if (r.status === 429) refused = true;
+        else asked++;
+      }
+    }
+    assert.ok(refused, "an address's bucket runs out too");
+    assert.equal(asked, 2 * VISITORS_PER_ADDRESS);
   });
 
   test("bodies are checked: not JSON, empty, too long, too big", async () => {

@@ -1,8 +1,9 @@
 /**
- * The share page's rate limits, in memory (RateLimiter from src/auth): questions per visitor AND
- * per client address at the assistant's `visitor_requests_per_minute` (a visitor who clears their
- * cookies is still one address), wrong passcodes per address, and a looser cap on every other
- * call. Over a limit: 429 with Retry-After and a sentence the page shows as it is.
+ * The share page's rate limits, in memory (RateLimiter from src/auth): questions per visitor at the
+ * assistant's `visitor_requests_per_minute`, AND per client address at VISITORS_PER_ADDRESS times
+ * that (a visitor who clears their cookies is still one address, while a class behind one school
+ * network is many visitors on one address), wrong passcodes per address, and a looser cap on every
+ * other call. Over a limit: 429 with Retry-After and a sentence the page shows as it is.
  */
 import type { Context } from "hono";
 import { RateLimiter } from "../../auth/index.ts";
@@ -10,6 +11,8 @@ import { TailorError } from "../../errors/index.ts";
 
 /** Wrong passcodes an address may try per minute on one page. */
 export const PASSCODE_TRIES_PER_MINUTE = 5;
+/** Questions one address may send: this many visitors' worth (people sharing a network). */
+export const VISITORS_PER_ADDRESS = 5;
 /** Other calls (the page's info, reading a conversation, feedback) per address per minute. */
 export const OTHER_CALLS_PER_MINUTE = 120;
 
@@ -45,10 +48,9 @@ export class ShareLimits {
 
   /** A question from `visitor` at `address`: both must have a token left. */
   question(c: Context, assistantId: string, rpm: number, visitor: string, address: string): void {
-    const limiter = this.perMinute(rpm);
-    const mine = limiter.take(`${assistantId}|v|${visitor}`);
+    const mine = this.perMinute(rpm).take(`${assistantId}|v|${visitor}`);
     if (!mine.ok) refuse(c, mine.retryAfterSeconds, rpm);
-    const theirs = limiter.take(`${assistantId}|a|${address}`);
+    const theirs = this.perMinute(rpm * VISITORS_PER_ADDRESS).take(`${assistantId}|a|${address}`);
     if (!theirs.ok) refuse(c, theirs.retryAfterSeconds, rpm);
   }
 
