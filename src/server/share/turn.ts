@@ -10,6 +10,7 @@ import { ownerScope } from "../../auth/index.ts";
 import { moderationFor } from "../../safety/moderation/index.ts";
 import type { ServerContext } from "../context.ts";
 import { auditFunctionCall } from "../routes/assistants/index.ts";
+import { moderationDeps } from "../routes/moderation/deps.ts";
 import { ownerPrincipal, type Visitor } from "./access.ts";
 
 /** The conversation the model reads at most (the newest messages), to keep prompts bounded. */
@@ -51,27 +52,7 @@ export function shareTurn(
       : s.knowledge.vector_store_ids.filter((id) => ctx.knowledge.store.find(id, scope) !== null);
   const asker = visitorAsker(v);
   const moderation = moderationFor(
-    {
-      policies: ctx.policies,
-      flags: ctx.flags,
-      moderator: ctx.moderator,
-      names: ctx.names,
-      onFlag: (flag) =>
-        ctx.audit.append({
-          ...asker,
-          action: `moderation.${flag.action}`,
-          target: flag.policy_id ?? flag.policy_name,
-          result: flag.action === "blocked" ? "denied" : "ok",
-          details: {
-            flag: flag.id,
-            request: requestId,
-            assistant: runtime.id,
-            model: s.model,
-            stage: flag.stage,
-            rules: flag.hits.map((h) => `${h.kind}:${h.rule}`).slice(0, 20),
-          },
-        }),
-    },
+    moderationDeps(ctx, asker, { request: requestId, assistant: runtime.id, model: s.model }),
     { model: s.model, keyId: asker.keyId, owner: runtime.owner, requestId },
     s.moderation_policy ?? undefined,
   );

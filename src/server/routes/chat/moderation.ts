@@ -14,6 +14,7 @@ import type {
 } from "../../../../protocol/api/index.ts";
 import { type ChatModeration, moderationFor } from "../../../safety/moderation/index.ts";
 import type { Principal, ServerContext } from "../../context.ts";
+import { moderationDeps } from "../moderation/deps.ts";
 
 type Request = z.infer<typeof ChatCompletionRequest>;
 
@@ -25,28 +26,11 @@ export function chatModeration(
   requestId: string,
 ): ChatModeration | null {
   return moderationFor(
-    {
-      policies: ctx.policies,
-      flags: ctx.flags,
-      moderator: ctx.moderator,
-      names: ctx.names,
-      onFlag: (flag) =>
-        ctx.audit.append({
-          keyId: p.keyId,
-          owner: p.owner,
-          role: p.role,
-          action: `moderation.${flag.action}`,
-          target: flag.policy_id ?? flag.policy_name,
-          result: flag.action === "blocked" ? "denied" : "ok",
-          details: {
-            flag: flag.id,
-            request: requestId,
-            model: req.model,
-            stage: flag.stage,
-            rules: flag.hits.map((h) => `${h.kind}:${h.rule}`).slice(0, 20),
-          },
-        }),
-    },
+    moderationDeps(
+      ctx,
+      { keyId: p.keyId, owner: p.owner, role: p.role },
+      { request: requestId, model: req.model },
+    ),
     { model: req.model, keyId: p.keyId, owner: p.owner, requestId },
     req.tailor?.moderation,
   );

@@ -20,6 +20,7 @@ import { type ChatModeration, moderationFor } from "../../../safety/moderation/i
 import { ownerScope, type Principal, type ServerContext } from "../../context.ts";
 import { notFound } from "../../errors.ts";
 import { auditFunctionCall } from "../assistants/index.ts";
+import { moderationDeps } from "../moderation/deps.ts";
 import { requestTools, responseFormatOf, toolChoiceOf, toolChoiceView } from "./tools.ts";
 
 type Request = z.infer<typeof CreateResponseRequest>;
@@ -175,29 +176,11 @@ function moderation(
 ): ChatModeration | null {
   const { model, assistant, requestId } = on;
   return moderationFor(
-    {
-      policies: ctx.policies,
-      flags: ctx.flags,
-      moderator: ctx.moderator,
-      names: ctx.names,
-      onFlag: (flag) =>
-        ctx.audit.append({
-          keyId: p.keyId,
-          owner: p.owner,
-          role: p.role,
-          action: `moderation.${flag.action}`,
-          target: flag.policy_id ?? flag.policy_name,
-          result: flag.action === "blocked" ? "denied" : "ok",
-          details: {
-            flag: flag.id,
-            request: requestId,
-            model,
-            ...(assistant ? { assistant: assistant.id } : {}),
-            stage: flag.stage,
-            rules: flag.hits.map((h) => `${h.kind}:${h.rule}`).slice(0, 20),
-          },
-        }),
-    },
+    moderationDeps(
+      ctx,
+      { keyId: p.keyId, owner: p.owner, role: p.role },
+      { request: requestId, model, ...(assistant ? { assistant: assistant.id } : {}) },
+    ),
     { model, keyId: p.keyId, owner: assistant?.owner ?? p.owner, requestId },
     assistant?.settings.moderation_policy ?? undefined,
   );
