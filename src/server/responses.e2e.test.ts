@@ -7,12 +7,11 @@
  * host, as an admin would). Every JSON response is checked against the served OpenAPI document.
  */
 import assert from "node:assert/strict";
-import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import OpenAI, { toFile } from "openai";
 import type { ResponseStreamEvent } from "openai/resources/responses/responses";
+import { endpoint } from "../assistants/__fixtures__/endpoint.ts";
 import { readLocalAdminKey } from "../auth/index.ts";
 import { cliSandbox } from "../cli/__fixtures__/cli.ts";
 import { makePdf } from "../knowledge/__fixtures__/documents.ts";
@@ -35,27 +34,15 @@ const CALLS = 40;
 
 let server: RunningServer;
 let services: Services;
-let endpoint: Server;
 let port: number;
 let client: OpenAI;
 let bob: OpenAI;
-const received: { method: string; url: string; headers: IncomingHttpHeaders; body: string }[] = [];
+const api = endpoint();
+const received = api.seen;
 
 before(async () => {
   tiny();
-  endpoint = createServer((req, res) => {
-    let body = "";
-    req.on("data", (c: Buffer) => {
-      body += c.toString("utf8");
-    });
-    req.on("end", () => {
-      received.push({ method: req.method ?? "", url: req.url ?? "", headers: req.headers, body });
-      res.writeHead(200, { "content-type": "application/json" });
-      res.end('{"status":"shipped","eta":"tomorrow"}');
-    });
-  });
-  await new Promise<void>((resolve) => endpoint.listen(0, "127.0.0.1", resolve));
-  port = (endpoint.address() as AddressInfo).port;
+  port = await api.start();
   server = await startServer({
     home,
     port: 0,
@@ -75,7 +62,7 @@ before(async () => {
 after(async () => {
   services?.close();
   await server?.close();
-  await new Promise<void>((resolve) => (endpoint ? endpoint.close(() => resolve()) : resolve()));
+  await api.stop();
 });
 
 /** The SDK's response without what it adds of its own (output_text, parsed outputs). */

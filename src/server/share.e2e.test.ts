@@ -7,8 +7,6 @@
  * answer is checked for being there, not for what it says. Screenshots in test-output/share/.
  */
 import assert from "node:assert/strict";
-import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import OpenAI, { toFile } from "openai";
@@ -16,6 +14,7 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import type { AssistantObject } from "../../protocol/api/assistants.ts";
 import type { ShareEvent } from "../../protocol/api/share.ts";
 import type { AssistantConversationWithMessages } from "../../protocol/assistants.ts";
+import { endpoint, ORDER_SHIPPED } from "../assistants/__fixtures__/endpoint.ts";
 import { readLocalAdminKey } from "../auth/index.ts";
 import { cliSandbox } from "../cli/__fixtures__/cli.ts";
 import { checkControls, studioBrowser } from "./__fixtures__/browser.ts";
@@ -31,32 +30,23 @@ You may return any bike within 30 days of purchase, with its receipt, for a full
 let server: RunningServer;
 let browser: Browser;
 let shots = "";
-let endpoint: Server;
 let port = 0;
 let client: OpenAI;
 let adminKey = "";
-const received: { url: string; headers: IncomingHttpHeaders; body: string }[] = [];
+/** The function's endpoint: /moved redirects to a host the assistant may not reach. */
+const api = endpoint((req, res, body) => {
+  if (req.url?.startsWith("/moved")) {
+    res.writeHead(302, { location: "http://blocked.example.net/orders" });
+    res.end();
+    return;
+  }
+  ORDER_SHIPPED(req, res, body);
+});
+const received = api.seen;
 
 before(async () => {
   tiny();
-  endpoint = createServer((req, res) => {
-    let body = "";
-    req.on("data", (c: Buffer) => {
-      body += c.toString("utf8");
-    });
-    req.on("end", () => {
-      received.push({ url: req.url ?? "", headers: req.headers, body });
-      if (req.url?.startsWith("/moved")) {
-        res.writeHead(302, { location: "http://blocked.example.net/orders" });
-        res.end();
-        return;
-      }
-      res.writeHead(200, { "content-type": "application/json" });
-      res.end('{"status":"shipped","eta":"tomorrow"}');
-    });
-  });
-  await new Promise<void>((resolve) => endpoint.listen(0, "127.0.0.1", resolve));
-  port = (endpoint.address() as AddressInfo).port;
+  port = await api.start();
   server = await startServer({
     home,
     port: 0,
@@ -70,7 +60,7 @@ before(async () => {
 after(async () => {
   await browser?.close();
   await server?.close();
-  await new Promise<void>((resolve) => (endpoint ? endpoint.close(() => resolve()) : resolve()));
+  await api.stop();
 });
 
 /** Tailor's own routes (no OpenAI call has their shape), with the admin key. */

@@ -11,11 +11,10 @@
  */
 import assert from "node:assert/strict";
 import { readFileSync, rmSync } from "node:fs";
-import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import type { Browser, Page } from "playwright-core";
+import { endpoint } from "../assistants/__fixtures__/endpoint.ts";
 import { readLocalAdminKey } from "../auth/index.ts";
 import { cliSandbox } from "../cli/__fixtures__/cli.ts";
 import { checkControls, studioBrowser } from "./__fixtures__/browser.ts";
@@ -27,10 +26,14 @@ const PASSCODE = "tulip-42";
 const FRIDAYS = "And on Fridays? Write to ana.berg@example.com";
 let server: RunningServer;
 let browser: Browser;
-let endpoint: Server;
 let endpointUrl = "";
 /** What the web service was sent: its path and headers. */
-const calls: { url: string; headers: IncomingHttpHeaders }[] = [];
+/** The web service the assistant calls: the lab's opening hours. */
+const api = endpoint((_req, res) => {
+  res.setHeader("content-type", "application/json");
+  res.end(JSON.stringify({ open: "Mondays 9 to 12, room B2" }));
+});
+const calls = api.seen;
 let shots = "";
 let shot = 0;
 
@@ -64,14 +67,7 @@ async function fitsWidth(page: Page, where: string): Promise<void> {
 
 before(async () => {
   tiny();
-  endpoint = createServer((req, res) => {
-    calls.push({ url: req.url ?? "", headers: req.headers });
-    req.resume();
-    res.setHeader("content-type", "application/json");
-    res.end(JSON.stringify({ open: "Mondays 9 to 12, room B2" }));
-  });
-  await new Promise<void>((resolve) => endpoint.listen(0, "127.0.0.1", resolve));
-  endpointUrl = `http://127.0.0.1:${(endpoint.address() as AddressInfo).port}`;
+  endpointUrl = `http://127.0.0.1:${await api.start()}`;
   server = await startServer({ home, port: 0, functionPrivateHosts: ["127.0.0.1"] });
   ({ browser, shots } = await studioBrowser("studio-assistants"));
 });
@@ -79,7 +75,7 @@ before(async () => {
 after(async () => {
   await browser?.close();
   await server?.close();
-  await new Promise((resolve) => endpoint?.close(resolve));
+  await api.stop();
   rmSync(home, { recursive: true, force: true });
 });
 

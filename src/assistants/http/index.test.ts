@@ -2,45 +2,9 @@ import assert from "node:assert/strict";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
+import { endpoint } from "../__fixtures__/endpoint.ts";
 import type { NetworkPolicy, RuntimeHttpFunction } from "../types.ts";
 import { callHttpFunction } from "./index.ts";
-
-interface Seen {
-  method: string;
-  url: string;
-  headers: http.IncomingHttpHeaders;
-  body: string;
-}
-
-/** A local endpoint that records every request it gets; its routes play the function's API. */
-function endpoint(
-  route: (req: http.IncomingMessage, res: http.ServerResponse, body: string) => void,
-) {
-  const seen: Seen[] = [];
-  const server = http.createServer((req, res) => {
-    let body = "";
-    req.on("data", (c: Buffer) => {
-      body += c.toString();
-    });
-    req.on("end", () => {
-      seen.push({ method: req.method ?? "", url: req.url ?? "", headers: req.headers, body });
-      route(req, res, body);
-    });
-  });
-  return {
-    seen,
-    server,
-    start: () =>
-      new Promise<number>((resolve) =>
-        server.listen(0, "127.0.0.1", () => resolve((server.address() as AddressInfo).port)),
-      ),
-    stop: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
 
 const SECRET = "sk-live-7c1f0e9a2b";
 

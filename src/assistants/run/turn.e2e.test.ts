@@ -6,8 +6,6 @@
  * function takes the tiny model 36 tokens, hence max_tokens 40 (each generation has its own).
  */
 import assert from "node:assert/strict";
-import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { after, before, test } from "node:test";
 import type { FunctionCallRecord } from "../../../protocol/assistants.ts";
 import { cliSandbox } from "../../cli/__fixtures__/cli.ts";
@@ -15,6 +13,7 @@ import { KnowledgeBase } from "../../knowledge/index.ts";
 import { ModelRegistry } from "../../models/index.ts";
 import { openServices, type Services } from "../../services/index.ts";
 import { InferenceEngine } from "../../serving/index.ts";
+import { endpoint } from "../__fixtures__/endpoint.ts";
 import type { RuntimeHttpFunction, TurnEvent } from "../types.ts";
 import { runTurn } from "./index.ts";
 
@@ -29,32 +28,20 @@ const ORDER_PARAMS = {
 
 let engine: InferenceEngine;
 let services: Services;
-let endpoint: Server;
 let port: number;
-const received: { method: string; url: string; headers: IncomingHttpHeaders; body: string }[] = [];
+const api = endpoint();
+const received = api.seen;
 
 before(async () => {
   tiny();
   engine = new InferenceEngine({ env: { TAILOR_HOME: home, HF_HUB_OFFLINE: "1" } });
   services = openServices(home);
-  endpoint = createServer((req, res) => {
-    let body = "";
-    req.on("data", (c: Buffer) => {
-      body += c.toString("utf8");
-    });
-    req.on("end", () => {
-      received.push({ method: req.method ?? "", url: req.url ?? "", headers: req.headers, body });
-      res.writeHead(200, { "content-type": "application/json" });
-      res.end('{"status":"shipped","eta":"tomorrow"}');
-    });
-  });
-  await new Promise<void>((resolve) => endpoint.listen(0, "127.0.0.1", resolve));
-  port = (endpoint.address() as AddressInfo).port;
+  port = await api.start();
 });
 after(async () => {
   await engine?.close();
   services?.close();
-  await new Promise<void>((resolve) => (endpoint ? endpoint.close(() => resolve()) : resolve()));
+  await api.stop();
 });
 
 test("the tiny model calls the HTTP function it is told to, the endpoint gets it, then it answers", async () => {
