@@ -155,6 +155,23 @@ export const JobSpec = z.object({
   gate_min_delta: z.number().optional(),
   /** How the caller named the data, when not by dataset id (the API's file ids). */
   files: z.object({ training: z.string(), validation: z.string().nullable() }).optional(),
+  /**
+   * A retrain of a model name (src/retrain): after its tests, the gate against the version in use
+   * (src/jobs/recipe/gate.ts) decides whether the name moves to the new model.
+   */
+  retrain: z
+    .object({
+      name: z.string(),
+      current_version: z.number().int(),
+      current_model: z.string(),
+      /** The dataset version of the accepted corrections held out for the gate (null: none). */
+      held_out_dataset: z.string().nullable(),
+      /** The original held-out examples (the current version's validation data; null: none). */
+      original_held_out: z.string().nullable(),
+      /** Who asked for the retrain (recorded with the promotion). */
+      requested_by: z.string(),
+    })
+    .optional(),
 });
 export type JobSpec = z.infer<typeof JobSpec>;
 

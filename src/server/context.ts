@@ -1,11 +1,15 @@
 import type { AssistantStore, ConversationStore } from "../assistants/index.ts";
 import type { AuditLog, KeyStore, Principal, RateLimiter } from "../auth/index.ts";
+import type { CompletionStore } from "../completions/index.ts";
 import type { DatasetStore } from "../datasets/index.ts";
 import type { FileStore } from "../files/index.ts";
+import type { UsageLog } from "../health/index.ts";
 import type { JobStore, PlanCache } from "../jobs/index.ts";
 import type { KnowledgeBase } from "../knowledge/index.ts";
 import type { ModelAccessControl, ModelRegistry } from "../models/index.ts";
+import type { ModelNames } from "../models/names/index.ts";
 import type { ResponseStore } from "../responses/index.ts";
+import type { RegressionSet, ReviewQueue } from "../review/index.ts";
 import type { Moderator, NameFinder } from "../safety/index.ts";
 import type { FlagStore, PolicyStore } from "../safety/moderation/index.ts";
 import type { InferenceEngine } from "../serving/index.ts";
@@ -69,6 +73,12 @@ export interface ServerContext {
   assistants: AssistantStore;
   conversations: ConversationStore;
   responses: ResponseStore;
+  /** Model names and versions, kept completions, the review queue, regression sets, usage. */
+  modelNames: ModelNames;
+  completions: CompletionStore;
+  review: ReviewQueue;
+  regression: RegressionSet;
+  usage: UsageLog;
   /**
    * Private and loopback hosts (`host` or `host:port`; `*` for all) that HTTP functions may reach,
    * from the admin (`TAILOR_FUNCTION_PRIVATE_HOSTS`, comma-separated); everything private is refused

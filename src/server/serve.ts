@@ -77,6 +77,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   knowledge.resume();
   const { home, keys, audit, files, jobs, datasets, models, access, policies, flags } = services;
   const { assistants, conversations, responses } = services;
+  const { modelNames, completions, review, regression, usage } = services;
   const ctx: ServerContext = {
     home,
     keys,
@@ -97,6 +98,11 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     assistants,
     conversations,
     responses,
+    modelNames,
+    completions,
+    review,
+    regression,
+    usage,
     functionPrivateHosts: opts.functionPrivateHosts ?? privateHostsFromEnv(),
     limiter: new RateLimiter({ requestsPerMinute: limits.requestsPerMinute }),
     limits,

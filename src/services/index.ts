@@ -5,11 +5,15 @@
  */
 import { AssistantStore, ConversationStore, SecretBox } from "../assistants/index.ts";
 import { AuditLog, KeyStore } from "../auth/index.ts";
+import { CompletionStore } from "../completions/index.ts";
 import { DatasetStore } from "../datasets/index.ts";
 import { FileStore } from "../files/index.ts";
+import { UsageLog } from "../health/index.ts";
 import { JobStore, modelJobs } from "../jobs/index.ts";
 import { ModelAccessControl, ModelRegistry, ModelShares } from "../models/index.ts";
+import { ModelNames } from "../models/names/index.ts";
 import { ResponseStore } from "../responses/index.ts";
+import { RegressionSet, ReviewQueue } from "../review/index.ts";
 import type { NameFinder } from "../safety/index.ts";
 import { FlagStore, PolicyStore } from "../safety/moderation/index.ts";
 import { type Db, openDb } from "../store/index.ts";
@@ -34,6 +38,15 @@ export interface Services {
   conversations: ConversationStore;
   /** Stored `/v1/responses`, for `previous_response_id`. */
   responses: ResponseStore;
+  /** Model names (`support`) and their versions: promote, roll back. */
+  modelNames: ModelNames;
+  /** Chat completions kept for feedback. */
+  completions: CompletionStore;
+  /** Answers with feedback waiting for a person; examples a name must never break. */
+  review: ReviewQueue;
+  regression: RegressionSet;
+  /** One row per answer, for the health report. */
+  usage: UsageLog;
   /** Closes the database; the services are unusable afterwards. */
   close(): void;
 }
@@ -67,6 +80,11 @@ export function openServices(home: string, opts: ServicesOptions = {}): Services
     assistants: new AssistantStore(db, new SecretBox(home)),
     conversations: new ConversationStore(db),
     responses: new ResponseStore(db),
+    modelNames: new ModelNames(db),
+    completions: new CompletionStore(db),
+    review: new ReviewQueue(db),
+    regression: new RegressionSet(db),
+    usage: new UsageLog(db),
     close: () => db.close(),
   };
 }

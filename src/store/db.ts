@@ -275,6 +275,110 @@ const MIGRATIONS: string[] = [
      response_json TEXT NOT NULL
    );
    CREATE INDEX responses_owner ON responses(owner, created_at);`,
+  // Keeping models healthy: model names and their versions (with each change's who and why),
+  // chat completions kept for feedback, the review queue (message_id '' for a completion, so one
+  // item per answer), regression examples pinned to a name, which accepted items went into which
+  // dataset version, and the usage the health report counts.
+  `CREATE TABLE model_names (
+     name TEXT PRIMARY KEY,
+     owner TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     current INTEGER NOT NULL,
+     store_completions INTEGER NOT NULL DEFAULT 0,
+     retention_days INTEGER NOT NULL DEFAULT 30
+   );
+   CREATE TABLE model_name_versions (
+     name TEXT NOT NULL REFERENCES model_names(name) ON DELETE CASCADE,
+     version INTEGER NOT NULL,
+     model TEXT NOT NULL,
+     added_at INTEGER NOT NULL,
+     added_by TEXT NOT NULL,
+     origin TEXT NOT NULL,
+     job_id TEXT,
+     gate_json TEXT,
+     PRIMARY KEY (name, version)
+   );
+   CREATE TABLE model_name_events (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT,
+     name TEXT NOT NULL,
+     action TEXT NOT NULL,
+     from_version INTEGER,
+     to_version INTEGER,
+     who TEXT NOT NULL,
+     why TEXT NOT NULL,
+     at INTEGER NOT NULL
+   );
+   CREATE INDEX model_name_events_name ON model_name_events(name, seq);
+   CREATE TABLE stored_completions (
+     id TEXT PRIMARY KEY,
+     owner TEXT NOT NULL,
+     key_id TEXT,
+     model TEXT NOT NULL,
+     resolved_model TEXT NOT NULL,
+     created INTEGER NOT NULL,
+     expires_at INTEGER NOT NULL,
+     messages_json TEXT NOT NULL,
+     answer TEXT NOT NULL,
+     finish_reason TEXT NOT NULL,
+     metadata_json TEXT NOT NULL DEFAULT '{}',
+     feedback_json TEXT
+   );
+   CREATE INDEX stored_completions_owner ON stored_completions(owner, created);
+   CREATE INDEX stored_completions_expiry ON stored_completions(expires_at);
+   CREATE TABLE review_items (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT,
+     id TEXT NOT NULL UNIQUE,
+     created_at INTEGER NOT NULL,
+     status TEXT NOT NULL,
+     source TEXT NOT NULL,
+     source_id TEXT NOT NULL,
+     message_id TEXT NOT NULL DEFAULT '',
+     model TEXT NOT NULL,
+     resolved_model TEXT NOT NULL,
+     owner TEXT NOT NULL,
+     question_json TEXT NOT NULL,
+     answer TEXT NOT NULL,
+     feedback_json TEXT NOT NULL,
+     proposed TEXT,
+     final_answer TEXT,
+     reviewer TEXT,
+     decided_at INTEGER,
+     note TEXT,
+     pii_json TEXT NOT NULL DEFAULT '[]',
+     redacted INTEGER NOT NULL DEFAULT 0,
+     used_in TEXT,
+     UNIQUE (source, source_id, message_id)
+   );
+   CREATE INDEX review_items_queue ON review_items(owner, status, seq);
+   CREATE INDEX review_items_model ON review_items(model, status, seq);
+   CREATE TABLE regression_examples (
+     id TEXT PRIMARY KEY,
+     name TEXT NOT NULL,
+     messages_json TEXT NOT NULL,
+     expected TEXT NOT NULL,
+     pinned_by TEXT NOT NULL,
+     pinned_at INTEGER NOT NULL,
+     note TEXT
+   );
+   CREATE INDEX regression_examples_name ON regression_examples(name, pinned_at);
+   CREATE TABLE dataset_lineage (
+     dataset_id TEXT NOT NULL,
+     review_item_id TEXT NOT NULL,
+     accepted_by TEXT NOT NULL,
+     PRIMARY KEY (dataset_id, review_item_id)
+   );
+   CREATE TABLE model_usage (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT,
+     at INTEGER NOT NULL,
+     model TEXT NOT NULL,
+     resolved_model TEXT NOT NULL,
+     channel TEXT NOT NULL,
+     answer_chars INTEGER,
+     question TEXT,
+     drift REAL
+   );
+   CREATE INDEX model_usage_model ON model_usage(model, at);
+   CREATE INDEX model_usage_resolved ON model_usage(resolved_model, at);`,
 ];
 
 /** Opens (creating if needed) TAILOR_HOME/tailor.db in WAL mode and brings its schema up to date. */

@@ -1,0 +1,1 @@
+export { CompletionStore, type NewCompletion } from "./store.ts";

@@ -1,0 +1,1 @@
+export { ModelNames } from "./store.ts";
