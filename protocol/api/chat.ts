@@ -21,6 +21,17 @@ export const CHAT_FINISH_REASONS = [
 ] as const;
 export type ChatFinishReason = (typeof CHAT_FINISH_REASONS)[number];
 
+/** OpenAI's metadata: at most 16 pairs, keys up to 64 characters, values up to 512. */
+export const MAX_METADATA_KEYS = 16;
+export const Metadata = z
+  .record(z.string().min(1).max(64), z.string().max(512))
+  .refine((m) => Object.keys(m).length <= MAX_METADATA_KEYS, {
+    message: `at most ${MAX_METADATA_KEYS} keys`,
+  })
+  .openapi({
+    description: "up to 16 key-value pairs (keys up to 64 characters, values up to 512)",
+  });
+
 const TextPart = z.object({ type: z.literal("text"), text: z.string() });
 const Content = z.union([z.string(), z.array(TextPart)]);
 const functionName = z
@@ -117,6 +128,13 @@ export const ChatCompletionRequest = z
     stream: z.boolean().nullable().optional(),
     stream_options: z.object({ include_usage: z.boolean().optional() }).nullable().optional(),
     user: z.string().optional(),
+    /**
+     * Keep the answer for feedback (`GET /v1/chat/completions/{id}`, its feedback route); a model
+     * name may keep its completions whatever this says.
+     */
+    store: z.boolean().nullable().optional(),
+    /** Kept with a stored completion; `GET /v1/chat/completions` filters on it. */
+    metadata: Metadata.nullable().optional(),
     /** Functions the model may call; its calls come back in `message.tool_calls`. */
     tools: z.array(ChatTool).optional(),
     tool_choice: ChatToolChoice.optional(),
