@@ -1,1 +1,2 @@
-export { ModelNames } from "./store.ts";
+export { parseNameRef } from "./rows.ts";
+export { ModelNames, type NamedModels, type NameResolution } from "./store.ts";
