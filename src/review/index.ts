@@ -1,3 +1,7 @@
 /** Feedback to examples: the review queue and the regression set. */
-export { ReviewQueue } from "./queue.ts";
+
+export { reviewExample } from "./example.ts";
+export { findItemPii, masked } from "./pii.ts";
+export { DEFAULT_PAGE, MAX_PAGE, ReviewQueue, type ReviewQueueOptions } from "./queue.ts";
 export { RegressionSet } from "./regression.ts";
+export { decidedBy, proposedOf } from "./rows.ts";
