@@ -10,9 +10,11 @@ import { Manage } from "./pages/Manage.tsx";
 import { Moderation } from "./pages/Moderation.tsx";
 import { Playground } from "./pages/Playground.tsx";
 import { Results } from "./pages/Results.tsx";
+import { Review } from "./pages/Review.tsx";
 import { Settings } from "./pages/Settings.tsx";
 import { SignIn } from "./pages/SignIn.tsx";
 import { Training } from "./pages/Training.tsx";
+import { Versions } from "./pages/Versions.tsx";
 import { ErrorBox, Loading } from "./ui.tsx";
 
 takeKeyFromUrl();
@@ -68,7 +70,11 @@ export function App() {
               ? "Moderation"
               : path === "/assistants"
                 ? "Assistants"
-                : "Start";
+                : path === "/review"
+                  ? "Review"
+                  : path === "/versions"
+                    ? "Versions & health"
+                    : "Start";
     document.title = `${step?.label ?? other} · Tailor studio`;
   }, [path]);
 
@@ -153,6 +159,28 @@ export function App() {
           Assistants
         </a>
         <a
+          href="/review"
+          className="manage-link"
+          aria-current={page === "/review" ? "page" : undefined}
+          onClick={(e) => {
+            e.preventDefault();
+            go("/review");
+          }}
+        >
+          Review
+        </a>
+        <a
+          href="/versions"
+          className="manage-link"
+          aria-current={page === "/versions" ? "page" : undefined}
+          onClick={(e) => {
+            e.preventDefault();
+            go("/versions");
+          }}
+        >
+          Versions &amp; health
+        </a>
+        <a
           href="/manage"
           className="manage-link"
           aria-current={page === "/manage" ? "page" : undefined}
@@ -176,6 +204,8 @@ export function App() {
         {page === "/classify" && <Classify {...props} />}
         {page === "/moderation" && <Moderation me={me} {...props} />}
         {page === "/assistants" && <Assistants {...props} />}
+        {page === "/review" && <Review me={me} {...props} />}
+        {page === "/versions" && <Versions me={me} {...props} />}
         {![
           ...STEPS.map((s) => s.path),
           "/manage",
@@ -183,6 +213,8 @@ export function App() {
           "/classify",
           "/moderation",
           "/assistants",
+          "/review",
+          "/versions",
         ].includes(page as never) && (
           <ErrorBox error={new Error(`There is no page ${path} in the studio.`)} />
         )}

@@ -97,13 +97,22 @@ export function Playground({ flow, update }: PageProps) {
     const retrieval = useDocs && storeId ? { tailor: { vector_store_ids: [storeId] } } : {};
     try {
       await streamAnswer(
-        { model: m, messages: apiMessages(system, turns), ...sampling, ...extra, ...retrieval },
+        // kept, so that a thumb or a correction under the answer reaches the Review page
+        {
+          model: m,
+          messages: apiMessages(system, turns),
+          store: true,
+          ...sampling,
+          ...extra,
+          ...retrieval,
+        },
         ctl.signal,
         {
           content: (d) => patchLast(m, (t) => ({ ...t, content: t.content + d })),
           calls: (f) => patchLast(m, (t) => ({ ...t, calls: addFragments(t.calls ?? [], f) })),
           retrieval: (r) =>
             patchLast(m, (t) => ({ ...t, citations: r.citations, nothingFound: !r.found })),
+          id: (id) => patchLast(m, (t) => ({ ...t, completionId: id })),
         },
       );
       return true;

@@ -1,11 +1,13 @@
-import { useEffect, useRef } from "react";
+import { Fragment, useEffect, useRef } from "react";
 import { chunkLink } from "../../api.ts";
+import { Feedback } from "./Feedback.tsx";
 import { ToolCard } from "./ToolCard.tsx";
 import { type Turn, waiting } from "./tools.ts";
 
 /**
  * One side of the comparison: a model's answers, as they stream in, with their sources; a call to
- * a function shows as a card that takes its result.
+ * a function shows as a card that takes its result. Under each finished answer: thumbs and "What
+ * should it have said?" (Feedback).
  */
 export function Chat({
   model,
@@ -41,40 +43,45 @@ export function Chat({
           </p>
         ) : (
           // biome-ignore lint/suspicious/noArrayIndexKey: turns are only ever appended
-          <div key={`${i}-${t.role}`} className={`turn ${t.role}`}>
-            <span className="sr-only">{t.role === "user" ? "You:" : "Model:"}</span>
-            {t.content || (pending && i === turns.length - 1 && !t.calls?.length ? "…" : "")}
-            {t.calls?.map((c) => (
-              <ToolCard
-                key={c.id || c.name}
-                call={c}
-                model={model}
-                onResult={open.has(c.id) ? (r) => onResult(c.id, r) : undefined}
-              />
-            ))}
-            {t.nothingFound && (
-              <span className="sources muted">
-                Nothing in your documents matched this question.
-              </span>
+          <Fragment key={`${i}-${t.role}`}>
+            <div className={`turn ${t.role}`}>
+              <span className="sr-only">{t.role === "user" ? "You:" : "Model:"}</span>
+              {t.content || (pending && i === turns.length - 1 && !t.calls?.length ? "…" : "")}
+              {t.calls?.map((c) => (
+                <ToolCard
+                  key={c.id || c.name}
+                  call={c}
+                  model={model}
+                  onResult={open.has(c.id) ? (r) => onResult(c.id, r) : undefined}
+                />
+              ))}
+              {t.nothingFound && (
+                <span className="sources muted">
+                  Nothing in your documents matched this question.
+                </span>
+              )}
+              {t.citations && t.citations.length > 0 && (
+                <span className="sources">
+                  Sources:{" "}
+                  {t.citations.map((c) => (
+                    <a
+                      key={c.index}
+                      href={chunkLink(c)}
+                      target="_blank"
+                      rel="noreferrer"
+                      title={c.text}
+                    >
+                      [{c.index}] {c.filename}
+                      {c.location ? `, ${c.location}` : ""}
+                    </a>
+                  ))}
+                </span>
+              )}
+            </div>
+            {t.role === "assistant" && t.completionId && !(pending && i === turns.length - 1) && (
+              <Feedback completionId={t.completionId} model={model} />
             )}
-            {t.citations && t.citations.length > 0 && (
-              <span className="sources">
-                Sources:{" "}
-                {t.citations.map((c) => (
-                  <a
-                    key={c.index}
-                    href={chunkLink(c)}
-                    target="_blank"
-                    rel="noreferrer"
-                    title={c.text}
-                  >
-                    [{c.index}] {c.filename}
-                    {c.location ? `, ${c.location}` : ""}
-                  </a>
-                ))}
-              </span>
-            )}
-          </div>
+          </Fragment>
         ),
       )}
     </div>

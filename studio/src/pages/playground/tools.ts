@@ -23,6 +23,8 @@ export interface Turn {
   citations?: Citation[];
   /** Retrieval found nothing relevant. */
   nothingFound?: boolean;
+  /** An answer's stored completion (asked with `store: true`), for its feedback. */
+  completionId?: string;
 }
 
 export type Format = "text" | "json_object" | "json_schema";

@@ -1,0 +1,216 @@
+/**
+ * A model name's versions (v1, v2…: which one answers now, the model behind it, how it came, the
+ * gate's decision in words), Promote and Roll back (each asks why), and the history below: every
+ * change with who, why and when.
+ */
+import { type FormEvent, useState } from "react";
+import type { Principal } from "../../api.ts";
+import { placeError, saidOf } from "../assistants/errors.ts";
+import { Field } from "../assistants/fields.tsx";
+import { when } from "../assistants/Versions.tsx";
+import {
+  historyOf,
+  type ModelName,
+  type ModelNameDetail,
+  type ModelNameEvent,
+  promote,
+  rollback,
+} from "./client.ts";
+import { Gate } from "./Gate.tsx";
+
+/** What one change did, in words. */
+export function eventWords(e: ModelNameEvent): string {
+  const v = (n: number | null) => (n === null ? "?" : `version ${n}`);
+  switch (e.action) {
+    case "create":
+      return `Made the name, answering with ${v(e.to_version)}`;
+    case "add":
+      return `Added ${v(e.to_version)}`;
+    case "promote":
+      return `Promoted ${v(e.to_version)} (was ${v(e.from_version)})`;
+    case "rollback":
+      return `Rolled back to ${v(e.to_version)} (from ${v(e.from_version)})`;
+    case "refused":
+      return `Kept ${v(e.from_version)}: ${v(e.to_version)} was not promoted`;
+    default:
+      return e.action;
+  }
+}
+
+/** The version a rollback returns to: the one that answered before the current one, if known. */
+function previous(n: ModelNameDetail): number | null {
+  const last = historyOf(n).find(
+    (e) => (e.action === "promote" || e.action === "rollback") && e.to_version === n.current,
+  );
+  return last?.from_version ?? null;
+}
+
+type Asking = { kind: "promote"; version: number } | { kind: "rollback" } | null;
+
+export function VersionList({
+  detail: n,
+  me,
+  onChange,
+  onJob,
+}: {
+  detail: ModelNameDetail;
+  me: Principal;
+  onChange: (changed: ModelName, said: string) => void;
+  /** Opens a retrain job on the Training page. */
+  onJob: (jobId: string) => void;
+}) {
+  const [asking, setAsking] = useState<Asking>(null);
+  const [why, setWhy] = useState("");
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const history = historyOf(n);
+  const back = previous(n);
+  const canChange = me.role !== "viewer";
+  const versions = [...n.versions].sort((a, b) => b.version - a.version);
+
+  const ask = (a: Asking) => {
+    setAsking(a);
+    setWhy("");
+    setError(null);
+  };
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    if (!asking) return;
+    setBusy(true);
+    setError(null);
+    try {
+      const changed =
+        asking.kind === "promote"
+          ? await promote(n.name, asking.version, why.trim())
+          : await rollback(n.name, why.trim());
+      setAsking(null);
+      onChange(changed, `Version ${changed.current} answers now.`);
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const placed = placeError(error, ["why"]);
+
+  return (
+    <section aria-labelledby="h-versions-list">
+      <h3 id="h-versions-list">Versions</h3>
+      <p className="hint">
+        Apps, assistants and the playground that ask for <span className="mono">{n.name}</span> get
+        the version answering now. Earlier versions stay until deleted, so you can go back.
+      </p>
+      <div className="table-scroll">
+        <table className="versions-table" data-testid="versions">
+          <thead>
+            <tr>
+              <th scope="col">Version</th>
+              <th scope="col">Model</th>
+              <th scope="col">How it came</th>
+              <th scope="col">The gate</th>
+              <th scope="col">
+                <span className="sr-only">Actions</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {versions.map((v) => (
+              <tr key={v.version} className={v.version === n.current ? "current" : undefined}>
+                <td>
+                  <strong>v{v.version}</strong>
+                  {v.version === n.current && <span className="versions-live"> answering now</span>}
+                </td>
+                <td className="mono">{v.model}</td>
+                <td>
+                  {v.origin === "retrain" ? "Made by a retrain" : "Added by hand"} by {v.added_by},{" "}
+                  {when(v.added_at)}
+                  {v.job_id && (
+                    <>
+                      {" "}
+                      <button
+                        type="button"
+                        className="link"
+                        onClick={() => v.job_id && onJob(v.job_id)}
+                      >
+                        See its training
+                      </button>
+                    </>
+                  )}
+                </td>
+                <td>
+                  {v.gate ? <Gate gate={v.gate} /> : <span className="muted">not gated</span>}
+                </td>
+                <td>
+                  {canChange && v.version !== n.current && (
+                    <button
+                      type="button"
+                      className="secondary"
+                      aria-label={`Promote version ${v.version}`}
+                      onClick={() => ask({ kind: "promote", version: v.version })}
+                    >
+                      Promote
+                    </button>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      {canChange && n.versions.length > 1 && !asking && (
+        <div className="actions">
+          <button type="button" className="secondary" onClick={() => ask({ kind: "rollback" })}>
+            {back !== null ? `Roll back to version ${back}` : "Roll back"}
+          </button>
+        </div>
+      )}
+      {asking && (
+        <form className="versions-ask" onSubmit={(e) => void submit(e)} data-testid="ask-why">
+          <Field
+            id="versions-why"
+            label={
+              asking.kind === "promote"
+                ? `Why promote version ${asking.version}?`
+                : `Why roll back${back !== null ? ` to version ${back}` : ""}?`
+            }
+            hint="Kept in the history with your name, for whoever looks later."
+            error={placed?.said}
+            className="wide"
+          >
+            {(c) => <input {...c} value={why} required onChange={(e) => setWhy(e.target.value)} />}
+          </Field>
+          <div className="actions">
+            <button type="submit" className="primary" disabled={busy || !why.trim()}>
+              {asking.kind === "promote" ? `Promote version ${asking.version}` : "Roll back now"}
+            </button>
+            <button type="button" className="secondary" onClick={() => ask(null)}>
+              Cancel
+            </button>
+          </div>
+          {error !== null && !placed && (
+            <p className="field-error" role="alert">
+              {saidOf(error)}
+            </p>
+          )}
+        </form>
+      )}
+
+      <h3 id="h-versions-history">History</h3>
+      {history.length === 0 ? (
+        <p className="muted">No changes yet.</p>
+      ) : (
+        <ol className="versions-history" aria-labelledby="h-versions-history" data-testid="history">
+          {history.map((e) => (
+            <li key={e.seq} className={e.action === "refused" ? "bad" : undefined}>
+              <span className="versions-what">{eventWords(e)}</span>
+              <span className="hint">
+                {when(e.at)} by <strong className="mono">{e.who}</strong>
+              </span>
+              {e.why && <span className="versions-why">“{e.why}”</span>}
+            </li>
+          ))}
+        </ol>
+      )}
+    </section>
+  );
+}
