@@ -3,6 +3,7 @@ export * from "./card.ts";
 export * from "./classification.ts";
 export * from "./evaluate.ts";
 export * from "./forgetting/index.ts";
+export * from "./gate/index.ts";
 export * from "./html.ts";
 export * from "./metrics.ts";
 export * from "./preference.ts";
