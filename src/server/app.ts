@@ -16,6 +16,7 @@ import { registerFiles } from "./routes/files.ts";
 import { registerJobs } from "./routes/fine-tuning/jobs.ts";
 import { registerPlan } from "./routes/fine-tuning/plan.ts";
 import { isStreamPath, registerJobStream } from "./routes/fine-tuning/stream.ts";
+import { registerHealth } from "./routes/health.ts";
 import { registerKeys } from "./routes/keys.ts";
 import { registerModels } from "./routes/models.ts";
 import { isModerationTry, registerModeration } from "./routes/moderation/index.ts";
@@ -102,6 +103,7 @@ export function buildApp(ctx: ServerContext): OpenAPIHono<AppEnv> {
   registerJobStream(app, ctx);
   registerKeys(app, ctx);
   registerModels(app, ctx);
+  registerHealth(app, ctx);
   registerChat(app, ctx);
   registerEmbeddings(app, ctx);
   registerClassifications(app, ctx);
