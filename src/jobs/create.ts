@@ -53,6 +53,8 @@ export interface CreateJobOptions extends HyperparameterInput {
   gateMinDelta?: number | undefined;
   /** How the model is taught (default supervised). */
   method?: TrainingMethod | undefined;
+  /** A retrain of a model name (src/retrain): copied into the spec for the gate after the test. */
+  retrain?: JobSpec["retrain"] | undefined;
 }
 
 /** Stores the data (if given as files), resolves "auto", and queues the job. */
@@ -94,7 +96,7 @@ export async function createJob(svc: JobServices, opts: CreateJobOptions): Promi
       model_name: name,
       training_file: training,
       validation_file: validation,
-      spec,
+      spec: opts.retrain ? { ...spec, retrain: opts.retrain } : spec,
       error: null,
       fine_tuned_model: null,
       result: null,
