@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { ModelSource } from "./engine/index.ts";
 import { PromotionStatus } from "./evals.ts";
+import { GateDecision } from "./versions.ts";
 
 export const JOB_STATUSES = [
   "validating_files",
@@ -187,6 +188,8 @@ export const JobResult = z.object({
   best_val_loss: z.number().nullable(),
   /** Whether the model may be used as it is (see the promotion gate). */
   promotion: z.object({ status: PromotionStatus, reason: z.string() }).optional(),
+  /** A retrain: the gate against the version in use, and whether the name moved to this model. */
+  gate: GateDecision.optional(),
   /** What happened, in a few plain sentences. */
   summary: z.string(),
 });

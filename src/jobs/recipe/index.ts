@@ -1,7 +1,8 @@
 /**
  * A job's run as a recipe (torchtune's shape): prepare (data, resume point) -> train (the engine
  * process and its events) -> test (against the base, into the trained model's folder) -> install
- * (the folder takes its place) -> finish (one way to end: success, retry or failure).
+ * (the folder takes its place) -> gate (a retrain only: against the version in use of its model
+ * name, which moves or not) -> finish (one way to end: success, retry or failure).
  */
 import { randomBytes } from "node:crypto";
 import { mkdirSync, rmSync } from "node:fs";
@@ -9,6 +10,7 @@ import { join } from "node:path";
 import type { Job } from "../types.ts";
 import type { RunContext } from "./context.ts";
 import { endingOf, finish, succeeded } from "./finish.ts";
+import { runGate, withGate } from "./gate.ts";
 import { install } from "./install.ts";
 import { prepare } from "./prepare.ts";
 import { testModel } from "./test.ts";
@@ -17,6 +19,7 @@ import { trainClassifier } from "./train-classifier.ts";
 
 export type { RunContext, StopReason } from "./context.ts";
 export { failed, finish, MAX_ATTEMPTS } from "./finish.ts";
+export { type GateOptions, runGate, withGate } from "./gate.ts";
 export { latestCheckpoint, runDir } from "./prepare.ts";
 export { type TestOptions, type TestOutcome, testModel } from "./test.ts";
 
@@ -52,7 +55,10 @@ export async function runJob(job: Job, ctx: RunContext): Promise<void> {
       ...testEvents(job, ctx),
     });
     const path = install(job, run, outDir, ctx);
-    finish(jobs, ctx.worker, job, succeeded(job, done, test, path, jobs.events.lossCurves(job.id)));
+    // a retrain: the gate against the version in use decides whether its name moves (never fails)
+    const gate = await runGate(job, ctx);
+    const ending = succeeded(job, done, test, path, jobs.events.lossCurves(job.id));
+    finish(jobs, ctx.worker, job, withGate(ending, gate));
   } catch (e) {
     const ending = endingOf(job, ctx.worker, ctx.reason(), e, step);
     if (ending) finish(jobs, ctx.worker, job, ending);

@@ -41,6 +41,8 @@ const jobServices = (ctx: ServerContext) => ({
   jobs: ctx.jobs,
   datasets: ctx.datasets,
   models: ctx.models,
+  modelNames: ctx.modelNames,
+  regression: ctx.regression,
   files: ctx.files,
 });
 
