@@ -180,7 +180,7 @@ export function Review({ me }: PageProps & { me: Principal }) {
                   <span className="hint">
                     {i.model} · {when(i.created_at)} ·{" "}
                     {feedbackWords(i.feedback).join(", ") || "no rating"}
-                    {i.pii.length > 0 && !i.redacted ? " · personal data found" : ""}
+                    {i.pii.length > 0 ? " · personal data found" : ""}
                   </span>
                 </span>
                 <span className={`review-status s-${i.status}`}>

@@ -4,7 +4,7 @@
  * to the chat API's feedback route and waits for a reviewer on the Review page.
  */
 import { type FormEvent, useId, useState } from "react";
-import type { StoredCompletion } from "../../../../protocol/review.ts";
+import type { StoredChatCompletion } from "../../../../protocol/api/completions.ts";
 import { api, words } from "../../api.ts";
 import "./feedback.css";
 
@@ -30,10 +30,10 @@ function Thumb({ down = false }: { down?: boolean }) {
 type Body = { rating?: "up" | "down" | null; wrong?: boolean; correction?: string };
 
 const send = (id: string, body: Body) =>
-  api<StoredCompletion>(`/v1/chat/completions/${encodeURIComponent(id)}/feedback`, { body });
+  api<StoredChatCompletion>(`/v1/chat/completions/${encodeURIComponent(id)}/feedback`, { body });
 
 export function Feedback({ completionId, model }: { completionId: string; model: string }) {
-  const [saved, setSaved] = useState<StoredCompletion["feedback"]>(null);
+  const [saved, setSaved] = useState<StoredChatCompletion["tailor"]["feedback"]>(null);
   const [open, setOpen] = useState(false);
   const [correction, setCorrection] = useState("");
   const [error, setError] = useState<string | null>(null);
@@ -45,8 +45,10 @@ export function Feedback({ completionId, model }: { completionId: string; model:
     setError(null);
     setSaid("");
     try {
-      setSaved((await send(completionId, body)).feedback);
-      setSaid(done);
+      const c = await send(completionId, body);
+      setSaved(c.tailor.feedback);
+      // the server says what became of the review item (filed, updated, or already decided)
+      setSaid(c.tailor.review_item ? `${done} ${c.tailor.review_item.message}` : done);
       return true;
     } catch (e) {
       setError(words(e));
@@ -62,13 +64,7 @@ export function Feedback({ completionId, model }: { completionId: string; model:
     e.preventDefault();
     const text = correction.trim();
     if (!text) return;
-    if (
-      await go(
-        { rating: "down", wrong: true, correction: text },
-        "Saved: your answer waits for a reviewer on the Review page.",
-      )
-    )
-      setOpen(false);
+    if (await go({ rating: "down", wrong: true, correction: text }, "Saved.")) setOpen(false);
   };
 
   return (

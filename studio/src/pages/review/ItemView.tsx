@@ -6,6 +6,7 @@
  */
 import { type FormEvent, useState } from "react";
 import type { Principal } from "../../api.ts";
+import { plural } from "../../ui.tsx";
 import { placeError, saidOf } from "../assistants/errors.ts";
 import { Field } from "../assistants/fields.tsx";
 import { when } from "../assistants/Versions.tsx";
@@ -16,6 +17,7 @@ const WHERE: Record<string, string> = {
   question: "the question",
   answer: "the model's answer",
   proposed: "the proposed answer",
+  final_answer: "the accepted answer",
 };
 
 const ROLE: Record<ReviewItem["question"][number]["role"], string> = {
@@ -38,6 +40,15 @@ export function feedbackWords(f: ReviewItem["feedback"]): string[] {
 export const lastQuestion = (item: ReviewItem): string =>
   item.question.filter((m) => m.role === "user").at(-1)?.content ?? "(no question)";
 
+/** What a redaction replaced, in a sentence. */
+function redactedWords(replaced: Record<string, number>): string {
+  const kinds = Object.entries(replaced).filter(([, n]) => n > 0);
+  const total = kinds.reduce((sum, [, n]) => sum + n, 0);
+  if (total === 0) return "No personal data was left to replace.";
+  const what = kinds.map(([k, n]) => `${n} ${k.toLowerCase()}`).join(", ");
+  return `Replaced ${plural(total, "piece")} of personal data (${what}) with tags like [EMAIL].`;
+}
+
 type Mode = "read" | "edit" | "reject";
 
 export function ItemView({
@@ -57,7 +68,11 @@ export function ItemView({
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const f = item.feedback;
-  const pii = item.redacted ? [] : item.pii;
+  const pii = item.pii;
+  // a thumbs-up proposes the answer itself: its findings are reported once, on the answer
+  const inProposed = pii.filter(
+    (p) => p.where === "proposed" || (item.proposed === item.answer && p.where === "answer"),
+  );
   const canDecide = item.status === "pending" && me.role !== "viewer";
 
   const act = async (what: () => Promise<[ReviewItem, string]>) => {
@@ -88,8 +103,8 @@ export function ItemView({
   const redact = () =>
     act(async () => {
       const r = await redactItem(item.id);
-      setAnswer(r.proposed ?? "");
-      return [r, "Personal data replaced with tags like [EMAIL]."];
+      setAnswer(r.item.proposed ?? "");
+      return [r.item, redactedWords(r.replaced)];
     });
 
   const placed = placeError(error, mode === "edit" ? ["answer", "note"] : ["note"]);
@@ -184,7 +199,7 @@ export function ItemView({
         <h4 id="h-review-proposed">Proposed answer</h4>
         {item.proposed !== null ? (
           <p className="turn review-proposed" data-testid="proposed">
-            <Marked text={item.proposed} found={pii.filter((p) => p.where === "proposed")} />
+            <Marked text={item.proposed} found={inProposed} />
           </p>
         ) : (
           <p className="muted" data-testid="proposed">

@@ -2,10 +2,11 @@
  * The Review page's types and its calls to the API (the queue, one item, accept / edit / reject,
  * redaction), in one place so that the routes are named once.
  */
+import type { ReviewRedactionResult } from "../../../../protocol/api/review.ts";
 import type { ReviewItem, ReviewStatus } from "../../../../protocol/review.ts";
 import { api } from "../../api.ts";
 
-export type { ReviewItem, ReviewStatus };
+export type { ReviewItem, ReviewRedactionResult, ReviewStatus };
 export type PiiFinding = ReviewItem["pii"][number];
 
 interface List<T> {
@@ -46,5 +47,5 @@ export const rejectItem = (id: string, note: string | null): Promise<ReviewItem>
   api<ReviewItem>(`${at(id)}/reject`, { body: note ? { note } : {} });
 
 /** Replaces the personal data found in the item's question, answer and proposed answer with tags. */
-export const redactItem = (id: string): Promise<ReviewItem> =>
-  api<ReviewItem>(`${at(id)}/redact`, { body: {} });
+export const redactItem = (id: string): Promise<ReviewRedactionResult> =>
+  api<ReviewRedactionResult>(`${at(id)}/redact`, { body: {} });

@@ -7,10 +7,10 @@
 import { useCallback, useEffect, useState } from "react";
 import type { Principal } from "../../api.ts";
 import { ErrorBox, Loading, plural } from "../../ui.tsx";
-import { type ModelName, type RetrainPlan, retrain } from "./client.ts";
+import { type ModelName, type RetrainResponse, retrain } from "./client.ts";
 
 /** The plan in sentences. */
-export function planWords(p: RetrainPlan): string[] {
+export function planWords(p: RetrainResponse): string[] {
   const accepted = p.accepted.train.length + p.accepted.held_out.length;
   return [
     `It continues from version ${p.current.version} (${p.current.model}), the one answering now.`,
@@ -38,9 +38,9 @@ export function Retrain({
   me: Principal;
   onJob: (jobId: string) => void;
 }) {
-  const [plan, setPlan] = useState<RetrainPlan | null>(null);
+  const [plan, setPlan] = useState<RetrainResponse | null>(null);
   const [showing, setShowing] = useState(false);
-  const [started, setStarted] = useState<RetrainPlan | null>(null);
+  const [started, setStarted] = useState<RetrainResponse | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
 
@@ -121,7 +121,7 @@ export function Retrain({
             <strong>What retraining {name.name} would do:</strong>
           </p>
           <ul>
-            {planWords(plan).map((s) => (
+            {(plan.notes.length ? plan.notes : planWords(plan)).map((s) => (
               <li key={s}>{s}</li>
             ))}
           </ul>

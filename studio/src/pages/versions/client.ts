@@ -3,6 +3,8 @@
  * promote and roll back, retrain, the regression set, health), in one place so that the routes are
  * named once.
  */
+import type { RetrainResponse } from "../../../../protocol/api/retrain.ts";
+import type { PinRegressionRequest } from "../../../../protocol/api/review.ts";
 import type { HealthDay, HealthReport } from "../../../../protocol/health.ts";
 import type { RegressionExample } from "../../../../protocol/review.ts";
 import type {
@@ -11,7 +13,6 @@ import type {
   ModelName,
   ModelNameEvent,
   ModelVersion,
-  RetrainPlan,
 } from "../../../../protocol/versions.ts";
 import { api, type Model } from "../../api.ts";
 
@@ -24,7 +25,7 @@ export type {
   ModelNameEvent,
   ModelVersion,
   RegressionExample,
-  RetrainPlan,
+  RetrainResponse,
 };
 
 interface List<T> {
@@ -59,16 +60,15 @@ export const rollback = (name: string, why: string): Promise<ModelName> =>
   api<ModelName>(`${at(name)}/rollback`, { body: { why } });
 
 /** What a retrain would use (dry run), or the retrain started (its dataset and job). */
-export const retrain = (name: string, dryRun: boolean): Promise<RetrainPlan> =>
-  api<RetrainPlan>(`${at(name)}/retrain`, { body: { dry_run: dryRun } });
+export const retrain = (name: string, dryRun: boolean): Promise<RetrainResponse> =>
+  api<RetrainResponse>(`${at(name)}/retrain`, { body: { dry_run: dryRun } });
 
 export const listRegression = async (name: string): Promise<RegressionExample[]> =>
   (await api<List<RegressionExample>>(`${at(name)}/regression`)).data;
 
-export const pin = (
-  name: string,
-  body: { messages: { role: "user"; content: string }[]; expected: string; note?: string },
-): Promise<RegressionExample> => api<RegressionExample>(`${at(name)}/regression`, { body });
+/** A question and the answer it must keep giving, or an accepted review item. */
+export const pin = (name: string, body: PinRegressionRequest): Promise<RegressionExample> =>
+  api<RegressionExample>(`${at(name)}/regression`, { body });
 
 export const unpin = (name: string, id: string): Promise<unknown> =>
   api(`${at(name)}/regression/${encodeURIComponent(id)}`, { method: "DELETE" });
