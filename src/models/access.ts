@@ -4,10 +4,13 @@
  * came from are reached through a small port (`ModelJobs`), so this domain does not import jobs.
  */
 import { rmSync } from "node:fs";
+import type { ModelName } from "../../protocol/versions.ts";
 import type { Principal } from "../auth/index.ts";
 import { TailorError } from "../errors/index.ts";
 import type { Db } from "../store/index.ts";
 import { parseCheckpointRef } from "./checkpoint-ref.ts";
+import type { ModelNames, NameResolution } from "./names/index.ts";
+import { parseNameRef } from "./names/index.ts";
 import type { ModelEntry, ModelRegistry, ResolvedModel } from "./registry.ts";
 
 export interface ModelAccess {
@@ -51,11 +54,20 @@ export class ModelShares {
   }
 }
 
+const modelNotFound = (id: string) =>
+  new TailorError({
+    code: "model_not_found",
+    message: `the model '${id}' does not exist or you do not have access to it; GET /v1/models lists yours`,
+    details: { field: "model" },
+  });
+
 export class ModelAccessControl {
   constructor(
     private readonly registry: ModelRegistry,
     private readonly shares: ModelShares,
     private readonly jobs: ModelJobs,
+    /** Model names (`support`, `support@v2`); without them every id is a model's. */
+    private readonly names?: ModelNames,
   ) {}
 
   describe(entry: ModelEntry): ModelAccess {
@@ -89,21 +101,63 @@ export class ModelAccessControl {
   get(p: Principal, id: string): ModelAccess {
     const entry = this.registry.get(id);
     const access = entry ? this.describe(entry) : null;
-    if (!access || !this.canUse(p, access)) {
-      throw new TailorError({
-        code: "model_not_found",
-        message: `the model '${id}' does not exist or you do not have access to it; GET /v1/models lists yours`,
-        details: { field: "model" },
-      });
-    }
+    if (!access || !this.canUse(p, access)) throw modelNotFound(id);
     return access;
   }
 
   /**
-   * What the engine needs to run `id` for this caller: a model, or a checkpoint of one named by the
-   * model (`MODEL:ckpt-step-N` or `MODEL:step-N`; job ids and checkpoint ids are the CLI's).
+   * The model name `name` if the caller may see it: the keys of its owner (any role) and admins;
+   * another owner's name answers 404 as if it did not exist.
+   */
+  name(p: Principal, name: string): ModelName {
+    const n = this.names?.find(name);
+    if (!n || (p.role !== "admin" && n.owner !== p.owner)) {
+      throw new TailorError({
+        code: "not_found",
+        message: `no model name '${name}'; GET /v1/model_names (or tailor models names) lists yours`,
+        details: { field: "name" },
+      });
+    }
+    return n;
+  }
+
+  /**
+   * `support` (its current version) or `support@v2` (a pinned version) as the model that answers,
+   * for a caller who may see the name and may use that model (a viewer: a base or shared model);
+   * null when `id` is a model's id or no name. Another owner's name is the 404 of an unknown model.
+   */
+  named(p: Principal, id: string): NameResolution | null {
+    const ref = parseNameRef(id);
+    if (!this.names || !ref || this.registry.get(id)) return null; // a model's id is the model
+    const n = this.names.find(ref.name);
+    if (!n) return null;
+    if (p.role !== "admin" && n.owner !== p.owner) throw modelNotFound(id);
+    const r = this.names.resolve(id);
+    if (!r) return null;
+    const entry = this.registry.get(r.model);
+    if (!entry || !this.canUse(p, this.describe(entry))) {
+      throw new TailorError({
+        code: entry ? "forbidden" : "model_not_found",
+        message: entry
+          ? `${r.name} v${r.version} answers with '${r.model}', which this ${p.role} key may not use (a viewer key may use base models and models an admin has shared)`
+          : `${r.name} v${r.version} answers with '${r.model}', which no longer exists; promote another version (tailor models promote ${r.name} vN)`,
+        details: { field: "model" },
+      });
+    }
+    return r;
+  }
+
+  /**
+   * What the engine needs to run `id` for this caller: a model name's version (`support`,
+   * `support@v2`), a model, or a checkpoint of one named by the model (`MODEL:ckpt-step-N` or
+   * `MODEL:step-N`; job ids and checkpoint ids are the CLI's).
    */
   resolve(p: Principal, id: string): ResolvedModel {
+    const named = this.named(p, id);
+    return this.#resolveModel(p, named ? named.model : id);
+  }
+
+  #resolveModel(p: Principal, id: string): ResolvedModel {
     const ref = parseCheckpointRef(id);
     if (ref?.kind === "model") {
       this.get(p, ref.model); // the model must be the caller's before its checkpoints are looked at

@@ -14,5 +14,11 @@ export { createTinyModel, type TinyModel } from "./create-tiny.ts";
 export { type GenerateOptions, generateText } from "./generate.ts";
 export { tailorHome } from "./home.ts";
 export { MANIFEST_FILE, ModelManifest, ModelName, type TrainingSummary } from "./manifest.ts";
+export {
+  ModelNames,
+  type NamedModels,
+  type NameResolution,
+  parseNameRef,
+} from "./names/index.ts";
 export { describeSource, type ModelEntry, ModelRegistry, type ResolvedModel } from "./registry.ts";
 export { estimateParameters } from "./size.ts";

@@ -62,6 +62,7 @@ export function openServices(home: string, opts: ServicesOptions = {}): Services
   const jobs = new JobStore(db);
   const models = new ModelRegistry(home);
   const keys = new KeyStore(db);
+  const modelNames = new ModelNames(db, models);
   return {
     home,
     db,
@@ -69,7 +70,7 @@ export function openServices(home: string, opts: ServicesOptions = {}): Services
     files: new FileStore(db, datasets),
     jobs,
     models,
-    access: new ModelAccessControl(models, new ModelShares(db), modelJobs(jobs)),
+    access: new ModelAccessControl(models, new ModelShares(db), modelJobs(jobs), modelNames),
     keys,
     audit: new AuditLog(db),
     policies: new PolicyStore(db, {
@@ -80,7 +81,7 @@ export function openServices(home: string, opts: ServicesOptions = {}): Services
     assistants: new AssistantStore(db, new SecretBox(home)),
     conversations: new ConversationStore(db),
     responses: new ResponseStore(db),
-    modelNames: new ModelNames(db),
+    modelNames,
     completions: new CompletionStore(db),
     review: new ReviewQueue(db),
     regression: new RegressionSet(db),
