@@ -3,7 +3,7 @@
  * plainly when it looks out of date), the days as charts, and the numbers as a table.
  */
 import { useCallback, useEffect, useState } from "react";
-import { ErrorBox, Loading } from "../../ui.tsx";
+import { ErrorBox, Loading, plural } from "../../ui.tsx";
 import { type HealthReport, health } from "./client.ts";
 import { dayLabel, HealthCharts, unfamiliarShare } from "./HealthCharts.tsx";
 
@@ -92,7 +92,7 @@ export function Health({ name }: { name: string }) {
           </p>
           <HealthCharts days={report.days} />
           <details className="versions-numbers">
-            <summary>The numbers, day by day ({active.length} days with use)</summary>
+            <summary>The numbers, day by day ({plural(active.length, "day")} with use)</summary>
             <div className="table-scroll">
               <table className="versions-table" data-testid="health-days">
                 <thead>

@@ -5,7 +5,7 @@
  * the job, which continues from the version answering now; a link opens it on the Training page.
  */
 import { useCallback, useEffect, useState } from "react";
-import type { Principal } from "../../api.ts";
+import { ApiError, type Principal } from "../../api.ts";
 import { ErrorBox, Loading, plural } from "../../ui.tsx";
 import { type ModelName, type RetrainResponse, retrain } from "./client.ts";
 
@@ -42,14 +42,20 @@ export function Retrain({
   const [showing, setShowing] = useState(false);
   const [started, setStarted] = useState<RetrainResponse | null>(null);
   const [error, setError] = useState<unknown>(null);
+  /** Why there is nothing to retrain on, in the server's words (no accepted reviews left). */
+  const [nothing, setNothing] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
 
   const load = useCallback(async () => {
     try {
       setPlan(await retrain(name.name, true));
       setError(null);
+      setNothing(null);
     } catch (e) {
-      setError(e);
+      // a plan refused (nothing accepted yet) is not a failure of the page
+      if (e instanceof ApiError && (e.status === 400 || e.status === 409 || e.status === 422))
+        setNothing(e.message);
+      else setError(e);
     }
   }, [name.name]);
   useEffect(() => void load(), [load]);
@@ -77,7 +83,13 @@ export function Retrain({
         use before letting it answer.
       </p>
       {error !== null && <ErrorBox error={error} retry={() => void load()} />}
-      {!plan && error === null && <Loading what="Counting accepted reviews…" />}
+      {!plan && error === null && nothing === null && <Loading what="Counting accepted reviews…" />}
+      {nothing !== null && (
+        <div className="state empty" data-testid="retrain-nothing">
+          <strong>Nothing to retrain on yet.</strong> Accept or correct answers on the Review page
+          first. <span className="muted">({nothing})</span>
+        </div>
+      )}
       {started && (
         <div className="state ok" role="status" data-testid="retrain-started">
           <p>

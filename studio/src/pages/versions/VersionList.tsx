@@ -31,18 +31,27 @@ export function eventWords(e: ModelNameEvent): string {
     case "rollback":
       return `Rolled back to ${v(e.to_version)} (from ${v(e.from_version)})`;
     case "refused":
-      return `Kept ${v(e.from_version)}: ${v(e.to_version)} was not promoted`;
+      return `Kept ${v(e.from_version)}: ${e.to_version === null ? "the new version" : v(e.to_version)} was not promoted`;
     default:
       return e.action;
   }
 }
 
-/** The version a rollback returns to: the one that answered before the current one, if known. */
+/**
+ * The version a rollback returns to: the one that answered before the current one (promotions
+ * push onto what answered, rollbacks pop, as the server counts them), or null when there is none.
+ */
 function previous(n: ModelNameDetail): number | null {
-  const last = historyOf(n).find(
-    (e) => (e.action === "promote" || e.action === "rollback") && e.to_version === n.current,
-  );
-  return last?.from_version ?? null;
+  const stack: number[] = [];
+  for (const e of [...historyOf(n)].reverse()) {
+    if (e.to_version === null) continue;
+    if (e.action === "create" || e.action === "promote") stack.push(e.to_version);
+    else if (e.action === "rollback") {
+      stack.pop();
+      if (stack.at(-1) !== e.to_version) stack.push(e.to_version);
+    }
+  }
+  return stack.at(-2) ?? null;
 }
 
 type Asking = { kind: "promote"; version: number } | { kind: "rollback" } | null;
@@ -157,10 +166,10 @@ export function VersionList({
           </tbody>
         </table>
       </div>
-      {canChange && n.versions.length > 1 && !asking && (
+      {canChange && back !== null && !asking && (
         <div className="actions">
           <button type="button" className="secondary" onClick={() => ask({ kind: "rollback" })}>
-            {back !== null ? `Roll back to version ${back}` : "Roll back"}
+            Roll back to version {back}
           </button>
         </div>
       )}
