@@ -8,7 +8,7 @@
 import { z } from "@hono/zod-openapi";
 import { Feedback, FeedbackInput } from "../assistants.ts";
 import { REVIEW_STATUSES } from "../review.ts";
-import { CHAT_FINISH_REASONS, ChatToolCall } from "./chat.ts";
+import { CHAT_FINISH_REASONS, ChatToolCall, Metadata } from "./chat.ts";
 import { listOf, seconds } from "./shared.ts";
 
 /** What happened to the review item when feedback was given. */
@@ -115,6 +115,11 @@ export const StoredChatCompletionDeleted = z
     deleted: z.literal(true),
   })
   .openapi("ChatCompletionDeleted");
+
+/** OpenAI's update of a stored completion: its metadata, replaced whole (null: none). */
+export const StoredCompletionUpdateRequest = z
+  .object({ metadata: Metadata.nullable() })
+  .openapi("ChatCompletionUpdateRequest");
 
 /** Feedback on a stored completion (merged into what it had: a field given replaces it). */
 export const CompletionFeedbackRequest = FeedbackInput.openapi("CompletionFeedbackRequest");

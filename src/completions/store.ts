@@ -237,6 +237,17 @@ export class CompletionStore {
     })();
   }
 
+  /** Replaces the completion's metadata (OpenAI's update: the only field it changes). */
+  setMetadata(id: string, metadata: Record<string, string>): StoredCompletion {
+    const m = Metadata.safeParse(metadata);
+    if (!m.success) throw invalid("metadata", m.error.issues[0]?.message ?? "invalid");
+    const r = this.db
+      .prepare("UPDATE stored_completions SET metadata_json = ? WHERE id = ?")
+      .run(JSON.stringify(m.data), id);
+    if (r.changes === 0) throw notFound(id);
+    return this.get(id);
+  }
+
   /** false when there was no such completion. */
   delete(id: string): boolean {
     return this.db.prepare("DELETE FROM stored_completions WHERE id = ?").run(id).changes > 0;

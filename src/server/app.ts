@@ -10,6 +10,7 @@ import { limits } from "./middleware/limits/index.ts";
 import { registerAssistants } from "./routes/assistants/index.ts";
 import { registerAudit } from "./routes/audit.ts";
 import { registerChat } from "./routes/chat/completions.ts";
+import { registerStoredCompletions } from "./routes/chat/stored.ts";
 import { registerClassifications } from "./routes/classifications.ts";
 import { registerEmbeddings } from "./routes/embeddings.ts";
 import { registerFiles } from "./routes/files.ts";
@@ -105,6 +106,7 @@ export function buildApp(ctx: ServerContext): OpenAPIHono<AppEnv> {
   registerModels(app, ctx);
   registerHealth(app, ctx);
   registerChat(app, ctx);
+  registerStoredCompletions(app, ctx);
   registerEmbeddings(app, ctx);
   registerClassifications(app, ctx);
   registerModerations(app, ctx);

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { serve as listen } from "@hono/node-server";
 import { startRetentionSweep } from "../assistants/index.ts";
 import { ADMIN_KEY_FILE, ensureAdminKey, RateLimiter, readLocalAdminKey } from "../auth/index.ts";
+import { startCompletionSweep } from "../completions/index.ts";
 import { PlanCache, Worker } from "../jobs/index.ts";
 import { KnowledgeBase } from "../knowledge/index.ts";
 import { EngineModerator, EngineNameFinder } from "../safety/index.ts";
@@ -122,12 +123,15 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const working = worker?.run() ?? Promise.resolve(0);
   // conversations past their assistant's retention period: deleted now, then every hour
   const retention = startRetentionSweep(conversations, { log: opts.log });
+  // stored chat completions past their retention period, the same way
+  const kept = startCompletionSweep(completions, { log: opts.log });
   return {
     url,
     adminKeyFile: join(opts.home, ADMIN_KEY_FILE),
     studioUrl: `${url}/#key=${encodeURIComponent(readLocalAdminKey(opts.home) ?? "")}`,
     close: async () => {
       retention.stop();
+      kept.stop();
       worker?.stop();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await working;

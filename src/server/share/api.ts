@@ -9,6 +9,7 @@ import { ShareFeedback, UnlockRequest } from "../../../protocol/api/share.ts";
 import type { AssistantConversationWithMessages } from "../../../protocol/assistants.ts";
 import { TailorError } from "../../errors/index.ts";
 import type { AppEnv } from "../context.ts";
+import { conversationFeedback } from "../feedback.ts";
 import { admit, isAdmitted, published, type ShareDeps, type Visitor } from "./access.ts";
 import { readBody } from "./body.ts";
 import { clientAddress } from "./limits.ts";
@@ -101,6 +102,8 @@ export function registerShareApi(app: OpenAPIHono<AppEnv>, deps: ShareDeps): voi
         code: "not_found",
         message: "No such answer in this conversation: feedback goes on the assistant's answers.",
       });
-    return c.json(shareMessage(ctx.conversations.feedback(conv.id, mid, input)));
+    // stored with the answer and filed for the owner's review, in one transaction
+    const { message: answered } = conversationFeedback(ctx, v.assistant, conv, mid, input);
+    return c.json(shareMessage(answered));
   });
 }

@@ -34,6 +34,7 @@ import {
   requireRole,
   type ServerContext,
 } from "../../context.ts";
+import { conversationFeedback } from "../../feedback.ts";
 import { errorResponses, jsonResponses } from "../openapi.ts";
 
 const errors = errorResponses(400, 403, 404);
@@ -235,7 +236,9 @@ export function registerConversations(app: OpenAPIHono<AppEnv>, ctx: ServerConte
       const { assistant_id, conversation_id, message_id } = c.req.valid("param");
       const a = assistantOf(c.get("principal"), assistant_id, "give feedback on conversations");
       const conv = conversationOf(a, conversation_id);
-      return c.json(ctx.conversations.feedback(conv.id, message_id, c.req.valid("json")), 200);
+      // stored and filed for review (one item per answer), in one transaction
+      const input = c.req.valid("json");
+      return c.json(conversationFeedback(ctx, a, conv, message_id, input).message, 200);
     },
   );
 

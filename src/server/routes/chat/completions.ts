@@ -11,6 +11,7 @@ import { refuseClassifier } from "../../../models/index.ts";
 import { StreamGuard } from "../../../safety/moderation/index.ts";
 import type { AppEnv, ServerContext } from "../../context.ts";
 import { AnswerChunks, toAnswer } from "./answer.ts";
+import { completionKeeper, StreamedAnswer } from "./keep.ts";
 import { chatModeration, refuseInput } from "./moderation.ts";
 import { toEngineChat } from "./request.ts";
 import { retrieveForChat } from "./retrieval.ts";
@@ -77,7 +78,17 @@ export function registerChat(app: OpenAPIHono<AppEnv>, ctx: ServerContext): void
       const asked = moderation
         ? await moderation.checkInput(conversation, signal)
         : { refusal: null, messages: conversation };
-      if (asked.refusal !== null) return refuseInput(c, req, { id, created }, asked.refusal);
+      // kept for feedback when asked (`store`) or when the model name keeps its completions
+      const keep = completionKeeper(ctx, c.get("principal"), req, {
+        id,
+        created,
+        resolved_model: model.name,
+        messages: asked.messages,
+      });
+      if (asked.refusal !== null) {
+        keep({ content: asked.refusal, finish_reason: "content_filter" });
+        return refuseInput(c, req, { id, created }, asked.refusal);
+      }
       const { messages, retrieval } = await retrieveForChat(
         ctx,
         c.get("principal"),
@@ -105,12 +116,15 @@ export function registerChat(app: OpenAPIHono<AppEnv>, ctx: ServerContext): void
           const choices = moderation
             ? await Promise.all(ev.choices.map((ch) => moderation.checkChoice(ch, signal)))
             : ev.choices;
+          const answers = choices.map((ch) => toAnswer(ch, legacy));
+          const [first] = answers;
+          keep(first && { content: first.message.content, finish_reason: first.finish_reason });
           return c.json({
             id,
             object: "chat.completion",
             created,
             model: req.model,
-            choices: choices.map((ch) => toAnswer(ch, legacy)),
+            choices: answers,
             usage: {
               prompt_tokens: ev.prompt_tokens,
               completion_tokens: ev.completion_tokens,
@@ -150,6 +164,7 @@ export function registerChat(app: OpenAPIHono<AppEnv>, ctx: ServerContext): void
             }),
           );
         const answer = new AnswerChunks(legacy);
+        const kept = new StreamedAnswer(legacy);
         try {
           if (retrieval)
             await send(
@@ -170,6 +185,7 @@ export function registerChat(app: OpenAPIHono<AppEnv>, ctx: ServerContext): void
               }).run(generation)
             : generation;
           for await (const ev of events) {
+            kept.see(ev);
             const choices =
               ev.type === "delta"
                 ? answer.text(ev.index, ev.text)
@@ -186,6 +202,7 @@ export function registerChat(app: OpenAPIHono<AppEnv>, ctx: ServerContext): void
                 total_tokens: ev.prompt_tokens + ev.completion_tokens,
               });
           }
+          if (!signal.aborted) keep(kept.first);
           await send("[DONE]");
         } catch (e) {
           await send(
