@@ -22,7 +22,9 @@ import { registerKeys } from "./routes/keys.ts";
 import { registerModels } from "./routes/models.ts";
 import { isModerationTry, registerModeration } from "./routes/moderation/index.ts";
 import { registerModerations } from "./routes/moderations.ts";
+import { registerRegression } from "./routes/regression.ts";
 import { registerResponses } from "./routes/responses/index.ts";
+import { registerReview } from "./routes/review.ts";
 import { registerVectorStores } from "./routes/vector-stores/index.ts";
 import { registerShare } from "./share/index.ts";
 import { registerStudio } from "./studio.ts";
@@ -114,6 +116,8 @@ export function buildApp(ctx: ServerContext): OpenAPIHono<AppEnv> {
   registerVectorStores(app, ctx);
   registerAssistants(app, ctx);
   registerResponses(app, ctx);
+  registerReview(app, ctx);
+  registerRegression(app, ctx);
   registerAudit(app, ctx);
   registerShare(app, ctx);
   registerDocs(app);
