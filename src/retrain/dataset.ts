@@ -150,6 +150,5 @@ export function markRetrainUsed(svc: RetrainServices, plan: Plan, made: RetrainD
         heldOutDatasetId,
       );
   };
-  if (svc.db) svc.db.transaction(mark)();
-  else mark();
+  svc.review.db.transaction(mark)(); // the queue's database: the check and both marks at once
 }

@@ -7,12 +7,9 @@ import type { ReviewItem } from "../../protocol/review.ts";
 import type { JobServices } from "../jobs/index.ts";
 import type { ModelNames } from "../models/names/index.ts";
 import type { RegressionSet, ReviewQueue } from "../review/index.ts";
-import type { Db } from "../store/index.ts";
 
 /** The stores a retrain reads and writes, handed in by the composition root. */
 export interface RetrainServices extends JobServices {
-  /** For one transaction around marking the items used (absent: no transaction). */
-  db?: Db;
   modelNames: ModelNames;
   review: ReviewQueue;
   regression: RegressionSet;

@@ -24,6 +24,7 @@ import { isModerationTry, registerModeration } from "./routes/moderation/index.t
 import { registerModerations } from "./routes/moderations.ts";
 import { registerRegression } from "./routes/regression.ts";
 import { registerResponses } from "./routes/responses/index.ts";
+import { registerRetrain } from "./routes/retrain.ts";
 import { registerReview } from "./routes/review.ts";
 import { registerVectorStores } from "./routes/vector-stores/index.ts";
 import { registerShare } from "./share/index.ts";
@@ -116,6 +117,7 @@ export function buildApp(ctx: ServerContext): OpenAPIHono<AppEnv> {
   registerVectorStores(app, ctx);
   registerAssistants(app, ctx);
   registerResponses(app, ctx);
+  registerRetrain(app, ctx);
   registerReview(app, ctx);
   registerRegression(app, ctx);
   registerAudit(app, ctx);
