@@ -316,4 +316,56 @@ describe("stored chat completions", () => {
       { role: "user", content: "Open on Sunday?" },
     ]);
   });
+  test("a visitor's feedback on the share page files the answer for the assistant's owner", async () => {
+    const a = services.assistants.create("bob", "key-test", {
+      name: "Bike shop",
+      model: "tiny",
+      instructions: "You help with bikes.",
+      retention_days: 7,
+    });
+    services.assistants.publish(a.id, { access: "public", slug: "bike-shop" });
+    const jar = new Map<string, string>();
+    const visit = async (path: string, body?: unknown) => {
+      const headers: Record<string, string> = {};
+      if (jar.size) headers.cookie = [...jar].map(([k, v]) => `${k}=${v}`).join("; ");
+      if (body !== undefined) headers["content-type"] = "application/json";
+      const res = await app.request(path, {
+        method: body === undefined ? "GET" : "POST",
+        headers,
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      for (const line of res.headers.getSetCookie()) {
+        const [pair = ""] = line.split(";");
+        const eq = pair.indexOf("=");
+        if (eq > 0) jar.set(pair.slice(0, eq), pair.slice(eq + 1));
+      }
+      return res;
+    };
+    await visit("/a/bike-shop/api/info");
+    const conv = (await (await visit("/a/bike-shop/api/conversations", {})).json()) as {
+      id: string;
+    };
+    const asked = await visit(`/a/bike-shop/api/conversations/${conv.id}/messages`, {
+      content: "Do you fix brakes?",
+    });
+    assert.equal(asked.status, 200);
+    await asked.text();
+    const answer = services.conversations.get(conv.id).messages[1];
+    assert.equal(answer?.content, ANSWER);
+    const fb = await visit(
+      `/a/bike-shop/api/conversations/${conv.id}/messages/${answer?.id}/feedback`,
+      { rating: "up" },
+    );
+    assert.equal(fb.status, 200);
+    const item = services.review.list("bob").data.find((i) => i.message_id === answer?.id);
+    assert.ok(item, "filed for bob's review");
+    assert.deepEqual(
+      [item.source, item.source_id, item.proposed, item.feedback.rating],
+      ["conversation", conv.id, ANSWER, "up"],
+    );
+    assert.deepEqual(item.question, [
+      { role: "system", content: "You help with bikes." },
+      { role: "user", content: "Do you fix brakes?" },
+    ]);
+  });
 });
