@@ -83,6 +83,7 @@ function setup(broken = false) {
   const health = new ModelHealth({
     usage,
     names: { find: (n) => (n === "support" ? support : null), list: () => [support] },
+    isModel: (id) => id.startsWith("ft:") || id === "tiny",
     training: {
       questions: (m) =>
         m === "ft:a" || m === "ft:b"

@@ -23,6 +23,8 @@ const MAX_CHECKS = 2000;
 export interface HealthDeps {
   usage: UsageLog;
   names: NameLookup;
+  /** Whether a model with this id exists (an id always wins over a name). */
+  isModel: (id: string) => boolean;
   training: TrainingSource;
   /** TAILOR_HOME (the drift cache lives in cache/drift/). */
   home: string;
@@ -45,7 +47,7 @@ export class ModelHealth {
 
   /** What `ref` covers: a model name (all its versions), else a model id. */
   scope(ref: string): Scope {
-    return scopeOf(this.deps.names, ref);
+    return scopeOf(this.deps.names, ref, this.deps.isModel);
   }
 
   async report(ref: string | Scope, opts: ReportOptions = {}): Promise<HealthReport> {
@@ -161,6 +163,7 @@ export function openHealth(
   return new ModelHealth({
     usage: s.usage,
     names: s.modelNames,
+    isModel: (id) => models.get(id) !== null,
     training: new StoredTraining({ home, models, jobs, datasets }),
     home,
     embedder,

@@ -66,9 +66,9 @@ export function modelScope(id: string): Scope {
   };
 }
 
-/** A name if `ref` is one, else the model id `ref`. */
-export function scopeOf(names: NameLookup, ref: string): Scope {
-  const n = names.find(ref);
+/** The model id `ref` if there is such a model (an id always wins over a name, as in serving), else a name if `ref` is one, else the model id `ref`. */
+export function scopeOf(names: NameLookup, ref: string, isModel: (id: string) => boolean): Scope {
+  const n = isModel(ref) ? null : names.find(ref);
   return n ? nameScope(n) : modelScope(ref);
 }
 

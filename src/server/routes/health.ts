@@ -1,15 +1,14 @@
 /**
  * `GET /v1/models/{model}/health?days=28`: how a model name (all its versions) or a model id does
- * in use, per UTC day, with the summary in words (src/health). Members see their own names and the
- * models they may use (others' answer 404, as for models); admins all. Kept questions not yet
- * checked for drift are embedded on the safety engine (the one that already holds the embedding
- * model for moderation), so a report never waits behind a generation.
+ * in use, per UTC day, with the summary in words (src/health). A name is its owner's keys' and
+ * admins' (ModelAccessControl.name), a model the caller may use (.get); anything else answers 404.
+ * Kept questions not yet checked for drift are embedded on the safety engine (the one that already
+ * holds the embedding model for moderation), so a report never waits behind a generation.
  */
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { HealthReport } from "../../../protocol/health.ts";
 import { DEFAULT_DAYS, MAX_DAYS, openHealth } from "../../health/index.ts";
-import { type AppEnv, ownerScope, type ServerContext } from "../context.ts";
-import { notFound } from "../errors.ts";
+import type { AppEnv, ServerContext } from "../context.ts";
 import { errorResponses, jsonResponses } from "./openapi.ts";
 
 const Params = z.object({
@@ -42,10 +41,9 @@ export function registerHealth(app: OpenAPIHono<AppEnv>, ctx: ServerContext): vo
       const ref = c.req.valid("param").model;
       const health = openHealth(ctx, ctx.safety);
       const scope = health.scope(ref);
-      if (scope.kind === "name") {
-        const mine = ownerScope(p);
-        if (mine !== undefined && scope.owner !== mine) throw notFound("model", ref, "model");
-      } else ctx.access.get(p, ref); // a model the caller may use, else the same 404 as none
+      // a name of the caller's (or any, for an admin), or a model they may use; else a 404
+      if (scope.kind === "name") ctx.access.name(p, ref);
+      else ctx.access.get(p, ref);
       const report = await health.report(scope, {
         days: c.req.valid("query").days,
         signal: c.req.raw.signal,

@@ -100,6 +100,13 @@ export function registerAnswers(app: OpenAPIHono<AppEnv>, deps: ShareDeps): void
             await send({ type: "filtered", refusal: ev.refusal });
           } else {
             const stored = keep(ev.text, ev.finish_reason, ev.sources, ev.function_calls);
+            ctx.usage.answered({
+              model: runtime.settings.model,
+              resolvedModel: turn.model.name,
+              channel: "share",
+              answer: ev.text,
+              asked: content,
+            });
             await send({ type: "done", message: shareMessage(stored) });
             return;
           }

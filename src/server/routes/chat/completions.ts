@@ -11,7 +11,7 @@ import { refuseClassifier } from "../../../models/index.ts";
 import { StreamGuard } from "../../../safety/moderation/index.ts";
 import type { AppEnv, ServerContext } from "../../context.ts";
 import { AnswerChunks, toAnswer } from "./answer.ts";
-import { completionKeeper, StreamedAnswer } from "./keep.ts";
+import { completionKeeper, keepDays, StreamedAnswer } from "./keep.ts";
 import { chatModeration, refuseInput } from "./moderation.ts";
 import { toEngineChat } from "./request.ts";
 import { retrieveForChat } from "./retrieval.ts";
@@ -85,8 +85,18 @@ export function registerChat(app: OpenAPIHono<AppEnv>, ctx: ServerContext): void
         resolved_model: model.name,
         messages: asked.messages,
       });
+      // usage for the health report, with the question only when the completion is kept
+      const used = (answer: string | null | undefined) =>
+        ctx.usage.answered({
+          model: req.model,
+          resolvedModel: model.name,
+          channel: "chat",
+          answer,
+          asked: keepDays(ctx, req) === null ? null : asked.messages,
+        });
       if (asked.refusal !== null) {
         keep({ content: asked.refusal, finish_reason: "content_filter" });
+        used(asked.refusal);
         return refuseInput(c, req, { id, created }, asked.refusal);
       }
       const { messages, retrieval } = await retrieveForChat(
@@ -119,6 +129,7 @@ export function registerChat(app: OpenAPIHono<AppEnv>, ctx: ServerContext): void
           const answers = choices.map((ch) => toAnswer(ch, legacy));
           const [first] = answers;
           keep(first && { content: first.message.content, finish_reason: first.finish_reason });
+          used(first?.message.content);
           return c.json({
             id,
             object: "chat.completion",
@@ -203,6 +214,7 @@ export function registerChat(app: OpenAPIHono<AppEnv>, ctx: ServerContext): void
               });
           }
           if (!signal.aborted) keep(kept.first);
+          if (!signal.aborted) used(kept.first?.content);
           await send("[DONE]");
         } catch (e) {
           await send(

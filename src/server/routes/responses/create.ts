@@ -47,6 +47,13 @@ export async function createResponse(
       });
     const last = builder.finish(recordConversation(ctx, p, prep, done));
     storeResponse(ctx, p, prep, done, builder);
+    ctx.usage.answered({
+      model: prep.assistant?.settings.model ?? req.model,
+      resolvedModel: prep.turn.model.name,
+      channel: "responses",
+      answer: done.text,
+      asked: prep.store ? (prep.input.questions.at(-1) ?? null) : null,
+    });
     return last;
   };
 
