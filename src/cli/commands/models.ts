@@ -15,6 +15,7 @@ import { MODERATION_MODEL, moderationCard } from "../../safety/index.ts";
 import { positiveInt } from "../args.ts";
 import { formatSeconds, printJson, say, table } from "../output.ts";
 import { withTailor } from "../services.ts";
+import { registerModelsHealth } from "./models-health.ts";
 
 function statusOf(m: { manifest: unknown; kind: string }): string {
   const manifest = m.manifest as { promotion?: { status: string } } | null;
@@ -24,6 +25,7 @@ function statusOf(m: { manifest: unknown; kind: string }): string {
 
 export function registerModels(program: Command): void {
   const models = program.command("models").description("list and create models");
+  registerModelsHealth(models);
 
   models
     .command("list")
