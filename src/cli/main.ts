@@ -15,6 +15,7 @@ import { registerKeys } from "./commands/keys.ts";
 import { registerModels } from "./commands/models.ts";
 import { registerModerate } from "./commands/moderate.ts";
 import { registerPolicies } from "./commands/policies.ts";
+import { registerRetrain } from "./commands/retrain.ts";
 import { registerServe } from "./commands/serve.ts";
 import { registerTrain } from "./commands/train.ts";
 import { registerWorker } from "./commands/worker.ts";
@@ -34,6 +35,7 @@ export function buildProgram(): Command {
   registerModels(program);
   registerData(program);
   registerTrain(program);
+  registerRetrain(program);
   registerJobs(program);
   registerEval(program);
   registerWorker(program);
