@@ -19,6 +19,7 @@ import { registerPlan } from "./routes/fine-tuning/plan.ts";
 import { isStreamPath, registerJobStream } from "./routes/fine-tuning/stream.ts";
 import { registerHealth } from "./routes/health.ts";
 import { registerKeys } from "./routes/keys.ts";
+import { registerModelNames } from "./routes/model-names.ts";
 import { registerModels } from "./routes/models.ts";
 import { isModerationTry, registerModeration } from "./routes/moderation/index.ts";
 import { registerModerations } from "./routes/moderations.ts";
@@ -107,6 +108,7 @@ export function buildApp(ctx: ServerContext): OpenAPIHono<AppEnv> {
   registerJobStream(app, ctx);
   registerKeys(app, ctx);
   registerModels(app, ctx);
+  registerModelNames(app, ctx);
   registerHealth(app, ctx);
   registerChat(app, ctx);
   registerStoredCompletions(app, ctx);

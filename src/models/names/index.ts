@@ -1,2 +1,7 @@
 export { parseNameRef } from "./rows.ts";
-export { ModelNames, type NamedModels, type NameResolution } from "./store.ts";
+export {
+  ModelNames,
+  type NamedModels,
+  type NameResolution,
+  type StorageSettings,
+} from "./store.ts";

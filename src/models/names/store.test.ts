@@ -161,7 +161,12 @@ test("refusals are clear: unknown or current version, nothing to roll back, bad 
 test("a refused promotion is kept in the history; storage settings; delete keeps other names", () => {
   const names = store();
   names.create("support", "alice", "ft:tiny:a:1", "key-a", "first");
-  names.create("sales", "bob", "tiny", "key-b", "first");
+  const sales = names.create("sales", "bob", "tiny", "key-b", "first", {
+    storeCompletions: true,
+    retentionDays: 90,
+  });
+  assert.equal(sales.store_completions, true);
+  assert.equal(sales.retention_days, 90);
   const v2 = names.add("support", "ft:tiny:a:2", {
     who: "retrain",
     why: "candidate",

@@ -41,6 +41,12 @@ export interface NameResolution {
   pinned: boolean;
 }
 
+export interface StorageSettings {
+  storeCompletions?: boolean | undefined;
+  /** 1 to 3650 days (30 unless given). */
+  retentionDays?: number | undefined;
+}
+
 const now = () => Math.floor(Date.now() / 1000);
 
 export class ModelNames {
@@ -50,11 +56,19 @@ export class ModelNames {
     readonly modelIds?: NamedModels,
   ) {}
 
-  /** A new name at version 1 = `model`. */
-  create(name: string, owner: string, model: string, who: string, why: string): ModelName {
+  /** A new name at version 1 = `model` (with its storage settings, in the same transaction). */
+  create(
+    name: string,
+    owner: string,
+    model: string,
+    who: string,
+    why: string,
+    storage: StorageSettings = {},
+  ): ModelName {
     const n = checkName(name);
     const w = checkWhy(why);
-    this.#checkModel(model);
+    this.checkModel(model);
+    const days = storage.retentionDays === undefined ? 30 : checkRetention(storage.retentionDays);
     if (this.modelIds?.exists(n))
       throw new TailorError({
         code: "conflict",
@@ -71,8 +85,11 @@ export class ModelNames {
             details: { field: "name" },
           });
         this.db
-          .prepare("INSERT INTO model_names (name, owner, created_at, current) VALUES (?, ?, ?, 1)")
-          .run(n, owner, t);
+          .prepare(
+            `INSERT INTO model_names (name, owner, created_at, current, store_completions, retention_days)
+             VALUES (?, ?, ?, 1, ?, ?)`,
+          )
+          .run(n, owner, t, storage.storeCompletions ? 1 : 0, days);
         this.#insertVersion(n, 1, model, t, who, "added", null, null);
         this.#event(n, "create", null, 1, who, w, t);
       })
@@ -94,7 +111,7 @@ export class ModelNames {
     },
   ): ModelVersion {
     const w = checkWhy(opts.why);
-    this.#checkModel(model);
+    this.checkModel(model);
     const gate = opts.gate ? GateDecision.parse(opts.gate) : null;
     const t = now();
     const version = this.db
@@ -217,10 +234,8 @@ export class ModelNames {
       .immediate();
   }
 
-  setStorage(
-    name: string,
-    opts: { storeCompletions?: boolean; retentionDays?: number },
-  ): ModelName {
+  /** Whether chat completions to the name are kept for feedback, and for how many days. */
+  setStorage(name: string, opts: StorageSettings): ModelName {
     const days = opts.retentionDays === undefined ? undefined : checkRetention(opts.retentionDays);
     this.db
       .transaction(() => {
@@ -274,7 +289,8 @@ export class ModelNames {
     return [...new Set(this.#versions(name).map((v) => v.model))];
   }
 
-  #checkModel(model: string): void {
+  /** Refuses what cannot be a version: nothing, a name (or name@vN), an unknown model. */
+  checkModel(model: string): void {
     if (model.trim().length === 0)
       throw invalid("model", "give the model this version answers with");
     if (this.#row(model) || (parseNameRef(model)?.version ?? null) !== null)
