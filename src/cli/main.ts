@@ -16,6 +16,7 @@ import { registerModels } from "./commands/models.ts";
 import { registerModerate } from "./commands/moderate.ts";
 import { registerPolicies } from "./commands/policies.ts";
 import { registerRetrain } from "./commands/retrain.ts";
+import { registerReview } from "./commands/review.ts";
 import { registerServe } from "./commands/serve.ts";
 import { registerTrain } from "./commands/train.ts";
 import { registerWorker } from "./commands/worker.ts";
@@ -47,6 +48,7 @@ export function buildProgram(): Command {
   registerKb(program);
   registerChat(program);
   registerAssistants(program);
+  registerReview(program); // also attaches `tailor models pin|regression|unpin`
   registerClassify(program);
   registerModerate(program);
   registerDemo(program);
