@@ -179,7 +179,7 @@ export class ReviewQueue {
       if (final === null)
         throw new TailorError({
           code: "invalid_argument",
-          message: `${id} was rated down with no correction: write the right answer with --answer (the API's "answer"), or reject it`,
+          message: `${id} was rated down with no correction: write the right answer with --answer (\`tailor review edit ${id} --answer TEXT\`; the API's "answer"), or reject it`,
           details: { field: "answer" },
         });
       const pii = findItemPii({ ...item, final_answer: final });

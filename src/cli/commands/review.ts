@@ -128,12 +128,22 @@ export function registerReview(program: Command): void {
   review
     .command("show")
     .argument("<id>", "a review item's id (rev_…)")
-    .description("the question, the answer, the feedback, the proposed answer, personal data found")
+    .description(
+      "the question, the answer, the feedback, the proposed answer, personal data found (e-mails, phone numbers, cards, ids, secrets; names with --names)",
+    )
+    .option("--names", "look for people's names too (starts the named-entity model)")
     .option("--json", "print JSON")
-    .action((id: string, opts: { json?: boolean }) => {
-      const item = withTailor((s) => s.review.get(id));
-      if (opts.json) return printJson(item);
-      console.log(itemText(item));
+    .action(async (id: string, opts: { names?: boolean; json?: boolean }) => {
+      const engine = opts.names ? new InferenceEngine() : null;
+      try {
+        const item = await withTailor(async (s) =>
+          engine ? s.review.rescan(id, new EngineNameFinder(engine)) : s.review.get(id),
+        );
+        if (opts.json) return printJson(item);
+        console.log(itemText(item));
+      } finally {
+        await engine?.close();
+      }
     });
 
   review
