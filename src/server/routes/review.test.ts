@@ -199,3 +199,19 @@ test("the regression set: the name's owner pins by hand or from an accepted item
     [fromItem.json.id],
   );
 });
+
+test("documented in /openapi.json", async () => {
+  const doc = (await (await fetch(`${server.url}/openapi.json`)).json()) as {
+    paths: Record<string, Record<string, unknown>>;
+  };
+  for (const [path, methods] of Object.entries({
+    "/v1/review/items": ["get"],
+    "/v1/review/items/{id}": ["get"],
+    "/v1/review/items/{id}/accept": ["post"],
+    "/v1/review/items/{id}/reject": ["post"],
+    "/v1/review/items/{id}/redact": ["post"],
+    "/v1/model_names/{name}/regression": ["get", "post"],
+    "/v1/model_names/{name}/regression/{id}": ["delete"],
+  }))
+    assert.deepEqual(Object.keys(doc.paths[path] ?? {}).sort(), methods, path);
+});
