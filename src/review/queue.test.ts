@@ -100,6 +100,8 @@ describe("filing feedback", () => {
     assert.equal(corrected.proposed, "Open 10-4 on Sundays.");
     const blank = queue.file(answer({ feedback: feedback({ rating: "down", correction: "  " }) }));
     assert.equal(blank.proposed, null);
+    const calledOnly = queue.file(answer({ answer: "", feedback: feedback({ rating: "up" }) }));
+    assert.equal(calledOnly.proposed, null);
     const commentOnly = queue.file(answer({ feedback: feedback({ comment: "meh" }) }));
     assert.equal(commentOnly.proposed, null);
   });

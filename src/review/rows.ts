@@ -76,11 +76,12 @@ export function itemOf(r: ItemRow): ReviewItem {
 
 /**
  * What the feedback proposes as the right answer: the correction when there is one; else the
- * answer itself when it was rated up and not marked wrong; else nothing (a reviewer must write it).
+ * answer itself when it was rated up, not marked wrong and has text; else nothing (a reviewer must write it).
  */
 export function proposedOf(answer: string, feedback: ReviewItem["feedback"]): string | null {
   if (feedback.correction !== null && feedback.correction.trim() !== "") return feedback.correction;
-  if (feedback.rating === "up" && !feedback.wrong) return answer;
+  // an answer that only called functions has no text to learn
+  if (feedback.rating === "up" && !feedback.wrong && answer.trim() !== "") return answer;
   return null;
 }
 
