@@ -16,6 +16,7 @@ import { positiveInt } from "../args.ts";
 import { formatSeconds, printJson, say, table } from "../output.ts";
 import { withTailor } from "../services.ts";
 import { registerModelsHealth } from "./models-health.ts";
+import { modelOfName, registerModelsNames } from "./models-names.ts";
 
 function statusOf(m: { manifest: unknown; kind: string }): string {
   const manifest = m.manifest as { promotion?: { status: string } } | null;
@@ -26,6 +27,7 @@ function statusOf(m: { manifest: unknown; kind: string }): string {
 export function registerModels(program: Command): void {
   const models = program.command("models").description("list and create models");
   registerModelsHealth(models);
+  registerModelsNames(models);
 
   models
     .command("list")
@@ -63,12 +65,13 @@ export function registerModels(program: Command): void {
 
   models
     .command("show")
-    .argument("<name>", "a model name")
+    .argument("<name>", "a model, or a model name (its current version; support@v2 for another)")
     .description(
       "what a model is; for a fine-tuned one: its training, its test and whether it is ready",
     )
     .option("--json", "print JSON")
-    .action((name: string, opts: { json?: boolean }) => {
+    .action((ref: string, opts: { json?: boolean }) => {
+      const name = modelOfName(ref); // a model name: its current version (name@v2: that one)
       const registry = withTailor((svc) => svc.models);
       const entry = registry.get(name);
       if (!entry)
@@ -187,7 +190,10 @@ export function registerModels(program: Command): void {
 
   models
     .command("card")
-    .argument("<name>", `a fine-tuned model (or ${MODERATION_MODEL})`)
+    .argument(
+      "<name>",
+      `a fine-tuned model, a model name (its current version), or ${MODERATION_MODEL}`,
+    )
     .description("the model card: data, settings, curves, test results, intended use and limits")
     .option("--json", "print the card as JSON instead of Markdown")
     .action((name: string, opts: { json?: boolean }) => {
@@ -195,7 +201,8 @@ export function registerModels(program: Command): void {
         process.stdout.write(moderationCard());
         return;
       }
-      const card = withTailor((svc) => modelCardOf(svc, name));
+      const id = modelOfName(name); // a model name: its current version
+      const card = withTailor((svc) => modelCardOf(svc, id));
       if (opts.json) return printJson(card);
       process.stdout.write(renderCardMarkdown(card));
     });
