@@ -251,7 +251,8 @@ export function Versions({ me, update, go }: PageProps & { me: Principal }) {
                 me={me}
                 onJob={toJob}
                 onChange={(n, said) => {
-                  void choose(n.name, said);
+                  setOpen(n);
+                  setNote(said);
                   void load();
                 }}
               />

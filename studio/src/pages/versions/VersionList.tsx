@@ -8,15 +8,16 @@ import type { Principal } from "../../api.ts";
 import { placeError, saidOf } from "../assistants/errors.ts";
 import { Field } from "../assistants/fields.tsx";
 import { when } from "../assistants/Versions.tsx";
+import { AddVersion } from "./AddVersion.tsx";
 import {
   historyOf,
-  type ModelName,
   type ModelNameDetail,
   type ModelNameEvent,
   promote,
   rollback,
 } from "./client.ts";
 import { Gate } from "./Gate.tsx";
+import { Storage } from "./Storage.tsx";
 
 /** What one change did, in words. */
 export function eventWords(e: ModelNameEvent): string {
@@ -54,7 +55,7 @@ function previous(n: ModelNameDetail): number | null {
   return stack.at(-2) ?? null;
 }
 
-type Asking = { kind: "promote"; version: number } | { kind: "rollback" } | null;
+type Asking = { kind: "promote"; version: number } | { kind: "rollback" } | { kind: "add" } | null;
 
 export function VersionList({
   detail: n,
@@ -64,7 +65,7 @@ export function VersionList({
 }: {
   detail: ModelNameDetail;
   me: Principal;
-  onChange: (changed: ModelName, said: string) => void;
+  onChange: (changed: ModelNameDetail, said: string) => void;
   /** Opens a retrain job on the Training page. */
   onJob: (jobId: string) => void;
 }) {
@@ -84,7 +85,7 @@ export function VersionList({
   };
   const submit = async (e: FormEvent) => {
     e.preventDefault();
-    if (!asking) return;
+    if (!asking || asking.kind === "add") return;
     setBusy(true);
     setError(null);
     try {
@@ -166,14 +167,29 @@ export function VersionList({
           </tbody>
         </table>
       </div>
-      {canChange && back !== null && !asking && (
+      {canChange && !asking && (
         <div className="actions">
-          <button type="button" className="secondary" onClick={() => ask({ kind: "rollback" })}>
-            Roll back to version {back}
+          {back !== null && (
+            <button type="button" className="secondary" onClick={() => ask({ kind: "rollback" })}>
+              Roll back to version {back}
+            </button>
+          )}
+          <button type="button" className="secondary" onClick={() => ask({ kind: "add" })}>
+            Add a version
           </button>
         </div>
       )}
-      {asking && (
+      {asking?.kind === "add" && (
+        <AddVersion
+          name={n.name}
+          onCancel={() => ask(null)}
+          onAdded={(changed, said) => {
+            setAsking(null);
+            onChange(changed, said);
+          }}
+        />
+      )}
+      {asking && asking.kind !== "add" && (
         <form className="versions-ask" onSubmit={(e) => void submit(e)} data-testid="ask-why">
           <Field
             id="versions-why"
@@ -220,6 +236,12 @@ export function VersionList({
           ))}
         </ol>
       )}
+      <Storage
+        key={`${n.store_completions}-${n.retention_days}`}
+        detail={n}
+        canChange={canChange}
+        onChange={onChange}
+      />
     </section>
   );
 }

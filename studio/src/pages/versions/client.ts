@@ -3,6 +3,7 @@
  * promote and roll back, retrain, the regression set, health), in one place so that the routes are
  * named once.
  */
+import type { ModelNameDetail } from "../../../../protocol/api/model-names.ts";
 import type { RetrainResponse } from "../../../../protocol/api/retrain.ts";
 import type { PinRegressionRequest } from "../../../../protocol/api/review.ts";
 import type { HealthDay, HealthReport } from "../../../../protocol/health.ts";
@@ -22,6 +23,7 @@ export type {
   HealthDay,
   HealthReport,
   ModelName,
+  ModelNameDetail,
   ModelNameEvent,
   ModelVersion,
   RegressionExample,
@@ -33,9 +35,6 @@ interface List<T> {
   has_more?: boolean;
 }
 
-/** A name as GET /v1/model_names/{name} returns it: with its history (who, why, when). */
-export type ModelNameDetail = ModelName & { history?: ModelNameEvent[]; events?: ModelNameEvent[] };
-
 const NAMES = "/v1/model_names";
 const at = (name: string) => `${NAMES}/${encodeURIComponent(name)}`;
 
@@ -45,7 +44,7 @@ export const getName = (name: string): Promise<ModelNameDetail> => api<ModelName
 
 /** Newest first. */
 export const historyOf = (n: ModelNameDetail): ModelNameEvent[] =>
-  [...(n.history ?? n.events ?? [])].sort((a, b) => b.seq - a.seq);
+  [...n.history].sort((a, b) => b.seq - a.seq);
 
 export const createName = (body: {
   name: string;
@@ -53,11 +52,23 @@ export const createName = (body: {
   why?: string;
 }): Promise<ModelName> => api<ModelName>(NAMES, { body });
 
-export const promote = (name: string, version: number, why: string): Promise<ModelName> =>
-  api<ModelName>(`${at(name)}/promote`, { body: { version, why } });
+/** A new version (answering only once promoted, unless `promote`). */
+export const addVersion = (
+  name: string,
+  body: { model: string; why: string; promote?: boolean },
+): Promise<ModelNameDetail> => api<ModelNameDetail>(`${at(name)}/versions`, { body });
 
-export const rollback = (name: string, why: string): Promise<ModelName> =>
-  api<ModelName>(`${at(name)}/rollback`, { body: { why } });
+export const promote = (name: string, version: number, why: string): Promise<ModelNameDetail> =>
+  api<ModelNameDetail>(`${at(name)}/promote`, { body: { version, why } });
+
+export const rollback = (name: string, why: string): Promise<ModelNameDetail> =>
+  api<ModelNameDetail>(`${at(name)}/rollback`, { body: { why } });
+
+/** Whether chat completions to the name are kept for feedback, and for how many days. */
+export const setStorage = (
+  name: string,
+  body: { store_completions?: boolean; retention_days?: number },
+): Promise<ModelNameDetail> => api<ModelNameDetail>(at(name), { body });
 
 /** What a retrain would use (dry run), or the retrain started (its dataset and job). */
 export const retrain = (name: string, dryRun: boolean): Promise<RetrainResponse> =>
