@@ -126,6 +126,10 @@ test("--json, storage flags, a version promoted at once, the list of names", asy
   );
   r = await ok("models", "name", "sales", BASE, "--promote");
   assert.equal(r.stderr.trim(), `sales v2 added and answering (${BASE})`);
+  r = await ok("models", "name", "sales", "--no-store-completions", "--retention-days", "3");
+  assert.equal(r.stderr.trim(), "sales: chat completions not kept unless asked");
+  const audited = withServices(home, (s) => s.audit.list({ action: "model_names.settings" }));
+  assert.deepEqual(audited[0]?.details, { store_completions: false, retention_days: 3 });
   r = await ok("models", "names");
   assert.match(r.stdout, new RegExp(`^sales\\s+v2\\s+${BASE}\\s+2\\s+alice$`, "m"));
   assert.match(r.stdout, /^support\s+v1\s+tiny\s+2\s+local$/m);
@@ -150,6 +154,8 @@ test("refusals say what to do, with the error's exit code", async () => {
     [["models", "name", "other", "fresh"], 2, /a model name, not a model/],
     [["models", "name", "fresh", "tiny", "--owner", "bob"], 12, /owned by local/],
     [["models", "name", "other", "tiny", "--retention-days", "0"], 2, /retention-days/],
+    [["models", "name", "fresh"], 2, /nothing to change/],
+    [["models", "name", "other"], 2, /give the model it answers with/],
   ];
   for (const [args, code, text] of cases) {
     const r = await run(...args);

@@ -122,13 +122,85 @@ export function renderVersions(s: Services, n: ModelName, history: ModelNameEven
   return out.join("\n");
 }
 
+interface NameFlags {
+  why?: string;
+  promote?: boolean;
+  storeCompletions?: boolean;
+  retentionDays?: number;
+  owner?: string;
+  json?: boolean;
+}
+
+/** `tailor models name`: a new name, a new version of one, or only its settings; what to say. */
+function nameOrAdd(
+  s: Services,
+  name: string,
+  model: string | undefined,
+  f: NameFlags,
+): { n: ModelName; said: string } {
+  const storage = { storeCompletions: f.storeCompletions, retentionDays: f.retentionDays };
+  const settings = Object.fromEntries(
+    Object.entries({
+      store_completions: f.storeCompletions,
+      retention_days: f.retentionDays,
+    }).filter(([, v]) => v !== undefined),
+  );
+  const existing = s.modelNames.find(name);
+  if (model === undefined) {
+    if (!existing)
+      throw new TailorError({
+        code: "invalid_argument",
+        message: `no model name '${name}' yet; give the model it answers with: tailor models name ${name} MODEL`,
+        details: { field: "model" },
+      });
+    if (!Object.keys(settings).length)
+      throw new TailorError({
+        code: "invalid_argument",
+        message: `nothing to change: give a model to add a version, or --store-completions, --no-store-completions, --retention-days N`,
+      });
+    const n = s.modelNames.setStorage(name, storage);
+    audit(s, "settings", name, settings);
+    const kept = n.store_completions ? `kept ${n.retention_days} days` : "not kept unless asked";
+    return { n, said: `${name}: chat completions ${kept}` };
+  }
+  checkModel(s, model);
+  if (!existing) {
+    const why = f.why ?? `named ${model}`;
+    const n = s.modelNames.create(name, f.owner ?? CLI_OWNER, model, cliWho(), why, storage);
+    audit(s, "create", name, { version: 1, model, why, ...settings });
+    return { n, said: `${name} v1 answers with ${model}` };
+  }
+  if (f.owner !== undefined && f.owner !== existing.owner)
+    throw new TailorError({
+      code: "conflict",
+      message: `${name} is owned by ${existing.owner}; --owner only applies to a new name`,
+      details: { field: "owner" },
+    });
+  const why = f.why ?? `added ${model}`;
+  const promote = f.promote ?? false;
+  const v = s.modelNames.add(name, model, { who: cliWho(), why, origin: "added", promote });
+  audit(s, "add", name, { version: v.version, model, why, promoted: promote, ...settings });
+  const n = Object.keys(settings).length
+    ? s.modelNames.setStorage(name, storage)
+    : s.modelNames.get(name);
+  return {
+    n,
+    said: promote
+      ? `${name} v${v.version} added and answering (${model})`
+      : `${name} v${v.version} added (not answering yet: tailor models promote ${name} v${v.version})`,
+  };
+}
+
 export function registerModelsNames(models: Command): void {
   models
     .command("name")
     .argument("<name>", "the model name, e.g. support (lowercase letters, digits, - and _)")
-    .argument("<model>", "the model it answers with: a fine-tuned model id or a base model")
+    .argument(
+      "[model]",
+      "the model it answers with: a fine-tuned model id or a base model (leave out to change only the settings)",
+    )
     .description(
-      "name a model (version 1 answers at once), or add a version to a name (it answers once promoted)",
+      "name a model (version 1 answers at once), add a version to a name (it answers once promoted), or change a name's settings",
     )
     .option("--why <text>", "why, for the name's history and the audit log")
     .option("--promote", "answer with the new version at once")
@@ -139,63 +211,11 @@ export function registerModelsNames(models: Command): void {
     )
     .option("--owner <owner>", "who owns a new name (the API's keys of that owner see it)")
     .option("--json", "print JSON")
-    .action(
-      (
-        name: string,
-        model: string,
-        f: {
-          why?: string;
-          promote?: boolean;
-          storeCompletions?: boolean;
-          retentionDays?: number;
-          owner?: string;
-          json?: boolean;
-        },
-      ) => {
-        const storage = { storeCompletions: f.storeCompletions, retentionDays: f.retentionDays };
-        const { n, added } = withTailor((s) => {
-          checkModel(s, model);
-          const existing = s.modelNames.find(name);
-          if (!existing) {
-            const why = f.why ?? `named ${model}`;
-            const made = s.modelNames.create(
-              name,
-              f.owner ?? CLI_OWNER,
-              model,
-              cliWho(),
-              why,
-              storage,
-            );
-            audit(s, "create", name, { version: 1, model, why });
-            return { n: made, added: null };
-          }
-          if (f.owner !== undefined && f.owner !== existing.owner)
-            throw new TailorError({
-              code: "conflict",
-              message: `${name} is owned by ${existing.owner}; --owner only applies to a new name`,
-              details: { field: "owner" },
-            });
-          const why = f.why ?? `added ${model}`;
-          const v = s.modelNames.add(name, model, {
-            who: cliWho(),
-            why,
-            origin: "added",
-            promote: f.promote ?? false,
-          });
-          audit(s, "add", name, { version: v.version, model, why, promoted: f.promote ?? false });
-          if (storage.storeCompletions !== undefined || storage.retentionDays !== undefined)
-            s.modelNames.setStorage(name, storage);
-          return { n: s.modelNames.get(name), added: v };
-        });
-        if (f.json) return printJson(n);
-        if (!added) return say(`${n.name} v1 answers with ${model}`);
-        say(
-          n.current === added.version
-            ? `${n.name} v${added.version} added and answering (${model})`
-            : `${n.name} v${added.version} added (not answering yet: tailor models promote ${n.name} v${added.version})`,
-        );
-      },
-    );
+    .action((name: string, model: string | undefined, f: NameFlags) => {
+      const { n, said } = withTailor((s) => nameOrAdd(s, name, model, f));
+      if (f.json) return printJson(n);
+      say(said);
+    });
 
   models
     .command("names")
