@@ -57,10 +57,17 @@ export function resolveCheckpoint(store: JobStore, ref: string): ResolvedModel |
 
 /** Any model a command names: a checkpoint, or whatever the registry resolves (name, folder, …). */
 export function resolveModelRef(
-  svc: { jobs: JobStore; models: ModelRegistry },
+  svc: {
+    jobs: JobStore;
+    models: ModelRegistry;
+    /** Model names (`support`, `support@v2`): a model's own id wins over a name. */
+    modelNames?: { resolve(ref: string): { model: string } | null };
+  },
   ref: string,
 ): ResolvedModel {
-  return resolveCheckpoint(svc.jobs, ref) ?? svc.models.resolve(ref);
+  const named = svc.models.get(ref) ? null : svc.modelNames?.resolve(ref);
+  const id = named?.model ?? ref;
+  return resolveCheckpoint(svc.jobs, id) ?? svc.models.resolve(id);
 }
 
 /** The jobs as model access control sees them (the models domain's port). */

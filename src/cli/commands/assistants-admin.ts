@@ -66,7 +66,8 @@ export function settingsDeps(s: Services): SettingsDeps {
   const knowledge = new KnowledgeStore(s.db);
   return {
     model: (name) => {
-      const entry = s.models.get(name);
+      // a model name (`support`) stands for the version answering now; a model's own id wins
+      const entry = s.models.get(name) ?? s.models.get(s.modelNames.resolve(name)?.model ?? name);
       if (!entry) {
         const known = s.models
           .list()

@@ -10,6 +10,7 @@ import { userInfo } from "node:os";
 import { test } from "node:test";
 import { ModelNameDetail } from "../../../protocol/api/model-names.ts";
 import { ModelName } from "../../../protocol/versions.ts";
+import { resolveModelRef } from "../../jobs/index.ts";
 import { withServices } from "../../services/index.ts";
 import { type CliResult, cliSandbox } from "../__fixtures__/cli.ts";
 import { main } from "../main.ts";
@@ -162,4 +163,17 @@ test("refusals say what to do, with the error's exit code", async () => {
     assert.equal(r.code, code, `${args.join(" ")}: ${r.stderr}${r.stdout}`);
     assert.match(r.stderr, text, args.join(" "));
   }
+});
+
+test("a name stands for its current version in the CLI's other commands (chat, eval, assistants)", async () => {
+  await ok("models", "name", "helpdesk", "tiny", "--why", "the help desk's model");
+  // tailor chat / eval resolve a model reference through resolveModelRef
+  withServices(home, (s) => {
+    assert.equal(resolveModelRef(s, "helpdesk").name, "tiny");
+    assert.equal(resolveModelRef(s, "helpdesk@v1").name, "tiny");
+    assert.equal(resolveModelRef(s, "tiny").name, "tiny", "a model's own id is itself");
+  });
+  const made = await ok("assistants", "create", "--name", "Desk", "--model", "helpdesk", "--json");
+  // the assistant keeps the name, so it follows promotions
+  assert.equal(JSON.parse(made.stdout).settings.model, "helpdesk");
 });
