@@ -179,7 +179,7 @@ test("missing sets: no original held-out is said, no corrections held out refuse
   );
   assert.match(
     noOriginal.reason,
-    /no examples are pinned for support, so none that must never break were checked/,
+    /no examples are pinned for support, so none that must never break were checked \(pin them with `tailor models pin support --question … --expected …`\)\.$/,
   );
   assert.deepEqual(
     noOriginal.sets.map((s) => s.name),

@@ -162,7 +162,7 @@ function regression(s: SetScores | null, facts: GateFacts): Check {
   if (!s)
     return {
       pass: true,
-      says: `no examples are pinned for ${facts.name}, so none that must never break were checked`,
+      says: `no examples are pinned for ${facts.name}, so none that must never break were checked (pin them with \`tailor models pin ${facts.name} --question … --expected …\`)`,
     };
   const n = s.rows.length;
   const set = theN(n, "pinned example");
