@@ -140,9 +140,8 @@ test("--wait ends with the gate's decision in words", () => {
     result: { gate, summary: "…" },
   } as unknown as Job;
   assert.deepEqual(gateLines(job), [
-    "not promoted: support still answers with version 1 (support-model)",
-    "  Not promoted: it did no better on the corrections held out.",
-    "  accepted corrections held out: 2 examples, exact match 0.000 -> 0.000 (0 better, 0 worse)",
+    "not promoted: support still answers with version 1 (support-model); the new model is kept as support-v2",
+    "  accepted corrections held out: 2 examples, exact match 0.000 (version 1) -> 0.000 (new): 0 better, 0 worse",
   ]);
   const promoted = { ...job, result: { gate: { ...gate, promote: true } } } as unknown as Job;
   assert.equal(gateLines(promoted)[0], "promoted: support now answers with support-v2");

@@ -149,15 +149,15 @@ export function gateLines(job: Job): string[] {
       `model ${job.fine_tuned_model ?? job.model_name}: the gate did not decide${job.result?.summary ? ` (${job.result.summary})` : ""}`,
     ];
   const name = job.spec.retrain?.name ?? "the name";
+  // the reason in full is the job's last event, printed just before
   const lines = [
     gate.promote
       ? `promoted: ${name} now answers with ${gate.candidate.model}`
-      : `not promoted: ${name} still answers with version ${gate.current.version} (${gate.current.model})`,
-    `  ${gate.reason}`,
+      : `not promoted: ${name} still answers with version ${gate.current.version} (${gate.current.model}); the new model is kept as ${gate.candidate.model}`,
   ];
   for (const s of gate.sets)
     lines.push(
-      `  ${s.name}: ${s.examples} examples, ${s.metric} ${fmt(s.current)} -> ${fmt(s.candidate)} (${s.better} better, ${s.worse} worse)`,
+      `  ${s.name}: ${s.examples} example${s.examples === 1 ? "" : "s"}, ${s.metric} ${fmt(s.current)} (version ${gate.current.version}) -> ${fmt(s.candidate)} (new): ${s.better} better, ${s.worse} worse`,
     );
   return lines;
 }
