@@ -95,7 +95,7 @@ describe("tailor retrain", () => {
     const job = h.svc.jobs.list().find((j) => j.spec.retrain?.name === "support");
     assert.ok(job);
     assert.equal(job.spec.hyperparameters.epochs, 4);
-    assert.equal(job.spec.retrain?.requested_by, localUser());
+    assert.equal(job.spec.retrain?.requested_by, `cli:${localUser()}`);
     assert.match(
       r.stdout,
       new RegExp(`^examples: ${job.training_file}; corrections held out: ds-`, "m"),

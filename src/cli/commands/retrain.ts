@@ -89,7 +89,7 @@ async function retrain(
     sample: flags.sample,
     heldOutShare: flags.heldOutShare,
     dryRun: flags.dryRun,
-    requestedBy: localUser(),
+    requestedBy: `cli:${localUser()}`, // as `tailor models` writes the CLI's user in a name's history
     hyperparameters: {
       epochs: flags.epochs,
       learningRate: flags.lr,
