@@ -96,7 +96,11 @@ test("a policy made and tried in the studio blocks a chat, and its flag shows in
   await tryIt.getByLabel("a question").check();
   await tryIt.getByRole("button", { name: "Try it" }).click();
   const asked = tryIt.getByTestId("try-input");
-  await asked.getByTestId("try-action").filter({ hasText: "Blocked" }).waitFor();
+  // the first try starts the safety engine and loads its models: more than a page's usual wait
+  await asked
+    .getByTestId("try-action")
+    .filter({ hasText: "Blocked" })
+    .waitFor({ timeout: 120_000 });
   const hits = (await asked.getByTestId("try-hits").textContent()) ?? "";
   assert.match(hits, /Blocked word "Project Falcon"/);
   assert.match(hits, /Pattern \/\\bA-\\d\{3\}\\b\//);
