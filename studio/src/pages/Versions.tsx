@@ -213,9 +213,7 @@ export function Versions({ me, update, go }: PageProps & { me: Principal }) {
         ))}
       {open && (
         <section className="versions-open" aria-labelledby="h-name-open">
-          <h2 id="h-name-open" className="mono">
-            {open.name}
-          </h2>
+          <h2 id="h-name-open">{open.name}</h2>
           <p role="status" className="versions-note" data-testid="name-note">
             {note}
           </p>

@@ -27,6 +27,10 @@ function Thumb({ down = false }: { down?: boolean }) {
   );
 }
 
+/** The server's words as a sentence: a capital first, a full stop last. */
+const sentence = (s: string) =>
+  `${s.charAt(0).toUpperCase()}${s.slice(1)}${/[.!?]$/.test(s) ? "" : "."}`;
+
 type Body = { rating?: "up" | "down" | null; wrong?: boolean; correction?: string };
 
 const send = (id: string, body: Body) =>
@@ -48,7 +52,7 @@ export function Feedback({ completionId, model }: { completionId: string; model:
       const c = await send(completionId, body);
       setSaved(c.tailor.feedback);
       // the server says what became of the review item (filed, updated, or already decided)
-      setSaid(c.tailor.review_item ? `${done} ${c.tailor.review_item.message}` : done);
+      setSaid(c.tailor.review_item ? `${done} ${sentence(c.tailor.review_item.message)}` : done);
       return true;
     } catch (e) {
       setError(words(e));
@@ -58,13 +62,14 @@ export function Feedback({ completionId, model }: { completionId: string; model:
   const rate = (r: "up" | "down") =>
     void go(
       { rating: rating === r ? null : r },
-      rating === r ? "Rating taken back." : "Thanks: saved.",
+      rating === r ? "Rating taken back." : "Rating saved.",
     );
   const correct = async (e: FormEvent) => {
     e.preventDefault();
     const text = correction.trim();
     if (!text) return;
-    if (await go({ rating: "down", wrong: true, correction: text }, "Saved.")) setOpen(false);
+    if (await go({ rating: "down", wrong: true, correction: text }, "Correction saved."))
+      setOpen(false);
   };
 
   return (

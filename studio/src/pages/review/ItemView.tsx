@@ -11,7 +11,7 @@ import { placeError, saidOf } from "../assistants/errors.ts";
 import { Field } from "../assistants/fields.tsx";
 import { when } from "../assistants/Versions.tsx";
 import { acceptItem, type ReviewItem, redactItem, rejectItem } from "./client.ts";
-import { Marked } from "./Marked.tsx";
+import { kindWords, Marked } from "./Marked.tsx";
 
 const WHERE: Record<string, string> = {
   question: "the question",
@@ -137,7 +137,7 @@ export function ItemView({
             {pii.map((p, i) => (
               // biome-ignore lint/suspicious/noArrayIndexKey: findings have no id
               <li key={i}>
-                {p.kind.toLowerCase()} in {WHERE[p.where] ?? p.where}:{" "}
+                {kindWords(p.kind)} in {WHERE[p.where] ?? p.where}:{" "}
                 <span className="mono">{p.excerpt}</span>
               </li>
             ))}

@@ -6,6 +6,23 @@
 import type { ReactNode } from "react";
 import type { PiiFinding } from "./client.ts";
 
+const KINDS: Record<string, string> = {
+  EMAIL: "e-mail address",
+  PHONE: "phone number",
+  CARD: "card number",
+  IBAN: "bank account number",
+  NATIONAL_ID: "national id number",
+  IP: "IP address",
+  SECRET: "password or key",
+  PERSON: "person's name",
+  LOCATION: "place",
+  ORGANIZATION: "organisation",
+};
+
+/** A kind of personal data in words ("EMAIL" is "e-mail address"). */
+export const kindWords = (kind: string): string =>
+  KINDS[kind.toUpperCase()] ?? kind.toLowerCase().replaceAll("_", " ");
+
 const literal = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 /** A pattern that finds the text a masked excerpt stands for, or null when it cannot be told. */
@@ -40,9 +57,7 @@ export function marks(
     const tag = group === patterns.length;
     parts.push({
       text: m[0],
-      kind: tag
-        ? m[0].replace(/^\[|(?:_\d+)?\]$/g, "").toLowerCase()
-        : (patterns[group]?.kind ?? "personal data"),
+      kind: kindWords(tag ? m[0].replace(/^\[|(?:_\d+)?\]$/g, "") : (patterns[group]?.kind ?? "")),
       redacted: tag,
     });
     at = m.index + m[0].length;

@@ -111,7 +111,7 @@ export function VersionList({
         the version answering now. Earlier versions stay until deleted, so you can go back.
       </p>
       <div className="table-scroll">
-        <table className="versions-table" data-testid="versions">
+        <table className="versions-table stack" data-testid="versions">
           <thead>
             <tr>
               <th scope="col">Version</th>
@@ -126,12 +126,14 @@ export function VersionList({
           <tbody>
             {versions.map((v) => (
               <tr key={v.version} className={v.version === n.current ? "current" : undefined}>
-                <td>
+                <td data-label="Version">
                   <strong>v{v.version}</strong>
                   {v.version === n.current && <span className="versions-live"> answering now</span>}
                 </td>
-                <td className="mono">{v.model}</td>
-                <td>
+                <td data-label="Model">
+                  <span className="mono">{v.model}</span>
+                </td>
+                <td data-label="How it came">
                   {v.origin === "retrain" ? "Made by a retrain" : "Added by hand"} by {v.added_by},{" "}
                   {when(v.added_at)}
                   {v.job_id && (
@@ -147,8 +149,12 @@ export function VersionList({
                     </>
                   )}
                 </td>
-                <td>
-                  {v.gate ? <Gate gate={v.gate} /> : <span className="muted">not gated</span>}
+                <td data-label="The gate">
+                  {v.gate ? (
+                    <Gate gate={v.gate} />
+                  ) : (
+                    <span className="muted">none: added by hand</span>
+                  )}
                 </td>
                 <td>
                   {canChange && v.version !== n.current && (
@@ -206,7 +212,7 @@ export function VersionList({
           </Field>
           <div className="actions">
             <button type="submit" className="primary" disabled={busy || !why.trim()}>
-              {asking.kind === "promote" ? `Promote version ${asking.version}` : "Roll back now"}
+              {asking.kind === "promote" ? "Promote now" : "Roll back now"}
             </button>
             <button type="button" className="secondary" onClick={() => ask(null)}>
               Cancel
