@@ -10,6 +10,7 @@ import { z } from "zod";
 import { DATASET_ID, type DatasetStore } from "../datasets/index.ts";
 import { type JobStore, runDir } from "../jobs/index.ts";
 import type { ModelRegistry } from "../models/index.ts";
+import { contentText } from "./usage.ts";
 
 export interface TrainingQuestions {
   /** The last user message of each training example. */
@@ -27,7 +28,7 @@ export interface TrainingSource {
 
 /** One line of a stored chat JSONL file, as far as the question goes. */
 const Line = z.object({
-  messages: z.array(z.object({ role: z.string(), content: z.string() })),
+  messages: z.array(z.object({ role: z.string(), content: z.unknown().optional() })),
 });
 
 /** The last user message of each line of a chat JSONL file (lines without one are skipped). */
@@ -45,7 +46,8 @@ export function questionsIn(path: string): string[] {
     const line = Line.safeParse(json);
     if (!line.success) continue;
     const user = line.data.messages.findLast((m) => m.role === "user");
-    if (user?.content.trim()) out.push(user.content);
+    const text = user ? contentText(user.content) : "";
+    if (text.trim()) out.push(text);
   }
   return out;
 }
