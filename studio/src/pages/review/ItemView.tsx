@@ -11,6 +11,7 @@ import { placeError, saidOf } from "../assistants/errors.ts";
 import { Field } from "../assistants/fields.tsx";
 import { when } from "../assistants/Versions.tsx";
 import { acceptItem, type ReviewItem, redactItem, rejectItem } from "./client.ts";
+import { Decision } from "./Decision.tsx";
 import { kindWords, Marked } from "./Marked.tsx";
 
 const WHERE: Record<string, string> = {
@@ -310,33 +311,5 @@ export function ItemView({
         </div>
       )}
     </article>
-  );
-}
-
-/** Who decided, when, and what became the example (or why it was not). */
-function Decision({ item }: { item: ReviewItem }) {
-  return (
-    <section className="review-decision" aria-labelledby="h-review-decision" data-testid="decision">
-      <h4 id="h-review-decision">{item.status === "accepted" ? "Accepted" : "Rejected"}</h4>
-      <p>
-        {item.status === "accepted" ? "Accepted" : "Rejected"} by{" "}
-        <strong className="mono">{item.reviewer ?? "someone"}</strong>
-        {item.decided_at !== null && <> on {when(item.decided_at)}</>}.
-        {item.note && <> Note: “{item.note}”</>}
-      </p>
-      {item.status === "accepted" && item.final_answer !== null && (
-        <>
-          <p className="hint">The training example's answer:</p>
-          <p className="turn review-final" data-testid="final-answer">
-            {item.final_answer}
-          </p>
-          <p className="hint">
-            {item.used_in
-              ? `Used in the dataset version ${item.used_in}.`
-              : "Not used yet: the next retrain of this model takes it."}
-          </p>
-        </>
-      )}
-    </section>
   );
 }
