@@ -153,6 +153,7 @@ function describe(
   );
   notes.push(
     `training continues from ${current.model} (version ${current.version} of ${name}); the new model becomes version ${plan.nextVersion} only if the gate promotes it`,
+    "the overfitting guard is off: it would keep the checkpoint that kept the old answers best, which is the one that learned the corrections least; the gate judges the trained model on both",
   );
   if (plan.refusal) notes.push(`cannot start: ${plan.refusal}`);
   return notes;

@@ -95,6 +95,7 @@ describe("startRetrain", () => {
     assert.equal(job.base, "tiny");
     assert.equal(job.training_file, plan.dataset_id);
     assert.equal(job.validation_file, first.validation_file);
+    assert.equal(job.spec.early_stopping_patience, 0, "no overfitting guard on the old examples");
     assert.equal(job.owner, "alice");
     assert.deepEqual(job.spec.parent, { name: model, job_id: first.id });
     assert.equal(job.spec.hyperparameters.epochs, 7);

@@ -52,6 +52,11 @@ export async function startRetrain(
     data: made.datasetId,
     // the usual validation: the version in use's held-out examples, else the corrections held out
     val: made.originalHeldOut ?? made.heldOutDatasetId ?? undefined,
+    // but no overfitting guard: on the old held-out examples alone it keeps the checkpoint that
+    // learned the corrections least (their loss rises a little while the new answers are learned),
+    // and on the corrections held out it would pick the model on the gate's own examples; the gate
+    // judges the last checkpoint on both instead (no worse on the old ones, better on the new)
+    earlyStopping: false,
     name: modelName(svc, plan),
     owner: opts.owner ?? null,
     retrain: {
