@@ -1,0 +1,102 @@
+/**
+ * The feedback loop's test data and a small client for Tailor's own routes. The tiny model (random
+ * weights) learns what it is shown many times at a high rate: v1 answers every bike question with
+ * CANNED; the scooter questions get corrections (SCOOTER), which v2 learns while keeping CANNED for
+ * the bike questions, so the gate against v1 has something to measure.
+ */
+import assert from "node:assert/strict";
+import { CANNED, chatLine, TOPICS } from "../../cli/__fixtures__/cli.ts";
+
+export { CANNED };
+
+/** The answer the corrections teach: what scooter questions should get. */
+export const SCOOTER = "Scooters go to our Elm Street workshop, open every weekday.";
+
+/** v1's training data: the sixteen bike questions, each answered with CANNED. */
+export const V1_TRAIN = TOPICS.map((t) => `${t}?`);
+/** v1's held-out examples (the gate's "original held-out" set). */
+export const V1_HELD_OUT = [
+  "Do you sell gloves?",
+  "Can I pay by card?",
+  "My pedal fell off?",
+  "Do you rent bikes?",
+];
+
+/** Questions users ask `support` that v1 (answering CANNED) gets wrong. */
+export const SCOOTER_QUESTIONS = [
+  "My scooter will not start?",
+  "The scooter battery dies fast?",
+  "Can you fix my scooter brakes?",
+  "My scooter deck is cracked?",
+  "The scooter throttle sticks?",
+  "Scooter display shows an error?",
+];
+
+/**
+ * What users ask v1 and how they rate its answers (all CANNED): two bike answers rated up, four
+ * scooter answers rated down with SCOOTER as the correction, one rated down without a correction
+ * (the reviewer writes the answer), one with a correction that is no answer (rejected).
+ */
+export const ASKED = {
+  up: ["Where is my order?", "Is parking free?"],
+  corrected: SCOOTER_QUESTIONS.slice(0, 4),
+  unsure: SCOOTER_QUESTIONS[4] ?? "",
+  noise: SCOOTER_QUESTIONS[5] ?? "",
+};
+
+/**
+ * Of the six accepted answers, two held out for the gate (a hash of the item's id picks them): with
+ * one bike answer among the six, at least one scooter correction is held out, where v2 must do
+ * better than v1, and at least three are trained on.
+ */
+export const HELD_OUT_SHARE = 0.34;
+
+/** Answers accepted by mistake for the retrain made worse on purpose. */
+export const NONSENSE = "Zorp blit wazzle frum.";
+export const NOISE_QUESTIONS = [
+  "My brakes squeal?",
+  "Is the shop open Sunday?",
+  "My tyre is flat?",
+  "I need a new saddle?",
+];
+
+export const jsonl = (pairs: [string, string][]): string =>
+  `${pairs.map(([q, a]) => chatLine(q, a)).join("\n")}\n`;
+
+export interface Reply<T> {
+  status: number;
+  body: T;
+}
+
+/** Tailor's own routes (no SDK method for them) as one user: JSON in, JSON out. */
+export function tailorApi(url: () => string, key: () => string) {
+  const call = async <T>(method: string, path: string, body?: unknown): Promise<Reply<T>> => {
+    const res = await fetch(`${url()}/v1${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${key()}`,
+        ...(body === undefined ? {} : { "content-type": "application/json" }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      // not JSON: kept as text for the assertion's message
+    }
+    return { status: res.status, body: parsed as T };
+  };
+  /** The call, which must answer `status` (200 by default); its body. */
+  const ok = async <T>(method: string, path: string, body?: unknown, status = 200): Promise<T> => {
+    const r = await call<T>(method, path, body);
+    assert.equal(r.status, status, `${method} ${path}: ${JSON.stringify(r.body)}`);
+    return r.body;
+  };
+  return {
+    call,
+    get: <T>(path: string) => ok<T>("GET", path),
+    post: <T>(path: string, body: unknown = {}, status = 200) => ok<T>("POST", path, body, status),
+  };
+}
