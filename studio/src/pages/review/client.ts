@@ -28,8 +28,8 @@ export const listItems = async (
   status: StatusFilter,
   model: string | null,
 ): Promise<{ data: ReviewItem[]; more: boolean }> => {
-  const q = new URLSearchParams({ limit: "100" });
-  if (status !== "all") q.set("status", status);
+  // the server lists pending items unless told otherwise, so "all" is said too
+  const q = new URLSearchParams({ limit: "100", status });
   if (model) q.set("model", model);
   const r = await api<List<ReviewItem>>(`${ITEMS}?${q}`);
   return { data: r.data, more: r.has_more === true };
