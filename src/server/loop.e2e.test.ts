@@ -5,7 +5,7 @@
  * 1. v1: the tiny model fine-tuned to answer every bike question with CANNED, named `support`.
  * 2. Answers to `support` kept with `store: true` get feedback: thumbs up, thumbs down with a
  *    correction (scooter questions, which v1 gets wrong), down without one, down with a bad one.
- * 3. The admin reviews: accepts (one answer rated up, four corrections), edits (writes the answer the
+ * 3. The admin reviews: accepts (one answer rated up, six corrections), edits (writes the answer the
  *    unrated one lacked), rejects the bad correction; one answer rated up stays pending. The owner
  *    pins the accepted answer as a regression example.
  * 4. The retrain's dataset version is exactly the accepted items trained on (final answers) then the
@@ -32,7 +32,6 @@ import { openDb } from "../store/index.ts";
 import {
   ASKED,
   CANNED,
-  HELD_OUT_SHARE,
   jsonl,
   NOISE_QUESTIONS,
   NONSENSE,
@@ -222,12 +221,10 @@ describe("the loop: feedback, review, retrain, gate, versions", () => {
     const accepted = [ASKED.up[0] ?? "", ...ASKED.corrected, ASKED.unsure];
     const dry = await alice.post<RetrainResponse>("/model_names/support/retrain", {
       dry_run: true,
-      held_out_share: HELD_OUT_SHARE,
     });
     assert.equal(dry.dataset_id, null);
     assert.equal(dry.job_id, null);
     retrain = await alice.post<RetrainResponse>("/model_names/support/retrain", {
-      held_out_share: HELD_OUT_SHARE,
       // thirty passes at a high rate: enough for the tiny model to tell scooter questions apart
       hyperparameters: { n_epochs: 30, learning_rate_multiplier: 10 },
     });
@@ -241,7 +238,7 @@ describe("the loop: feedback, review, retrain, gate, versions", () => {
       new Set(accepted.map((q) => items.get(q))),
       "exactly the accepted items, trained on or held out",
     );
-    assert.ok(heldOut.length >= 2 && train.length >= 3, JSON.stringify(retrain.accepted));
+    assert.deepEqual([train.length, heldOut.length], [6, 2]); // a quarter held out for the gate
     assert.ok(retrain.dataset_id && retrain.held_out_dataset_id && retrain.job_id);
 
     // the dataset's lines: the accepted items' final answers first, then the original sample

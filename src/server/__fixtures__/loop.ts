@@ -22,34 +22,36 @@ export const V1_HELD_OUT = [
   "Do you rent bikes?",
 ];
 
-/** Questions users ask `support` that v1 (answering CANNED) gets wrong. */
+/**
+ * Questions users ask `support` that v1 (answering CANNED) gets wrong. They share "My scooter": the
+ * tiny model tells them apart from bike questions after 30 passes over five or more of them (with
+ * three, some scooter questions it never saw still got CANNED).
+ */
 export const SCOOTER_QUESTIONS = [
   "My scooter will not start?",
-  "The scooter battery dies fast?",
-  "Can you fix my scooter brakes?",
+  "My scooter battery dies fast?",
+  "My scooter brakes are weak?",
   "My scooter deck is cracked?",
-  "The scooter throttle sticks?",
-  "Scooter display shows an error?",
+  "My scooter throttle sticks?",
+  "My scooter display shows an error?",
+  "My scooter light flickers?",
+  "My scooter folds badly?",
 ];
 
 /**
- * What users ask v1 and how they rate its answers (all CANNED): two bike answers rated up, four
+ * What users ask v1 and how they rate its answers (all CANNED): two bike answers rated up, six
  * scooter answers rated down with SCOOTER as the correction, one rated down without a correction
- * (the reviewer writes the answer), one with a correction that is no answer (rejected).
+ * (the reviewer writes the answer), one with a correction that is no answer (rejected). Of the eight
+ * accepted, the retrain holds two out for the gate (a quarter, by a hash of the item's id): with one
+ * bike answer among them, at least one scooter correction is held out, where v2 must do better than
+ * v1, and at least five are trained on.
  */
 export const ASKED = {
   up: ["Where is my order?", "Is parking free?"],
-  corrected: SCOOTER_QUESTIONS.slice(0, 4),
-  unsure: SCOOTER_QUESTIONS[4] ?? "",
-  noise: SCOOTER_QUESTIONS[5] ?? "",
+  corrected: SCOOTER_QUESTIONS.slice(0, 6),
+  unsure: SCOOTER_QUESTIONS[6] ?? "",
+  noise: SCOOTER_QUESTIONS[7] ?? "",
 };
-
-/**
- * Of the six accepted answers, two held out for the gate (a hash of the item's id picks them): with
- * one bike answer among the six, at least one scooter correction is held out, where v2 must do
- * better than v1, and at least three are trained on.
- */
-export const HELD_OUT_SHARE = 0.34;
 
 /** Answers accepted by mistake for the retrain made worse on purpose. */
 export const NONSENSE = "Zorp blit wazzle frum.";
