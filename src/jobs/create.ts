@@ -188,8 +188,11 @@ function defaultName(base: string, jobId: string): string {
 export function planValidation(
   train: DatasetVersion,
   val: DatasetVersion | null,
+  earlyStopping = true,
 ): { validation: ValidationPlan; trainExamples: number } {
-  const guard = "the overfitting guard is on";
+  const guard = earlyStopping
+    ? "the overfitting guard is on"
+    : "the overfitting guard is off (the model is the last step's)";
   if (val) {
     return {
       trainExamples: train.train_examples,
@@ -254,7 +257,7 @@ export function planSpec(
   val: DatasetVersion | null,
   parent: Parent | null = null,
 ): JobSpec {
-  const { validation, trainExamples } = planValidation(train, val);
+  const { validation, trainExamples } = planValidation(train, val, opts.earlyStopping !== false);
   const requested: HyperparameterInput = {
     epochs: opts.epochs,
     learningRate: opts.learningRate,

@@ -96,6 +96,10 @@ describe("startRetrain", () => {
     assert.equal(job.training_file, plan.dataset_id);
     assert.equal(job.validation_file, first.validation_file);
     assert.equal(job.spec.early_stopping_patience, 0, "no overfitting guard on the old examples");
+    assert.match(
+      job.spec.validation.note,
+      /; the overfitting guard is off \(the model is the last/,
+    );
     assert.equal(job.owner, "alice");
     assert.deepEqual(job.spec.parent, { name: model, job_id: first.id });
     assert.equal(job.spec.hyperparameters.epochs, 7);

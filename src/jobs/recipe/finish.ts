@@ -125,8 +125,11 @@ function resultOf(done: EngineMessageOf<"completed">, job: Job, curves: LossCurv
     `Trained ${done.steps} steps in ${Math.round(done.train_seconds)} s; training loss ${done.first_train_loss.toFixed(3)} -> ${done.final_train_loss.toFixed(3)}.`,
   ];
   if (done.best_val_loss !== undefined) {
+    // without the guard the model is the last step's, wherever the lowest loss was
     parts.push(
-      `The lowest validation loss was ${done.best_val_loss.toFixed(3)}, at step ${done.model_step}.`,
+      job.spec.early_stopping_patience
+        ? `The lowest validation loss was ${done.best_val_loss.toFixed(3)}, at step ${done.model_step}.`
+        : `The lowest validation loss was ${done.best_val_loss.toFixed(3)}; the model is the last step's (the overfitting guard was off).`,
     );
   }
   if (done.stopped_early) {
