@@ -1,3 +1,4 @@
+import type { AuditInput } from "../auth/index.ts";
 import type { DatasetStore } from "../datasets/index.ts";
 import type { ModelRegistry } from "../models/index.ts";
 import type { ModelNames } from "../models/names/index.ts";
@@ -13,4 +14,6 @@ export interface JobServices {
   /** A retrain's gate (recipe/gate.ts): the name it moves, and the examples that must never break. */
   modelNames: Pick<ModelNames, "find" | "add" | "refused">;
   regression: Pick<RegressionSet, "list">;
+  /** Where a retrain's gate records the name it moved or refused to move (the audit log). */
+  audit?: { append: (entry: AuditInput) => unknown };
 }

@@ -16,7 +16,13 @@ import type { InferenceEngine } from "../serving/index.ts";
 
 export { ownerScope, type Principal, requireRole } from "../auth/index.ts";
 
-export type AppEnv = { Variables: { principal: Principal } };
+export type AppEnv = {
+  Variables: {
+    principal: Principal;
+    /** Facts a route adds to its audit entry (a change's version and why); never a key or a body. */
+    auditDetails?: Record<string, unknown>;
+  };
+};
 
 export interface ServerLimits {
   /** Largest file upload (OpenAI's is 512 MB). */

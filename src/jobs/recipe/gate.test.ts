@@ -6,6 +6,7 @@ import { after, test } from "node:test";
 import type { EvaluationReport } from "../../../protocol/evals.ts";
 import type { RegressionExample } from "../../../protocol/review.ts";
 import type { ModelName, ModelVersion } from "../../../protocol/versions.ts";
+import type { AuditInput } from "../../auth/index.ts";
 import type { EvalExample, Evaluator } from "../../evals/index.ts";
 import type { NewEvent } from "../store/index.ts";
 import type { Job } from "../types.ts";
@@ -106,6 +107,7 @@ function context(opts: {
   const added: { name: string; model: string; opts: Record<string, unknown> }[] = [];
   const refused: unknown[][] = [];
   const resolved: string[] = [];
+  const audited: AuditInput[] = [];
   const name = opts.name === undefined ? named(2, ["ft:support-1", "ft:support-2"]) : opts.name;
   const ctx = {
     services: {
@@ -127,12 +129,13 @@ function context(opts: {
         refused: (...args: unknown[]) => refused.push(args),
       },
       regression: { list: () => opts.pinned ?? [] },
+      audit: { append: (e: AuditInput) => audited.push(e) },
     },
     worker: "w1",
     signal: new AbortController().signal,
     reason: () => opts.reason ?? null,
   } as unknown as RunContext;
-  return { ctx, events, added, refused, resolved };
+  return { ctx, events, added, refused, resolved, audited };
 }
 
 const learned = {
@@ -177,6 +180,19 @@ test("a retrain that learned its corrections is added to its name and promoted, 
     },
   ]);
   assert.deepEqual(f.refused, []);
+  // in the audit log as a change of the name by who asked for the retrain
+  assert.deepEqual(f.audited, [
+    {
+      keyId: null,
+      owner: "alice",
+      role: null,
+      action: "model_names.promote",
+      target: "support",
+      result: "ok",
+      client: "gate",
+      details: { from: 2, to: 3, model: "ft:support-3", job: "ftjob-1", why: d?.reason },
+    },
+  ]);
   assert.match(
     f.events[0]?.message ?? "",
     /^gate: comparing ft:support-3 with v2 of support \(ft:support-2\) on 2 original held-out examples, 1 held-out corrections and 1 pinned examples$/,

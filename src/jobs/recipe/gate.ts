@@ -175,6 +175,7 @@ function record(
       gate: decision,
       promote: decision.promote,
     });
+    audit(ctx, job, decision, added.version, say);
     if (decision.promote) return decision;
     try {
       modelNames.refused(retrain.name, who, why, added.version);
@@ -188,6 +189,37 @@ function record(
       promote: false,
       reason: `${decision.reason} But it could not be added to ${retrain.name} (${messageOf(e)}), so ${retrain.name} is unchanged; the new model is kept as ${job.model_name}.`,
     };
+  }
+}
+
+/** The decision in the audit log, as the change of a name by who asked for the retrain. */
+function audit(
+  ctx: RunContext,
+  job: Job,
+  decision: GateDecision,
+  version: number,
+  say: (message: string) => void,
+): void {
+  const retrain = job.spec.retrain as NonNullable<Job["spec"]["retrain"]>;
+  try {
+    ctx.services.audit?.append({
+      keyId: null,
+      owner: retrain.requested_by,
+      role: null,
+      action: decision.promote ? "model_names.promote" : "model_names.refused",
+      target: retrain.name,
+      result: "ok",
+      client: "gate",
+      details: {
+        from: decision.current.version,
+        to: version,
+        model: job.model_name,
+        job: job.id,
+        why: clip(decision.reason),
+      },
+    });
+  } catch (e) {
+    say(`the gate's decision could not be written in the audit log (${messageOf(e)})`);
   }
 }
 

@@ -168,6 +168,11 @@ describe("/v1/model_names", () => {
       "POST /v1/model_names/:name/rollback support ok",
     ])
       assert.ok(audited.includes(a), `${a} in ${audited.join(" | ")}`);
+    // with the version and why (helper H: the route hands them to the audit middleware)
+    const rolledBack = services.audit
+      .list({ limit: 20 })
+      .find((e) => e.action === "POST /v1/model_names/:name/rollback");
+    assert.deepEqual(rolledBack?.details, { from: 2, to: 1, why: "customers complained" });
 
     const settings = await call("POST", "/support", keys.alice, { store_completions: false });
     assert.equal(ModelNameDetail.parse(settings.json).store_completions, false);

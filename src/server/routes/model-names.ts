@@ -83,14 +83,12 @@ export function registerModelNames(app: OpenAPIHono<AppEnv>, ctx: ServerContext)
       write(p, "create model names");
       const req = c.req.valid("json");
       usable(p, req.model);
-      const n = ctx.modelNames.create(
-        req.name,
-        p.owner,
-        req.model,
-        who(p),
-        req.why ?? `named ${req.model}`,
-        { storeCompletions: req.store_completions, retentionDays: req.retention_days },
-      );
+      const why = req.why ?? `named ${req.model}`;
+      const n = ctx.modelNames.create(req.name, p.owner, req.model, who(p), why, {
+        storeCompletions: req.store_completions,
+        retentionDays: req.retention_days,
+      });
+      c.set("auditDetails", { name: n.name, version: 1, model: req.model, why });
       return c.json(detail(p, n.name), 200);
     },
   );
@@ -121,11 +119,17 @@ export function registerModelNames(app: OpenAPIHono<AppEnv>, ctx: ServerContext)
       const n = ctx.access.name(p, c.req.valid("param").name);
       const req = c.req.valid("json");
       usable(p, req.model);
-      ctx.modelNames.add(n.name, req.model, {
+      const v = ctx.modelNames.add(n.name, req.model, {
         who: who(p),
         why: req.why,
         origin: "added",
         promote: req.promote ?? false,
+      });
+      c.set("auditDetails", {
+        version: v.version,
+        model: req.model,
+        promoted: req.promote ?? false,
+        why: req.why,
       });
       return c.json(detail(p, n.name), 200);
     },
@@ -145,6 +149,7 @@ export function registerModelNames(app: OpenAPIHono<AppEnv>, ctx: ServerContext)
       const n = ctx.access.name(p, c.req.valid("param").name);
       const { version, why } = c.req.valid("json");
       ctx.modelNames.promote(n.name, version, who(p), why);
+      c.set("auditDetails", { from: n.current, to: version, why });
       return c.json(detail(p, n.name), 200);
     },
   );
@@ -162,7 +167,9 @@ export function registerModelNames(app: OpenAPIHono<AppEnv>, ctx: ServerContext)
       const p = c.get("principal");
       write(p, "roll back model names");
       const n = ctx.access.name(p, c.req.valid("param").name);
-      ctx.modelNames.rollback(n.name, who(p), c.req.valid("json").why);
+      const { why } = c.req.valid("json");
+      const after = ctx.modelNames.rollback(n.name, who(p), why);
+      c.set("auditDetails", { from: n.current, to: after.current, why });
       return c.json(detail(p, n.name), 200);
     },
   );

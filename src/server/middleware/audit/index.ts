@@ -41,6 +41,7 @@ export function audit(opts: AuditOptions): MiddlewareHandler<AppEnv> {
       if (typeof body?.id === "string") target = body.id;
     }
     const p = c.get("principal") as AppEnv["Variables"]["principal"] | undefined;
+    const details = c.get("auditDetails");
     opts.log.append({
       keyId: p?.keyId ?? null,
       owner: p?.owner ?? null,
@@ -51,6 +52,7 @@ export function audit(opts: AuditOptions): MiddlewareHandler<AppEnv> {
       result: denied ? "denied" : status >= 400 ? "error" : "ok",
       status,
       client: clientAddress(c),
+      ...(details && status < 400 ? { details } : {}),
     });
   };
 }
