@@ -400,26 +400,37 @@ describe("the loop: feedback, review, retrain, gate, versions", () => {
     assert.match(why[4] ?? "", /^Not promoted: /);
     assert.equal(why[5], "v2 answers scooter questions we no longer service");
 
-    const audit = await admin.get<{ data: { action: string; owner: string; target: string }[] }>(
-      "/audit?limit=1000",
-    );
+    type Entry = {
+      action: string;
+      owner: string;
+      details: { why?: string; to?: number; version?: number } | null;
+    };
+    const audit = await admin.get<{ data: Entry[] }>("/audit?limit=1000");
     const changes = audit.data
-      .filter((e) => e.action.includes("/v1/model_names") || e.action.includes("/v1/review"))
-      .map((e) => `${e.owner} ${e.action}`)
-      .reverse();
-    // every change by a person: the name made, the pin, the reviews, both retrains, the rollback
-    assert.deepEqual(
-      changes.filter((c) => !c.includes("/accept") && !c.includes("/reject")),
-      [
-        "alice POST /v1/model_names",
-        "alice POST /v1/model_names/:name/regression",
-        "alice POST /v1/model_names/:name/retrain", // the dry run
-        "alice POST /v1/model_names/:name/retrain",
-        "alice POST /v1/model_names/:name/retrain",
-        "alice POST /v1/model_names/:name/rollback",
-      ],
-    );
-    assert.ok(changes.includes("local-admin POST /v1/review/items/:id/reject"));
+      .filter((e) => /model_names|\/v1\/review/.test(e.action))
+      .filter((e) => !e.action.endsWith("/accept") && !e.action.endsWith("/reject"))
+      .reverse()
+      .map((e) => [
+        e.owner,
+        e.action,
+        e.details?.to ?? e.details?.version ?? null,
+        e.details?.why?.slice(0, 30) ?? null,
+      ]);
+    // every change, by whom and why: the name made, the pin, both retrains and their gates'
+    // decisions (for alice, who asked), the rollback; and each review decision (below)
+    assert.deepEqual(changes, [
+      ["alice", "POST /v1/model_names", 1, "first version, trained on the "],
+      ["alice", "POST /v1/model_names/:name/regression", null, null],
+      ["alice", "POST /v1/model_names/:name/retrain", null, null], // the dry run
+      ["alice", "POST /v1/model_names/:name/retrain", null, null],
+      ["alice", "model_names.promote", 2, "Promoted support to v2: on the"],
+      ["alice", "POST /v1/model_names/:name/retrain", null, null],
+      ["alice", "model_names.refused", 3, "Not promoted: it does worse th"],
+      ["alice", "POST /v1/model_names/:name/rollback", 1, "v2 answers scooter questions w"],
+    ]);
+    const reviews = audit.data.filter((e) => e.action.startsWith("POST /v1/review/items/"));
+    assert.ok(reviews.every((e) => e.owner === "local-admin"));
+    assert.ok(reviews.some((e) => e.action === "POST /v1/review/items/:id/reject"));
     assert.ok((await checkContract(url())) > 10);
     t.diagnostic(`the whole loop: ${took()}`);
   });
