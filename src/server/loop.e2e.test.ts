@@ -32,16 +32,18 @@ import { openDb } from "../store/index.ts";
 import {
   ASKED,
   CANNED,
+  datasetTexts,
   jsonl,
   NOISE_QUESTIONS,
   NONSENSE,
+  ownerClient,
   SCOOTER,
   SCOOTER_QUESTIONS,
   tailorApi,
   V1_HELD_OUT,
   V1_TRAIN,
 } from "./__fixtures__/loop.ts";
-import { checkContract, poll, recording } from "./__fixtures__/openai-client.ts";
+import { checkContract, recording } from "./__fixtures__/openai-client.ts";
 import { type RunningServer, startServer } from "./index.ts";
 
 const { home, file, tiny } = cliSandbox("tailor-loop-", { HF_HUB_OFFLINE: "1" });
@@ -56,31 +58,7 @@ const client = (who: keyof typeof keys) =>
 const alice = tailorApi(url, () => keys.alice);
 const admin = tailorApi(url, () => keys.admin);
 
-type Job = OpenAI.FineTuning.Jobs.FineTuningJob & {
-  tailor: { parent: { name: string; job_id: string | null } | null };
-};
-
-async function finished(id: string): Promise<Job> {
-  const done = await poll(
-    () => client("alice").fineTuning.jobs.retrieve(id),
-    (j) => ["succeeded", "failed", "cancelled"].includes(j.status),
-    300_000,
-  );
-  assert.equal(done.status, "succeeded", JSON.stringify(done.error));
-  return done as Job;
-}
-
-/** `support`'s answer to `question` (greedy, so the same model answers the same), kept for feedback. */
-async function ask(question: string) {
-  const r = await client("alice").chat.completions.create({
-    model: "support",
-    messages: [{ role: "user", content: question }],
-    temperature: 0,
-    max_tokens: 24,
-    store: true,
-  });
-  return { id: r.id, answer: r.choices[0]?.message.content ?? "" };
-}
+const { finished, ask, resolvedModel } = ownerClient(() => client("alice"));
 
 describe("the loop: feedback, review, retrain, gate, versions", () => {
   const started = Date.now();
@@ -154,11 +132,9 @@ describe("the loop: feedback, review, retrain, gate, versions", () => {
     await feedback(ASKED.noise, { rating: "down", correction: "lol no idea, ask someone else" });
 
     // the kept completion, read back with the official client: v1 answered for the name
-    const one = (await client("alice").chat.completions.retrieve(
-      kept.get(ASKED.up[0] ?? "") ?? "",
-    )) as unknown as { model: string; tailor: { resolved_model: string; feedback: unknown } };
+    const one = await client("alice").chat.completions.retrieve(kept.get(ASKED.up[0] ?? "") ?? "");
     assert.equal(one.model, "support");
-    assert.equal(one.tailor.resolved_model, v1);
+    assert.equal(await resolvedModel(one.id), v1);
 
     const queue = await admin.get<{ data: ReviewItem[] }>("/review/items?model=support&limit=100");
     assert.deepEqual(new Set(queue.data.map((i) => i.id)), new Set(items.values()));
@@ -245,34 +221,25 @@ describe("the loop: feedback, review, retrain, gate, versions", () => {
     const db = openDb(home);
     try {
       const datasets = new DatasetStore(db, home);
-      const lines = datasets
-        .cat(retrain.dataset_id)
-        .trim()
-        .split("\n")
-        .map((l) => JSON.parse(l) as { messages: { role: string; content: string }[] });
+      const lines = datasetTexts(datasets, retrain.dataset_id);
       const answerOf = (q: string) =>
         accepted.includes(q) && q !== ASKED.up[0] ? SCOOTER : CANNED;
       const byItem = new Map([...items].map(([q, id]) => [id, q]));
       const trained = train.map((id) => byItem.get(id) ?? "");
       assert.deepEqual(
-        lines.slice(0, train.length).map((l) => l.messages.map((m) => m.content)),
+        lines.slice(0, train.length),
         trained.map((q) => [q, answerOf(q)]),
       );
       const sample = lines.slice(train.length);
       assert.equal(sample.length, retrain.original_sample);
       // the old example of a question an accepted item answers is left out (the item replaces it)
-      assert.ok(!sample.some((l) => l.messages[0]?.content === ASKED.up[0]));
-      for (const l of sample) {
-        assert.ok(V1_TRAIN.includes(l.messages[0]?.content ?? ""), "from v1's training data");
-        assert.equal(l.messages[1]?.content, CANNED);
+      assert.ok(!sample.some(([q]) => q === ASKED.up[0]));
+      for (const [q, a] of sample) {
+        assert.ok(V1_TRAIN.includes(q ?? ""), "from v1's training data");
+        assert.equal(a, CANNED);
       }
-      const held = datasets
-        .cat(retrain.held_out_dataset_id)
-        .trim()
-        .split("\n")
-        .map((l) => JSON.parse(l) as { messages: { content: string }[] });
       assert.deepEqual(
-        held.map((l) => l.messages[0]?.content),
+        datasetTexts(datasets, retrain.held_out_dataset_id).map(([q]) => q),
         heldOut.map((id) => byItem.get(id)),
       );
       // the lineage: which kept completion each example came from, and who accepted it
@@ -333,10 +300,7 @@ describe("the loop: feedback, review, retrain, gate, versions", () => {
     for (const q of [...heldOut, "Can I bring my scooter in on Friday?"]) {
       const { id, answer } = await ask(q);
       assert.equal(answer, SCOOTER, q);
-      const stored = (await client("alice").chat.completions.retrieve(id)) as unknown as {
-        tailor: { resolved_model: string };
-      };
-      assert.equal(stored.tailor.resolved_model, v2);
+      assert.equal(await resolvedModel(id), v2);
     }
     assert.equal((await ask(V1_HELD_OUT[0] ?? "")).answer, CANNED);
   });
@@ -379,10 +343,7 @@ describe("the loop: feedback, review, retrain, gate, versions", () => {
     assert.equal(back.current_model, v1);
     const { id, answer } = await ask(SCOOTER_QUESTIONS[0] ?? "");
     assert.equal(answer, CANNED);
-    const stored = (await client("alice").chat.completions.retrieve(id)) as unknown as {
-      tailor: { resolved_model: string };
-    };
-    assert.equal(stored.tailor.resolved_model, v1);
+    assert.equal(await resolvedModel(id), v1);
 
     // who: alice's key where she changed the name herself, alice where she asked for the retrain
     const history = back.history.map((e) => [e.action, e.from_version, e.to_version, e.who]);

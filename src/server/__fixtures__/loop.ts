@@ -5,7 +5,10 @@
  * the bike questions, so the gate against v1 has something to measure.
  */
 import assert from "node:assert/strict";
+import type OpenAI from "openai";
 import { CANNED, chatLine, TOPICS } from "../../cli/__fixtures__/cli.ts";
+import type { DatasetStore } from "../../datasets/index.ts";
+import { poll } from "./openai-client.ts";
 
 export { CANNED };
 
@@ -102,3 +105,50 @@ export function tailorApi(url: () => string, key: () => string) {
     post: <T>(path: string, body: unknown = {}, status = 200) => ok<T>("POST", path, body, status),
   };
 }
+
+export type Job = OpenAI.FineTuning.Jobs.FineTuningJob & {
+  tailor: { parent: { name: string; job_id: string | null } | null };
+};
+
+/** The owner's side through the official client: jobs to their end, and `support`'s answers. */
+export function ownerClient(client: () => OpenAI) {
+  return {
+    async finished(id: string): Promise<Job> {
+      const done = await poll(
+        () => client().fineTuning.jobs.retrieve(id),
+        (j) => ["succeeded", "failed", "cancelled"].includes(j.status),
+        300_000,
+      );
+      assert.equal(done.status, "succeeded", JSON.stringify(done.error));
+      return done as Job;
+    },
+    /** `support`'s answer (greedy, so a model answers the same each time), kept for feedback. */
+    async ask(question: string): Promise<{ id: string; answer: string }> {
+      const r = await client().chat.completions.create({
+        model: "support",
+        messages: [{ role: "user", content: question }],
+        temperature: 0,
+        max_tokens: 24,
+        store: true,
+      });
+      return { id: r.id, answer: r.choices[0]?.message.content ?? "" };
+    },
+    /** The version that answered a kept completion (OpenAI's retrieve; Tailor's part). */
+    async resolvedModel(id: string): Promise<string> {
+      const kept = (await client().chat.completions.retrieve(id)) as unknown as {
+        tailor: { resolved_model: string };
+      };
+      return kept.tailor.resolved_model;
+    },
+  };
+}
+
+/** A dataset version's examples as their messages' texts, in the order stored. */
+export const datasetTexts = (datasets: DatasetStore, id: string): string[][] =>
+  datasets
+    .cat(id)
+    .trim()
+    .split("\n")
+    .map((l) =>
+      (JSON.parse(l) as { messages: { content: string }[] }).messages.map((m) => m.content),
+    );
