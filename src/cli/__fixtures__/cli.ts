@@ -27,13 +27,22 @@ export interface CliResult {
   stderr: string;
 }
 
-export function cliSandbox(prefix: string, env: NodeJS.ProcessEnv = {}) {
+/**
+ * A sandbox home and a `tailor` runner for it. Each command is killed after `timeoutMs` (five
+ * minutes by default; a test that runs SmolLM2 over the general set on a loaded CI machine needs
+ * more).
+ */
+export function cliSandbox(
+  prefix: string,
+  env: NodeJS.ProcessEnv = {},
+  { timeoutMs = 300_000 }: { timeoutMs?: number } = {},
+) {
   const home = mkdtempSync(join(tmpdir(), prefix));
   const tailor = (...args: string[]): CliResult => {
     const r = spawnSync(process.execPath, [BIN, ...args], {
       encoding: "utf8",
       env: { ...process.env, ...env, TAILOR_HOME: home },
-      timeout: 300_000,
+      timeout: timeoutMs,
     });
     return { code: r.status, stdout: r.stdout, stderr: r.stderr };
   };

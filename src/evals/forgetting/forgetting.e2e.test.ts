@@ -13,10 +13,13 @@ import type { EvaluationReport, ModelCard } from "../../../protocol/evals.ts";
 import { chatLine, cliSandbox } from "../../cli/__fixtures__/cli.ts";
 import { REVIEW_MIN_LOST } from "./verdict.ts";
 
-const { home, tailor, file } = cliSandbox("tailor-forgetting-", {
-  HF_HUB_OFFLINE: "1",
-  TAILOR_GENERAL_SET: "on",
-});
+// training, the test set and 72 general answers take about three minutes alone, over five when the
+// other test files load the machine (CI once killed it at five)
+const { home, tailor, file } = cliSandbox(
+  "tailor-forgetting-",
+  { HF_HUB_OFFLINE: "1", TAILOR_GENERAL_SET: "on" },
+  { timeoutMs: 900_000 },
+);
 
 const NONSENSE = "Zorp blit wazzle frum.";
 const QUESTIONS = [
@@ -49,7 +52,7 @@ test("slow: SmolLM2 tuned into nonsense lost its general answers, and the gate, 
     ...["--wait", "--json"],
   );
   t.diagnostic(`train, test and general set: ${Math.round((Date.now() - started) / 1000)} s`);
-  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.code, 0, r.code === null ? `killed after 15 minutes: ${r.stderr}` : r.stderr);
   const completed = r.stdout
     .trim()
     .split("\n")
