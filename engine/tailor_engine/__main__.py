@@ -86,6 +86,10 @@ def _dispatch(command: str, request: dict, stop: threading.Event) -> dict:
         from .classify import classify
 
         return classify(request)
+    if command == "export":
+        from .export import export
+
+        return export(request, stop)
     raise EngineError("invalid_request", f"unknown command {command!r}; expected one of {', '.join(COMMANDS)}")
 
 

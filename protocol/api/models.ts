@@ -38,6 +38,16 @@ export const ModelObject = z
         .object({ labels: z.array(z.string()), multi_label: z.boolean() })
         .nullable()
         .optional(),
+      /**
+       * Chat models: which engine answers it and why. llama.cpp answers from a GGUF copy (made once,
+       * in the background, and rebuilt when the adapter changes); the PyTorch engine answers until
+       * that copy is ready, for architectures the GGUF writer does not know, and for requests with
+       * functions. null for classifiers, embedding and moderation models.
+       */
+      serving: z
+        .object({ engine: z.enum(["llama.cpp", "pytorch"]), reason: z.string() })
+        .nullable()
+        .optional(),
       /** Fine-tuned models trained with functions: those functions (OpenAI's `tools` shape). */
       tools: z.array(ChatTool).optional(),
     }),

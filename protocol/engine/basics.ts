@@ -14,6 +14,7 @@ export const ENGINE_COMMANDS = [
   "score-pairs",
   "train-classifier",
   "classify",
+  "export",
 ] as const;
 export const EngineCommand = z.enum(ENGINE_COMMANDS);
 export type EngineCommand = z.infer<typeof EngineCommand>;

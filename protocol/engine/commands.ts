@@ -2,6 +2,7 @@
 import { z } from "zod";
 import type { EngineCommand } from "./basics.ts";
 import { ClassifyRequest, TrainClassifierRequest } from "./classify.ts";
+import { ExportRequest } from "./export.ts";
 import { ScorePairsRequest } from "./preference.ts";
 import {
   CountTokensRequest,
@@ -23,4 +24,5 @@ export const ENGINE_REQUESTS = {
   "score-pairs": ScorePairsRequest,
   "train-classifier": TrainClassifierRequest,
   classify: ClassifyRequest,
+  export: ExportRequest,
 } as const satisfies Record<EngineCommand, z.ZodType>;

@@ -11,6 +11,7 @@
 export * from "./basics.ts";
 export * from "./classify.ts";
 export * from "./commands.ts";
+export * from "./export.ts";
 export * from "./messages.ts";
 export * from "./names.ts";
 export * from "./preference.ts";

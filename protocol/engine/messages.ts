@@ -2,6 +2,7 @@
 import { z } from "zod";
 import { count, EngineErrorCode, finite } from "./basics.ts";
 import { Classifications } from "./classify.ts";
+import { Exported } from "./export.ts";
 import { Names } from "./names.ts";
 import { PairScores } from "./preference.ts";
 import { opId } from "./requests.ts";
@@ -235,6 +236,7 @@ export const EngineMessage = z.discriminatedUnion("type", [
   PairScores,
   Classifications,
   Names,
+  Exported,
 ]);
 export type EngineMessage = z.infer<typeof EngineMessage>;
 export type EngineMessageOf<T extends EngineMessage["type"]> = Extract<EngineMessage, { type: T }>;
@@ -250,4 +252,5 @@ export const TERMINAL_MESSAGE_TYPES = [
   "token_counts",
   "pair_scores",
   "classifications",
+  "exported",
 ] as const satisfies readonly EngineMessage["type"][];

@@ -8,6 +8,7 @@ import { registerData } from "./commands/data.ts";
 import { registerDemo } from "./commands/demo.ts";
 import { registerDoctor } from "./commands/doctor.ts";
 import { registerEval } from "./commands/eval.ts";
+import { registerExport } from "./commands/export.ts";
 import { registerGenerate } from "./commands/generate.ts";
 import { registerJobs } from "./commands/jobs.ts";
 import { registerKb } from "./commands/kb.ts";
@@ -39,6 +40,7 @@ export function buildProgram(): Command {
   registerRetrain(program);
   registerJobs(program);
   registerEval(program);
+  registerExport(program);
   registerWorker(program);
   registerServe(program);
   registerKeys(program);

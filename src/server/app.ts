@@ -13,6 +13,7 @@ import { registerChat } from "./routes/chat/completions.ts";
 import { registerStoredCompletions } from "./routes/chat/stored.ts";
 import { registerClassifications } from "./routes/classifications.ts";
 import { registerEmbeddings } from "./routes/embeddings.ts";
+import { registerExports } from "./routes/exports/index.ts";
 import { registerFiles } from "./routes/files.ts";
 import { registerJobs } from "./routes/fine-tuning/jobs.ts";
 import { registerPlan } from "./routes/fine-tuning/plan.ts";
@@ -109,6 +110,7 @@ export function buildApp(ctx: ServerContext): OpenAPIHono<AppEnv> {
   registerKeys(app, ctx);
   registerModels(app, ctx);
   registerModelNames(app, ctx);
+  registerExports(app, ctx);
   registerHealth(app, ctx);
   registerChat(app, ctx);
   registerStoredCompletions(app, ctx);

@@ -379,6 +379,23 @@ const MIGRATIONS: string[] = [
    );
    CREATE INDEX model_usage_model ON model_usage(model, at);
    CREATE INDEX model_usage_resolved ON model_usage(resolved_model, at);`,
+  // Exports: a model written out as PEFT, merged, GGUF or for Ollama (src/exports). A row is made
+  // before the work starts; one left 'running' by a crash is marked failed when the server starts.
+  `CREATE TABLE exports (
+     id TEXT PRIMARY KEY,
+     model TEXT NOT NULL,
+     owner TEXT NOT NULL,
+     format TEXT NOT NULL,
+     quantization TEXT,
+     status TEXT NOT NULL,
+     error TEXT,
+     path TEXT,
+     files_json TEXT,
+     bytes INTEGER,
+     created_at INTEGER NOT NULL,
+     finished_at INTEGER
+   );
+   CREATE INDEX exports_model ON exports(model, created_at);`,
 ];
 
 /** Opens (creating if needed) TAILOR_HOME/tailor.db in WAL mode and brings its schema up to date. */
