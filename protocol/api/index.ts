@@ -10,6 +10,7 @@ export * from "./chat.ts";
 export * from "./classifications.ts";
 export * from "./conversations.ts";
 export * from "./embeddings.ts";
+export * from "./exports.ts";
 export * from "./files.ts";
 export * from "./fine-tuning/jobs.ts";
 export * from "./fine-tuning/plan.ts";
