@@ -80,7 +80,8 @@ export function whenSignedOut(f: (why: string) => void): void {
 const NO_SERVER =
   "The Tailor server did not answer. Is `tailor serve` still running on this computer?";
 
-async function request(path: string, init: RequestInit = {}): Promise<Response> {
+/** One call to the API with the key, its errors in the server's words (401 signs out). */
+export async function request(path: string, init: RequestInit = {}): Promise<Response> {
   const headers = new Headers(init.headers);
   const key = savedKey();
   if (key) headers.set("authorization", `Bearer ${key}`);

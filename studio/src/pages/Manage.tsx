@@ -9,6 +9,7 @@ import {
   type Principal,
 } from "../api.ts";
 import { Empty, ErrorBox, Loading } from "../ui.tsx";
+import { Serving } from "./export/Serving.tsx";
 import type { PageProps } from "./types.ts";
 
 const when = (s: number | null) => (s ? new Date(s * 1000).toLocaleString() : "never");
@@ -59,6 +60,7 @@ function Models() {
               <span>
                 <strong>{m.id}</strong>
                 <span className="hint">{m.tailor.description}</span>
+                <Serving model={m} />
               </span>
               <button
                 type="button"

@@ -2,6 +2,8 @@ import { useCallback, useEffect, useState } from "react";
 import { type EvaluationReport, METRICS, type MetricName } from "../../../protocol/evals.ts";
 import { ApiError, api, type Model, text } from "../api.ts";
 import { Empty, ErrorBox, Loading } from "../ui.tsx";
+import { ExportPanel } from "./export/ExportPanel.tsx";
+import { Serving } from "./export/Serving.tsx";
 import { GeneralAbilities } from "./results/GeneralAbilities.tsx";
 import { WhoItIsAbout } from "./results/WhoItIsAbout.tsx";
 import type { PageProps } from "./types.ts";
@@ -86,6 +88,7 @@ export function Results({ flow, update, go }: PageProps) {
           </>
         )}
       </p>
+      {info && <Serving model={info} />}
       {error !== null && <ErrorBox error={error} retry={load} />}
       {!info && error === null && <Loading what="Loading the model…" />}
 
@@ -198,6 +201,7 @@ export function Results({ flow, update, go }: PageProps) {
           A model card is written when the model is evaluated.
         </Empty>
       )}
+      {info && !info.tailor.classifier && <ExportPanel model={model} />}
       <div className="actions">
         <button type="button" className="primary" onClick={() => go("/playground")}>
           Try it in the playground
