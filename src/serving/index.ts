@@ -1,3 +1,4 @@
+export type { ChatEngine, ServingInfo } from "./chat-engine.ts";
 export {
   type Classification,
   ClassifyBatcher,
@@ -5,6 +6,7 @@ export {
   type ClassifyResult,
 } from "./classify.ts";
 export { classificationTexts } from "./classify-input.ts";
+export { type ExportGguf, GgufCache, type GgufCopy, writesAnswers } from "./gguf-cache.ts";
 export {
   type Choice,
   type CountTokensRequest,
@@ -14,3 +16,5 @@ export {
   InferenceEngine,
   type InferenceEngineOptions,
 } from "./inference.ts";
+export { ServingRouter, type ServingRouterOptions } from "./router.ts";
+export { LLAMA_DEFAULTS, type LlamaServing, llamaServingFromEnv } from "./settings.ts";
