@@ -1,0 +1,243 @@
+/**
+ * Writes an export into a folder: the engine writes the weights (one `export` run, two for a
+ * fine-tune's GGUF: the model and the adapter alone), then the Modelfile for Ollama, the model card
+ * and a README. Everything is written into a temporary folder beside the target and renamed into
+ * place at the end, so a half-written export is never at the target's path.
+ */
+import { randomBytes } from "node:crypto";
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import { basename, dirname, join, relative } from "node:path";
+import type { EngineMessageOf, ExportRequest } from "../../protocol/index.ts";
+import { engineFailure, runEngine } from "../engine/index.ts";
+import { TailorError } from "../errors/index.ts";
+import { CARD_JSON, CARD_MARKDOWN } from "../evals/index.ts";
+import { ollamaModelfile } from "./modelfile.ts";
+import { renderReadme } from "./readme.ts";
+import { type ExportSubject, exportQuantization } from "./subject.ts";
+import type {
+  ExportFile,
+  ExportFormat,
+  ExportProgress,
+  ExportResult,
+  ExportRunner,
+  GgufQuantization,
+} from "./types.ts";
+
+export interface WriteOptions {
+  format: ExportFormat;
+  /** GGUF weights (gguf, ollama; default f16); refused for peft and merged. */
+  quantization?: GgufQuantization | undefined;
+  /** The folder to write: must not exist, or be empty (or anything, with `replace`). */
+  out: string;
+  /** Replace a folder that is already there (the CLI's --force). */
+  replace?: boolean | undefined;
+  /** How the next step names the folder (absent: the files alone, as after a download). */
+  shownDir?: string | undefined;
+  signal?: AbortSignal | undefined;
+  onProgress?: ((p: ExportProgress) => void) | undefined;
+  /** The engine's log lines. */
+  onLog?: ((line: string) => void) | undefined;
+  /** The engine (default: the real one). */
+  runner?: ExportRunner | undefined;
+}
+
+type Exported = EngineMessageOf<"exported">;
+
+/** A file name from a model's id (`ft:tiny:support:abc` -> `ft-tiny-support-abc`). */
+export function fileStem(name: string): string {
+  return name.replace(/[^A-Za-z0-9._-]+/g, "-").replace(/^[-.]+|-+$/g, "") || "model";
+}
+
+/** Refuses a target that is a file, or a folder with files in it unless `replace`. */
+export function checkTarget(out: string, replace = false): void {
+  if (!existsSync(out)) return;
+  if (!statSync(out).isDirectory()) {
+    throw new TailorError({
+      code: "conflict",
+      message: `${out} is a file; give a folder to write the export into`,
+      details: { field: "out" },
+    });
+  }
+  if (!replace && readdirSync(out).length > 0) {
+    throw new TailorError({
+      code: "conflict",
+      message: `${out} already has files in it; choose a new folder, or replace it with --force`,
+      details: { field: "out" },
+    });
+  }
+}
+
+/** Every file under `dir`, paths relative to it, sorted. */
+export function listFiles(dir: string): ExportFile[] {
+  const out: ExportFile[] = [];
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.isFile()) out.push({ name: relative(dir, p), bytes: statSync(p).size });
+    }
+  };
+  walk(dir);
+  return out.sort((a, b) => a.name.localeCompare(b.name));
+}
+
+export async function writeExport(
+  subject: ExportSubject,
+  opts: WriteOptions,
+): Promise<ExportResult> {
+  const quantization = exportQuantization(subject, opts.format, opts.quantization);
+  checkTarget(opts.out, opts.replace);
+  const stage = join(
+    dirname(opts.out),
+    `.${basename(opts.out)}.export-${randomBytes(4).toString("hex")}`,
+  );
+  const stem = fileStem(subject.name);
+  const q = quantization ?? "f16";
+  const gguf = `${stem}-${q}.gguf`;
+  const adapterGguf = subject.adapterDir ? `${stem}-adapter-${q}.gguf` : undefined;
+  const run = (format: ExportRequest["format"], out: string) =>
+    engineExport(subject, { format, out, quantization: q }, opts);
+  try {
+    let main: Exported;
+    if (opts.format === "peft" || opts.format === "merged") {
+      main = await run(opts.format, stage);
+    } else {
+      mkdirSync(stage, { recursive: true });
+      main = await run("gguf", join(stage, gguf));
+      if (opts.format === "gguf" && adapterGguf)
+        await run("gguf_adapter", join(stage, adapterGguf));
+    }
+    const ollamaName = fileStem(subject.name).toLowerCase();
+    if (opts.format === "ollama") writeModelfile(stage, gguf, subject, main);
+    for (const f of [CARD_MARKDOWN, CARD_JSON]) {
+      const from = subject.cardDir && join(subject.cardDir, f);
+      if (from && existsSync(from)) copyFileSync(from, join(stage, f));
+    }
+    const files = listFiles(stage).filter((f) => f.name !== "README.md");
+    const readme = renderReadme({
+      subject,
+      format: opts.format,
+      quantization,
+      files,
+      architecture: main.architecture,
+      stopTokens: main.stop_tokens,
+      gguf: opts.format === "peft" || opts.format === "merged" ? undefined : gguf,
+      adapterGguf: opts.format === "gguf" ? adapterGguf : undefined,
+      ollamaName,
+    });
+    writeFileSync(join(stage, "README.md"), readme);
+    const written = listFiles(stage);
+    moveIntoPlace(stage, opts.out);
+    return {
+      dir: opts.out,
+      format: opts.format,
+      quantization,
+      files: written,
+      bytes: written.reduce((n, f) => n + f.bytes, 0),
+      architecture: main.architecture,
+      stopTokens: main.stop_tokens,
+      nextStep: nextStep(opts.format, opts.shownDir, { gguf, ollamaName, base: subject.base }),
+    };
+  } finally {
+    rmSync(stage, { recursive: true, force: true }); // gone already when it was renamed
+  }
+}
+
+/** One engine `export` run to its `exported` message; progress and log handed on. */
+async function engineExport(
+  subject: ExportSubject,
+  req: Pick<ExportRequest, "format" | "out" | "quantization">,
+  opts: WriteOptions,
+): Promise<Exported> {
+  const runner: ExportRunner = opts.runner ?? runEngine;
+  const request: ExportRequest = {
+    base: subject.source,
+    ...(subject.adapterDir ? { adapter_dir: subject.adapterDir } : {}),
+    ...req,
+    model_name: subject.name,
+  };
+  for await (const msg of runner("export", request, {
+    ...(opts.signal ? { signal: opts.signal } : {}),
+    ...(opts.onLog ? { onLog: opts.onLog } : {}),
+  })) {
+    if (msg.type === "progress") {
+      opts.onProgress?.({
+        stage: msg.stage,
+        message: msg.message,
+        current: msg.current ?? null,
+        total: msg.total ?? null,
+      });
+    } else if (msg.type === "failed") {
+      const err = engineFailure(msg);
+      if (msg.code !== "invalid_request" || !req.format.startsWith("gguf")) throw err;
+      throw new TailorError({
+        code: "invalid_argument",
+        message: `${msg.message.replace(/[.\s]+$/, "")}. Export ${subject.name} as peft or merged instead: those formats need no GGUF writer`,
+        details: { field: "format" },
+        cause: err,
+      });
+    } else if (msg.type === "exported") return msg;
+  }
+  throw new TailorError({
+    code: "engine_protocol",
+    message: "the engine finished export without an exported message",
+  });
+}
+
+function writeModelfile(stage: string, gguf: string, subject: ExportSubject, main: Exported): void {
+  if (!main.chat_template) {
+    throw new TailorError({
+      code: "invalid_argument",
+      message: `${subject.name}'s tokenizer has no chat template, so an Ollama Modelfile cannot say how a conversation is written; export it as gguf and give the template to your tool yourself`,
+      details: { field: "format" },
+    });
+  }
+  const m = ollamaModelfile({
+    gguf,
+    chatTemplate: main.chat_template,
+    bosToken: main.bos_token,
+    eosToken: main.eos_token,
+    stopTokens: main.stop_tokens,
+    ...(subject.system ? { system: subject.system } : {}),
+  });
+  writeFileSync(join(stage, "Modelfile"), m.modelfile);
+}
+
+/** Renames the finished folder to `out`, replacing what is there (checked by checkTarget). */
+function moveIntoPlace(stage: string, out: string): void {
+  if (!existsSync(out)) {
+    renameSync(stage, out);
+    return;
+  }
+  const old = `${stage}.old`;
+  renameSync(out, old);
+  renameSync(stage, out);
+  rmSync(old, { recursive: true, force: true });
+}
+
+function nextStep(
+  format: ExportFormat,
+  dir: string | undefined,
+  n: { gguf: string; ollamaName: string; base: string },
+): string {
+  const at = (f: string) => (dir ? join(dir, f) : f);
+  switch (format) {
+    case "peft":
+      return `load it in Python: PeftModel.from_pretrained(base, ${JSON.stringify(dir ?? ".")}) with the base ${n.base} (${at("README.md")} shows how)`;
+    case "merged":
+      return `load it in Python: AutoModelForCausalLM.from_pretrained(${JSON.stringify(dir ?? ".")})`;
+    case "gguf":
+      return `llama-cli -m ${at(n.gguf)} -cnv`;
+    case "ollama":
+      return `ollama create ${n.ollamaName} -f ${at("Modelfile")}`;
+  }
+}
