@@ -14,6 +14,9 @@ export function Running({ job }: { job: ExportObject }) {
         {doing(job)}
       </p>
       <progress aria-label="Export progress" {...known} />
+      <p className="hint">
+        You can leave this page: the export goes on, and this page picks it up again.
+      </p>
     </div>
   );
 }
