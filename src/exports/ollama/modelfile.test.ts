@@ -58,7 +58,12 @@ test("a Llama 3 template asks for the GGUF's BOS, which Ollama's template never 
 });
 
 test("an unknown template is refused: which one, and export as gguf with a hand-written TEMPLATE", () => {
-  for (const chatTemplate of [ALPACA, CHATML_LAST_ONLY, "{% for m in messages %}{{ m.content", ""]) {
+  for (const chatTemplate of [
+    ALPACA,
+    CHATML_LAST_ONLY,
+    "{% for m in messages %}{{ m.content",
+    "",
+  ]) {
     assert.throws(
       () => ollamaModelfile({ ...SMOL, chatTemplate }),
       (e: unknown) => {
@@ -77,7 +82,8 @@ test("an unknown template is refused: which one, and export as gguf with a hand-
 test('values an Ollama Modelfile cannot quote (""") and bad parameters are refused', () => {
   assert.throws(
     () => ollamaModelfile({ ...SMOL, system: 'Say """hi"""' }),
-    (e: unknown) => isTailorError(e) && e.code === "invalid_argument" && /system prompt/.test(e.message),
+    (e: unknown) =>
+      isTailorError(e) && e.code === "invalid_argument" && /system prompt/.test(e.message),
   );
   assert.throws(
     () => ollamaModelfile({ ...SMOL, parameters: { top_k: 1.5 } }),

@@ -40,7 +40,9 @@ function huggingFace(
 
 const skip = goMissing();
 
-describe("the Ollama TEMPLATE renders the Hugging Face chat template's prompt", { skip: skip ?? false }, () => {
+describe("the Ollama TEMPLATE renders the Hugging Face chat template's prompt", {
+  skip: skip ?? false,
+}, () => {
   test("Go's text/template is built once (first build compiles the standard library)", (t) => {
     t.diagnostic(`go build took ${buildRenderer()} ms`);
   });
@@ -57,7 +59,9 @@ describe("the Ollama TEMPLATE renders the Hugging Face chat template's prompt", 
       });
       assert.equal(out.family, f.family);
       for (const s of f.stopTokens) assert.ok(out.stops.includes(s), `stop ${s} missing`);
-      const conversations = f.noSystem ? [WITHOUT_SYSTEM, ONE_TURN] : [WITH_SYSTEM, WITHOUT_SYSTEM, ONE_TURN];
+      const conversations = f.noSystem
+        ? [WITHOUT_SYSTEM, ONE_TURN]
+        : [WITH_SYSTEM, WITHOUT_SYSTEM, ONE_TURN];
       for (const messages of conversations) {
         const expected = huggingFace(f.template, messages, tokens, out.addBos);
         assert.equal(renderGo({ template: out.template, messages }), expected);
@@ -91,11 +95,20 @@ describe("the Ollama TEMPLATE renders the Hugging Face chat template's prompt", 
       stopTokens: ["<|im_end|>"],
       system: SYSTEM,
     });
-    assert.match(out.modelfile, /^SYSTEM """You answer for Northwind Bikes\.\nBe short and kind\."""$/m);
+    assert.match(
+      out.modelfile,
+      /^SYSTEM """You answer for Northwind Bikes\.\nBe short and kind\."""$/m,
+    );
     const trained = huggingFace(SMOLLM2, WITH_SYSTEM, { bos: "", eos: "" }, false);
-    assert.equal(renderGo({ template: out.template, system: SYSTEM, messages: WITHOUT_SYSTEM }), trained);
+    assert.equal(
+      renderGo({ template: out.template, system: SYSTEM, messages: WITHOUT_SYSTEM }),
+      trained,
+    );
     // a request's own system message replaces it, as in the Hugging Face template
-    const own: ChatMessage[] = [{ role: "system", content: "Answer in French." }, ...WITHOUT_SYSTEM];
+    const own: ChatMessage[] = [
+      { role: "system", content: "Answer in French." },
+      ...WITHOUT_SYSTEM,
+    ];
     assert.equal(
       renderGo({ template: out.template, system: SYSTEM, messages: own }),
       huggingFace(SMOLLM2, own, { bos: "", eos: "" }, false),

@@ -3,7 +3,7 @@
  * transformers would: `add_generation_prompt`, the tokenizer's BOS and EOS, no tools) on probe
  * conversations and comparing each rendering, as a string, with what each known layout renders.
  * No Jinja is translated: a template is accepted only when it renders every probe exactly as one
- * layout does, so whatever Ollama's template renders for that layout is what the model was trained on.
+ * layout does, so what Ollama's template renders for that layout is what the model was trained on.
  */
 import { Template } from "@huggingface/jinja";
 import { TailorError } from "../../errors/index.ts";
