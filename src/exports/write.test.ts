@@ -49,6 +49,10 @@ const base: ExportSubject = {
   system: null,
 };
 
+/** ChatML as SmolLM2's tokenizer writes it. */
+const CHATML =
+  "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
+
 const names = (d: string) => readdirSync(d).sort();
 const refused = (code: string, message: RegExp) => (e: unknown) =>
   e instanceof TailorError && e.code === code && message.test(e.message);
@@ -202,6 +206,34 @@ describe("writeExport", () => {
     mkdirSync(empty);
     await writeExport(base, { format: "merged", out: empty, runner: fakeEngine().runner });
     assert.ok(names(empty).includes("config.json"), "an empty folder is fine");
+  });
+
+  test("ollama: the GGUF and a Modelfile with the template, the stop token and the training's system prompt", async () => {
+    const engine = fakeEngine(undefined, CHATML);
+    const out = join(dir(), "ollama");
+    const subject = { ...tuned(false), system: "You answer for Northwind Bikes." };
+    const r = await writeExport(subject, {
+      format: "ollama",
+      out,
+      shownDir: out,
+      runner: engine.runner,
+    });
+    assert.deepEqual(
+      engine.requests.map((q) => q.format),
+      ["gguf"],
+      "the merged model only: Ollama needs no adapter file",
+    );
+    assert.deepEqual(names(out), ["Modelfile", "README.md", "ft-tiny-support-abc-f16.gguf"]);
+    const modelfile = readFileSync(join(out, "Modelfile"), "utf8");
+    assert.match(modelfile, /^FROM \.\/ft-tiny-support-abc-f16\.gguf$/m);
+    assert.match(modelfile, /^TEMPLATE """/m);
+    assert.match(modelfile, /^PARAMETER stop "<\|im_end\|>"$/m);
+    assert.match(modelfile, /^SYSTEM "+You answer for Northwind Bikes\."+$/m);
+    assert.equal(r.nextStep, `ollama create ft-tiny-support-abc -f ${join(out, "Modelfile")}`);
+    assert.match(
+      readFileSync(join(out, "README.md"), "utf8"),
+      /ollama create ft-tiny-support-abc -f Modelfile/,
+    );
   });
 
   test("ollama without a chat template is refused with what to do", async () => {

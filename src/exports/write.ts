@@ -20,7 +20,7 @@ import type { EngineMessageOf, ExportRequest } from "../../protocol/index.ts";
 import { engineFailure, runEngine } from "../engine/index.ts";
 import { TailorError } from "../errors/index.ts";
 import { CARD_JSON, CARD_MARKDOWN } from "../evals/index.ts";
-import { ollamaModelfile } from "./modelfile.ts";
+import { ollamaModelfile } from "./ollama/index.ts";
 import { renderReadme } from "./readme.ts";
 import { type ExportSubject, exportQuantization } from "./subject.ts";
 import type {
@@ -145,7 +145,7 @@ export async function writeExport(
       bytes: written.reduce((n, f) => n + f.bytes, 0),
       architecture: main.architecture,
       stopTokens: main.stop_tokens,
-      nextStep: nextStep(opts.format, opts.shownDir, { gguf, ollamaName, base: subject.base }),
+      nextStep: nextStep(opts.format, subject.name, quantization, opts.shownDir),
     };
   } finally {
     rmSync(stage, { recursive: true, force: true }); // gone already when it was renamed
@@ -224,20 +224,26 @@ function moveIntoPlace(stage: string, out: string): void {
   rmSync(old, { recursive: true, force: true });
 }
 
-function nextStep(
+/**
+ * The one command (or line of Python) to run after an export of `model`; `dir` is how the folder is
+ * named to the user (absent: the files alone, as after a download).
+ */
+export function nextStep(
   format: ExportFormat,
-  dir: string | undefined,
-  n: { gguf: string; ollamaName: string; base: string },
+  model: string,
+  quantization: GgufQuantization | null,
+  dir?: string,
 ): string {
   const at = (f: string) => (dir ? join(dir, f) : f);
+  const stem = fileStem(model);
   switch (format) {
     case "peft":
-      return `load it in Python: PeftModel.from_pretrained(base, ${JSON.stringify(dir ?? ".")}) with the base ${n.base} (${at("README.md")} shows how)`;
+      return `load it in Python with PeftModel.from_pretrained(base, ${JSON.stringify(dir ?? ".")}) (${at("README.md")} shows how)`;
     case "merged":
-      return `load it in Python: AutoModelForCausalLM.from_pretrained(${JSON.stringify(dir ?? ".")})`;
+      return `load it in Python with AutoModelForCausalLM.from_pretrained(${JSON.stringify(dir ?? ".")})`;
     case "gguf":
-      return `llama-cli -m ${at(n.gguf)} -cnv`;
+      return `llama-cli -m ${at(`${stem}-${quantization ?? "f16"}.gguf`)} -cnv`;
     case "ollama":
-      return `ollama create ${n.ollamaName} -f ${at("Modelfile")}`;
+      return `ollama create ${stem.toLowerCase()} -f ${at("Modelfile")}`;
   }
 }
