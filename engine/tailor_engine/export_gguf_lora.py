@@ -41,7 +41,7 @@ def _lora_config(adapter: Path) -> dict:
         refuse.append("its rank or alpha differs between modules")
     if refuse:
         raise EngineError("invalid_request", f"the adapter in {adapter} cannot be written as a GGUF LoRA adapter: "
-                          f"{'; '.join(refuse)}. Export the whole model as gguf (merged) instead.")
+                          f"{'; '.join(refuse)}. Export the whole model as gguf (the adapter merged in) instead.")
     return config
 
 
