@@ -87,7 +87,7 @@ export function listFiles(dir: string): ExportFile[] {
     }
   };
   walk(dir);
-  return out.sort((a, b) => a.name.localeCompare(b.name));
+  return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
 export async function writeExport(
