@@ -20,6 +20,8 @@ export interface ReadmeInput {
   /** The GGUF model file and the GGUF adapter (gguf, ollama). */
   gguf?: string | undefined;
   adapterGguf?: string | undefined;
+  /** Why the adapter GGUF is left out, or written at another quantization. */
+  adapterNote?: string | undefined;
   /** The name `ollama create` gives the model. */
   ollamaName?: string | undefined;
 }
@@ -164,6 +166,7 @@ function run(input: ReadmeInput): string[] {
               `The adapter alone (${input.adapterGguf}) applies to the base model in GGUF (make it with \`tailor export ${input.subject.base} --format gguf\`): \`llama-cli -m BASE.gguf --lora ${input.adapterGguf} -cnv\`.`,
             ]
           : []),
+        ...(input.adapterNote ? ["", input.adapterNote] : []),
       ];
     case "ollama":
       return [

@@ -83,7 +83,7 @@ describe("ExportService", () => {
       [
         "MODEL_CARD.md",
         "README.md",
-        "ft-tiny-shop-ab12cd34-adapter-q4_0.gguf",
+        "ft-tiny-shop-ab12cd34-adapter-q8_0.gguf",
         "ft-tiny-shop-ab12cd34-q4_0.gguf",
       ],
     );

@@ -129,6 +129,47 @@ describe("writeExport", () => {
     assert.match(readme, /not evaluated/, "no card, and the README says why");
   });
 
+  test("gguf q4_0: the adapter at q8_0; an adapter llama.cpp cannot take is left out, saying why", async () => {
+    const out = join(dir(), "q4");
+    const engine = fakeEngine();
+    await writeExport(tuned(false), {
+      format: "gguf",
+      quantization: "q4_0",
+      out,
+      runner: engine.runner,
+    });
+    assert.deepEqual(
+      engine.requests.map((q) => [q.format, q.quantization]),
+      [
+        ["gguf", "q4_0"],
+        ["gguf_adapter", "q8_0"],
+      ],
+    );
+    assert.ok(names(out).includes("ft-tiny-support-abc-adapter-q8_0.gguf"));
+    assert.match(readFileSync(join(out, "README.md"), "utf8"), /The adapter is written at q8_0/);
+
+    const dora = join(dir(), "dora");
+    const refusing = fakeEngine(
+      {
+        code: "invalid_request",
+        message: "the adapter uses DoRA. Export the whole model as gguf instead.",
+      },
+      undefined,
+      "gguf_adapter",
+    );
+    const r = await writeExport(tuned(false), {
+      format: "gguf",
+      out: dora,
+      runner: refusing.runner,
+    });
+    assert.deepEqual(names(dora), ["README.md", "ft-tiny-support-abc-f16.gguf"]);
+    assert.equal(r.files.length, 2);
+    assert.match(
+      readFileSync(join(dora, "README.md"), "utf8"),
+      /The adapter alone is not included: the adapter uses DoRA/,
+    );
+  });
+
   test("gguf of a base model: one file, f16 unless asked, no adapter", async () => {
     const engine = fakeEngine();
     const out = join(dir(), "base");

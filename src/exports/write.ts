@@ -16,11 +16,11 @@ import {
   writeFileSync,
 } from "node:fs";
 import { basename, dirname, join, relative } from "node:path";
-import type { EngineMessageOf, ExportRequest } from "../../protocol/index.ts";
-import { engineFailure, runEngine } from "../engine/index.ts";
-import { TailorError } from "../errors/index.ts";
+import type { ExportRequest } from "../../protocol/index.ts";
+import { isTailorError, TailorError } from "../errors/index.ts";
 import { CARD_JSON, CARD_MARKDOWN } from "../evals/index.ts";
-import { ollamaModelfile } from "./ollama/index.ts";
+import { type Exported, engineExport } from "./engine-export.ts";
+import { writeModelfile } from "./modelfile.ts";
 import { renderReadme } from "./readme.ts";
 import { type ExportSubject, exportQuantization } from "./subject.ts";
 import type {
@@ -49,8 +49,6 @@ export interface WriteOptions {
   /** The engine (default: the real one). */
   runner?: ExportRunner | undefined;
 }
-
-type Exported = EngineMessageOf<"exported">;
 
 /** A file name from a model's id (`ft:tiny:support:abc` -> `ft-tiny-support-abc`). */
 export function fileStem(name: string): string {
@@ -103,9 +101,12 @@ export async function writeExport(
   const stem = fileStem(subject.name);
   const q = quantization ?? "f16";
   const gguf = `${stem}-${q}.gguf`;
-  const adapterGguf = subject.adapterDir ? `${stem}-adapter-${q}.gguf` : undefined;
-  const run = (format: ExportRequest["format"], out: string) =>
-    engineExport(subject, { format, out, quantization: q }, opts);
+  // a GGUF LoRA adapter is small and loses most of its precision at q4_0: the engine writes q8_0
+  const aq = q === "q4_0" ? "q8_0" : q;
+  let adapterGguf = subject.adapterDir ? `${stem}-adapter-${aq}.gguf` : undefined;
+  let adapterNote: string | undefined;
+  const run = (format: ExportRequest["format"], out: string, quantization = q) =>
+    engineExport(subject, { format, out, quantization }, opts);
   try {
     let main: Exported;
     if (opts.format === "peft" || opts.format === "merged") {
@@ -113,8 +114,18 @@ export async function writeExport(
     } else {
       mkdirSync(stage, { recursive: true });
       main = await run("gguf", join(stage, gguf));
-      if (opts.format === "gguf" && adapterGguf)
-        await run("gguf_adapter", join(stage, adapterGguf));
+      if (opts.format === "gguf" && adapterGguf) {
+        try {
+          await run("gguf_adapter", join(stage, adapterGguf), aq);
+          if (aq !== q)
+            adapterNote = `The adapter is written at ${aq}: at ${q} it would lose most of its small weights' precision.`;
+        } catch (e) {
+          // the merged model is written; an adapter llama.cpp cannot take is left out, saying why
+          if (!isTailorError(e) || e.code !== "invalid_argument") throw e;
+          adapterNote = `The adapter alone is not included: ${e.message}`;
+          adapterGguf = undefined;
+        }
+      }
     }
     const ollamaName = fileStem(subject.name).toLowerCase();
     if (opts.format === "ollama") writeModelfile(stage, gguf, subject, main);
@@ -132,6 +143,7 @@ export async function writeExport(
       stopTokens: main.stop_tokens,
       gguf: opts.format === "peft" || opts.format === "merged" ? undefined : gguf,
       adapterGguf: opts.format === "gguf" ? adapterGguf : undefined,
+      adapterNote,
       ollamaName,
     });
     writeFileSync(join(stage, "README.md"), readme);
@@ -150,66 +162,6 @@ export async function writeExport(
   } finally {
     rmSync(stage, { recursive: true, force: true }); // gone already when it was renamed
   }
-}
-
-/** One engine `export` run to its `exported` message; progress and log handed on. */
-async function engineExport(
-  subject: ExportSubject,
-  req: Pick<ExportRequest, "format" | "out" | "quantization">,
-  opts: WriteOptions,
-): Promise<Exported> {
-  const runner: ExportRunner = opts.runner ?? runEngine;
-  const request: ExportRequest = {
-    base: subject.source,
-    ...(subject.adapterDir ? { adapter_dir: subject.adapterDir } : {}),
-    ...req,
-    model_name: subject.name,
-  };
-  for await (const msg of runner("export", request, {
-    ...(opts.signal ? { signal: opts.signal } : {}),
-    ...(opts.onLog ? { onLog: opts.onLog } : {}),
-  })) {
-    if (msg.type === "progress") {
-      opts.onProgress?.({
-        stage: msg.stage,
-        message: msg.message,
-        current: msg.current ?? null,
-        total: msg.total ?? null,
-      });
-    } else if (msg.type === "failed") {
-      const err = engineFailure(msg);
-      if (msg.code !== "invalid_request" || !req.format.startsWith("gguf")) throw err;
-      throw new TailorError({
-        code: "invalid_argument",
-        message: `${msg.message.replace(/[.\s]+$/, "")}. Export ${subject.name} as peft or merged instead: those formats need no GGUF writer`,
-        details: { field: "format" },
-        cause: err,
-      });
-    } else if (msg.type === "exported") return msg;
-  }
-  throw new TailorError({
-    code: "engine_protocol",
-    message: "the engine finished export without an exported message",
-  });
-}
-
-function writeModelfile(stage: string, gguf: string, subject: ExportSubject, main: Exported): void {
-  if (!main.chat_template) {
-    throw new TailorError({
-      code: "invalid_argument",
-      message: `${subject.name}'s tokenizer has no chat template, so an Ollama Modelfile cannot say how a conversation is written; export it as gguf and give the template to your tool yourself`,
-      details: { field: "format" },
-    });
-  }
-  const m = ollamaModelfile({
-    gguf,
-    chatTemplate: main.chat_template,
-    bosToken: main.bos_token,
-    eosToken: main.eos_token,
-    stopTokens: main.stop_tokens,
-    ...(subject.system ? { system: subject.system } : {}),
-  });
-  writeFileSync(join(stage, "Modelfile"), m.modelfile);
 }
 
 /** Renames the finished folder to `out`, replacing what is there (checked by checkTarget). */

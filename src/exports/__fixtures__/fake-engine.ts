@@ -13,12 +13,15 @@ export interface FakeEngine {
   requests: ExportRequest[];
 }
 
-/** `fail`: answer this engine failure instead of exporting. */
+/**
+ * `fail`: answer this engine failure instead of exporting (for every format, or `failOn`'s only).
+ */
 export function fakeEngine(
   fail?: { code: "invalid_request" | "internal"; message: string },
   chatTemplate:
     | string
     | null = "{% for m in messages %}<|im_start|>{{ m.content }}<|im_end|>{% endfor %}",
+  failOn?: ExportRequest["format"],
 ): FakeEngine {
   const requests: ExportRequest[] = [];
   const runner: ExportRunner = async function* (_command, request) {
@@ -33,7 +36,7 @@ export function fakeEngine(
     };
     yield hello;
     yield { type: "progress", stage: "load", message: "loading the base", current: 1, total: 2 };
-    if (fail) {
+    if (fail && (!failOn || failOn === request.format)) {
       yield { type: "failed", ...fail };
       return;
     }
