@@ -1,0 +1,2 @@
+export { LlamaEngine } from "./engine.ts";
+export type { LlamaChatEngine, LlamaEngineOptions } from "./types.ts";
