@@ -51,7 +51,11 @@ export const ExportObject = z
     bytes: z.number().int().nullable(),
     created_at: seconds,
     finished_at: seconds.nullable(),
-    /** GET it for the result: the GGUF file itself, or a .tar.gz of the folder. */
+    /**
+     * GET it for the result: a base model's GGUF export is the GGUF file itself; every other export
+     * (a fine-tune's GGUF holds the model and the adapter) a .tar.gz of the folder, which carries
+     * the README and the model card too. Content-Disposition names the file.
+     */
     download_url: z.string().nullable(),
     /** What to run next, e.g. `ollama create support -f Modelfile`. */
     next_step: z.string().nullable(),
@@ -60,3 +64,23 @@ export const ExportObject = z
 export type ExportObject = z.infer<typeof ExportObject>;
 
 export const ExportList = listOf(ExportObject).openapi("ExportList");
+
+/** `GET /v1/exports`: the caller's exports (an admin's: everyone's), newest first. */
+export const ExportListQuery = z.object({
+  model: z
+    .string()
+    .optional()
+    .openapi({ description: "only this model's exports (its id)", example: "support" }),
+});
+
+/** `GET /v1/exports/{id}/content`: the download, or one file of the export by its name. */
+export const ExportContentQuery = z.object({
+  file: z
+    .string()
+    .optional()
+    .openapi({ description: "one file of the export (a name from `files`)" }),
+});
+
+export const ExportDeleted = z
+  .object({ id: z.string(), object: z.literal("export"), deleted: z.literal(true) })
+  .openapi("ExportDeleted");

@@ -194,7 +194,7 @@ export function renderReadme(input: ReadmeInput): string {
     return `- \`${f.name}\` (${humanBytes(f.bytes)})${d ? `: ${d}` : ""}`;
   });
   const stops = input.stopTokens.length
-    ? `The assistant's turn ends with ${input.stopTokens.map((t) => `\`${t}\``).join(" or ")}: set ${input.stopTokens.length > 1 ? "them" : "it"} as stop sequences in tools that ask for them, or the model may write past its answer.`
+    ? `The assistant's turn ends with ${input.stopTokens.map((t) => `\`${t}\``).join(" or ")}: set ${input.stopTokens.length > 1 ? "them as stop sequences" : "it as a stop sequence"} in tools that ask for one, or the model may write past its answer.`
     : "The tokenizer names no end-of-turn token: set a stop sequence in your tool if answers run on.";
   const card = input.files.some((f) => f.name === CARD_MARKDOWN);
   return [

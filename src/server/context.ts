@@ -2,6 +2,7 @@ import type { AssistantStore, ConversationStore } from "../assistants/index.ts";
 import type { AuditLog, KeyStore, Principal, RateLimiter } from "../auth/index.ts";
 import type { CompletionStore } from "../completions/index.ts";
 import type { DatasetStore } from "../datasets/index.ts";
+import type { ExportService } from "../exports/index.ts";
 import type { FileStore } from "../files/index.ts";
 import type { UsageLog } from "../health/index.ts";
 import type { JobStore, PlanCache } from "../jobs/index.ts";
@@ -85,6 +86,11 @@ export interface ServerContext {
   review: ReviewQueue;
   regression: RegressionSet;
   usage: UsageLog;
+  /**
+   * Models written out as PEFT, merged, GGUF or for Ollama, in the background (absent only where a
+   * test builds a context without it: the export routes then say exports are not available).
+   */
+  exports?: ExportService;
   /**
    * Private and loopback hosts (`host` or `host:port`; `*` for all) that HTTP functions may reach,
    * from the admin (`TAILOR_FUNCTION_PRIVATE_HOSTS`, comma-separated); everything private is refused

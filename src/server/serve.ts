@@ -4,6 +4,7 @@ import { serve as listen } from "@hono/node-server";
 import { startRetentionSweep } from "../assistants/index.ts";
 import { ADMIN_KEY_FILE, ensureAdminKey, RateLimiter, readLocalAdminKey } from "../auth/index.ts";
 import { startCompletionSweep } from "../completions/index.ts";
+import { ExportService } from "../exports/index.ts";
 import { PlanCache, Worker } from "../jobs/index.ts";
 import { KnowledgeBase } from "../knowledge/index.ts";
 import { EngineModerator, EngineNameFinder } from "../safety/index.ts";
@@ -79,6 +80,16 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const { home, keys, audit, files, jobs, datasets, models, access, policies, flags } = services;
   const { assistants, conversations, responses } = services;
   const { modelNames, completions, review, regression, usage } = services;
+  // exports run in the background; those a stopped server left running are failed now
+  const exports = new ExportService({
+    db: services.db,
+    home,
+    models,
+    jobs,
+    datasets,
+    log: opts.log,
+  });
+  exports.recover();
   const ctx: ServerContext = {
     home,
     keys,
@@ -104,6 +115,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     review,
     regression,
     usage,
+    exports,
     functionPrivateHosts: opts.functionPrivateHosts ?? privateHostsFromEnv(),
     limiter: new RateLimiter({ requestsPerMinute: limits.requestsPerMinute }),
     limits,
@@ -133,6 +145,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       retention.stop();
       kept.stop();
       worker?.stop();
+      await exports.close(); // a running export fails: the server stopped
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await working;
       knowledge.close();
