@@ -13,7 +13,7 @@ import type { ResponseStore } from "../responses/index.ts";
 import type { RegressionSet, ReviewQueue } from "../review/index.ts";
 import type { Moderator, NameFinder } from "../safety/index.ts";
 import type { FlagStore, PolicyStore } from "../safety/moderation/index.ts";
-import type { InferenceEngine } from "../serving/index.ts";
+import type { ChatEngine, InferenceEngine, ServingRouter } from "../serving/index.ts";
 
 export { ownerScope, type Principal, requireRole } from "../auth/index.ts";
 
@@ -61,7 +61,15 @@ export interface ServerContext {
   access: ModelAccessControl;
   /** Plans of fine-tunes before they exist, each measurement made once (the studio asks often). */
   plans: PlanCache;
+  /** The PyTorch engine: embeddings and classification (chat goes through `chat`). */
   inference: InferenceEngine;
+  /**
+   * What answers chat and counts its tokens: llama.cpp for a model with a GGUF copy ready, the
+   * PyTorch engine otherwise (`serving`, per request).
+   */
+  chat: ChatEngine;
+  /** The same router: which engine serves a model, and why (GET /v1/models). */
+  serving: ServingRouter;
   /**
    * A second engine process for moderation and names, so that a stream's output is checked while
    * the first engine goes on generating it (started on first use).

@@ -32,6 +32,10 @@ export function errorResponse(c: Context, e: unknown): Response {
       });
   if (!isTailorError(e)) console.error(e);
   const [status, type] = HTTP[err.code] ?? [500, "server_error"];
+  // a busy engine says when to come back (llama.cpp's full queue: details.retryAfterSeconds)
+  const retry = err.details.retryAfterSeconds;
+  if (status === 429 && typeof retry === "number")
+    c.header("retry-after", String(Math.ceil(retry)));
   const param = typeof err.details.field === "string" ? err.details.field : null;
   return c.json({ error: { message: err.message, type, param, code: err.code } }, status);
 }

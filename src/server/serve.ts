@@ -9,7 +9,8 @@ import { PlanCache, Worker } from "../jobs/index.ts";
 import { KnowledgeBase } from "../knowledge/index.ts";
 import { EngineModerator, EngineNameFinder } from "../safety/index.ts";
 import { openServices } from "../services/index.ts";
-import { InferenceEngine } from "../serving/index.ts";
+import { GgufCache, InferenceEngine, type LlamaServing, ServingRouter } from "../serving/index.ts";
+import { LlamaEngine } from "../serving/llama/index.ts";
 import { buildApp } from "./app.ts";
 import { DEFAULT_LIMITS, type ServerContext, type ServerLimits } from "./context.ts";
 
@@ -25,6 +26,11 @@ export interface ServeOptions {
   inference?: InferenceEngine;
   /** The engine for moderation and names (default: a new one; the server closes it). */
   safety?: InferenceEngine;
+  /**
+   * Chat through llama.cpp (default: off, every chat on the PyTorch engine, as tests want it;
+   * `tailor serve` passes llamaServingFromEnv(): on unless TAILOR_LLAMA=off).
+   */
+  llama?: LlamaServing;
   log?: (line: string) => void;
   /** The built studio to serve at `/` (default studio/dist; null: none). */
   studioDir?: string | null;
@@ -41,6 +47,22 @@ export function privateHostsFromEnv(env: NodeJS.ProcessEnv = process.env): strin
     .split(",")
     .map((h) => h.trim())
     .filter(Boolean);
+}
+
+/** llama.cpp (with its GGUF copies) in front of the PyTorch engine for chat, as `opts.llama` says. */
+function chatRouter(opts: ServeOptions, inference: InferenceEngine): ServingRouter {
+  const llama = opts.llama ?? { on: false, reason: "llama.cpp is off on this server" };
+  const log = opts.log && ((l: string) => opts.log?.(`[llama.cpp] ${l}`));
+  if (!llama.on) return new ServingRouter({ inference, llama: null, off: llama.reason, log });
+  const { threads, sequences, maxQueue } = llama;
+  return new ServingRouter({
+    inference,
+    llama: {
+      engine: new LlamaEngine({ threads, sequences, maxQueue, onLog: log }),
+      copies: new GgufCache({ home: opts.home, log }),
+    },
+    log,
+  });
 }
 
 export interface RunningServer {
@@ -71,6 +93,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const inference =
     opts.inference ??
     new InferenceEngine(opts.log ? { onLog: (l: string) => opts.log?.(`[engine] ${l}`) } : {});
+  const serving = chatRouter(opts, inference);
   const knowledge = new KnowledgeBase(services.db, {
     embedder: inference,
     files: services.files,
@@ -101,6 +124,8 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     access,
     plans: new PlanCache(services),
     inference,
+    chat: serving,
+    serving,
     safety,
     moderator: new EngineModerator(safety),
     names,
@@ -149,6 +174,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await working;
       knowledge.close();
+      await serving.close();
       await inference.close();
       await safety.close();
       services.close();

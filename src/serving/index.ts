@@ -16,5 +16,5 @@ export {
   InferenceEngine,
   type InferenceEngineOptions,
 } from "./inference.ts";
-export { ServingRouter, type ServingRouterOptions } from "./router.ts";
+export { pytorchChat, ServingRouter, type ServingRouterOptions } from "./router.ts";
 export { LLAMA_DEFAULTS, type LlamaServing, llamaServingFromEnv } from "./settings.ts";

@@ -146,3 +146,12 @@ function copyOf(req: GenerateRequest): ModelCopy {
   const name = adapterDir ? basename(adapterDir) : base.kind === "builtin" ? base.name : "model";
   return { name, source: base, ...(adapterDir ? { adapterDir } : {}) };
 }
+
+/** Chat on the PyTorch engine alone, as a context's `chat` and `serving` (hand-made contexts). */
+export function pytorchChat(
+  inference: ChatEngine,
+  off?: string,
+): { chat: ServingRouter; serving: ServingRouter } {
+  const serving = new ServingRouter({ inference, llama: null, off });
+  return { chat: serving, serving };
+}

@@ -23,7 +23,7 @@
 import type { FunctionCallRecord } from "../../../protocol/assistants.ts";
 import type { ChatMessage } from "../../../protocol/index.ts";
 import type { Citation, KnowledgeBase } from "../../knowledge/index.ts";
-import type { InferenceEngine } from "../../serving/index.ts";
+import type { ChatEngine } from "../../serving/index.ts";
 import { callHttpFunction } from "../http/index.ts";
 import type { ClientCall, TurnEvent, TurnFinish, TurnRequest } from "../types.ts";
 import { ground, withInstructions } from "./prepare.ts";
@@ -31,7 +31,8 @@ import { generateRequest, generateStep } from "./step.ts";
 import { callId, clientRecord, engineTools, limitRecord, offer, unknownRecord } from "./tools.ts";
 
 export interface TurnDeps {
-  inference: Pick<InferenceEngine, "generate" | "countTokens">;
+  /** What answers: the serving router (llama.cpp or the PyTorch engine, per request). */
+  inference: ChatEngine;
   knowledge: KnowledgeBase;
   /** Calls an HTTP function (default: callHttpFunction, behind the network guard). */
   callFunction?: typeof callHttpFunction | undefined;

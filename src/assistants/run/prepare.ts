@@ -6,7 +6,7 @@
 import type { ChatMessage, Tool } from "../../../protocol/index.ts";
 import { type Citation, groundChat, type KnowledgeBase } from "../../knowledge/index.ts";
 import { contextLength } from "../../models/index.ts";
-import type { InferenceEngine } from "../../serving/index.ts";
+import type { ChatEngine } from "../../serving/index.ts";
 import type { TurnRequest } from "../types.ts";
 
 /**
@@ -37,7 +37,7 @@ export interface Grounded {
  */
 export async function ground(
   deps: {
-    inference: Pick<InferenceEngine, "countTokens">;
+    inference: Pick<ChatEngine, "countTokens">;
     knowledge: KnowledgeBase;
   },
   req: Pick<TurnRequest, "model" | "knowledge" | "sampling" | "signal">,

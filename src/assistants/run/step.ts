@@ -5,7 +5,7 @@
  */
 import type { ChatMessage } from "../../../protocol/index.ts";
 import { TailorError } from "../../errors/index.ts";
-import type { Choice, GenerateRequest, InferenceEngine } from "../../serving/index.ts";
+import type { ChatEngine, Choice, GenerateRequest } from "../../serving/index.ts";
 import type { TurnEvent, TurnRequest } from "../types.ts";
 import type { Offer } from "./tools.ts";
 
@@ -46,7 +46,7 @@ export function generateRequest(
  * null when the signal ended it.
  */
 export async function* generateStep(
-  engine: Pick<InferenceEngine, "generate">,
+  engine: Pick<ChatEngine, "generate">,
   request: GenerateRequest,
   opts: { signal: AbortSignal; stream: boolean; prefix: string },
 ): AsyncGenerator<TurnEvent, Step | null> {

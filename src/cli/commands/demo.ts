@@ -60,10 +60,13 @@ export function registerDemo(program: Command): void {
           return;
         }
         const { startServer } = await import("../../server/index.ts");
-        const server = await startServer({ home, port: 8700 }).catch((e: Error) => {
-          say(`the studio could not start (${e.message}); run bin/tailor serve yourself`);
-          return null;
-        });
+        const { llamaServingFromEnv } = await import("../../serving/index.ts");
+        const server = await startServer({ home, port: 8700, llama: llamaServingFromEnv() }).catch(
+          (e: Error) => {
+            say(`the studio could not start (${e.message}); run bin/tailor serve yourself`);
+            return null;
+          },
+        );
         if (!server) return;
         console.log(
           `\nthe studio is open (results, playground, the API snippet): ${server.studioUrl}\nCtrl-C stops it.`,

@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { tailorHome } from "../../models/index.ts";
+import { llamaServingFromEnv } from "../../serving/index.ts";
 import { positiveInt, positiveNumber } from "../args.ts";
 import { say } from "../output.ts";
 
@@ -50,6 +51,8 @@ export function registerServe(program: Command): void {
           requestTimeoutMs: Math.round(f.timeoutSeconds * 1000),
         },
         log: say,
+        // chat through llama.cpp unless TAILOR_LLAMA=off (and its threads, sequences and queue)
+        llama: llamaServingFromEnv(),
       });
       say(`Tailor API on ${server.url}/v1 (docs: ${server.url}/docs)`);
       say(`Studio (signed in as this machine's admin): ${server.studioUrl}`);

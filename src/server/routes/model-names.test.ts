@@ -17,7 +17,7 @@ import { KnowledgeBase } from "../../knowledge/index.ts";
 import { MANIFEST_FILE, type ModelManifest } from "../../models/index.ts";
 import { EngineModerator, EngineNameFinder } from "../../safety/index.ts";
 import { openServices, type Services } from "../../services/index.ts";
-import { InferenceEngine } from "../../serving/index.ts";
+import { InferenceEngine, pytorchChat } from "../../serving/index.ts";
 import { buildApp } from "../app.ts";
 import { DEFAULT_LIMITS } from "../context.ts";
 
@@ -80,6 +80,7 @@ describe("/v1/model_names", () => {
       ...services,
       plans: new PlanCache(services),
       inference,
+      ...pytorchChat(inference),
       safety: inference,
       moderator: new EngineModerator(inference),
       names: new EngineNameFinder(inference),

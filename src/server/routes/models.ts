@@ -15,7 +15,7 @@ const ModelParam = z.object({
   model: z.string().openapi({ param: { name: "model", in: "path" } }),
 });
 
-function view(ctx: ServerContext, a: ModelAccess): z.infer<typeof ModelObject> {
+async function view(ctx: ServerContext, a: ModelAccess): Promise<z.infer<typeof ModelObject>> {
   const m = a.entry.manifest;
   const parent = m?.kind === "fine_tuned" && m.parent ? parentLineage(ctx, m.parent) : null;
   return {
@@ -39,9 +39,20 @@ function view(ctx: ServerContext, a: ModelAccess): z.infer<typeof ModelObject> {
           : null,
       parent: parent && { id: parent.name, job_id: parent.job_id, deleted: parent.deleted },
       classifier: classifierView(a),
+      serving: await serving(ctx, a),
       ...(m?.kind === "fine_tuned" && m.tools ? { tools: m.tools } : {}),
     },
   };
+}
+
+/** Which engine answers a chat model and why; null for classifiers and encoders (PyTorch's). */
+async function serving(
+  ctx: ServerContext,
+  a: ModelAccess,
+): Promise<{ engine: "llama.cpp" | "pytorch"; reason: string } | null> {
+  if (classifierOf(a.entry)) return null;
+  const info = await ctx.serving.info(ctx.models.resolve(a.entry.name));
+  return info && { engine: info.engine, reason: info.reason };
 }
 
 function classifierView(a: ModelAccess): { labels: string[]; multi_label: boolean } | null {
@@ -72,6 +83,7 @@ const embeddingModel: z.infer<typeof ModelObject> = {
     description: "all-MiniLM-L6-v2 sentence embeddings (384 dimensions), offline",
     shared: true,
     parent: null,
+    serving: null,
   },
 };
 
@@ -87,6 +99,7 @@ const moderationModel: z.infer<typeof ModelObject> = {
       "OpenAI's moderation categories from all-MiniLM-L6-v2 embeddings and a probe per category, offline (POST /v1/moderations; card: /v1/models/tailor-moderation/card?format=markdown)",
     shared: true,
     parent: null,
+    serving: null,
   },
 };
 
@@ -102,12 +115,12 @@ export function registerModels(app: OpenAPIHono<AppEnv>, ctx: ServerContext): vo
         200: { description: "models", content: { "application/json": { schema: ModelList } } },
       },
     }),
-    (c) =>
+    async (c) =>
       c.json(
         {
           object: "list" as const,
           data: [
-            ...access.list(c.get("principal")).map((a) => view(ctx, a)),
+            ...(await Promise.all(access.list(c.get("principal")).map((a) => view(ctx, a)))),
             embeddingModel,
             moderationModel,
           ],
@@ -127,11 +140,11 @@ export function registerModels(app: OpenAPIHono<AppEnv>, ctx: ServerContext): vo
         ...errors,
       },
     }),
-    (c) => {
+    async (c) => {
       const id = c.req.valid("param").model;
       if (id === EMBEDDING_MODEL) return c.json(embeddingModel, 200);
       if (id === MODERATION_MODEL) return c.json(moderationModel, 200);
-      return c.json(view(ctx, access.get(c.get("principal"), id)), 200);
+      return c.json(await view(ctx, access.get(c.get("principal"), id)), 200);
     },
   );
 
@@ -243,13 +256,13 @@ export function registerModels(app: OpenAPIHono<AppEnv>, ctx: ServerContext): vo
         ...errors,
       },
     }),
-    (c) => {
+    async (c) => {
       const p = c.get("principal");
       requireRole(p, ["admin"], "share models");
       const id = c.req.valid("param").model;
       access.get(p, id);
       access.share(id, c.req.valid("json").shared);
-      return c.json(view(ctx, access.get(p, id)), 200);
+      return c.json(await view(ctx, access.get(p, id)), 200);
     },
   );
 }

@@ -11,7 +11,7 @@ import { PlanCache } from "../../jobs/index.ts";
 import { KnowledgeBase } from "../../knowledge/index.ts";
 import { retrainHome, supportLines } from "../../retrain/__fixtures__/retrain.ts";
 import { EngineModerator, EngineNameFinder } from "../../safety/index.ts";
-import { InferenceEngine } from "../../serving/index.ts";
+import { InferenceEngine, pytorchChat } from "../../serving/index.ts";
 import { buildApp } from "../app.ts";
 import { DEFAULT_LIMITS } from "../context.ts";
 
@@ -35,6 +35,7 @@ describe("POST /v1/model_names/{name}/retrain", () => {
       ...h.svc,
       plans: new PlanCache(h.svc),
       inference,
+      ...pytorchChat(inference),
       safety: inference,
       moderator: new EngineModerator(inference),
       names: new EngineNameFinder(inference),

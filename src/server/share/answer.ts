@@ -80,7 +80,7 @@ export function registerAnswers(app: OpenAPIHono<AppEnv>, deps: ShareDeps): void
       await send({ type: "question", message: shareMessage(question) });
       try {
         for await (const ev of runTurn(
-          { inference: ctx.inference, knowledge: ctx.knowledge },
+          { inference: ctx.chat, knowledge: ctx.knowledge },
           { ...turn, messages, signal },
         )) {
           if (ev.type === "sources") {

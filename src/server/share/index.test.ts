@@ -18,6 +18,7 @@ import { KnowledgeBase } from "../../knowledge/index.ts";
 import { EngineModerator, EngineNameFinder } from "../../safety/index.ts";
 import { openServices, type Services } from "../../services/index.ts";
 import type { GenerateEvent, InferenceEngine } from "../../serving/index.ts";
+import { pytorchChat } from "../../serving/index.ts";
 import { buildApp } from "../app.ts";
 import { DEFAULT_LIMITS } from "../context.ts";
 import { VISITORS_PER_ADDRESS } from "./limits.ts";
@@ -107,6 +108,7 @@ before(() => {
     ...services,
     plans: new PlanCache(services),
     inference,
+    ...pytorchChat(inference),
     safety: inference,
     moderator: new EngineModerator(inference),
     names: new EngineNameFinder(inference),

@@ -109,7 +109,7 @@ export function registerChat(app: OpenAPIHono<AppEnv>, ctx: ServerContext): void
         signal,
       );
       const cut = new AbortController(); // a policy that blocks the answer stops the engine only
-      const generation = ctx.inference.generate(
+      const generation = ctx.chat.generate(
         {
           base: model.source,
           ...(model.adapterDir ? { adapterDir: model.adapterDir } : {}),
@@ -146,6 +146,9 @@ export function registerChat(app: OpenAPIHono<AppEnv>, ctx: ServerContext): void
         }
         throw new Error("the engine ended without an answer");
       }
+      // the first event before the stream begins: a refusal (llama.cpp's queue full: 429 with
+      // Retry-After) is then the HTTP answer, not an error event in a stream already under way
+      const started = await primed(generation);
       return streamSSE(c, async (stream) => {
         // A client that goes away stops the generation at once, whatever the loop below waits on
         // (a write to a closed connection may never settle).
@@ -193,8 +196,8 @@ export function registerChat(app: OpenAPIHono<AppEnv>, ctx: ServerContext): void
                 choices: req.n ?? 1,
                 cut: () => cut.abort(),
                 signal,
-              }).run(generation)
-            : generation;
+              }).run(started)
+            : started;
           for await (const ev of events) {
             kept.see(ev);
             const choices =
@@ -231,4 +234,14 @@ export function registerChat(app: OpenAPIHono<AppEnv>, ctx: ServerContext): void
       });
     }) as never,
   );
+}
+
+/** The generation with its first event already awaited (errors before it are thrown here). */
+async function primed<T>(gen: AsyncGenerator<T, void>): Promise<AsyncGenerator<T, void>> {
+  const first = await gen.next();
+  return (async function* () {
+    if (first.done) return;
+    yield first.value;
+    yield* gen;
+  })();
 }

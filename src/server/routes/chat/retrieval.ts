@@ -30,7 +30,7 @@ export async function retrieveForChat(
     minSimilarity: ask.min_similarity,
     signal,
     countTokens: (ms) =>
-      ctx.inference.countTokens(
+      ctx.chat.countTokens(
         { base: model.source, adapterDir: model.adapterDir, messages: ms, tools: opts.tools },
         { signal },
       ),

@@ -34,7 +34,7 @@ export async function createResponse(
     includeResults: prep.includeResults,
   });
   const events = runTurn(
-    { inference: ctx.inference, knowledge: ctx.knowledge },
+    { inference: ctx.chat, knowledge: ctx.knowledge },
     { ...prep.turn, signal },
   );
 
