@@ -257,7 +257,7 @@ describe("LlamaEngine's queue and cancellation (one sequence, one place in line)
     assert.deepEqual(await first.next(), { done: true, value: undefined });
   });
 
-  test("abort stops a generation at once, and the sequence answers the next request", async () => {
+  test("abort (or leaving the loop) stops a generation at once, and the sequence answers the next request", async () => {
     const controller = new AbortController();
     const events: GenerateEvent[] = [];
     let abortedAt = 0;
@@ -277,6 +277,10 @@ describe("LlamaEngine's queue and cancellation (one sequence, one place in line)
       "no result after a cancel",
     );
     assert.ok(took < 100, `ended ${Math.round(took)} ms after the abort`);
+    let seen = 0; // a consumer that leaves the loop also gives the sequence back
+    for await (const _ of llama.generate(gguf, ask("Write a long story.", { max_tokens: 400 }))) {
+      if (++seen === 2) break;
+    }
     const next = await collect(llama.generate(gguf, ask("Say hello.", { max_tokens: 8 })));
     assert.equal(next.result.prompt_tokens, 33);
     assert.ok(next.result.choices[0]?.text);

@@ -51,6 +51,7 @@ export class LlamaEngine implements LlamaChatEngine {
     const loaded = await this.#pool.acquire(gguf);
     let sequence: LlamaContextSequence | undefined;
     const closing: Promise<unknown>[] = [];
+    let run: ReturnType<typeof decodeChoice> | undefined;
     const started = performance.now();
     try {
       const grammar = await loaded.grammars.for(op.response_format, op.constrained);
@@ -74,7 +75,7 @@ export class LlamaEngine implements LlamaChatEngine {
           const end = sequence.nextTokenIndex;
           await sequence.eraseContextTokenRanges([{ start: prompt.length - 1, end }]);
         }
-        const run = decodeChoice({
+        run = decodeChoice({
           model: loaded.model,
           sequence,
           input: index === 0 ? prompt : prompt.slice(-1),
@@ -106,6 +107,8 @@ export class LlamaEngine implements LlamaChatEngine {
         completion_tokens: completionTokens,
       };
     } finally {
+      // a consumer that left mid-answer leaves the choice suspended: end it, closing its tokens
+      if (run !== undefined) await run.return({ text: "", finish: "cancelled", tokens: 0 });
       void settle(loaded, sequence, closing, started, this.#pool);
     }
   }
