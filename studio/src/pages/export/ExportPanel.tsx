@@ -75,7 +75,9 @@ export function ExportPanel({ model }: { model: string }) {
     life.current = ctl;
     setJob(null);
     setSaved(null);
-    api<{ data: ExportObject[] }>("/v1/exports", { signal: ctl.signal })
+    api<{ data: ExportObject[] }>(`/v1/exports?model=${encodeURIComponent(model)}`, {
+      signal: ctl.signal,
+    })
       .then((r) => {
         const mine = r.data
           .filter((x) => x.model === model && x.status !== "failed")

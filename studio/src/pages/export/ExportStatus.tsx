@@ -103,7 +103,7 @@ export function Ready({
             Next, in a terminal,{" "}
             {packed ? (
               <>
-                in the folder you unpack the download into (double-click it, or run{" "}
+                in the folder the download unpacks to (double-click it, or run{" "}
                 <code>tar -xzf {saved?.name ?? "the file"}</code>):
               </>
             ) : (

@@ -67,7 +67,7 @@ export function doing(x: ExportObject): string {
   if (!p) return "Starting the export…";
   const share =
     p.current !== null && p.total ? ` (${Math.round((p.current / p.total) * 100)}%)` : "";
-  return `${p.message}${share}`;
+  return `${p.message.charAt(0).toUpperCase()}${p.message.slice(1)}${share}`;
 }
 
 /** Which export this is, for a sentence: "for Ollama (q8_0)", "the adapter (PEFT)". */
