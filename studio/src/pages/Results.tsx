@@ -201,7 +201,7 @@ export function Results({ flow, update, go }: PageProps) {
           A model card is written when the model is evaluated.
         </Empty>
       )}
-      {info && !info.tailor.classifier && <ExportPanel model={model} />}
+      {info && !info.tailor.classifier && <ExportPanel model={info.id} />}
       <div className="actions">
         <button type="button" className="primary" onClick={() => go("/playground")}>
           Try it in the playground
