@@ -5,10 +5,11 @@
  * the browser's download, whose GGUF file starts with the bytes "GGUF" (the file itself, or inside
  * the .tar.gz), its files as the API lists them, the next step with a working Copy button; the page
  * reloaded offers the finished export again without downloading it; the engine that answers the
- * model said on the results page and in the model list. Screenshots go to test-output/studio-export/.
+ * model said on the results page and in the model list; a refused export (a base model's adapter) said
+ * in the server's words. Screenshots go to test-output/studio-export/.
  */
 import assert from "node:assert/strict";
-import { mkdirSync, openSync, readdirSync, readSync, rmSync, statSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readdirSync, readSync, rmSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { after, before, test } from "node:test";
 import type { Browser, Page } from "playwright-core";
@@ -38,6 +39,7 @@ function magic(path: string): string {
   const fd = openSync(path, "r");
   const head = Buffer.alloc(4);
   readSync(fd, head, 0, 4, 0);
+  closeSync(fd);
   return head.toString("latin1");
 }
 
@@ -204,6 +206,16 @@ test("export a fine-tuned model as GGUF from its results page and download it", 
   const row = page.getByRole("listitem").filter({ hasText: "support" });
   await row.getByText(`Answered by ${engineWord}`).waitFor();
   await snap(page, "manage-serving");
+
+  // what the server refuses is said in its words: a base model has no adapter to download
+  await page.evaluate(`localStorage.setItem("tailor.flow", '{"model":"tiny"}')`);
+  await page.goto(`${server.url}/results`);
+  await panel.getByRole("radio", { name: /^Download the adapter \(PEFT\)/ }).check();
+  await panel.getByRole("button", { name: "Download the adapter (PEFT)" }).click();
+  await panel
+    .getByRole("alert")
+    .filter({ hasText: "is a base model: it has no adapter" })
+    .waitFor();
   assert.deepEqual(problems, []);
   await context.close();
 });
