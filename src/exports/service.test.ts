@@ -5,7 +5,7 @@
  * read from training files. Real engines: export.e2e.test.ts and the route's e2e test.
  */
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
@@ -198,7 +198,10 @@ describe("ExportService", () => {
       quantization: "f16",
       path: (id) => join(home, "exports", id),
     });
+    const half = join(home, "exports", `.${crashed.id}.export-1a2b3c4d`);
+    mkdirSync(half, { recursive: true });
     assert.equal(service(fakeEngine().runner).recover(), 1);
+    assert.equal(existsSync(half), false, "the half-written folder is removed");
     const after = exports.get("erin", crashed.id);
     assert.equal(after.status, "failed");
     assert.match(after.error ?? "", /the server stopped during the export; start it again/);

@@ -5,7 +5,7 @@
  * every one, others none. A row left running by a server that stopped is failed when the next one
  * starts.
  */
-import { rmSync } from "node:fs";
+import { existsSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { DatasetStore } from "../datasets/index.ts";
 import { isTailorError, TailorError } from "../errors/index.ts";
@@ -53,9 +53,18 @@ export class ExportService {
     this.dir = join(deps.home, "exports");
   }
 
-  /** Fails the exports a stopped server left running; how many. Call once at startup. */
+  /**
+   * Fails the exports a stopped server left running, and removes their half-written folders (the
+   * hidden ones a writer renames into place); how many failed. Call once at startup.
+   */
   recover(): number {
-    return this.store.failRunning(STOPPED);
+    const failed = this.store.failRunning(STOPPED);
+    if (existsSync(this.dir)) {
+      for (const name of readdirSync(this.dir)) {
+        if (name.startsWith(".")) rmSync(join(this.dir, name), { recursive: true, force: true });
+      }
+    }
+    return failed;
   }
 
   /**
