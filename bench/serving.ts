@@ -11,6 +11,7 @@
  *    p50/p95 latency, errors.
  * Usage: npx tsx bench/serving.ts [--runs 3] [--max-tokens 128] [--clients 8] [--requests 1]
  *        [--epochs 1] [--threads N] [--direct] [--no-http] [--no-single] [--json] [--keep]
+ *        [--home DIR]
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
@@ -40,7 +41,12 @@ const say = (line: string) => {
 };
 
 const load = sampleLoad();
-const home = mkdtempSync(join(tmpdir(), "tailor-bench-serving-"));
+const given = process.argv.indexOf("--home");
+// --home DIR: a home kept by an earlier run (--keep), its fine-tune and exports used again
+const home =
+  given >= 0
+    ? (process.argv[given + 1] ?? "")
+    : mkdtempSync(join(tmpdir(), "tailor-bench-serving-"));
 try {
   warmModelCache();
   const prepared = await prepareModels(home, { epochs, say });
@@ -143,6 +149,6 @@ try {
   else printReport(result);
 } finally {
   load.stop();
-  if (flag("--keep")) console.error(`TAILOR_HOME kept: ${home}`);
+  if (flag("--keep") || given >= 0) console.error(`TAILOR_HOME kept: ${home}`);
   else rmSync(home, { recursive: true, force: true });
 }

@@ -13,7 +13,7 @@ import { readFileSync } from "node:fs";
 import type { ModelSource } from "../../protocol/engine/requests.ts";
 import type { GenerateEvent, GenerateRequest } from "../../src/serving/index.ts";
 import { InferenceEngine } from "../../src/serving/index.ts";
-import type { LlamaChatEngine, LlamaEngineOptions } from "../../src/serving/llama/types.ts";
+import { LlamaEngine } from "../../src/serving/llama/index.ts";
 
 export interface ContenderSettings {
   engine: "pytorch" | "llama" | "node-llama-cpp";
@@ -86,7 +86,7 @@ async function run(s: ContenderSettings): Promise<ContenderResult> {
     close = () => engine.close();
   } else if (s.engine === "llama") {
     const gguf = required(s.gguf);
-    const engine = await llamaEngine({ threads: s.threads, sequences: 1 });
+    const engine = new LlamaEngine({ threads: s.threads }); // as `tailor serve` starts it
     generate = (r) => engine.generate(gguf, r, { stream: true });
     peak = rssMb;
     close = () => engine.close();
@@ -115,15 +115,6 @@ async function run(s: ContenderSettings): Promise<ContenderResult> {
   } finally {
     await close();
   }
-}
-
-/** Tailor's llama.cpp engine (helper D's src/serving/llama), loaded only for these contenders. */
-async function llamaEngine(opts: LlamaEngineOptions): Promise<LlamaChatEngine> {
-  const path = "../../src/serving/llama/index.ts";
-  const mod = (await import(path)) as {
-    LlamaEngine: new (o: LlamaEngineOptions) => LlamaChatEngine;
-  };
-  return new mod.LlamaEngine(opts);
 }
 
 function required(gguf: string | undefined): string {

