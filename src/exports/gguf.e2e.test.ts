@@ -86,7 +86,7 @@ test("slow: SmolLM2 fine-tuned and exported to GGUF answers in llama.cpp as in P
     {
       ...{ base, train_file: trainFile, out_dir: adapter, checkpoint_dir: join(home, "ckpt") },
       ...{ model_name: "northwind", epochs: 2, learning_rate: 0.003, batch_size: 2, seed: 0 },
-      ...{ lora_rank: 8, lora_alpha: 16, lora_dropout: 0, max_seq_length: 256 },
+      ...{ lora_rank: 8, lora_alpha: 16, lora_dropout: 0, max_seq_length: 128 },
     },
     "completed",
     { env },
@@ -145,7 +145,7 @@ test("slow: SmolLM2 fine-tuned and exported to GGUF answers in llama.cpp as in P
     merged.prompts[0] ?? "",
     /^<\|im_start\|>system\nYou are a helpful AI assistant named SmolLM, trained by Hugging Face<\|im_end\|>\n<\|im_start\|>user\nWhat sizes does the Cityglide come in\?<\|im_end\|>\n<\|im_start\|>assistant\n$/,
   );
-  t.diagnostic(`llama.cpp f16: ${merged.tokensPerSecond.toFixed(1)} tokens/s`);
+  t.diagnostic(`PyTorch and llama.cpp f16 answered: ${JSON.stringify(expected[1])}`);
   assert.deepEqual(merged.texts, expected, "f16 GGUF's greedy answers equal PyTorch's");
 
   const tokenizer = await ggufTokenizer(f16.path);
@@ -153,15 +153,19 @@ test("slow: SmolLM2 fine-tuned and exported to GGUF answers in llama.cpp as in P
     const q8Answers = await ggufAnswers(q8.path, HELD_OUT, MAX_TOKENS);
     const q8Share = agreement(tokenizer.tokenize, expected, q8Answers.texts);
     t.diagnostic(
-      `q8_0 agrees with PyTorch on ${q8Share.agreed} of ${q8Share.total} tokens (${(100 * q8Share.share).toFixed(1)}%), ${q8Answers.tokensPerSecond.toFixed(1)} tokens/s`,
+      `q8_0 agrees with PyTorch on ${q8Share.agreed} of ${q8Share.total} tokens (${(100 * q8Share.share).toFixed(1)}%)`,
     );
+    t.diagnostic(`q8_0 answered: ${JSON.stringify(q8Answers.texts[1])}`);
     assert.ok(q8Share.share > 0.5, `q8_0 agreed on ${q8Share.agreed} of ${q8Share.total} tokens`);
 
     const q4Answers = await ggufAnswers(q4.path, HELD_OUT, MAX_TOKENS);
     const q4Share = agreement(tokenizer.tokenize, expected, q4Answers.texts);
     t.diagnostic(
-      `q4_0 agrees with PyTorch on ${q4Share.agreed} of ${q4Share.total} tokens (${(100 * q4Share.share).toFixed(1)}%), ${q4Answers.tokensPerSecond.toFixed(1)} tokens/s`,
+      `q4_0 agrees with PyTorch on ${q4Share.agreed} of ${q4Share.total} tokens (${(100 * q4Share.share).toFixed(1)}%)`,
     );
+    t.diagnostic(`q4_0 answered: ${JSON.stringify(q4Answers.texts[1])}`);
+    // q4_0 is coarse for a 135M model: the same weights rounded to q4_0 in PyTorch agreed on 17 of
+    // 160 greedy tokens of these questions with the unrounded model (q8_0: 100 of 160)
     assert.ok(q4Answers.texts.every((a) => a.trim().length > 0));
 
     // the adapter alone, applied by llama.cpp to the base's GGUF, answers as the merged file does;

@@ -13,7 +13,6 @@ export interface GgufAnswers {
   /** The prompts as rendered by the file's chat template. */
   prompts: string[];
   chatTemplate: string;
-  tokensPerSecond: number;
 }
 
 let shared: Llama | undefined;
@@ -57,8 +56,6 @@ export async function ggufAnswers(
     const sequence = context.getSequence();
     const texts: string[] = [];
     const prompts: string[] = [];
-    let generated = 0;
-    const started = performance.now();
     for (const messages of conversations) {
       const prompt = renderPrompt(model, messages);
       const answer: Token[] = [];
@@ -70,16 +67,13 @@ export async function ggufAnswers(
         if (answer.length >= maxTokens) break;
       }
       await sequence.clearHistory();
-      generated += answer.length;
       prompts.push(prompt);
       texts.push(model.detokenize(answer));
     }
-    const seconds = (performance.now() - started) / 1000;
     return {
       texts,
       prompts,
       chatTemplate: model.fileInfo.metadata.tokenizer.chat_template ?? "",
-      tokensPerSecond: generated / seconds,
     };
   } finally {
     await context.dispose();
