@@ -61,6 +61,7 @@ try {
       if (!m) continue;
       const r = runOnce(c, m, { prompt: PROMPT, maxTokens, threads, home });
       c.runs.push(r);
+      load.read();
       say(
         `run ${run}/${runs} ${c.model} ${c.name}: ${r.tokens} tokens, ${r.tokens_per_second.toFixed(1)} tok/s, first token ${(r.time_to_first_token * 1000).toFixed(0)} ms, peak ${r.peak_rss_mb.toFixed(0)} MB`,
       );

@@ -18,6 +18,8 @@ export function sampleLoad(everyMs = 5000) {
       return { median: median(xs), min: Math.min(...xs), max: Math.max(...xs), samples: xs.length };
     },
     mark: () => samples.length,
+    /** Takes a sample now (the timer cannot fire while a synchronous child process runs). */
+    read,
     stop: () => clearInterval(timer),
   };
 }

@@ -126,8 +126,9 @@ export function printReport(r: ServingReport): void {
       ]),
     );
   }
-  console.log(
-    `\nfine-tune: ${r.fine_tune.epochs} epoch(s) of 16 examples, 4 a step, ${r.fine_tune.train_seconds} s (job with its test)`,
-  );
+  const trained = r.fine_tune.train_seconds
+    ? `${r.fine_tune.train_seconds} s (job with its test)`
+    : "reused from --home";
+  console.log(`\nfine-tune: ${r.fine_tune.epochs} epoch(s) of 16 examples, 4 a step, ${trained}`);
   console.log(JSON.stringify(r));
 }
