@@ -37,7 +37,7 @@ const QUANT: Record<GgufQuantization, string> = {
   f32: "f32 (32-bit floats, exactly as trained)",
   f16: "f16 (16-bit floats, as trained to within rounding)",
   q8_0: "q8_0 (8-bit blocks: about half the size of f16, answers nearly the same)",
-  q4_0: "q4_0 (4-bit blocks: about a quarter of f16's size, answers can differ more)",
+  q4_0: "q4_0 (4-bit blocks: about a third of f16's size, answers can differ more)",
 };
 
 /** What a file of an export is, by name. */

@@ -50,7 +50,7 @@ export function registerExport(program: Command): void {
     .addOption(
       new Option(
         "--quantization <q>",
-        "GGUF weights for gguf and ollama: f16 (default, as trained), q8_0 (half the size), q4_0 (a quarter)",
+        "GGUF weights for gguf and ollama: f16 (default, as trained), q8_0 (half the size), q4_0 (about a third)",
       ).choices(GGUF_QUANTIZATIONS),
     )
     .requiredOption("--out <dir>", "the folder to write (new or empty)")
