@@ -19,3 +19,9 @@ export {
 } from "./keys.ts";
 export { ownerScope, type Principal, requireRole } from "./principal.ts";
 export { RateLimiter, type RateLimitOptions, type RateLimitResult } from "./rate-limit.ts";
+export {
+  type SignInCheck,
+  SignInLimiter,
+  type SignInLimitOptions,
+  signInAddress,
+} from "./sign-in-limit.ts";

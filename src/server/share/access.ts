@@ -6,9 +6,10 @@
  */
 import type { Context } from "hono";
 import type { Assistant } from "../../../protocol/assistants.ts";
-import { hasRole, type Principal } from "../../auth/index.ts";
+import { hasRole, type Principal, type SignInLimiter } from "../../auth/index.ts";
 import { TailorError } from "../../errors/index.ts";
 import type { ServerContext } from "../context.ts";
+import { failedSignIn, refuseLocked } from "../middleware/auth/index.ts";
 import { clientAddress, type ShareLimits } from "./limits.ts";
 import type { Signer } from "./signing.ts";
 import { isUnlocked, visitorId } from "./visitor.ts";
@@ -17,6 +18,8 @@ export interface ShareDeps {
   ctx: ServerContext;
   signer: Signer;
   limits: ShareLimits;
+  /** Failed sign-ins per address (wrong passcodes and keys), shared with the API. */
+  signIns: SignInLimiter;
 }
 
 /** A visitor let in: who they are, and the published assistant they are talking to. */
@@ -55,6 +58,13 @@ export function isAdmitted(c: Context, deps: ShareDeps, a: Assistant): boolean {
   return bearerKey(c, deps.ctx) !== null;
 }
 
+const wait = (s: number) =>
+  s <= 1 ? "a second" : s < 90 ? `${s} seconds` : `${Math.ceil(s / 60)} minutes`;
+
+/** The share page's words for a locked address (too many wrong passcodes or keys). */
+export const tooManyTries = (s: number) =>
+  `Too many wrong attempts from your network. Please wait ${wait(s)} and try again.`;
+
 /**
  * The visitor of the page at `slug`, let in; else 404 (not published) or 401 with what to do.
  * Every call but the questions' also counts against the address's looser limit.
@@ -68,7 +78,12 @@ export function admit(
   const address = clientAddress(c);
   if (!opts.question) deps.limits.other(c, address);
   const assistant = published(deps.ctx, slug);
+  const signingIn =
+    assistant.publication.access === "keys" && c.req.header("authorization") !== undefined;
+  if (signingIn) refuseLocked(c, deps.signIns, address, tooManyTries);
   if (!isAdmitted(c, deps, assistant)) {
+    if (signingIn)
+      failedSignIn({ signIns: deps.signIns, audit: deps.ctx.audit }, address, `share ${slug}`);
     throw new TailorError({
       code: "unauthorized",
       message:

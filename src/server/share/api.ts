@@ -10,7 +10,15 @@ import type { AssistantConversationWithMessages } from "../../../protocol/assist
 import { TailorError } from "../../errors/index.ts";
 import type { AppEnv } from "../context.ts";
 import { conversationFeedback } from "../feedback.ts";
-import { admit, isAdmitted, published, type ShareDeps, type Visitor } from "./access.ts";
+import { failedSignIn, refuseLocked } from "../middleware/auth/index.ts";
+import {
+  admit,
+  isAdmitted,
+  published,
+  type ShareDeps,
+  tooManyTries,
+  type Visitor,
+} from "./access.ts";
 import { readBody } from "./body.ts";
 import { clientAddress } from "./limits.ts";
 import { visitorAsker } from "./turn.ts";
@@ -53,10 +61,12 @@ export function registerShareApi(app: OpenAPIHono<AppEnv>, deps: ShareDeps): voi
     const address = clientAddress(c);
     const a = published(ctx, slugOf(c));
     if (a.publication.access !== "passcode") return c.json(shareInfo(a, isAdmitted(c, deps, a)));
+    refuseLocked(c, deps.signIns, address, tooManyTries); // this address failed too often anywhere
     deps.limits.passcode(c, a.id, address);
     const { passcode } = await readBody(c, UnlockRequest);
     const visitor = visitorId(c, deps.signer, slugOf(c));
     if (!ctx.assistants.checkPasscode(a.id, passcode)) {
+      failedSignIn({ signIns: deps.signIns, audit: ctx.audit }, address, `share.unlock ${a.id}`);
       ctx.audit.append({
         ...visitorAsker({ id: visitor, address, assistant: a, key: null }),
         action: "share.unlock",

@@ -13,6 +13,7 @@
  */
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
+import { SignInLimiter } from "../../auth/index.ts";
 import { TailorError } from "../../errors/index.ts";
 import type { AppEnv, ServerContext } from "../context.ts";
 import { registerAnswers } from "./answer.ts";
@@ -22,8 +23,14 @@ import { ShareLimits } from "./limits.ts";
 import { registerShareNotFound, registerSharePage } from "./page.ts";
 import { Signer, shareKey } from "./signing.ts";
 
-export function registerShare(app: OpenAPIHono<AppEnv>, ctx: ServerContext): void {
-  const deps = { ctx, signer: new Signer(() => shareKey(ctx.home)), limits: new ShareLimits() };
+/** `signIns`: failed sign-ins per address, shared with the API (a wrong passcode is one). */
+export function registerShare(
+  app: OpenAPIHono<AppEnv>,
+  ctx: ServerContext,
+  signIns: SignInLimiter = new SignInLimiter(),
+): void {
+  const signer = new Signer(() => shareKey(ctx.home));
+  const deps = { ctx, signer, limits: new ShareLimits(), signIns };
   app.use("/a/:slug/api/*", async (c, next) => {
     c.header("cache-control", "no-store");
     c.header("x-content-type-options", "nosniff");
