@@ -8,10 +8,10 @@ import {
   readFileSync,
   renameSync,
   rmSync,
-  statSync,
   writeSync,
 } from "node:fs";
 import { join } from "node:path";
+import { checkPrivateFile, PRIVATE_FILES } from "./key-files.ts";
 import type { ApiKey, KeyStore } from "./keys.ts";
 
 /** The file in TAILOR_HOME that holds this machine's admin key, readable by its owner only. */
@@ -50,7 +50,8 @@ function writePrivateFile(path: string, content: string): void {
 
 /**
  * This machine's admin key: the one in TAILOR_HOME/admin.key when it still verifies as an admin
- * key, else a new one written there (mode 0600, atomically). The check and the write happen while
+ * key (refused when others may read the file: see checkPrivateFile), else a new one written there
+ * (mode 0600, atomically). The check and the write happen while
  * holding the database's write lock, so a server and a CLI starting together make one key.
  */
 export function ensureAdminKey(
@@ -64,7 +65,7 @@ export function ensureAdminKey(
       const existing = readLocalAdminKey(home);
       const record = existing ? keys.verify(existing) : null;
       if (existing && record?.role === "admin") {
-        if ((statSync(path).mode & 0o077) !== 0) chmodSync(path, 0o600);
+        checkPrivateFile(path, PRIVATE_FILES[ADMIN_KEY_FILE]); // loose: refused, not tightened
         return { key: existing, record, created: false };
       }
       const made = keys.create({ name: LOCAL_ADMIN, role: "admin" });

@@ -8,6 +8,7 @@ export {
   type AuditResult,
 } from "./audit.ts";
 export { KeyAdmin } from "./key-admin.ts";
+export { checkPrivateFile, checkPrivateFiles, PRIVATE_FILES } from "./key-files.ts";
 export {
   type ApiKey,
   type CreateKeyOptions,

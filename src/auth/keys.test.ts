@@ -4,9 +4,10 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, statSync, writeFileSy
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { TailorError } from "../errors/index.ts";
+import { isTailorError, TailorError } from "../errors/index.ts";
 import { openDb } from "../store/index.ts";
 import { ADMIN_KEY_FILE, ensureAdminKey, readLocalAdminKey } from "./admin-key.ts";
+import { checkPrivateFile, checkPrivateFiles } from "./key-files.ts";
 import { hasRole, KeyStore } from "./keys.ts";
 
 const home = () => mkdtempSync(join(tmpdir(), "tailor-keys-"));
@@ -147,7 +148,7 @@ test("ensureAdminKey writes admin.key with mode 0600 once and reuses it", () => 
   store.db.close();
 });
 
-test("ensureAdminKey replaces a file whose key does not verify, and tightens loose permissions", () => {
+test("ensureAdminKey replaces a file whose key does not verify, and refuses a readable one", () => {
   const dir = home();
   const path = join(dir, ADMIN_KEY_FILE);
   writeFileSync(path, `tailor-sk-${"a".repeat(48)}\n`, { mode: 0o644 });
@@ -162,10 +163,33 @@ test("ensureAdminKey replaces a file whose key does not verify, and tightens loo
   const replaced = adminKey(dir);
   assert.equal(replaced.created, true, "a key that is not an admin's is not reused");
 
-  chmodSync(path, 0o644);
-  const reused = adminKey(dir);
-  assert.equal(reused.key, replaced.key);
-  assert.equal(statSync(path).mode & 0o777, 0o600);
+  assert.equal(statSync(path).mode & 0o777, 0o600, "the replacement is private");
+
+  chmodSync(path, 0o640);
+  assert.throws(
+    () => adminKey(dir),
+    (e: unknown) =>
+      isTailorError(e) &&
+      e.code === "forbidden" &&
+      e.message.includes(`may be read by other users (mode 640); run \`chmod 600 ${path}\``),
+  );
+  assert.equal(statSync(path).mode & 0o777, 0o640, "left as it was: the owner decides");
+  assert.equal(readLocalAdminKey(dir), replaced.key, "and not replaced");
+  chmodSync(path, 0o600);
+  assert.equal(adminKey(dir).key, replaced.key, "after chmod 600 it is used again");
+});
+
+test("checkPrivateFiles names the first key file others may read; missing files are fine", () => {
+  const dir = home();
+  checkPrivateFiles(dir);
+  writeFileSync(join(dir, "share.key"), "x", { mode: 0o600 });
+  writeFileSync(join(dir, "secrets.key"), "x", { mode: 0o600 });
+  chmodSync(join(dir, "secrets.key"), 0o604);
+  checkPrivateFile(join(dir, "share.key"), "a key");
+  assert.throws(
+    () => checkPrivateFiles(dir),
+    /secrets\.key holds the key that decrypts every assistant's secret headers and may be read by other users \(mode 604\)/,
+  );
 });
 
 test("processes starting together make one admin key between them", async () => {
