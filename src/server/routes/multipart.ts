@@ -89,7 +89,11 @@ async function receive(
     stream.on("limit", () => {
       tooLarge = true;
     });
-    writes.push(pipeline(stream, createWriteStream(out.path)));
+    const write = pipeline(stream, createWriteStream(out.path));
+    // a client that leaves mid-body fails this write too: awaited below, but caught here first, as
+    // the body's own failure may end receive() before it (uncaught, it would stop the server)
+    write.catch(() => {});
+    writes.push(write);
   });
   try {
     await pipeline(body, bb);
