@@ -4,6 +4,7 @@ import { TailorError } from "../errors/index.ts";
 import type { AppEnv, ServerContext } from "./context.ts";
 import { DOCS_PATHS, registerDocs } from "./docs.ts";
 import { errorResponse } from "./errors.ts";
+import { AdmissionGate, admission } from "./middleware/admission/index.ts";
 import { audit } from "./middleware/audit/index.ts";
 import { authenticate } from "./middleware/auth/index.ts";
 import { limits } from "./middleware/limits/index.ts";
@@ -44,8 +45,19 @@ const isReadOnlyPost = (path: string) =>
   /^\/v1\/vector_stores\/[^/]+\/search$/.test(path) ||
   isModerationTry(path);
 
+export interface AppOptions {
+  /** The requests in flight at once, past which one is refused (default: DEFAULT_ADMISSION's). */
+  admission?: AdmissionGate | undefined;
+}
+
+/** Generations: chat, responses, and a share page's question. */
+const GENERATIONS = new Set(["/v1/chat/completions", "/v1/responses", "/v1/completions"]);
+const isShareQuestion = (path: string) =>
+  /^\/a\/[^/]+\/api\/conversations\/[^/]+\/messages$/.test(path);
+
 /** The whole HTTP API as a Hono app (tests call `app.request`; `serve` listens with it). */
-export function buildApp(ctx: ServerContext): OpenAPIHono<AppEnv> {
+export function buildApp(ctx: ServerContext, opts: AppOptions = {}): OpenAPIHono<AppEnv> {
+  const gate = opts.admission ?? new AdmissionGate();
   const app = new OpenAPIHono<AppEnv>({
     defaultHook: (result) => {
       if (!result.success) {
@@ -87,6 +99,30 @@ export function buildApp(ctx: ServerContext): OpenAPIHono<AppEnv> {
   app.get("/health", (c) => c.json({ status: "ok" }));
   app.use("/v1/*", audit({ log: ctx.audit, isPublic, isReadOnlyPost }));
   app.use("/v1/*", authenticate({ keys: ctx.keys, limiter: ctx.limiter, isPublic }));
+  // past the gate's limits a request is refused at once (429, Retry-After), never left waiting
+  app.use(
+    "/v1/*",
+    admission({
+      gate,
+      kindOf: (req) =>
+        isStreamPath(req.path) // a job's events last as long as the job: not counted
+          ? null
+          : req.method !== "POST"
+            ? "other"
+            : req.path === "/v1/files"
+              ? "upload"
+              : GENERATIONS.has(req.path)
+                ? "generation"
+                : "other",
+    }),
+  );
+  app.use(
+    "/a/*",
+    admission({
+      gate,
+      kindOf: (req) => (req.method === "POST" && isShareQuestion(req.path) ? "generation" : null),
+    }),
+  );
   app.use(
     "/v1/*",
     limits({

@@ -13,6 +13,7 @@ import { GgufCache, InferenceEngine, type LlamaServing, ServingRouter } from "..
 import { LlamaEngine } from "../serving/llama/index.ts";
 import { buildApp } from "./app.ts";
 import { DEFAULT_LIMITS, type ServerContext, type ServerLimits } from "./context.ts";
+import { AdmissionGate, type AdmissionLimits } from "./middleware/admission/index.ts";
 
 export interface ServeOptions {
   home: string;
@@ -20,6 +21,8 @@ export interface ServeOptions {
   /** 0 picks a free port. */
   port?: number;
   limits?: Partial<ServerLimits>;
+  /** Requests in flight at once, in all and per kind; past them: 429 with Retry-After. */
+  admission?: Partial<AdmissionLimits>;
   /** Run a job worker in this process (default true). */
   worker?: boolean;
   /** The inference engine client (default: a new one; the server closes it). */
@@ -146,7 +149,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     limits,
     studioDir: opts.studioDir,
   };
-  const app = buildApp(ctx);
+  const app = buildApp(ctx, { admission: new AdmissionGate(opts.admission) });
   const server = await new Promise<ReturnType<typeof listen>>((resolve) => {
     const s = listen(
       { fetch: app.fetch, hostname: opts.host ?? "127.0.0.1", port: opts.port ?? 8700 },

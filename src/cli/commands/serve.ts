@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { tailorHome } from "../../models/index.ts";
+import { DEFAULT_ADMISSION } from "../../server/middleware/admission/gate.ts";
 import { llamaServingFromEnv } from "../../serving/index.ts";
 import { positiveInt, positiveNumber } from "../args.ts";
 import { say } from "../output.ts";
@@ -11,6 +12,9 @@ interface ServeFlags {
   maxUploadMb: number;
   rateLimit: number;
   timeoutSeconds: number;
+  maxInFlight: number;
+  maxGenerations: number;
+  maxUploads: number;
 }
 
 export function registerServe(program: Command): void {
@@ -38,6 +42,24 @@ export function registerServe(program: Command): void {
       (v) => positiveNumber(v, "--timeout-seconds"),
       120,
     )
+    .option(
+      "--max-in-flight <n>",
+      "requests worked on at once; one more is answered 429 with Retry-After",
+      (v) => positiveInt(v, "--max-in-flight"),
+      DEFAULT_ADMISSION.maxInFlight,
+    )
+    .option(
+      "--max-generations <n>",
+      "chat generations at once (streams until they end); one more: 429",
+      (v) => positiveInt(v, "--max-generations"),
+      DEFAULT_ADMISSION.maxGenerations,
+    )
+    .option(
+      "--max-uploads <n>",
+      "file uploads at once; one more: 429",
+      (v) => positiveInt(v, "--max-uploads"),
+      DEFAULT_ADMISSION.maxUploads,
+    )
     .action(async (f: ServeFlags) => {
       const { startServer } = await import("../../server/index.ts"); // loaded only to serve
       const server = await startServer({
@@ -49,6 +71,11 @@ export function registerServe(program: Command): void {
           maxUploadBytes: Math.round(f.maxUploadMb * 1024 * 1024),
           requestsPerMinute: f.rateLimit,
           requestTimeoutMs: Math.round(f.timeoutSeconds * 1000),
+        },
+        admission: {
+          maxInFlight: f.maxInFlight,
+          maxGenerations: f.maxGenerations,
+          maxUploads: f.maxUploads,
         },
         log: say,
         // chat through llama.cpp unless TAILOR_LLAMA=off (and its threads, sequences and queue)
