@@ -2,6 +2,7 @@ import { Command, CommanderError } from "commander";
 import { isTailorError } from "../errors/index.ts";
 import { registerAssistants } from "./commands/assistants.ts";
 import { registerAudit } from "./commands/audit.ts";
+import { registerBackup } from "./commands/backup.ts";
 import { registerChat } from "./commands/chat.ts";
 import { registerClassify } from "./commands/classify.ts";
 import { registerData } from "./commands/data.ts";
@@ -54,6 +55,7 @@ export function buildProgram(): Command {
   registerClassify(program);
   registerModerate(program);
   registerDemo(program);
+  registerBackup(program); // `tailor backup` and `tailor restore`
   return program;
 }
 
