@@ -1,4 +1,5 @@
 import json
+import os
 import threading
 
 import pytest
@@ -10,6 +11,9 @@ CANNED = "Thanks for writing to Northwind Bikes! We will reply within one busine
 
 @pytest.fixture(scope="session")
 def tiny_model(tmp_path_factory) -> str:
+    made = os.environ.get("TAILOR_TEST_TINY_MODEL")  # one made from a carried tokenizer (scripts/gpu-check)
+    if made:
+        return made
     out = tmp_path_factory.mktemp("models") / "tiny"
     create_tiny({"out_dir": str(out), "seed": 0, "hidden_size": 64, "layers": 2})
     return str(out)

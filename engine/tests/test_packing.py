@@ -1,6 +1,9 @@
 """Packing changes how examples are laid out, never what the model computes or learns: positions
 restart per example, no example attends to another, the segmented attention and the trained-positions
-loss equal transformers' own, and packed training follows the padded run's loss curve."""
+loss equal transformers' own, and packed training follows the padded run's loss curve.
+
+The tests marked with a device run on the CPU and, where there is one, on CUDA (bf16 weights and
+PyTorch's varlen flash attention there): `bash scripts/gpu-check.sh` runs them on a GPU."""
 
 import threading
 from pathlib import Path
@@ -17,6 +20,11 @@ from tailor_engine.model import Located, attach_lora, load_model, load_tokenizer
 from tailor_engine.train import evaluate, token_loss, train
 
 from .conftest import Collect, support_examples, train_request
+
+CUDA = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
+DEVICES = ["cpu", pytest.param("cuda", marks=CUDA)]
+# packed and padded runs sum in different orders: fp32 on the CPU agrees far closer than bf16 on CUDA
+LOSS_TOLERANCE = {"cpu": 1e-3, "cuda": 1e-2}
 
 
 @pytest.fixture
@@ -106,18 +114,32 @@ def test_linear_cross_entropy_gives_the_weight_gradient_when_it_is_trained():
     torch.testing.assert_close(weight.grad, w2.grad)
 
 
-def test_packed_evaluation_equals_padded(tiny):
+@pytest.mark.parametrize("device", DEVICES)
+def test_packed_evaluation_equals_padded(tiny, device, monkeypatch):
+    """On CUDA in bf16, as training runs there; the packed pass must run PyTorch's varlen flash kernel."""
     located, tokenizer, examples = tiny
-    model = load_model(located)
-    padded = evaluate(model, examples, 2, tokenizer.pad_token_id, torch.device("cpu"))
+    dtype = torch.bfloat16 if device == "cuda" else torch.float32
+    model = load_model(located, dtype).to(device)
+    padded = evaluate(model, examples, 2, tokenizer.pad_token_id, torch.device(device))
     use_packed_attention(model)
-    packed = evaluate(model, examples, 2, tokenizer.pad_token_id, torch.device("cpu"), packing=True, row_tokens=200)
-    assert packed == pytest.approx(padded, rel=1e-5)
+    flash, varlen = [], kernels._varlen_flash
+
+    def noted(*args, **kwargs):
+        flash.append(varlen(*args, **kwargs))
+        return flash[-1]
+
+    monkeypatch.setattr(kernels, "_varlen_flash", noted)
+    packed = evaluate(model, examples, 2, tokenizer.pad_token_id, torch.device(device), packing=True, row_tokens=200)
+    assert packed == pytest.approx(padded, rel=1e-5 if device == "cpu" else 1e-2)
+    if device == "cuda":
+        assert flash and all(f is not None for f in flash), "varlen flash attention fell back to the segment loop"
 
 
-def test_packed_and_padded_training_learn_the_same(tiny_model, tmp_path):
+@pytest.mark.parametrize("device", DEVICES)
+def test_packed_and_padded_training_learn_the_same(tiny_model, tmp_path, device, monkeypatch):
     # a gentle learning rate: at 0.01 the random tiny model's updates are chaotic enough to magnify the
     # float rounding of different summation orders past the tolerance within six steps
+    monkeypatch.setenv("TAILOR_DEVICE", device)
     curves = {}
     for packing in (True, False):
         run = tmp_path / str(packing)
@@ -127,7 +149,7 @@ def test_packed_and_padded_training_learn_the_same(tiny_model, tmp_path):
                             packing=packing, learning_rate=0.002), events, threading.Event())
         curves[packing] = [m["train_loss"] for m in events.of("metrics")]
     assert len(curves[True]) == 6
-    assert curves[True] == pytest.approx(curves[False], rel=1e-3)
+    assert curves[True] == pytest.approx(curves[False], rel=LOSS_TOLERANCE[device])
     assert curves[True][-1] < curves[True][0]
 
 

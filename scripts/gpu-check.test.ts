@@ -1,0 +1,100 @@
+/**
+ * scripts/gpu-check.sh on this machine: without a GPU it says "no CUDA device" and exits 2; with
+ * --cpu --quick it runs the whole flow for real on the CPU with small settings (the engine's train,
+ * export and generation, pytest, node-llama-cpp) and prints one table with every step's status, and
+ * writes the same as JSON. The budget keeps it bounded however loaded the machine is.
+ */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, test } from "node:test";
+import { fileURLToPath } from "node:url";
+
+const script = fileURLToPath(new URL("./gpu-check.sh", import.meta.url));
+const out = mkdtempSync(join(tmpdir(), "tailor-gpu-check-"));
+after(() => rmSync(out, { recursive: true, force: true }));
+
+const STEPS = [
+  "setup",
+  "environment",
+  "base model",
+  "kernels",
+  "engine tests",
+  "training benchmark",
+  "packed = padded loss",
+  "generation",
+  "export round trip",
+  "llama.cpp",
+];
+type Row = { step: string; status: string; detail: string; numbers: Record<string, unknown> };
+
+function run(args: string[], budget: number) {
+  const started = performance.now();
+  const r = spawnSync("bash", [script, ...args, "--out", out], {
+    encoding: "utf8",
+    env: { ...process.env, GPU_CHECK_BUDGET: String(budget), TAILOR_DEVICE: "" },
+    timeout: (budget + 120) * 1000, // the script's own budget stops it first
+  });
+  return { ...r, seconds: (performance.now() - started) / 1000 };
+}
+
+test("without a CUDA device it says so and exits 2", { timeout: 300_000 }, (t) => {
+  const probe = spawnSync(
+    "engine/.venv/bin/python",
+    ["-c", "import torch; print(torch.cuda.is_available())"],
+    { encoding: "utf8", cwd: fileURLToPath(new URL("..", import.meta.url)) },
+  );
+  if (probe.stdout.trim() === "True") return t.skip("this machine has a CUDA device");
+  const r = run([], 180);
+  assert.equal(r.status, 2, r.stderr.slice(-2000));
+  assert.match(r.stderr, /no CUDA device/);
+  assert.match(r.stderr, /--cpu/);
+  assert.match(r.stdout, /\| environment \| failed \| \d+ \| no CUDA device/);
+});
+
+test("--cpu --quick runs every step and prints one table", { timeout: 900_000 }, (t) => {
+  const r = run(["--cpu", "--quick"], 720);
+  t.diagnostic(`${r.seconds.toFixed(0)} s`);
+  assert.equal(r.status, 0, `${r.stdout}\n${r.stderr.slice(-3000)}`);
+  // the table: a header, then one row per step in order, each ok or skipped
+  assert.match(r.stdout, /^GPU check \(CPU dry run, quick\), .*: every step ran$/m);
+  const rows = r.stdout
+    .split("\n")
+    .filter((l) => l.startsWith("| ") && !l.startsWith("| step") && !l.startsWith("| ---"))
+    .map((l) => l.split(" | ").map((c) => c.replace(/^\| ?| ?\|$/g, "")));
+  assert.deepEqual(
+    rows.map((c) => c[0]),
+    STEPS,
+  );
+  for (const [step, status] of rows)
+    assert.ok(
+      status === "ok" || (step === "kernels" && status === "skipped"),
+      `${step}: ${status}`,
+    );
+
+  const summary = JSON.parse(readFileSync(join(out, "gpu-check.json"), "utf8")) as {
+    ok: boolean;
+    steps: Row[];
+  };
+  assert.equal(summary.ok, true);
+  const row = (name: string) => summary.steps.find((s) => s.step === name) as Row;
+  assert.match(row("kernels").detail, /CUDA-only/);
+  assert.ok(Number(row("training benchmark").numbers.tokens_per_second) > 0);
+  assert.ok(Number(row("training benchmark").numbers.padded_tokens_per_second) > 0);
+  assert.ok(Number(row("packed = padded loss").numbers.max_relative_loss_difference) < 0.01);
+  assert.ok(Number(row("engine tests").numbers.passed) >= 1);
+  assert.ok(Number(row("generation").numbers.tokens_per_second) > 0);
+  assert.ok(Number(row("export round trip").numbers.f16_mb) > 0);
+  assert.ok(Number(row("export round trip").numbers.gguf_logit_diff) < 0.02);
+  // llama.cpp loaded the exported GGUF and answered as PyTorch did (equal here; half allows for
+  // another CPU rounding a near-tied token of the random tiny model differently)
+  const llama = row("llama.cpp").numbers;
+  assert.equal(llama.backend, "cpu");
+  assert.ok(
+    Number(llama.total) > 0 && Number(llama.agreed) >= Number(llama.total) / 2,
+    JSON.stringify(llama),
+  );
+  assert.ok(readFileSync(join(out, "gpu-check.md"), "utf8").includes("| export round trip | ok |"));
+});
