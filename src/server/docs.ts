@@ -3,6 +3,7 @@ import { createRequire } from "node:module";
 import { join } from "node:path";
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "./context.ts";
+import { withCommonErrors } from "./openapi-common.ts";
 
 export const API_INFO = {
   openapi: "3.1.0",
@@ -42,7 +43,7 @@ const DOCS_HTML = `<!doctype html><html lang="en"><head><meta charset="utf-8"><t
 
 /** The OpenAPI document of every route registered on `app`, and Swagger UI over it at /docs. */
 export function registerDocs(app: OpenAPIHono<AppEnv>): void {
-  app.get("/openapi.json", (c) => c.json(app.getOpenAPI31Document(API_INFO)));
+  app.get("/openapi.json", (c) => c.json(withCommonErrors(app.getOpenAPI31Document(API_INFO))));
   app.get("/docs", (c) => c.html(DOCS_HTML));
   app.get("/docs/swagger-ui.css", (c) =>
     c.body(swaggerAssets().css, 200, { "content-type": "text/css" }),

@@ -149,6 +149,21 @@ export const FineTuningJobEvent = z
     data: z.record(z.string(), z.unknown()),
   })
   .openapi("FineTuningJobEvent");
+
+/**
+ * One server-sent event of a job's stream as it travels: `event` names it, `id` is the event's
+ * sequence number (resume with Last-Event-ID), `data` is JSON text: a FineTuningJobEvent, or the
+ * FineTuningJob on the closing `done` (which has no id).
+ */
+export const FineTuningJobStreamEvent = z
+  .object({
+    event: z.enum(["fine_tuning.job.event", "done"]),
+    id: z.string().optional().openapi({ description: "the event's sequence number; none on done" }),
+    data: z.string().openapi({
+      description: "JSON: a FineTuningJobEvent, or the FineTuningJob on `done`",
+    }),
+  })
+  .openapi("FineTuningJobStreamEvent");
 export const FineTuningJobEventList = listOf(FineTuningJobEvent).openapi("FineTuningJobEventList");
 
 export const FineTuningCheckpoint = z

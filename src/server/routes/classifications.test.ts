@@ -168,6 +168,15 @@ describe("POST /v1/classifications, refused before the engine", () => {
     };
     const route = doc.paths["/v1/classifications"]?.post;
     assert.ok(route, "documented");
-    assert.deepEqual(Object.keys(route.responses).sort(), ["200", "400", "404"]);
+    // its own (200, 400, 404) and the middleware's (401, 403, 413, 429: src/server/openapi-common.ts)
+    assert.deepEqual(Object.keys(route.responses).sort(), [
+      "200",
+      "400",
+      "401",
+      "403",
+      "404",
+      "413",
+      "429",
+    ]);
   });
 });

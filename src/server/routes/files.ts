@@ -96,6 +96,7 @@ export function registerFiles(app: OpenAPIHono<AppEnv>, ctx: ServerContext): voi
       request: { query: Pagination.extend({ purpose: z.string().optional() }) },
       responses: {
         200: { description: "files", content: { "application/json": { schema: FileList } } },
+        ...errors, // 404: an `after` that is not one of your files
       },
     }),
     (c) => {

@@ -1,7 +1,8 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "@hono/zod-openapi";
 import { streamSSE } from "hono/streaming";
-import { ApiError, FineTuningJob, FineTuningJobEvent } from "../../../../protocol/api/index.ts";
+import { ApiError, FineTuningJobStreamEvent } from "../../../../protocol/api/index.ts";
+import { TailorError } from "../../../errors/index.ts";
 import { followJob, jobView } from "../../../jobs/index.ts";
 import { type AppEnv, requireRole, type ServerContext } from "../../context.ts";
 import { eventView, visibleJob } from "./jobs.ts";
@@ -36,12 +37,9 @@ export function registerJobStream(app: OpenAPIHono<AppEnv>, ctx: ServerContext):
     },
     responses: {
       200: {
-        description: "text/event-stream of FineTuningJobEvent, then the FineTuningJob",
-        content: {
-          "text/event-stream": {
-            schema: z.union([FineTuningJobEvent, FineTuningJob]),
-          },
-        },
+        description:
+          "text/event-stream: each event's data a FineTuningJobEvent, then `done` with the FineTuningJob",
+        content: { "text/event-stream": { schema: FineTuningJobStreamEvent } },
       },
       404: { description: "not found", content: { "application/json": { schema: ApiError } } },
     },
@@ -51,7 +49,15 @@ export function registerJobStream(app: OpenAPIHono<AppEnv>, ctx: ServerContext):
     const p = c.get("principal");
     requireRole(p, ["admin", "member"], "read fine-tuning jobs");
     const job = visibleJob(ctx, p, c.req.param("fine_tuning_job_id"));
-    const from = Number(c.req.header("last-event-id") ?? c.req.query("after") ?? 0);
+    const asked = c.req.query("after");
+    // the document says a whole number from 0; -1 or "x" was once taken as "from the start"
+    if (asked !== undefined && !/^\d+$/.test(asked))
+      throw new TailorError({
+        code: "invalid_argument",
+        message: `after: expected an event sequence number (0 or more), got '${asked}'`,
+        details: { field: "after" },
+      });
+    const from = Number(c.req.header("last-event-id") ?? asked ?? 0);
     const after = Number.isInteger(from) && from > 0 ? from : 0;
     return streamSSE(c, async (stream) => {
       const stop = new AbortController();
