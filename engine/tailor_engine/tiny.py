@@ -40,7 +40,8 @@ def create_tiny(request: dict) -> dict:
     with torch.no_grad():
         model.get_output_embeddings().weight.normal_(0.0, request.get("embedding_std", 0.3))
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".tmp-tiny-", dir=out.parent))
+    # named after out (Tailor's hidden, per-process name): a crash's leftover is removed with it
+    tmp = Path(tempfile.mkdtemp(prefix=f"{out.name}-", dir=out.parent))
     try:
         tmp.chmod(0o755)
         model.save_pretrained(tmp)

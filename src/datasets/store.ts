@@ -2,17 +2,16 @@ import { createHash } from "node:crypto";
 import { once } from "node:events";
 import {
   createWriteStream,
-  mkdtempSync,
+  mkdirSync,
   openSync,
   readFileSync,
   rmSync,
   type WriteStream,
 } from "node:fs";
-import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { TailorError } from "../errors/index.ts";
 import type { NameFinder, PiiType } from "../safety/index.ts";
-import { BlobStore, type Db } from "../store/index.ts";
+import { BlobStore, type Db, pauseForTest, tempDir, tempName } from "../store/index.ts";
 import { type CheckOptions, checkData } from "./check.ts";
 import type { Example } from "./read/index.ts";
 import { redactExample } from "./redact.ts";
@@ -53,6 +52,11 @@ export interface AddOptions extends Omit<CheckOptions, "onExample"> {
   redact?: boolean;
   /** Fraction of examples held out for validation when no --val file is given (0 = none). */
   valSplit?: number;
+  /**
+   * Called with the stored version (new or already there) inside the transaction that stores it,
+   * so that what the caller records with it (an upload's file row) is stored with it or not at all.
+   */
+  onStored?: (version: DatasetVersion) => void;
 }
 
 function fromRow(r: Row): DatasetVersion {
@@ -122,7 +126,9 @@ export class DatasetStore {
         ...(files.val && !addOpts.val ? { val: files.val, valSplit: 0 } : {}),
       };
     }
-    const tmp = mkdtempSync(join(tmpdir(), "tailor-add-"));
+    // in the home, named after this process: if it is killed, the next start removes the folder
+    const tmp = join(tempDir(this.home), tempName("add"));
+    mkdirSync(tmp);
     // opened synchronously, so that an early failure cannot race an asynchronous open
     const open = (name: string) => createWriteStream("", { fd: openSync(join(tmp, name), "w") });
     const streams = { train: open("train.jsonl"), val: open("val.jsonl") };
@@ -176,8 +182,6 @@ export class DatasetStore {
         .update(`${train.sha256}:${val?.sha256 ?? ""}`)
         .digest("hex")
         .slice(0, 16)}`;
-      const existing = this.find(id);
-      if (existing) return { version: existing, created: false };
       const row: Row = {
         id,
         name: opts.name ?? basename(source).replace(/\.[^.]+$/, ""),
@@ -191,16 +195,18 @@ export class DatasetStore {
         redaction_json: opts.redact ? JSON.stringify(redaction) : null,
         report_json: JSON.stringify(report),
       };
-      const info = this.db
-        .prepare(
-          `INSERT OR IGNORE INTO datasets (id, name, created_at, source_file, train_sha256, train_examples, val_sha256, val_examples, redacted, redaction_json, report_json)
-           VALUES (@id, @name, @created_at, @source_file, @train_sha256, @train_examples, @val_sha256, @val_examples, @redacted, @redaction_json, @report_json)`,
-        )
-        .run(row);
-      // another process may have stored the same content a moment ago: then that row stands
-      return info.changes === 1
-        ? { version: fromRow(row), created: true }
-        : { version: this.get(id), created: false };
+      const insert = this.db.prepare(
+        `INSERT OR IGNORE INTO datasets (id, name, created_at, source_file, train_sha256, train_examples, val_sha256, val_examples, redacted, redaction_json, report_json)
+         VALUES (@id, @name, @created_at, @source_file, @train_sha256, @train_examples, @val_sha256, @val_examples, @redacted, @redaction_json, @report_json)`,
+      );
+      return this.db.transaction(() => {
+        // the same content stored before (maybe by another process a moment ago): that row stands
+        const created = insert.run(row).changes === 1;
+        const version = created ? fromRow(row) : this.get(id);
+        pauseForTest("dataset-stored");
+        opts.onStored?.(version);
+        return { version, created };
+      })();
     } finally {
       for (const s of Object.values(streams)) s.destroy();
       rmSync(tmp, { recursive: true, force: true });

@@ -23,6 +23,13 @@ export interface StoredFile {
   report: DataReport | null;
 }
 
+/** What checking an uploaded fine-tune file gave: its dataset version, or the errors. */
+interface Checked {
+  datasetId: string | null;
+  report: DataReport | null;
+  error: string | null;
+}
+
 interface Row extends Omit<StoredFile, "report"> {
   report_json: string | null;
 }
@@ -58,9 +65,7 @@ export class FileStore {
     opts: { owner: string | null },
   ): Promise<StoredFile> {
     const blob = await this.blobs.putFile(file.path);
-    const checked =
-      file.purpose === "fine-tune" ? await this.check(file.path, file.filename) : null;
-    const row: Row = {
+    const row = (checked: Checked | null): Row => ({
       id: `file-${randomBytes(12).toString("hex")}`,
       purpose: file.purpose,
       filename: file.filename,
@@ -72,9 +77,22 @@ export class FileStore {
       status_details: checked?.error ?? null,
       dataset_id: checked?.datasetId ?? null,
       report_json: checked?.report ? JSON.stringify(checked.report) : null,
-    };
-    this.insert(row);
-    return fromRow(row);
+    });
+    if (file.purpose !== "fine-tune") {
+      const r = row(null);
+      this.insert(r);
+      return fromRow(r);
+    }
+    // the file's row is written in the dataset version's transaction: a crash stores both or neither
+    let stored: Row | null = null;
+    const checked = await this.check(file.path, file.filename, (c) => {
+      stored = row(c);
+      this.insert(stored);
+    });
+    if (stored) return fromRow(stored);
+    const r = row(checked); // errors: no dataset version, the file is kept with its report
+    this.insert(r);
+    return fromRow(r);
   }
 
   /**
@@ -109,15 +127,24 @@ export class FileStore {
     return fromRow(row);
   }
 
-  /** Checks examples; their errors are named by the uploaded file's name, not the temporary path. */
+  /**
+   * Checks examples; their errors are named by the uploaded file's name, not the temporary path. A
+   * file without errors is stored as a dataset version, and `record` is called inside the
+   * transaction that stores it.
+   */
   private async check(
     path: string,
     filename: string,
-  ): Promise<{ datasetId: string | null; report: DataReport | null; error: string | null }> {
+    record: (checked: Checked) => void,
+  ): Promise<Checked> {
     const datasets = this.datasets;
     const rename = (s: string) => s.split(path).join(filename);
+    const name = filename.replace(/\.[^.]+$/, "");
     try {
-      const { version } = await datasets.add(path, { name: filename.replace(/\.[^.]+$/, "") });
+      const { version } = await datasets.add(path, {
+        name,
+        onStored: (v) => record({ datasetId: v.id, report: v.report, error: null }),
+      });
       return { datasetId: version.id, report: version.report, error: null };
     } catch (e) {
       if (!isTailorError(e) || (e.code !== "data_invalid" && e.code !== "invalid_argument"))
@@ -125,15 +152,13 @@ export class FileStore {
       const report = (e.details.report as DataReport | undefined) ?? null;
       if (report?.errors.length && report.errors.every((x) => x.code === "too_few_examples")) {
         // too few to train on, and fine as validation data: stored; a job training on it is refused
+        const renamed = JSON.parse(rename(JSON.stringify(report))) as DataReport;
         const { version } = await datasets.add(path, {
-          name: filename.replace(/\.[^.]+$/, ""),
+          name,
           purpose: "validation",
+          onStored: (v) => record({ datasetId: v.id, report: renamed, error: null }),
         });
-        return {
-          datasetId: version.id,
-          report: JSON.parse(rename(JSON.stringify(report))),
-          error: null,
-        };
+        return { datasetId: version.id, report: renamed, error: null };
       }
       return {
         datasetId: null,

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { engineResult } from "../engine/index.ts";
 import { TailorError } from "../errors/index.ts";
+import { pauseForTest, tempName } from "../store/index.ts";
 import { ModelName } from "./manifest.ts";
 import type { ModelRegistry } from "./registry.ts";
 
@@ -33,8 +34,8 @@ export async function createTinyModel(
       message: `a model named '${name}' already exists`,
     });
   mkdirSync(registry.dir, { recursive: true });
-  const tmp = join(registry.dir, `.tmp-create-${name}`);
-  rmSync(tmp, { recursive: true, force: true });
+  // hidden and named after this process: if it is killed, the store's next opening removes it
+  const tmp = join(registry.dir, tempName(`.tmp-create-${name}`));
   try {
     const created = await engineResult(
       "create-tiny",
@@ -49,7 +50,8 @@ export async function createTinyModel(
       source: { kind: "hf_dir", path },
       description: `tiny random Llama (${created.parameters.toLocaleString("en")} parameters) for tests`,
     });
-    renameSync(tmp, path);
+    pauseForTest("model-made");
+    renameSync(tmp, path); // the model appears whole or not at all
     return { name, path, parameters: created.parameters, vocab_size: created.vocab_size };
   } finally {
     if (existsSync(tmp)) rmSync(tmp, { recursive: true, force: true });

@@ -1,17 +1,42 @@
-import { createHash, randomBytes } from "node:crypto";
+import { createHash } from "node:crypto";
 import { once } from "node:events";
-import { createReadStream, existsSync, mkdirSync, renameSync, rmSync, statSync } from "node:fs";
+import {
+  closeSync,
+  createReadStream,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  renameSync,
+  rmSync,
+  statSync,
+} from "node:fs";
 import { copyFile } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { tempDir, tempName } from "./temp.ts";
+import { pauseForTest } from "./test-pause.ts";
+
+/** Flushes a file (or a folder's entries) to the disk, so that a power loss keeps it too. */
+export function fsyncPath(path: string): void {
+  const fd = openSync(path, "r");
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
 
 /**
- * A content-addressed store: each blob lives at blobs/sha256/ab/cdef… named by its own hash, written
- * to a temporary name first and renamed into place, so a crash never leaves a half blob behind.
+ * A content-addressed store: each blob lives at blobs/sha256/ab/cdef… named by its own hash. It is
+ * copied to TAILOR_HOME/tmp first (named after this process, so the next start removes it if this
+ * process dies), flushed to disk and renamed into place: a crash never leaves a half blob behind.
  */
 export class BlobStore {
   readonly root: string;
+  private readonly home: string;
 
   constructor(home: string) {
+    this.home = home;
     this.root = join(home, "blobs", "sha256");
   }
 
@@ -32,10 +57,17 @@ export class BlobStore {
     const sha256 = hash.digest("hex");
     const target = this.path(sha256);
     if (!existsSync(target)) {
-      mkdirSync(join(this.root, sha256.slice(0, 2)), { recursive: true });
-      const tmp = `${target}.tmp-${randomBytes(4).toString("hex")}`;
-      await copyFile(file, tmp);
-      renameSync(tmp, target);
+      mkdirSync(dirname(target), { recursive: true });
+      const tmp = join(tempDir(this.home), tempName("blob"));
+      try {
+        await copyFile(file, tmp);
+        fsyncPath(tmp);
+        pauseForTest("blob-copied");
+        renameSync(tmp, target);
+        fsyncPath(dirname(target));
+      } finally {
+        rmSync(tmp, { force: true });
+      }
     }
     return { sha256, size: statSync(target).size };
   }

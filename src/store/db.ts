@@ -1,11 +1,16 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
+import { sweepCrashLeftovers } from "./temp.ts";
+import { pauseForTest } from "./test-pause.ts";
 
 export type Db = Database.Database;
 
-/** Schema changes in order; a database is at the version of the last one it has applied. */
-const MIGRATIONS: string[] = [
+/**
+ * Schema changes in order; a database is at the version of the last one it has applied. Each is
+ * applied in one transaction with its version number, so a crash mid-way leaves the version before.
+ */
+export const MIGRATIONS: readonly string[] = [
   `CREATE TABLE datasets (
      id TEXT PRIMARY KEY,
      name TEXT NOT NULL,
@@ -398,7 +403,10 @@ const MIGRATIONS: string[] = [
    CREATE INDEX exports_model ON exports(model, created_at);`,
 ];
 
-/** Opens (creating if needed) TAILOR_HOME/tailor.db in WAL mode and brings its schema up to date. */
+/**
+ * Opens (creating if needed) TAILOR_HOME/tailor.db in WAL mode, brings its schema up to date and
+ * removes what writers killed mid-write left in the home (./temp.ts).
+ */
 export function openDb(home: string): Db {
   mkdirSync(home, { recursive: true });
   const db = new Database(join(home, "tailor.db"));
@@ -415,10 +423,12 @@ export function openDb(home: string): Db {
         if (v >= MIGRATIONS.length) return false;
         db.exec(MIGRATIONS[v] ?? "");
         db.pragma(`user_version = ${v + 1}`);
+        pauseForTest(`migration-${v + 1}`);
         return true;
       })
       .immediate();
     if (!applied) break;
   }
+  sweepCrashLeftovers(home);
   return db;
 }

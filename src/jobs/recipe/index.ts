@@ -4,9 +4,9 @@
  * (the folder takes its place) -> gate (a retrain only: against the version in use of its model
  * name, which moves or not) -> finish (one way to end: success, retry or failure).
  */
-import { randomBytes } from "node:crypto";
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { tempName } from "../../store/index.ts";
 import type { Job } from "../types.ts";
 import type { RunContext } from "./context.ts";
 import { endingOf, finish, succeeded } from "./finish.ts";
@@ -30,7 +30,8 @@ export { type TestOptions, type TestOutcome, testModel } from "./test.ts";
  */
 export async function runJob(job: Job, ctx: RunContext): Promise<void> {
   const { jobs, models } = ctx.services;
-  const outDir = join(models.dir, `.tmp-${job.id}-${randomBytes(4).toString("hex")}`);
+  // hidden and named after this process: if it is killed, the store's next opening removes it
+  const outDir = join(models.dir, tempName(`.tmp-${job.id}`));
   let step = 0;
   try {
     mkdirSync(models.dir, { recursive: true });
