@@ -1,4 +1,4 @@
-import { createWriteStream, mkdtempSync, rmSync } from "node:fs";
+import { createWriteStream, mkdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { extname, join } from "node:path";
 import type { Readable } from "node:stream";
@@ -6,6 +6,7 @@ import { pipeline } from "node:stream/promises";
 import Busboy from "busboy";
 import { isTailorError, TailorError } from "../../errors/index.ts";
 import { FILE_PURPOSES, type FilePurpose } from "../../files/index.ts";
+import { tempName, UPLOAD_TEMP_PREFIX } from "../../store/index.ts";
 
 /** An upload's file, on disk in a temporary folder, and its form's `purpose`. */
 export interface ReceivedUpload {
@@ -30,7 +31,9 @@ export async function withUpload<T>(
   maxBytes: number,
   use: (upload: ReceivedUpload) => Promise<T>,
 ): Promise<T> {
-  const dir = mkdtempSync(join(tmpdir(), "tailor-upload-"));
+  // named after this process: if it is killed mid-upload, the store's next opening removes it
+  const dir = join(tmpdir(), tempName(UPLOAD_TEMP_PREFIX));
+  mkdirSync(dir, { mode: 0o700 });
   try {
     const part = await receive(body, contentType, dir, maxBytes);
     if (!part.purpose)
