@@ -45,7 +45,18 @@ export class ModelRegistry {
     this.dir = join(home, "models");
   }
 
+  /**
+   * The folder of the model `name`, always directly inside TAILOR_HOME/models: a name that is not
+   * a model name (`..`, `a/b`, a NUL) is refused, so no caller can reach outside by mistake.
+   */
   modelDir(name: string): string {
+    if (!isModelName(name)) {
+      throw new TailorError({
+        code: "invalid_argument",
+        message: `'${name.slice(0, 140)}' is not a model name: use 1-128 letters, digits, '.', '_', ':' or '-', starting with a letter or digit`,
+        details: { field: "model" },
+      });
+    }
     return join(this.dir, name.replaceAll(":", "_"));
   }
 
@@ -74,13 +85,16 @@ export class ModelRegistry {
   }
 
   get(name: string): ModelEntry | null {
-    if (name in BUILTIN_MODELS) return this.list().find((m) => m.name === name) ?? null;
+    if (Object.hasOwn(BUILTIN_MODELS, name))
+      return this.list().find((m) => m.name === name) ?? null;
     if (!isModelName(name) || !existsSync(join(this.modelDir(name), MANIFEST_FILE))) return null;
     return this.entry(this.readManifestAt(this.modelDir(name)));
   }
 
   exists(name: string): boolean {
-    return name in BUILTIN_MODELS || existsSync(this.modelDir(name));
+    return (
+      Object.hasOwn(BUILTIN_MODELS, name) || (isModelName(name) && existsSync(this.modelDir(name)))
+    );
   }
 
   /** Writes the manifest atomically (temp file + rename) into an existing model folder. */

@@ -1,5 +1,6 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { HTTPException } from "hono/http-exception";
+import { SignInLimiter } from "../auth/index.ts";
 import { TailorError } from "../errors/index.ts";
 import type { AppEnv, ServerContext } from "./context.ts";
 import { DOCS_PATHS, registerDocs } from "./docs.ts";
@@ -7,6 +8,7 @@ import { errorResponse } from "./errors.ts";
 import { AdmissionGate, admission } from "./middleware/admission/index.ts";
 import { audit } from "./middleware/audit/index.ts";
 import { authenticate } from "./middleware/auth/index.ts";
+import { corsPolicy } from "./middleware/cors/index.ts";
 import { limits } from "./middleware/limits/index.ts";
 import { registerAssistants } from "./routes/assistants/index.ts";
 import { registerAudit } from "./routes/audit.ts";
@@ -46,6 +48,10 @@ const isReadOnlyPost = (path: string) =>
   isModerationTry(path);
 
 export interface AppOptions {
+  /** Origins whose pages may call the API (parsed by parseCorsOrigins); none by default. */
+  corsOrigins?: readonly string[] | undefined;
+  /** Failed sign-ins per address, shared by the API and the share pages (default: a new one). */
+  signIns?: SignInLimiter | undefined;
   /** The requests in flight at once, past which one is refused (default: DEFAULT_ADMISSION's). */
   admission?: AdmissionGate | undefined;
 }
@@ -57,6 +63,7 @@ const isShareQuestion = (path: string) =>
 
 /** The whole HTTP API as a Hono app (tests call `app.request`; `serve` listens with it). */
 export function buildApp(ctx: ServerContext, opts: AppOptions = {}): OpenAPIHono<AppEnv> {
+  const signIns = opts.signIns ?? new SignInLimiter();
   const gate = opts.admission ?? new AdmissionGate();
   const app = new OpenAPIHono<AppEnv>({
     defaultHook: (result) => {
@@ -96,9 +103,13 @@ export function buildApp(ctx: ServerContext, opts: AppOptions = {}): OpenAPIHono
     scheme: "bearer",
   });
 
+  app.use("*", corsPolicy(opts.corsOrigins ?? []));
   app.get("/health", (c) => c.json({ status: "ok" }));
   app.use("/v1/*", audit({ log: ctx.audit, isPublic, isReadOnlyPost }));
-  app.use("/v1/*", authenticate({ keys: ctx.keys, limiter: ctx.limiter, isPublic }));
+  app.use(
+    "/v1/*",
+    authenticate({ keys: ctx.keys, limiter: ctx.limiter, signIns, audit: ctx.audit, isPublic }),
+  );
   // past the gate's limits a request is refused at once (429, Retry-After), never left waiting
   app.use(
     "/v1/*",
@@ -161,7 +172,7 @@ export function buildApp(ctx: ServerContext, opts: AppOptions = {}): OpenAPIHono
   registerReview(app, ctx);
   registerRegression(app, ctx);
   registerAudit(app, ctx);
-  registerShare(app, ctx);
+  registerShare(app, ctx, signIns);
   registerDocs(app);
   if (ctx.studioDir !== null) registerStudio(app, ctx.studioDir);
   return app;

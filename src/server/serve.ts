@@ -2,7 +2,13 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { serve as listen } from "@hono/node-server";
 import { startRetentionSweep } from "../assistants/index.ts";
-import { ADMIN_KEY_FILE, ensureAdminKey, RateLimiter, readLocalAdminKey } from "../auth/index.ts";
+import {
+  ADMIN_KEY_FILE,
+  checkPrivateFiles,
+  ensureAdminKey,
+  RateLimiter,
+  readLocalAdminKey,
+} from "../auth/index.ts";
 import { startCompletionSweep } from "../completions/index.ts";
 import { ExportService } from "../exports/index.ts";
 import { PlanCache, Worker } from "../jobs/index.ts";
@@ -14,6 +20,7 @@ import { LlamaEngine } from "../serving/llama/index.ts";
 import { buildApp } from "./app.ts";
 import { DEFAULT_LIMITS, type ServerContext, type ServerLimits } from "./context.ts";
 import { AdmissionGate, type AdmissionLimits } from "./middleware/admission/index.ts";
+import { corsOriginsFromEnv, parseCorsOrigins } from "./middleware/cors/index.ts";
 
 export interface ServeOptions {
   home: string;
@@ -42,6 +49,11 @@ export interface ServeOptions {
    * comma-separated `host` or `host:port`, `*` for all; none when unset).
    */
   functionPrivateHosts?: string[];
+  /**
+   * Origins whose web pages may call the API (parseCorsOrigins' form; default TAILOR_CORS_ORIGINS,
+   * none when unset: the studio is served from the same origin and needs none).
+   */
+  corsOrigins?: string[];
 }
 
 /** The admin's list of private hosts functions may reach, from the environment. */
@@ -81,6 +93,8 @@ export interface RunningServer {
 
 /** Starts the API (and, by default, a worker) on TAILOR_HOME; `close()` stops both cleanly. */
 export async function startServer(opts: ServeOptions): Promise<RunningServer> {
+  checkPrivateFiles(opts.home); // a key file others may read: refused before anything starts
+  const corsOrigins = opts.corsOrigins ? parseCorsOrigins(opts.corsOrigins) : corsOriginsFromEnv();
   // a second engine for the checks that must run while a model generates (moderation, names):
   // an engine runs one operation at a time, so a stream's checks cannot wait behind the stream
   const safety =
@@ -149,7 +163,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     limits,
     studioDir: opts.studioDir,
   };
-  const app = buildApp(ctx, { admission: new AdmissionGate(opts.admission) });
+  const app = buildApp(ctx, { admission: new AdmissionGate(opts.admission), corsOrigins });
   const server = await new Promise<ReturnType<typeof listen>>((resolve) => {
     const s = listen(
       { fetch: app.fetch, hostname: opts.host ?? "127.0.0.1", port: opts.port ?? 8700 },

@@ -12,6 +12,7 @@ interface ServeFlags {
   maxUploadMb: number;
   rateLimit: number;
   timeoutSeconds: number;
+  corsOrigin: string[];
   maxInFlight: number;
   maxGenerations: number;
   maxUploads: number;
@@ -60,6 +61,12 @@ export function registerServe(program: Command): void {
       (v) => positiveInt(v, "--max-uploads"),
       DEFAULT_ADMISSION.maxUploads,
     )
+    .option(
+      "--cors-origin <origin>",
+      "let web pages from this origin call the API (repeatable or comma-separated; default TAILOR_CORS_ORIGINS, else none: the studio needs none)",
+      (v: string, prev: string[]) => [...prev, v],
+      [] as string[],
+    )
     .action(async (f: ServeFlags) => {
       const { startServer } = await import("../../server/index.ts"); // loaded only to serve
       const server = await startServer({
@@ -77,12 +84,16 @@ export function registerServe(program: Command): void {
           maxGenerations: f.maxGenerations,
           maxUploads: f.maxUploads,
         },
+        ...(f.corsOrigin.length > 0 ? { corsOrigins: f.corsOrigin } : {}),
         log: say,
         // chat through llama.cpp unless TAILOR_LLAMA=off (and its threads, sequences and queue)
         llama: llamaServingFromEnv(),
       });
       say(`Tailor API on ${server.url}/v1 (docs: ${server.url}/docs)`);
-      say(`Studio (signed in as this machine's admin): ${server.studioUrl}`);
+      // the link holds the admin key: shown on a terminal, never written to a log file
+      if (process.stderr.isTTY)
+        say(`Studio (signed in as this machine's admin): ${server.studioUrl}`);
+      else say(`Studio: ${server.url}/ (sign in with the key in ${server.adminKeyFile})`);
       say(
         `admin key: ${server.adminKeyFile}${f.worker ? "; a worker runs queued fine-tuning jobs" : ""}`,
       );

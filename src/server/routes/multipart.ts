@@ -5,13 +5,13 @@ import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import Busboy from "busboy";
 import { isTailorError, TailorError } from "../../errors/index.ts";
-import { FILE_PURPOSES, type FilePurpose } from "../../files/index.ts";
+import { FILE_PURPOSES, type FilePurpose, safeFilename } from "../../files/index.ts";
 import { tempName, UPLOAD_TEMP_PREFIX } from "../../store/index.ts";
 
 /** An upload's file, on disk in a temporary folder, and its form's `purpose`. */
 export interface ReceivedUpload {
   path: string;
-  /** The name the client gave, made safe to show (no path separators, at most 200 characters). */
+  /** The name the client gave, made safe to store and show (safeFilename). */
   filename: string;
   purpose: FilePurpose;
 }
@@ -68,6 +68,7 @@ async function receive(
     bb = Busboy({
       headers: { "content-type": contentType },
       limits: { files: 1, fileSize: maxBytes, fields: 20 },
+      defParamCharset: "utf8", // browsers send a name's UTF-8 bytes as they are
     });
   } catch (e) {
     throw badRequest("file", `cannot read the form: ${(e as Error).message}`);
@@ -87,7 +88,7 @@ async function receive(
       stream.resume();
       return;
     }
-    out.filename = (info.filename || "upload.jsonl").replace(/[\\/]/g, "_").slice(0, 200);
+    out.filename = safeFilename(info.filename ?? "");
     out.path = join(dir, `upload${extname(out.filename).toLowerCase().slice(0, 10) || ".jsonl"}`);
     stream.on("limit", () => {
       tooLarge = true;
