@@ -45,7 +45,7 @@ say() { echo "[gpu-check] $*" >&2; }
 if [ "$PREPARE" = 1 ]; then
   PY=${TAILOR_PYTHON:-$REPO/engine/.venv/bin/python}
   mkdir -p "$CARRY/wheels" || exit 1
-  rm -f "$CARRY"/wheels/*.whl
+  rm -rf "$CARRY/wheels"
   while read -r spec group; do
     case $spec in ''|'#'*) continue ;; esac
     mkdir -p "$CARRY/wheels/$group"
@@ -115,6 +115,16 @@ finish() {
   exit "$rc"
 }
 
+# no NVIDIA device at all: said at once (torch's own answer comes in the environment step otherwise)
+if [ "$CPU" = 0 ] && ! ls /dev/nvidia* >/dev/null 2>&1 && ! command -v nvidia-smi >/dev/null 2>&1; then
+  STEPS+=(environment)
+  record environment failed "no CUDA device: no /dev/nvidia* and no nvidia-smi on this machine"
+  echo "gpu-check: no CUDA device here (no /dev/nvidia*, no nvidia-smi); run with --cpu for a dry run of the" \
+    "whole flow on the CPU" >&2
+  NO_CUDA=1
+  finish
+fi
+
 # setup: the Python (the engine's virtualenv, or a Python whose torch sees CUDA, e.g. the GPU
 # machine's image), the carried wheels, Node's packages when Node is there
 STEPS+=(setup)
@@ -146,7 +156,9 @@ install_wheels() { # group: the carried wheels of that group into $SITE (ahead o
 }
 engine_imports() { PYTHONPATH=$REPO/engine:$SITE "$PY" -c 'import jsonschema, gguf, tailor_engine.train, tailor_engine.export' \
   >>"$WORK/logs/setup.log" 2>&1; }
-if ! engine_imports; then
+# the engine's own virtualenv was checked by npm install (scripts/setup-engine.mjs); another Python is
+# checked here, and given the carried wheels when the engine does not import with it
+if [ "$PY" != "$VENV" ] && ! engine_imports; then
   if install_wheels missing && install_wheels pinned && engine_imports; then
     notes+=("the engine's packages installed from the carried wheels (engine pins)")
   else

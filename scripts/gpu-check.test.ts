@@ -47,15 +47,17 @@ test("without a CUDA device it says so and exits 2", { timeout: 300_000 }, (t) =
     { encoding: "utf8", cwd: fileURLToPath(new URL("..", import.meta.url)) },
   );
   if (probe.stdout.trim() === "True") return t.skip("this machine has a CUDA device");
-  const r = run([], 180);
+  const r = run([], 300);
   assert.equal(r.status, 2, r.stderr.slice(-2000));
   assert.match(r.stderr, /no CUDA device/);
   assert.match(r.stderr, /--cpu/);
-  assert.match(r.stdout, /\| environment \| failed \| \d+ \| no CUDA device/);
+  assert.match(r.stdout, /\| environment \| failed \| [^|]+ \| no CUDA device/);
 });
 
-test("--cpu --quick runs every step and prints one table", { timeout: 900_000 }, (t) => {
-  const r = run(["--cpu", "--quick"], 720);
+// about 4 minutes on a quiet 2-core machine; at load 15 (other sessions' tests) over 12: the budget
+// is the script's bound, set here for a loaded machine
+test("--cpu --quick runs every step and prints one table", { timeout: 1_500_000 }, (t) => {
+  const r = run(["--cpu", "--quick"], 1200);
   t.diagnostic(`${r.seconds.toFixed(0)} s`);
   assert.equal(r.status, 0, `${r.stdout}\n${r.stderr.slice(-3000)}`);
   // the table: a header, then one row per step in order, each ok or skipped

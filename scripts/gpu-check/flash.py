@@ -7,12 +7,17 @@ backward, at SmolLM2-135M's attention shape (9 query heads, 3 key/value heads, h
 - Liger's fused linear cross-entropy (when liger-kernel is installed), against the engine's own
   chunked one (`_LinearCrossEntropy`): loss and both gradients."""
 
-import torch
-import torch.nn.functional as F
-
 from lib import CPU, write_result
 
-from tailor_engine import kernels
+if CPU:  # said before importing torch: on a loaded CPU every import costs seconds
+    write_result("kernels", "skipped", "CPU dry run: varlen flash attention and Liger are CUDA-only (the engine "
+                 "uses its per-example attention loop and its own linear cross-entropy here)")
+    raise SystemExit(0)
+
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+
+from tailor_engine import kernels  # noqa: E402
 
 
 def reference_attention(q, k, v, bounds):
@@ -83,10 +88,9 @@ def check_liger() -> dict | None:
     return {"ok": loss < 1e-2 and grads < 0.05, "loss": loss, "grads": grads}
 
 
-if CPU or not torch.cuda.is_available():
-    write_result("kernels", "skipped", "CPU dry run: varlen flash attention and Liger are CUDA-only (the engine "
-                 "uses its per-example attention loop and its own linear cross-entropy here)")
-    raise SystemExit(0)
+if not torch.cuda.is_available():
+    write_result("kernels", "failed", f"torch {torch.__version__} sees no CUDA device")
+    raise SystemExit(1)
 varlen = check_varlen()
 liger = check_liger()
 parts = [("varlen flash attention: " + varlen["why"]) if varlen["ok"] else f"varlen flash attention FELL BACK "

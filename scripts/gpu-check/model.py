@@ -20,7 +20,7 @@ from lib import QUICK, WORK, save_json, write_result
 
 BUILTIN = {"kind": "builtin", "name": "smollm2-135m-instruct"}
 CARRY = Path(os.environ.get("GPU_CHECK_CARRY", WORK.parents[0] / "carry"))
-TINY = dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
+TINY = dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4, head_dim=16,
             num_key_value_heads=2, tie_word_embeddings=False)
 
 
