@@ -9,8 +9,9 @@ import json
 import os
 import subprocess
 import sys
+import time
 
-from lib import CPU, QUICK, WORK, base, fmt, write_result
+from lib import CPU, QUICK, STARTED, WORK, base, fmt, write_result
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 LOSS_TOLERANCE = 0.01  # relative; bf16 weights on CUDA: observed differences are expected well below it
@@ -27,9 +28,16 @@ except ImportError:
 variants = ["packed", "no-liger", "padded"] if liger else ["packed", "padded"]
 limit = float(os.environ.get("GPU_CHECK_STEP_LIMIT", "600"))
 results, errors = {}, []
-for v in variants:
-    run = subprocess.run([sys.executable, os.path.join(HERE, "contender.py"), json.dumps(settings), v],
-                         capture_output=True, text=True, timeout=max(30.0, limit / len(variants)))
+for i, v in enumerate(variants):
+    # what is left of the step's limit, less 30 s for each contender still to come (the first pays
+    # for Triton's compiles of Liger's kernels)
+    left = limit - (time.perf_counter() - STARTED) - 30 * (len(variants) - i - 1)
+    try:
+        run = subprocess.run([sys.executable, os.path.join(HERE, "contender.py"), json.dumps(settings), v],
+                             capture_output=True, text=True, timeout=max(30.0, left))
+    except subprocess.TimeoutExpired:
+        errors.append(f"{v}: stopped after {max(30.0, left):.0f} s")
+        continue
     sys.stderr.write(run.stderr[-3000:])
     lines = [ln for ln in run.stdout.splitlines() if ln.startswith("{")]
     if run.returncode != 0 or not lines:
