@@ -47,8 +47,12 @@ export function sweepDead(dir: string, prefix?: string): string[] {
   for (const name of readdirSync(dir)) {
     const pid = Number(pattern.exec(name)?.[1] ?? Number.NaN);
     if (!Number.isSafeInteger(pid) || pid <= 0 || pid === process.pid || alive(pid)) continue;
-    rmSync(join(dir, name), { recursive: true, force: true });
-    removed.push(name);
+    try {
+      rmSync(join(dir, name), { recursive: true, force: true });
+      removed.push(name);
+    } catch {
+      // another user's (a shared temporary folder): theirs to remove; opening the store goes on
+    }
   }
   return removed;
 }
