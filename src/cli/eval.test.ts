@@ -8,10 +8,9 @@ import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { before, describe, test } from "node:test";
-import { chromium } from "playwright-core";
 import type { EvaluationReport, ModelCard, Promotion } from "../../protocol/evals.ts";
 import { enginePython } from "../engine/paths.ts";
-import { chromiumPath } from "../server/__fixtures__/browser.ts";
+import { launchChromium } from "../server/__fixtures__/chromium.ts";
 import { CANNED, chatLine, cliSandbox, TOPICS } from "./__fixtures__/cli.ts";
 
 const { home, tailor, file, tiny } = cliSandbox("tailor-eval-", { HF_HUB_OFFLINE: "1" });
@@ -73,7 +72,7 @@ describe("evaluation, the promotion gate and the model card", () => {
   });
 
   test("the HTML report renders in Chromium: the verdict, the charts and the table", async () => {
-    const browser = await chromium.launch({ executablePath: chromiumPath() });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
       await page.goto(`file://${join(home, "r.html")}`);

@@ -1,10 +1,11 @@
-/** What the browser tests share: Debian's Chromium with the studio built, and the check every studio screen must pass. */
+/** What the browser tests share: Chromium (see ./chromium.ts) with the studio built, and the check every studio screen must pass. */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, rmSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
+import { launchChromium } from "./chromium.ts";
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 
@@ -20,22 +21,7 @@ export async function studioBrowser(name: string): Promise<{ browser: Browser; s
   const shots = join(ROOT, "test-output", name);
   rmSync(shots, { recursive: true, force: true });
   mkdirSync(shots, { recursive: true });
-  return { browser: await chromium.launch({ executablePath: chromiumPath() }), shots };
-}
-
-export function chromiumPath(): string {
-  const found = [process.env.CHROMIUM_PATH, "/usr/bin/chromium", "/usr/bin/chromium-browser"].find(
-    (p) => p && existsSync(p),
-  );
-  const onPath = spawnSync("sh", ["-c", "command -v chromium || command -v chromium-browser"], {
-    encoding: "utf8",
-  }).stdout.trim();
-  const path = found ?? onPath;
-  if (!path)
-    assert.fail(
-      "Chromium is not installed: `apt-get install chromium` (Debian's package; .ci/run installs it)",
-    );
-  return path;
+  return { browser: await launchChromium(), shots };
 }
 
 /**
