@@ -25,6 +25,7 @@ declare module "autocannon" {
       event: "headers",
       listener: (opts: { statusCode: number; headers: (string | Buffer)[] }) => void,
     ): this;
+    on(event: "body", listener: (chunk: Buffer) => void): this;
     on(
       event: "response",
       listener: (statusCode: number, bytes: number, durationMs: number) => void,

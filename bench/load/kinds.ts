@@ -35,6 +35,8 @@ export interface KindResult {
   /** How long refusals took to come back, in ms (NaN: none). */
   refusedP50: number;
   refusedP99: number;
+  /** The first answer that was not 2xx, as it came (its start). */
+  firstRefusal: string | null;
 }
 
 /** The p-th percentile (nearest rank) of xs. */
@@ -64,7 +66,12 @@ export async function runKinds(
   opts: { seconds: number; timeoutSeconds: number },
 ): Promise<KindResult[]> {
   const runs = kinds.map((k) => {
-    const refusals = { refused: 0, withRetryAfter: 0, ms: [] as number[] };
+    const refusals = {
+      refused: 0,
+      withRetryAfter: 0,
+      ms: [] as number[],
+      first: null as string | null,
+    };
     const instance = autocannon({
       url: `${url}${k.path}`,
       method: k.method,
@@ -79,6 +86,14 @@ export async function runKinds(
           refusals.refused += 1;
           const names = headers.filter((_, i) => i % 2 === 0).map((h) => String(h).toLowerCase());
           if (names.includes("retry-after")) refusals.withRetryAfter += 1;
+        });
+        let status = 0;
+        client.on("headers", ({ statusCode }) => {
+          status = statusCode;
+        });
+        client.on("body", (chunk) => {
+          if (status >= 300 && refusals.first === null)
+            refusals.first = `${status} ${chunk.toString("utf8").slice(0, 300)}`;
         });
         client.on("response", (statusCode, _bytes, ms) => {
           if (statusCode === 429 || statusCode === 503) refusals.ms.push(ms);
@@ -97,7 +112,7 @@ export async function runKinds(
 function summarize(
   k: KindSettings,
   r: Result,
-  refusals: { refused: number; withRetryAfter: number; ms: number[] },
+  refusals: { refused: number; withRetryAfter: number; ms: number[]; first: string | null },
 ): KindResult {
   const byStatus = Object.fromEntries(
     Object.entries(r.statusCodeStats).map(([code, s]) => [code, s.count]),
@@ -119,5 +134,6 @@ function summarize(
     withRetryAfter: refusals.withRetryAfter,
     refusedP50: percentile(refusals.ms, 50),
     refusedP99: percentile(refusals.ms, 99),
+    firstRefusal: refusals.first,
   };
 }

@@ -52,5 +52,10 @@ export function printLoadReport(r: {
       `| ${p.name} | ${n} | ${p.memBefore.node.toFixed(0)} -> ${p.memAfter.node.toFixed(0)} | ${p.memAfter.nodePeak.toFixed(0)} | ${p.memAfter.engines.toFixed(0)} | ${p.load.median.toFixed(1)} (${p.load.min.toFixed(1)}-${p.load.max.toFixed(1)}) |`,
     );
   }
+  console.log("\nThe first answer that was not 2xx, per phase and kind:\n");
+  for (const p of r.phases)
+    for (const k of p.results)
+      if (k.firstRefusal)
+        console.log(`- ${p.name}, ${k.name}: \`${k.firstRefusal.replace(/\s+/g, " ")}\``);
   console.log(`\nGET /health after both phases: ${r.alive}`);
 }
