@@ -21,17 +21,24 @@ const PHASES: Record<BackupPhase, string> = {
 
 /** A bar per phase measured in bytes (when there is much to do), a line for the others. */
 function phaseProgress(quiet: boolean) {
-  let current: { phase: string; bar: CountProgress | null } | null = null;
+  let current: { phase: string; bar: CountProgress | null; shown: number } | null = null;
   const stop = () => current?.bar?.stop();
   const update = (phase: string, label: string, done: number, total: number, bytes: boolean) => {
     if (quiet) return;
     if (current?.phase !== phase) {
       stop();
       const big = bytes && total >= BAR_FROM_MIB * MIB;
-      current = { phase, bar: big ? new CountProgress(label, Math.ceil(total / MIB)) : null };
+      current = {
+        phase,
+        bar: big ? new CountProgress(label, Math.ceil(total / MIB)) : null,
+        shown: -1,
+      };
       if (!big && (phase === "database" || phase === "writing")) say(`${label}…`);
     }
-    current.bar?.update(Math.min(Math.ceil(done / MIB), Math.ceil(total / MIB)));
+    const now = done >= total ? Math.ceil(total / MIB) : Math.floor(done / MIB);
+    if (now === current.shown) return; // a line per new MiB at most
+    current.shown = now;
+    current.bar?.update(now);
   };
   return { update, stop };
 }
