@@ -8,6 +8,8 @@ import {
   ensureAdminKey,
   RateLimiter,
   readLocalAdminKey,
+  SignInLimiter,
+  type SignInLimitOptions,
 } from "../auth/index.ts";
 import { startCompletionSweep } from "../completions/index.ts";
 import { ExportService } from "../exports/index.ts";
@@ -54,6 +56,8 @@ export interface ServeOptions {
    * none when unset: the studio is served from the same origin and needs none).
    */
   corsOrigins?: string[];
+  /** Failed sign-ins per client address (default: 10 within 5 minutes, then 429 until it ends). */
+  signIns?: SignInLimitOptions;
 }
 
 /** The admin's list of private hosts functions may reach, from the environment. */
@@ -163,7 +167,11 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     limits,
     studioDir: opts.studioDir,
   };
-  const app = buildApp(ctx, { admission: new AdmissionGate(opts.admission), corsOrigins });
+  const app = buildApp(ctx, {
+    admission: new AdmissionGate(opts.admission),
+    corsOrigins,
+    signIns: new SignInLimiter(opts.signIns),
+  });
   const server = await new Promise<ReturnType<typeof listen>>((resolve) => {
     const s = listen(
       { fetch: app.fetch, hostname: opts.host ?? "127.0.0.1", port: opts.port ?? 8700 },
