@@ -90,7 +90,7 @@ export async function bundledChromium(cache: string): Promise<FoundChromium> {
   };
   if (await exists(dir)) return found;
   await mkdir(cache, { recursive: true });
-  dropAbandoned(cache);
+  await dropAbandoned(cache);
   const part = join(
     cache,
     `${version}.partial-${process.pid}-${Math.random().toString(36).slice(2)}`,
@@ -138,11 +138,10 @@ function packageFolder(): string {
 }
 
 /** Removes what extractions killed half-way left behind (their process is gone). */
-function dropAbandoned(cache: string): void {
+async function dropAbandoned(cache: string): Promise<void> {
   for (const name of readdirSync(cache)) {
     const pid = Number(/\.partial-(\d+)-/.exec(name)?.[1]);
-    if (!pid || alive(pid)) continue;
-    rm(join(cache, name), { recursive: true, force: true }).catch(() => {});
+    if (pid && !alive(pid)) await rm(join(cache, name), { recursive: true, force: true });
   }
 }
 
