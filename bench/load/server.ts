@@ -4,11 +4,12 @@
  * (TAILOR_LLAMA=off: the engine with no queue of its own) and no worker (jobs only queue). Its memory
  * is read from /proc: the Node process's VmRSS, and the engine processes below it.
  */
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
+import { spawnServe } from "../lib/serve.ts";
 
 const BIN = fileURLToPath(new URL("../../bin/tailor", import.meta.url));
 
@@ -34,25 +35,9 @@ export interface Served {
 
 /** `tailor serve` on a free loopback port with `flags`; resolves once it prints its URL. */
 export async function startServe(home: string, flags: string[]): Promise<Served> {
-  const child = spawn(process.execPath, [BIN, "serve", "--port", "0", "--no-worker", ...flags], {
-    env: homeEnv(home),
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let log = "";
-  child.stderr?.on("data", (d: Buffer) => {
-    log = (log + d.toString()).slice(-8000);
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = "";
-    child.stdout?.on("data", (d: Buffer) => {
-      out += d.toString();
-      const m = /^(http:\/\/\S+)$/m.exec(out);
-      if (m?.[1]) resolve(m[1]);
-    });
-    child.once("exit", (code) => reject(new Error(`tailor serve exited (${code}):\n${log}`)));
-  });
+  const served = await spawnServe(homeEnv(home), flags);
   const key = readFileSync(join(home, "admin.key"), "utf8").trim();
-  return { child, url, key, log: () => log };
+  return { ...served, key };
 }
 
 export async function stopServe(child: ChildProcess): Promise<void> {

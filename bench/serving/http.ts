@@ -6,15 +6,14 @@
  * first token, errors, which engine the server said answers the model, and the server's peak memory
  * (VmHWM of its process and of the engine processes it started, summed).
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
-import { fileURLToPath } from "node:url";
 import OpenAI from "openai";
 import { readLocalAdminKey } from "../../src/auth/index.ts";
+import { type ServeProcess, spawnServe } from "../lib/serve.ts";
 import { homeEnv } from "./setup.ts";
 
-const BIN = fileURLToPath(new URL("../../bin/tailor", import.meta.url));
 
 export interface LoadSettings {
   home: string;
@@ -51,26 +50,11 @@ export function percentile(xs: number[], p: number): number {
   return s[Math.max(0, Math.ceil((p / 100) * s.length) - 1)] ?? Number.NaN;
 }
 
-async function startServe(s: LoadSettings): Promise<{ child: ChildProcess; url: string }> {
-  const env = { ...homeEnv(s.home), ...(s.engine === "pytorch" ? { TAILOR_LLAMA: "off" } : {}) };
-  const child = spawn(process.execPath, [BIN, "serve", "--port", "0", "--no-worker"], {
-    env,
-    stdio: ["ignore", "pipe", "pipe"],
+function startServe(s: LoadSettings): Promise<ServeProcess> {
+  return spawnServe({
+    ...homeEnv(s.home),
+    ...(s.engine === "pytorch" ? { TAILOR_LLAMA: "off" } : {}),
   });
-  let log = "";
-  child.stderr?.on("data", (d: Buffer) => {
-    log = (log + d.toString()).slice(-8000);
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = "";
-    child.stdout?.on("data", (d: Buffer) => {
-      out += d.toString();
-      const m = /^(http:\/\/\S+)$/m.exec(out);
-      if (m?.[1]) resolve(m[1]);
-    });
-    child.once("exit", (code) => reject(new Error(`tailor serve exited (${code}):\n${log}`)));
-  });
-  return { child, url };
 }
 
 /** VmHWM of a process and of every process below it, in MB, summed. */
