@@ -14,7 +14,6 @@ import { readLocalAdminKey } from "../../src/auth/index.ts";
 import { type ServeProcess, spawnServe } from "../lib/serve.ts";
 import { homeEnv } from "./setup.ts";
 
-
 export interface LoadSettings {
   home: string;
   /** "llama.cpp": the server as it runs by default; "pytorch": with TAILOR_LLAMA=off. */
