@@ -14,7 +14,17 @@ const files = ["src", "protocol", "scripts"].flatMap((dir) =>
 );
 const r = spawnSync(
   process.execPath,
-  ["--import", "tsx", "--test", "--test-reporter=spec", "--test-concurrency=2", ...files.sort()],
+  [
+    "--import",
+    "tsx",
+    "--test",
+    "--test-reporter=spec",
+    "--test-reporter-destination=stdout",
+    "--test-reporter=./scripts/test-times-reporter.mjs",
+    "--test-reporter-destination=stdout",
+    "--test-concurrency=2",
+    ...files.sort(),
+  ],
   // the general-ability set asks SmolLM2 72 questions per tested model: only its own tests ask them
   { cwd: root, stdio: "inherit", env: { TAILOR_GENERAL_SET: "off", ...process.env } },
 );

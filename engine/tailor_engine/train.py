@@ -187,6 +187,8 @@ class LoRARecipe:
         self.step, self.first_loss = state["step"], state["first_loss"]
         self.start_epoch, self.start_batch = state["epoch"], state["next_batch"]
         self.best, self.last_loss = state.get("best", self.best), state.get("last_loss")
+        if self.best.get("path"):  # the best checkpoint lies beside this one, wherever the home was moved
+            self.best = {**self.best, "path": str(Path(self.cfg.checkpoint_dir) / Path(self.best["path"]).name)}
         log(f"resuming from {checkpoint}: step {self.step}, epoch {self.start_epoch}, batch {self.start_batch}")
 
     def train(self, stop: threading.Event) -> None:

@@ -154,3 +154,43 @@ def test_each_step_reports_metrics_then_evaluation_then_checkpoint(tiny_model, t
     assert [c["val_loss"] for c in events.of("checkpoint")] == [e["val_loss"] for e in events.of("evaluation")]
     assert all(c["train_loss"] == m["train_loss"] for c, m in zip(events.of("checkpoint"), events.of("metrics")[1:]))
     assert done["steps"] == 4 and done["best_val_loss"] == min(e["val_loss"] for e in events.of("evaluation"))
+
+
+def test_a_checkpoint_moved_to_another_home_resumes_with_its_best_checkpoint_there(tiny_model, tmp_path, no_stop):
+    """`tailor restore` puts a home somewhere else: a run resumed from the moved checkpoints keeps and
+    uses the best checkpoint in the new folder, not the path the old home had."""
+    import shutil
+
+    from .conftest import write_jsonl
+
+    other = [[{"role": "user", "content": q}, {"role": "assistant", "content": a}] for q, a in [
+        ("Is the shop open Sunday?", "No, Sundays we are closed."),
+        ("Do you sell scooters?", "We only sell bicycles and parts."),
+    ]]
+    request = train_request(tiny_model, tmp_path, epochs=25, val_file=write_jsonl(tmp_path / "val.jsonl", other),
+                            early_stopping_patience=2, keep_checkpoints=1)
+    stop, first = threading.Event(), Collect()
+
+    def emit(message):
+        first(message)
+        if message["type"] == "metrics" and message["step"] == 6:  # after the first evaluation (step 4)
+            stop.set()
+
+    with pytest.raises(EngineError):
+        train(request, emit, stop)
+    assert first.of("evaluation") and first.of("checkpoint")[-1]["step"] == 6
+    moved = tmp_path / "restored" / "ckpt"
+    moved.parent.mkdir()
+    shutil.move(tmp_path / "ckpt", moved)
+
+    events = Collect()
+    done = train({**request, "checkpoint_dir": str(moved), "out_dir": str(tmp_path / "restored" / "out"),
+                  "resume_from": str(moved / "step-000006")}, events, no_stop)
+    assert not (tmp_path / "ckpt").exists()  # nothing written where the old home was
+    evals = first.of("evaluation") + events.of("evaluation")
+    best = min(evals, key=lambda e: e["val_loss"])
+    assert done["stopped_early"] and done["model_step"] == best["step"]
+    best_dir = moved / f"step-{best['step']:06d}"
+    assert best_dir.is_dir()  # the guard kept it in the new folder
+    tuned = (Path(done["path"]) / "adapter_model.safetensors").read_bytes()
+    assert tuned == (best_dir / "adapter_model.safetensors").read_bytes()
