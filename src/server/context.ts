@@ -34,6 +34,8 @@ export interface ServerLimits {
   requestsPerMinute: number;
   /** A request that is not a stream or an upload is answered within this time. */
   requestTimeoutMs: number;
+  /** An upload that sends no byte for this long is given up (its place freed). */
+  uploadIdleMs: number;
 }
 
 export const DEFAULT_LIMITS: ServerLimits = {
@@ -41,6 +43,7 @@ export const DEFAULT_LIMITS: ServerLimits = {
   maxBodyBytes: 4 * 1024 * 1024,
   requestsPerMinute: 600,
   requestTimeoutMs: 120_000,
+  uploadIdleMs: 30_000,
 };
 
 /**

@@ -84,6 +84,7 @@ export function registerFiles(app: OpenAPIHono<AppEnv>, ctx: ServerContext): voi
       c.req.header("content-type") ?? "",
       ctx.limits.maxUploadBytes,
       (upload) => ctx.files.upload(upload, { owner: p.owner }),
+      ctx.limits.uploadIdleMs,
     );
     return c.json(fileView(file), 200);
   });

@@ -75,3 +75,28 @@ test("a body that is not multipart, or a file over the limit, is refused", async
   assert.equal(r.code, "too_large");
   assert.match(r.message, /upload limit/);
 });
+
+test("an upload that stops sending is given up after the idle time", async () => {
+  const whole = form({ purpose: "user_data", file: new Blob(["x".repeat(10_000)]) });
+  const chunks: Buffer[] = [];
+  for await (const c of whole.body) chunks.push(c as Buffer);
+  const bytes = Buffer.concat(chunks);
+  // half the form, then nothing more (the connection stays open)
+  const body = new Readable({ read() {} });
+  body.push(bytes.subarray(0, bytes.length / 2));
+  const started = performance.now();
+  const r = await refusal(
+    withUpload(
+      body,
+      whole.type,
+      1024 * 1024,
+      async () => assert.fail("an unfinished upload is never used"),
+      300,
+    ),
+  );
+  assert.equal(r.code, "invalid_argument");
+  assert.equal(r.field, "file");
+  assert.equal(r.message, "the upload stopped: no bytes came for 0 s; send the file again");
+  assert.ok(performance.now() - started < 5000);
+  assert.ok(body.destroyed, "the body is closed, so the server lets the connection go");
+});

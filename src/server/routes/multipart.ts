@@ -1,12 +1,13 @@
 import { createWriteStream, mkdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { extname, join } from "node:path";
-import type { Readable } from "node:stream";
+import { type Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import Busboy from "busboy";
 import { isTailorError, TailorError } from "../../errors/index.ts";
 import { FILE_PURPOSES, type FilePurpose, safeFilename } from "../../files/index.ts";
 import { tempName, UPLOAD_TEMP_PREFIX } from "../../store/index.ts";
+import { DEFAULT_LIMITS } from "../context.ts";
 
 /** An upload's file, on disk in a temporary folder, and its form's `purpose`. */
 export interface ReceivedUpload {
@@ -22,20 +23,23 @@ function badRequest(field: string, message: string): TailorError {
 
 /**
  * Reads a multipart/form-data body with one `file` part and a `purpose` field, streaming the file to
- * a temporary folder (never whole in memory, refused past `maxBytes`), and hands it to `use`; the
- * folder is removed afterwards.
+ * a temporary folder (never whole in memory, refused past `maxBytes`, given up after `idleMs`
+ * without a byte: a client that stalls with its connection open would otherwise hold one of the
+ * server's upload places until the connection dies), and hands it to `use`; the folder is removed
+ * afterwards.
  */
 export async function withUpload<T>(
   body: Readable,
   contentType: string,
   maxBytes: number,
   use: (upload: ReceivedUpload) => Promise<T>,
+  idleMs = DEFAULT_LIMITS.uploadIdleMs,
 ): Promise<T> {
   // named after this process: if it is killed mid-upload, the store's next opening removes it
   const dir = join(tmpdir(), tempName(UPLOAD_TEMP_PREFIX));
   mkdirSync(dir, { mode: 0o700 });
   try {
-    const part = await receive(body, contentType, dir, maxBytes);
+    const part = await receive(body, contentType, dir, maxBytes, idleMs);
     if (!part.purpose)
       throw badRequest("purpose", "the form needs a `purpose` field, e.g. purpose=fine-tune");
     const purpose = FILE_PURPOSES.find((p) => p === part.purpose);
@@ -56,6 +60,7 @@ async function receive(
   contentType: string,
   dir: string,
   maxBytes: number,
+  idleMs = DEFAULT_LIMITS.uploadIdleMs,
 ): Promise<{ purpose: string | null; path: string | null; filename: string }> {
   if (!contentType.toLowerCase().startsWith("multipart/form-data")) {
     throw badRequest(
@@ -99,12 +104,15 @@ async function receive(
     write.catch(() => {});
     writes.push(write);
   });
+  const guard = idleGuard(idleMs);
   try {
-    await pipeline(body, bb);
+    await pipeline(body, guard, bb);
     await Promise.all(writes);
   } catch (e) {
     if (isTailorError(e)) throw e;
     throw badRequest("file", `the upload could not be read: ${(e as Error).message}`);
+  } finally {
+    guard.destroy();
   }
   if (tooLarge) {
     throw new TailorError({
@@ -114,4 +122,36 @@ async function receive(
     });
   }
   return out;
+}
+
+/** Passes the body through, failing it when no byte has come for `idleMs`. */
+function idleGuard(idleMs: number): Transform {
+  let timer: NodeJS.Timeout | undefined;
+  const arm = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      guard.destroy(
+        badRequest(
+          "file",
+          `the upload stopped: no bytes came for ${Math.round(idleMs / 1000)} s; send the file again`,
+        ),
+      );
+    }, idleMs);
+  };
+  const guard = new Transform({
+    transform(chunk, _encoding, done) {
+      arm();
+      done(null, chunk);
+    },
+    flush(done) {
+      clearTimeout(timer);
+      done();
+    },
+    destroy(error, done) {
+      clearTimeout(timer);
+      done(error);
+    },
+  });
+  arm();
+  return guard;
 }

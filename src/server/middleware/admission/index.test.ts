@@ -54,6 +54,7 @@ function heldUpload(name: string, bytes: number) {
       return answered;
     },
     abort: () => req.destroy(),
+    answered,
   };
 }
 
@@ -134,5 +135,32 @@ describe("admission on a listening server", () => {
     assert.equal(((await ok.json()) as { filename: string }).filename, "d.txt");
     const listed = (await client.files.list()).data.map((f) => f.filename).sort();
     assert.deepEqual(listed, ["a.bin", "d.txt"]);
+  });
+});
+
+describe("an upload that stalls with its connection open", () => {
+  before(async () => {
+    server = await startServer({
+      home,
+      port: 0,
+      worker: false,
+      studioDir: null,
+      admission: { maxUploads: 1 },
+      limits: { uploadIdleMs: 500 },
+    });
+  });
+  after(async () => {
+    await server.close();
+  });
+
+  test("is given up after the idle time: its client is told why and its place comes back", async () => {
+    const stalled = heldUpload("stalled.bin", 64 * 1024);
+    await sleep(100);
+    assert.equal((await upload("next.txt")).status, 429); // its place is the only one
+    const ok = await until(200, () => upload("next.txt"));
+    assert.equal(((await ok.json()) as { filename: string }).filename, "next.txt");
+    const told = await stalled.answered;
+    assert.equal(told.status, 400);
+    assert.match(told.body, /the upload stopped: no bytes came for 1 s; send the file again/);
   });
 });
