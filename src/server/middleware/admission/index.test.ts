@@ -83,16 +83,15 @@ async function until(status: number, probe: () => Promise<Response>): Promise<Re
   throw new Error(`never answered ${status}`);
 }
 
+/** A server on `home` with no worker and no studio, and `limits`; sets `server` and `key`. */
+async function serve(limits: Pick<Parameters<typeof startServer>[0], "admission" | "limits">) {
+  server = await startServer({ home, port: 0, worker: false, studioDir: null, ...limits });
+  key = readLocalAdminKey(home) ?? "";
+}
+
 describe("admission on a listening server", () => {
   before(async () => {
-    server = await startServer({
-      home,
-      port: 0,
-      worker: false,
-      studioDir: null,
-      admission: { maxInFlight: 2, maxUploads: 2, maxGenerations: 1 },
-    });
-    key = readLocalAdminKey(home) ?? "";
+    await serve({ admission: { maxInFlight: 2, maxUploads: 2, maxGenerations: 1 } });
   });
   after(async () => {
     await server.close();
@@ -140,14 +139,7 @@ describe("admission on a listening server", () => {
 
 describe("an upload that stalls with its connection open", () => {
   before(async () => {
-    server = await startServer({
-      home,
-      port: 0,
-      worker: false,
-      studioDir: null,
-      admission: { maxUploads: 1 },
-      limits: { uploadIdleMs: 500 },
-    });
+    await serve({ admission: { maxUploads: 1 }, limits: { uploadIdleMs: 500 } });
   });
   after(async () => {
     await server.close();
