@@ -19,7 +19,8 @@
 # Exit status: 0 every step ran (or was skipped for a stated reason), 1 a step failed, 2 no CUDA
 # device (without --cpu), 64 bad arguments.
 # Environment: TAILOR_PYTHON (the Python to use), GPU_CHECK_BUDGET (seconds, default 570),
-# GPU_CHECK_CARRY (the carried folder, default test-output/gpu-check/carry).
+# GPU_CHECK_CARRY (the carried folder, default test-output/gpu-check/carry), GPU_CHECK_TINY (with --quick:
+# the folder of a tiny model `tailor models create-tiny` made, used instead of making one).
 set -u
 cd "$(dirname "$0")/.." || exit 1
 REPO=$PWD
@@ -31,7 +32,7 @@ while [ $# -gt 0 ]; do
     --quick) QUICK=1 ;;
     --prepare) PREPARE=1 ;;
     --out) OUTDIR=${2:?--out needs a folder}; shift ;;
-    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
     *) echo "gpu-check: unknown argument $1 (see --help)" >&2; exit 64 ;;
   esac
   shift

@@ -6,10 +6,13 @@
   model of SmolLM2-135M's exact shape (its config and tokenizer, written here by `gpu-check.sh
   --prepare` into the carried folder) with random weights: speed and the packed = padded equality do
   not depend on the weights' values; the answers' words do, and the table says which model it was.
-- With --quick, a tiny Llama of the same kind as `tailor models create-tiny` (hidden size 64, 2 layers).
+- With --quick, a tiny Llama of the same kind as `tailor models create-tiny` (hidden size 64, 2 layers);
+  GPU_CHECK_TINY names one that command already made (its folder), copied instead of made again
+  (making it converts SmolLM2's tokenizer from the GGUF: half a minute or more on a small CPU).
 
 Usage: model.py [--prepare CARRY_DIR] (writes SmolLM2's config and tokenizer into CARRY_DIR/smollm2-shape)."""
 
+import math
 import os
 import sys
 from pathlib import Path
@@ -59,10 +62,30 @@ def random_model(shape: Path, out: Path, overrides: dict) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
+def copy_tiny(made: Path, out: Path) -> int:
+    """A tiny model `tailor models create-tiny` made, copied (weights, config, tokenizer); its parameters."""
+    import shutil
+
+    from safetensors import safe_open
+
+    if not (made / "config.json").is_file() or not (made / "model.safetensors").is_file():
+        raise SystemExit(f"GPU_CHECK_TINY={made} is not a model folder (config.json, model.safetensors): name the "
+                         "folder `tailor models create-tiny NAME` wrote (see `tailor models list`)")
+    shutil.copytree(made, out, ignore=shutil.ignore_patterns("tailor-model.json"))
+    with safe_open(str(out / "model.safetensors"), "pt") as f:
+        return sum(math.prod(f.get_slice(k).get_shape()) for k in f.keys())
+
+
 def main() -> None:
     folder = WORK / "model"
     shape = CARRY / "smollm2-shape"
-    if QUICK and builtin_available():
+    made_tiny = os.environ.get("GPU_CHECK_TINY")
+    if QUICK and made_tiny:
+        n = copy_tiny(Path(made_tiny), folder)
+        base = {"source": {"kind": "hf_dir", "path": str(folder)}, "real": False,
+                "label": f"tiny Llama ({n:,} parameters, random weights, SmolLM2's tokenizer; made by `tailor "
+                         f"models create-tiny`, from GPU_CHECK_TINY)"}
+    elif QUICK and builtin_available():
         from tailor_engine.tiny import create_tiny
 
         made = create_tiny({"out_dir": str(folder), "seed": 0, "hidden_size": 64, "layers": 2})
