@@ -4,6 +4,12 @@
  * answer every question with nonsense. The job's test must show the loss: the evaluation's general
  * set, the promotion gate (needs review, the lost questions named), the model card, and the cache
  * of the base's answers in the home.
+ *
+ * The set asked is eight of the shipped set's questions, with their checkers, given as the user's
+ * own set (TAILOR_GENERAL_SET=FILE): those with short answers that the base gets right (and one it
+ * gets wrong), one batch of eight, so that the base answers in about 15 tokens instead of 5 batches
+ * of 32 (the whole set took 3 of this test's 5 minutes; the shipped file's questions and checkers
+ * are checked in checkers.test.ts).
  */
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
@@ -11,15 +17,30 @@ import { join } from "node:path";
 import { test } from "node:test";
 import type { EvaluationReport, ModelCard } from "../../../protocol/evals.ts";
 import { chatLine, cliSandbox } from "../../cli/__fixtures__/cli.ts";
+import { GENERAL_SET_FILE } from "./set.ts";
 import { REVIEW_MIN_LOST } from "./verdict.ts";
 
-// training, the test set and 72 general answers take about three minutes alone, over five when the
-// other test files load the machine (CI once killed it at five)
-const { home, tailor, file } = cliSandbox(
-  "tailor-forgetting-",
-  { HF_HUB_OFFLINE: "1", TAILOR_GENERAL_SET: "on" },
-  { timeoutMs: 900_000 },
+// SmolLM2 got 7 of these right in the whole set's run (14 of 36 there), with answers of a line
+const ASKED = [
+  "arithmetic-01",
+  "facts-01",
+  "facts-02",
+  "facts-03",
+  "format-01",
+  "format-06",
+  "format-07",
+  "format-09",
+];
+const shipped = readFileSync(GENERAL_SET_FILE, "utf8").split("\n");
+const asked = shipped.filter((l) =>
+  ASKED.includes((JSON.parse(l || "{}") as { id?: string }).id ?? ""),
 );
+assert.equal(asked.length, ASKED.length);
+
+// training, the test set and 16 general answers take about two minutes alone
+const env: NodeJS.ProcessEnv = { HF_HUB_OFFLINE: "1" };
+const { home, tailor, file } = cliSandbox("tailor-forgetting-", env, { timeoutMs: 1_200_000 });
+env.TAILOR_GENERAL_SET = file("general-eight.jsonl", `${asked.join("\n")}\n`);
 
 const NONSENSE = "Zorp blit wazzle frum.";
 const QUESTIONS = [
@@ -52,7 +73,7 @@ test("slow: SmolLM2 tuned into nonsense lost its general answers, and the gate, 
     ...["--wait", "--json"],
   );
   t.diagnostic(`train, test and general set: ${Math.round((Date.now() - started) / 1000)} s`);
-  assert.equal(r.code, 0, r.code === null ? `killed after 15 minutes: ${r.stderr}` : r.stderr);
+  assert.equal(r.code, 0, r.code === null ? `killed after 20 minutes: ${r.stderr}` : r.stderr);
   const completed = r.stdout
     .trim()
     .split("\n")
@@ -69,7 +90,8 @@ test("slow: SmolLM2 tuned into nonsense lost its general answers, and the gate, 
   ) as EvaluationReport;
   const f = report.forgetting;
   assert.ok(f, "the evaluation has the general set");
-  assert.equal(f.items, 36);
+  assert.equal(f.items, ASKED.length);
+  assert.equal(f.set, "general-eight.jsonl (TAILOR_GENERAL_SET)");
   assert.equal(f.base_cached, false);
   // the base gets general questions right; the nonsense model lost most of them
   const paris = f.results.find((x) => x.prompt === "What is the capital of France?");

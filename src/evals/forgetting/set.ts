@@ -5,6 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { basename } from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import { TailorError } from "../../errors/index.ts";
@@ -74,8 +75,27 @@ function invalid(where: string, what: string): TailorError {
 
 let shipped: GeneralSet | null = null;
 
-/** The set that ships with Tailor. */
-export function generalSet(): GeneralSet {
+/**
+ * The set a test asks: the one that ships with Tailor, or your own when TAILOR_GENERAL_SET names a
+ * JSONL file of the same format (questions your models must keep answering; "on" and "off" are not
+ * files: off skips the set, on asks the shipped one).
+ */
+export function generalSet(env: NodeJS.ProcessEnv = process.env): GeneralSet {
+  const own = env.TAILOR_GENERAL_SET;
+  if (own && own !== "on" && own !== "off") return ownSet(own);
   shipped ??= parseGeneralSet(readFileSync(GENERAL_SET_FILE, "utf8"), GENERAL_SET_FILE);
   return shipped;
+}
+
+function ownSet(file: string): GeneralSet {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (e) {
+    throw new TailorError({
+      code: "data_invalid",
+      message: `TAILOR_GENERAL_SET=${file}: the general set cannot be read (${(e as Error).message}); name a JSONL file of general questions, or set it to on (Tailor's set) or off (none)`,
+    });
+  }
+  return parseGeneralSet(text, file, `${basename(file)} (TAILOR_GENERAL_SET)`);
 }
