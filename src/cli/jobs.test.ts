@@ -10,9 +10,11 @@ import { before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { openServices } from "../services/index.ts";
 import { chatLine, cliSandbox, until } from "./__fixtures__/cli.ts";
+import { asyncTailor } from "./__fixtures__/cli-async.ts";
 
 const BIN = fileURLToPath(new URL("../../bin/tailor", import.meta.url));
 const { home, tailor, file, tiny } = cliSandbox("tailor-cli-jobs-", { HF_HUB_OFFLINE: "1" });
+const tailorAsync = asyncTailor(home, { HF_HUB_OFFLINE: "1" });
 const data = (n: number, tag: string) =>
   file(
     `${tag}.jsonl`,
@@ -66,41 +68,46 @@ describe("jobs and workers through the CLI", () => {
     assert.equal(code, 0, worker.output());
     assert.match(worker.output(), new RegExp(`${job.id} succeeded`));
 
-    const shown = JSON.parse(tailor("jobs", "show", job.id, "--json").stdout) as {
+    // what a user looks at afterwards: independent reads, run at once
+    const [show, eventsRun, ckptsRun, g, gone, cancel, unknown] = await Promise.all([
+      tailorAsync("jobs", "show", job.id, "--json"),
+      tailorAsync("jobs", "events", job.id, "--json"),
+      tailorAsync("jobs", "checkpoints", job.id, "--json"),
+      tailorAsync("generate", `${job.id}:step-3`, "--prompt", "hello", "--max-tokens", "5"),
+      tailorAsync("generate", `${job.id}:step-4`, "--prompt", "hello"),
+      tailorAsync("jobs", "cancel", job.id),
+      tailorAsync("jobs", "show", "ftjob-000000000000000000000000"),
+    ]);
+    const shown = JSON.parse(show.stdout) as {
       status: string;
       fine_tuned_model: string;
       tailor: { explanations: string[] };
     };
     assert.equal(shown.status, "succeeded");
     assert.ok(shown.tailor.explanations.some((l) => /epochs: 2 \(set by you\)/.test(l)));
-    const events = tailor("jobs", "events", job.id, "--json")
-      .stdout.trim()
+    const events = eventsRun.stdout
+      .trim()
       .split("\n")
       .map((l) => JSON.parse(l) as { type: string });
     assert.equal(events.filter((e) => e.type === "metrics").length, 6); // 12 examples / 4 * 2 epochs
     assert.equal(events.at(-1)?.type, "completed");
 
-    const ckpts = JSON.parse(tailor("jobs", "checkpoints", job.id, "--json").stdout) as {
-      model: string;
-    }[];
+    const ckpts = JSON.parse(ckptsRun.stdout) as { model: string }[];
     assert.deepEqual(
       ckpts.map((c) => c.model),
       [`${job.id}:step-6`, `${job.id}:step-3`],
     );
-    const g = tailor("generate", `${job.id}:step-3`, "--prompt", "hello", "--max-tokens", "5");
     assert.equal(g.code, 0, g.stderr);
-    const gone = tailor("generate", `${job.id}:step-4`, "--prompt", "hello");
     assert.equal(gone.code, 5);
     assert.match(gone.stderr, /no checkpoint/);
 
-    const cancel = tailor("jobs", "cancel", job.id);
     assert.equal(cancel.code, 12);
     assert.match(cancel.stderr, /already succeeded/);
-    assert.equal(tailor("jobs", "show", "ftjob-000000000000000000000000").code, 3);
+    assert.equal(unknown.code, 3);
   });
 
   test("two workers on one store run four jobs, each exactly once", async () => {
-    const ids = [1, 2, 3, 4].map((i) => createJob("--data", data(12, `pair${i}`), "--epochs", "3"));
+    const ids = [1, 2, 3, 4].map((i) => createJob("--data", data(12, `pair${i}`), "--epochs", "1"));
     const workers = [startWorker("--once"), startWorker("--once")];
     await Promise.all(workers.map((w) => once(w, "exit")));
     const svc = openServices(home);
@@ -122,13 +129,13 @@ describe("jobs and workers through the CLI", () => {
   test("a worker killed with SIGKILL: its lease expires, another worker resumes the job from its checkpoint", async () => {
     const id = createJob(
       "--data",
-      data(24, "killed"),
+      data(12, "killed"),
       "--epochs",
-      "4",
+      "2",
       "--batch-size",
       "1",
       "--checkpoint-every",
-      "10",
+      "5",
     );
     const svc = openServices(home);
     const store = svc.jobs;
@@ -161,7 +168,7 @@ describe("jobs and workers through the CLI", () => {
       .map((e) => e.data.step);
     assert.deepEqual(
       steps,
-      Array.from({ length: 96 }, (_, i) => i + 1),
+      Array.from({ length: 24 }, (_, i) => i + 1),
     ); // a continuous curve
     svc.close();
   });
