@@ -21,6 +21,24 @@ const TINY_SOURCE = fileURLToPath(
   new URL("../../../engine/tailor_engine/tiny.py", import.meta.url),
 );
 
+/** Sandbox homes to remove when the test file's process ends (TAILOR_KEEP_TEST_HOMES=1 keeps them). */
+const homes = new Set<string>();
+
+function removeAtExit(dir: string): void {
+  if (process.env.TAILOR_KEEP_TEST_HOMES) return;
+  if (homes.size === 0)
+    process.on("exit", () => {
+      for (const d of homes) {
+        try {
+          rmSync(d, { recursive: true, force: true });
+        } catch {
+          // a process the test started may still be writing there: the folder is left
+        }
+      }
+    });
+  homes.add(dir);
+}
+
 export interface CliResult {
   code: number | null;
   stdout: string;
@@ -38,6 +56,7 @@ export function cliSandbox(
   { timeoutMs = 300_000 }: { timeoutMs?: number } = {},
 ) {
   const home = mkdtempSync(join(tmpdir(), prefix));
+  removeAtExit(home); // a run of the suite left gigabytes of homes in the temporary folder
   const tailor = (...args: string[]): CliResult => {
     const r = spawnSync(process.execPath, [BIN, ...args], {
       encoding: "utf8",
