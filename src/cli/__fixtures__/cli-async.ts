@@ -4,10 +4,7 @@
  * time, as several users' terminals would.
  */
 import { spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
-import type { CliResult } from "./cli.ts";
-
-const BIN = fileURLToPath(new URL("../../../bin/tailor", import.meta.url));
+import { BIN, type CliResult } from "./cli.ts";
 
 /**
  * A `tailor` runner for `home` that resolves with the exit code and output once the command has

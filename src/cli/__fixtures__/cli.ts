@@ -16,7 +16,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 
-const BIN = fileURLToPath(new URL("../../../bin/tailor", import.meta.url));
+export const BIN = fileURLToPath(new URL("../../../bin/tailor", import.meta.url));
 const TINY_SOURCE = fileURLToPath(
   new URL("../../../engine/tailor_engine/tiny.py", import.meta.url),
 );
