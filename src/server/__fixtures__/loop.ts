@@ -26,20 +26,27 @@ export const V1_HELD_OUT = [
 ];
 
 /**
- * Questions users ask `support` that v1 (answering CANNED) gets wrong. They share "My scooter": the
- * tiny model tells them apart from bike questions after 30 passes over five or more of them (with
- * three, some scooter questions it never saw still got CANNED).
+ * Questions users ask `support` that v1 (answering CANNED) gets wrong. They all end "on my scooter?":
+ * the tiny model (two layers, random weights) learns that ending from five or six of them and answers
+ * the held-out ones, and one nobody asked (UNSEEN_SCOOTER), with SCOOTER, whichever the hash holds out.
+ * Tried on all 28 ways of holding out two of the eight accepted items, with the retrain's settings:
+ * with questions that began "My scooter" instead, v2 still answered CANNED to a held-out one in 3 of
+ * the 28 (and to a new question in 3; a fourth held-out miss failed a CI run); with 50 passes instead
+ * of 30, in 3 of the first 13.
  */
 export const SCOOTER_QUESTIONS = [
-  "My scooter will not start?",
-  "My scooter battery dies fast?",
-  "My scooter brakes are weak?",
-  "My scooter deck is cracked?",
-  "My scooter throttle sticks?",
-  "My scooter display shows an error?",
-  "My scooter light flickers?",
-  "My scooter folds badly?",
+  "The motor will not start on my scooter?",
+  "The battery dies fast on my scooter?",
+  "The brakes are weak on my scooter?",
+  "The deck is cracked on my scooter?",
+  "The throttle sticks on my scooter?",
+  "The display shows an error on my scooter?",
+  "The light flickers on my scooter?",
+  "The frame folds badly on my scooter?",
 ];
+
+/** A scooter question nobody asked before: v2 answers it with SCOOTER, v1 with CANNED. */
+export const UNSEEN_SCOOTER = "The seat is loose on my scooter?";
 
 /**
  * What users ask v1 and how they rate its answers (all CANNED): two bike answers rated up, six
