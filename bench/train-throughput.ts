@@ -7,6 +7,12 @@
  *   trainer-flatten  the same with DataCollatorWithFlattening (padding-free; the strong baseline)
  * Reports non-padding tokens per second over the timed steps (after untimed warm-up steps), peak
  * resident memory and the mean training loss of the timed steps; medians over the runs; ratios.
+ * Model FLOPs utilisation: each run also measures the machine's 2048x2048 matmul throughput at the
+ * run's precision (train_throughput/flops.py, which says what a step's model FLOPs count), and each
+ * contender's model FLOPs per second are given as a share of it. The engine's own tokens_per_second
+ * (what a user's progress bar shows) is set beside the benchmark's measure of the same steps.
+ * Data shapes (--shape, one or more, comma-separated): short (chat of about 100 tokens an example),
+ * long (answers of 300 to 1,000 tokens), mixed (20 to 1,000, log-uniform: the first benchmark's).
  * The losses must agree within LOSS_TOLERANCE, or the comparison is void and says so.
  * Contenders run one after another, never in parallel. CPU time on a shared machine is noisy: look
  * at the ratios (taken in the same run), and at every run's figures with --verbose.
@@ -14,12 +20,12 @@
  * timed steps (a full epoch would take the better part of an hour per contender on a 2-core CPU).
  * Precision is the same for all: bf16 mixed precision where the CPU has native bf16 (AVX512-BF16 or
  * AMX; the engine's autocast, the Trainer's `bf16=True`), fp32 elsewhere; --fp32 forces fp32 for all.
- * Usage: npx tsx bench/train-throughput.ts [--runs 3] [--steps 3] [--warmup 1] [--examples 256] [--fp32] [--json] [--verbose]
+ * Usage: npx tsx bench/train-throughput.ts [--runs 3] [--steps 3] [--warmup 1] [--examples 256] [--shape short,long] [--ablation] [--fp32] [--json] [--verbose]
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { writeChatData } from "./lib/chat-data.ts";
+import { SHAPES, type Shape, writeChatData } from "./lib/chat-data.ts";
 import {
   cpuSummary,
   ensureBenchPackages,
@@ -38,23 +44,56 @@ const warmup = arg("--warmup", 1);
 const examples = arg("--examples", 256);
 const json = process.argv.includes("--json");
 const verbose = process.argv.includes("--verbose");
+const shapeArg = process.argv.indexOf("--shape");
+const shapes = (shapeArg >= 0 ? (process.argv[shapeArg + 1] ?? "") : "short,long").split(",");
+for (const shape of shapes)
+  if (!SHAPES.includes(shape as Shape))
+    throw new Error(`--shape ${shape}: give one or more of ${SHAPES.join(", ")}, comma-separated`);
 const LOSS_TOLERANCE = 0.03;
 
-const CONTENDERS = [
-  { name: "tailor", script: "train_throughput/engine.py", args: [] as string[] },
-  { name: "trainer-padding", script: "train_throughput/trainer.py", args: ["padding"] },
-  { name: "trainer-flatten", script: "train_throughput/trainer.py", args: ["flatten"] },
-] as const;
+type Contender = { name: string; script: string; args: string[]; env?: Record<string, string> };
+const ENGINE = "train_throughput/engine.py";
+/**
+ * --ablation: the engine alone, each speed-up of round 2 added in turn to the one before (their
+ * switches are the engine's environment variables), instead of the Trainer contenders.
+ */
+const ABLATION: Contender[] = [
+  {
+    name: "tailor-round-1",
+    script: ENGINE,
+    args: [],
+    env: { TAILOR_FROZEN_BF16: "0", TAILOR_LORA_CAST: "1", TAILOR_MATH_ATTENTION_BELOW: "0" },
+  },
+  {
+    name: "+frozen-bf16",
+    script: ENGINE,
+    args: [],
+    env: { TAILOR_LORA_CAST: "1", TAILOR_MATH_ATTENTION_BELOW: "0" },
+  },
+  { name: "+no-lora-casts", script: ENGINE, args: [], env: { TAILOR_MATH_ATTENTION_BELOW: "0" } },
+  { name: "tailor", script: ENGINE, args: [] },
+];
+const CONTENDERS: Contender[] = process.argv.includes("--ablation")
+  ? ABLATION
+  : [
+      { name: "tailor", script: ENGINE, args: [] },
+      { name: "trainer-padding", script: "train_throughput/trainer.py", args: ["padding"] },
+      { name: "trainer-flatten", script: "train_throughput/trainer.py", args: ["flatten"] },
+    ];
+const others = CONTENDERS.filter((c) => c.name !== "tailor").map((c) => c.name);
 
 type Result = {
   precision: string;
   tokens_per_second: number;
+  gflops_per_second: number;
+  engine_tokens_per_second: number | null;
   peak_rss_mb: number;
   final_loss: number;
   seconds: number;
   tokens: number;
   threads: number;
 };
+type Matmul = { threads: number; fp32_gflops: number; bf16_gflops?: number };
 
 const settings = {
   seed: 0,
@@ -74,98 +113,132 @@ if ((warmup + steps) * perStep > examples)
 
 ensureBenchPackages(["accelerate"]);
 warmModelCache();
-const dir = mkdtempSync(join(tmpdir(), "tailor-bench-train-"));
-const results: Record<string, Result[]> = {};
-try {
-  const dataFile = join(dir, "train.jsonl");
-  writeChatData(dataFile, examples);
-  const arg0 = JSON.stringify({ ...settings, data_file: dataFile });
-  for (let run = 1; run <= runs; run++) {
-    for (const c of CONTENDERS) {
-      const r = runContender(c.script, [arg0, ...c.args]) as unknown as Result;
-      results[c.name] = [...(results[c.name] ?? []), r];
-      if (!json)
-        console.error(
-          `run ${run}/${runs} ${c.name}: ${r.tokens_per_second.toFixed(0)} tok/s, ` +
-            `${r.peak_rss_mb.toFixed(0)} MB, loss ${r.final_loss.toFixed(4)}`,
-        );
-    }
-  }
-} finally {
-  rmSync(dir, { recursive: true, force: true });
-}
 
-const summary = Object.fromEntries(
-  CONTENDERS.map(({ name }) => {
-    const rs = results[name] ?? [];
-    return [
+/** Every contender's runs on one shape of data, with the machine's matmul peak measured in each run. */
+function measure(shape: Shape) {
+  const dir = mkdtempSync(join(tmpdir(), "tailor-bench-train-"));
+  const results: Record<string, Result[]> = {};
+  const peaks: number[] = [];
+  try {
+    const dataFile = join(dir, "train.jsonl");
+    writeChatData(dataFile, examples, 1, shape);
+    const arg0 = JSON.stringify({ ...settings, data_file: dataFile });
+    const env = settings.precision === "fp32" ? { TAILOR_CPU_BF16: "0" } : {};
+    for (let run = 1; run <= runs; run++) {
+      const matmul = runContender("train_throughput/flops.py", ["matmul"], env) as Matmul;
+      for (const c of CONTENDERS) {
+        const r = runContender(c.script, [arg0, ...c.args], c.env) as unknown as Result;
+        results[c.name] = [...(results[c.name] ?? []), r];
+        if (!json)
+          console.error(
+            `${shape} run ${run}/${runs} ${c.name}: ${r.tokens_per_second.toFixed(0)} tok/s, ` +
+              `${r.gflops_per_second.toFixed(0)} GFLOP/s, ${r.peak_rss_mb.toFixed(0)} MB, loss ${r.final_loss.toFixed(4)}`,
+          );
+      }
+      const peak = results.tailor?.[0]?.precision.startsWith("bf16")
+        ? (matmul.bf16_gflops ?? Number.NaN)
+        : matmul.fp32_gflops;
+      peaks.push(peak);
+      if (!json)
+        console.error(`${shape} run ${run}/${runs} matmul peak: ${peak.toFixed(0)} GFLOP/s`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  // each run's contenders ran back to back with its matmul: their ratios see the same machine load
+  const perRun = (f: (i: number) => number) => Array.from({ length: runs }, (_, i) => f(i));
+  const tps = (name: string, i: number) => results[name]?.[i]?.tokens_per_second ?? Number.NaN;
+  const contenders = Object.fromEntries(
+    CONTENDERS.map(({ name }) => {
+      const rs = results[name] ?? [];
+      const mfu = perRun(
+        (i) => (rs[i]?.gflops_per_second ?? Number.NaN) / (peaks[i] ?? Number.NaN),
+      );
+      return [
+        name,
+        {
+          tokens_per_second: median(rs.map((r) => r.tokens_per_second)),
+          gflops_per_second: median(rs.map((r) => r.gflops_per_second)),
+          mfu: median(mfu),
+          mfu_per_run: mfu,
+          peak_rss_mb: median(rs.map((r) => r.peak_rss_mb)),
+          final_loss: median(rs.map((r) => r.final_loss)),
+          runs: verbose ? rs : undefined,
+        },
+      ];
+    }),
+  );
+  const a = contenders.tailor;
+  if (!a || others.some((name) => !contenders[name])) throw new Error("a contender gave no result");
+  const lossGap = Math.max(
+    ...others.map(
+      (name) => Math.abs((contenders[name]?.final_loss ?? 0) - a.final_loss) / a.final_loss,
+    ),
+  );
+  const engineSays = median((results.tailor ?? []).map((r) => r.engine_tokens_per_second ?? 0));
+  const ratios = Object.fromEntries(
+    others.map((name) => [
       name,
       {
-        tokens_per_second: median(rs.map((r) => r.tokens_per_second)),
-        peak_rss_mb: median(rs.map((r) => r.peak_rss_mb)),
-        final_loss: median(rs.map((r) => r.final_loss)),
-        runs: verbose ? rs : undefined,
+        ratio: a.tokens_per_second / (contenders[name]?.tokens_per_second ?? Number.NaN),
+        per_run: perRun((i) => tps("tailor", i) / tps(name, i)),
       },
-    ];
-  }),
-);
-const a = summary.tailor;
-const b = summary["trainer-padding"];
-const c = summary["trainer-flatten"];
-if (!a || !b || !c) throw new Error("a contender gave no result");
-const lossGap = Math.max(
-  Math.abs(b.final_loss - a.final_loss) / a.final_loss,
-  Math.abs(c.final_loss - a.final_loss) / a.final_loss,
-);
-const valid = lossGap <= LOSS_TOLERANCE;
-// each run's contenders ran back to back: their ratios see the same machine load
-const perRun = (name: string) =>
-  Array.from(
-    { length: runs },
-    (_, i) =>
-      (results.tailor?.[i]?.tokens_per_second ?? Number.NaN) /
-      (results[name]?.[i]?.tokens_per_second ?? Number.NaN),
+    ]),
   );
+  return {
+    shape,
+    timed_tokens: results.tailor?.[0]?.tokens,
+    precision: results.tailor?.[0]?.precision,
+    matmul_gflops: median(peaks),
+    contenders,
+    engine_reported_tokens_per_second: engineSays,
+    tailor_over: ratios,
+    max_loss_gap: lossGap,
+    valid: lossGap <= LOSS_TOLERANCE,
+  };
+}
+
+const measured = shapes.map((shape) => measure(shape as Shape));
 const result = {
   benchmark: "train-throughput",
   model: "smollm2-135m-instruct",
   cpu: cpuSummary(),
   settings: { ...settings, examples, runs },
-  timed_tokens: results.tailor?.[0]?.tokens,
-  precision: results.tailor?.[0]?.precision,
-  contenders: summary,
-  ratio_tailor_over_padding: a.tokens_per_second / b.tokens_per_second,
-  ratio_tailor_over_flatten: a.tokens_per_second / c.tokens_per_second,
-  ratio_tailor_over_padding_per_run: perRun("trainer-padding"),
-  ratio_tailor_over_flatten_per_run: perRun("trainer-flatten"),
-  max_loss_gap: lossGap,
-  valid,
+  shapes: measured,
 };
 if (json) console.log(JSON.stringify(result));
 else {
-  console.log(
-    `LoRA training of smollm2-135m-instruct, ${steps} timed steps of ${perStep} examples ` +
-      `(${result.timed_tokens} tokens) after ${warmup} warm-up steps, median of ${runs} runs, ` +
-      `${result.cpu.cores} CPUs (${result.cpu.model}; ${result.cpu.flags.join(" ")}), ${result.precision}:`,
-  );
-  console.log("  contender         tokens/s   peak MB   loss");
-  for (const [name, s] of Object.entries(summary))
+  const fixed = (x: number, d = 0) => x.toFixed(d);
+  for (const m of measured) {
     console.log(
-      `  ${name.padEnd(16)} ${s.tokens_per_second.toFixed(0).padStart(9)} ${s.peak_rss_mb.toFixed(0).padStart(9)}   ${s.final_loss.toFixed(4)}`,
+      `LoRA training of smollm2-135m-instruct on ${m.shape} examples, ${steps} timed steps of ${perStep} examples ` +
+        `(${m.timed_tokens} tokens) after ${warmup} warm-up steps, median of ${runs} runs, ` +
+        `${result.cpu.cores} CPUs (${result.cpu.model}; ${result.cpu.flags.join(" ")}), ${m.precision}; ` +
+        `matmul peak ${fixed(m.matmul_gflops)} GFLOP/s:`,
     );
-  console.log(
-    `  tailor / trainer-padding: ${result.ratio_tailor_over_padding.toFixed(2)}x, ` +
-      `tailor / trainer-flatten: ${result.ratio_tailor_over_flatten.toFixed(2)}x`,
-  );
-  console.log(
-    `  per run: tailor / trainer-padding ${result.ratio_tailor_over_padding_per_run.map((r) => r.toFixed(2)).join(", ")}; ` +
-      `tailor / trainer-flatten ${result.ratio_tailor_over_flatten_per_run.map((r) => r.toFixed(2)).join(", ")}`,
-  );
-  console.log(
-    valid
-      ? `  losses agree within ${(lossGap * 100).toFixed(2)}%`
-      : `  COMPARISON VOID: the losses differ by ${(lossGap * 100).toFixed(1)}% (more than ${LOSS_TOLERANCE * 100}%), so the contenders did not do the same work`,
-  );
+    console.log("  contender         tokens/s   GFLOP/s    MFU   peak MB   loss");
+    for (const [name, s] of Object.entries(m.contenders))
+      console.log(
+        `  ${name.padEnd(16)} ${fixed(s.tokens_per_second).padStart(9)} ${fixed(s.gflops_per_second).padStart(9)} ${`${fixed(100 * s.mfu, 1)}%`.padStart(6)} ${fixed(s.peak_rss_mb).padStart(9)}   ${s.final_loss.toFixed(4)}`,
+      );
+    console.log(
+      `  ${Object.entries(m.tailor_over)
+        .map(
+          ([name, r]) =>
+            `tailor / ${name}: ${r.ratio.toFixed(2)}x (per run ${r.per_run.map((x) => x.toFixed(2)).join(", ")})`,
+        )
+        .join("; ")}`,
+    );
+    console.log(
+      `  the engine's own tokens_per_second over the same steps: ${fixed(m.engine_reported_tokens_per_second)} ` +
+        `(the benchmark's: ${fixed(m.contenders.tailor?.tokens_per_second ?? Number.NaN)})`,
+    );
+    console.log(
+      m.valid
+        ? `  losses agree within ${(m.max_loss_gap * 100).toFixed(2)}%`
+        : `  COMPARISON VOID: the losses differ by ${(m.max_loss_gap * 100).toFixed(1)}% (more than ${LOSS_TOLERANCE * 100}%), so the contenders did not do the same work`,
+    );
+  }
   console.log(JSON.stringify(result));
 }
-if (!valid) process.exitCode = 1;
+if (measured.some((m) => !m.valid)) process.exitCode = 1;

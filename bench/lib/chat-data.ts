@@ -46,14 +46,30 @@ function text(random: () => number, words: number): string {
   return parts.join(" ");
 }
 
+/**
+ * The shapes of data a user brings (tokens per example, with SmolLM2's tokenizer):
+ *   mixed  log-uniform from 20 to 1,000: most short, a few long (the first benchmark's data)
+ *   short  short chat: 60 to 140, about 100
+ *   long   long answers: 300 to 1,000, a short question and an answer of most of it
+ */
+export const SHAPES = ["mixed", "short", "long"] as const;
+export type Shape = (typeof SHAPES)[number];
+
+/** Tokens of one example, and the share of its words in the user's turn. */
+function draw(random: () => number, shape: Shape): { tokens: number; userShare: number } {
+  if (shape === "short") return { tokens: 60 + 80 * random(), userShare: 0.15 + 0.3 * random() };
+  if (shape === "long") return { tokens: 300 + 700 * random(), userShare: 0.03 + 0.07 * random() };
+  return { tokens: 20 * (1000 / 20) ** random(), userShare: 0.15 + 0.3 * random() };
+}
+
 /** Writes `count` examples to `path`; returns nothing, the engine reports the exact token counts. */
-export function writeChatData(path: string, count: number, seed = 1): void {
+export function writeChatData(path: string, count: number, seed = 1, shape: Shape = "mixed"): void {
   const random = rng(seed);
   const lines: string[] = [];
   for (let i = 0; i < count; i++) {
-    const tokens = 20 * (1000 / 20) ** random(); // log-uniform in [20, 1000]
+    const { tokens, userShare } = draw(random, shape);
     const words = Math.max(2, Math.round((tokens - 18) / 1.08));
-    const userWords = Math.max(1, Math.round(words * (0.15 + 0.3 * random())));
+    const userWords = Math.max(1, Math.round(words * userShare));
     const messages = [
       { role: "system", content: "Be brief." },
       { role: "user", content: text(random, userWords) },

@@ -43,11 +43,25 @@ def engine_order(n: int, seed: int) -> list[int]:
     return torch.randperm(n, generator=torch.Generator().manual_seed(seed)).tolist()
 
 
-def step_tokens(examples, s: dict) -> list[int]:
-    """Non-padding tokens of each optimizer step."""
+def steps_of(examples, s: dict) -> list[list]:
+    """The examples of each optimizer step, in the engine's order."""
     per_step = s["batch_size"] * s["accumulation"]
     order = engine_order(len(examples), s["seed"])
-    return [sum(len(examples[i].input_ids) for i in order[k:k + per_step]) for k in range(0, len(order), per_step)]
+    return [[examples[i] for i in order[k:k + per_step]] for k in range(0, len(order), per_step)]
+
+
+def step_tokens(examples, s: dict) -> list[int]:
+    """Non-padding tokens of each optimizer step."""
+    return [sum(len(e.input_ids) for e in step) for step in steps_of(examples, s)]
+
+
+def step_flops(examples, s: dict, config) -> list[int]:
+    """Model FLOPs of each optimizer step (flops.py says what is counted)."""
+    from flops import example_flops, per_token
+
+    costs = per_token(config, s["lora_rank"])
+    return [sum(example_flops(costs, len(e.input_ids), e.trained_tokens) for e in step)
+            for step in steps_of(examples, s)]
 
 
 class StepClock:
@@ -63,15 +77,19 @@ class StepClock:
             self.losses.append(loss)
 
 
-def report(name: str, s: dict, clock: StepClock, tokens: list[int]) -> None:
+def report(name: str, s: dict, clock: StepClock, tokens: list[int], flops: list[int],
+           engine_tokens_per_second: float | None = None) -> None:
     w, n = s["warmup_steps"], s["steps"]
     if len(clock.ends) < w + n or len(clock.losses) < w + n:
         raise SystemExit(f"{name}: {len(clock.ends)} steps timed, {len(clock.losses)} losses; expected {w + n}")
     seconds = clock.ends[w + n - 1] - clock.ends[w - 1]
     timed_tokens = sum(tokens[w:w + n])
+    timed_flops = sum(flops[w:w + n])
     print(json.dumps({
         "contender": name, "steps": n, "tokens": timed_tokens, "seconds": seconds,
         "tokens_per_second": timed_tokens / seconds,
+        "model_flops": timed_flops, "gflops_per_second": timed_flops / seconds / 1e9,
+        "engine_tokens_per_second": engine_tokens_per_second,
         "final_loss": sum(clock.losses[w:w + n]) / n,  # mean over the timed steps: steadier than the last
         "losses": clock.losses[:w + n],
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,

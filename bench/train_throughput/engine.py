@@ -3,7 +3,8 @@
 import tempfile
 import threading
 
-from common import BASE, StepClock, encoded, report, settings, step_tokens
+from common import BASE, StepClock, encoded, report, settings, step_flops, step_tokens
+from transformers import AutoConfig
 
 from tailor_engine.errors import EngineError
 from tailor_engine.model import load_tokenizer, locate, prefer_cache
@@ -12,11 +13,13 @@ from tailor_engine.train import train
 s = settings()
 clock = StepClock()
 stop = threading.Event()
+engine_rates: list[float] = []  # the tokens_per_second the engine reports for each step (its progress bar's)
 
 
 def emit(message: dict) -> None:
     if message["type"] == "metrics":
         clock.step(message["train_loss"])
+        engine_rates.append(message["tokens_per_second"])
         if message["step"] >= s["warmup_steps"] + s["steps"]:
             stop.set()  # the schedule still spans the whole epoch, as the Trainer's does
 
@@ -34,5 +37,11 @@ with tempfile.TemporaryDirectory(prefix="tailor-bench-") as tmp:
     except EngineError as e:
         if e.code != "cancelled":
             raise
-tokenizer = load_tokenizer(prefer_cache(locate(BASE)))
-report("tailor", s, clock, step_tokens(encoded(tokenizer, s), s))
+located = prefer_cache(locate(BASE))
+examples = encoded(load_tokenizer(located), s)
+tokens = step_tokens(examples, s)
+timed = range(s["warmup_steps"], s["warmup_steps"] + s["steps"])
+# the engine's own rate over the timed steps: its step times recovered from its rates and the benchmark's
+# token counts; equal to the benchmark's rate only if both count the same tokens
+engine_rate = sum(tokens[i] for i in timed) / sum(tokens[i] / engine_rates[i] for i in timed)
+report("tailor", s, clock, tokens, step_flops(examples, s, AutoConfig.from_pretrained(located.folder)), engine_rate)

@@ -7,7 +7,7 @@ import sys
 import tempfile
 
 import torch
-from common import BASE, StepClock, encoded, engine_order, report, settings, step_tokens, use_bf16
+from common import BASE, StepClock, encoded, engine_order, report, settings, step_flops, step_tokens, use_bf16
 from torch.utils.data import Sampler
 from transformers import (DataCollatorForSeq2Seq, DataCollatorWithFlattening, Trainer, TrainerCallback,
                           TrainingArguments)
@@ -62,4 +62,4 @@ with tempfile.TemporaryDirectory(prefix="tailor-bench-") as tmp:
     )
     SameOrderTrainer(model=model, args=args, train_dataset=dataset, data_collator=collator,
                      callbacks=[Clock()]).train()
-report(f"trainer-{collator_name}", s, clock, step_tokens(examples, s))
+report(f"trainer-{collator_name}", s, clock, step_tokens(examples, s), step_flops(examples, s, model.config))

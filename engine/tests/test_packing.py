@@ -168,3 +168,25 @@ def test_compiled_mlps_learn_the_same(tiny_model, tmp_path, monkeypatch):
             adapters[compiled] = sorted(f.keys())
     assert curves["1"] == pytest.approx(curves["0"], rel=1e-3)
     assert adapters["1"] == adapters["0"]  # the same tensor names: PEFT loads either adapter
+
+
+def test_short_segments_in_bf16_take_the_math_path_and_agree_with_flash():
+    """On the CPU in bf16, segments under MATH_BELOW tokens attend through SDPA's math path (faster
+    there): the same result as the flash kernel within bf16's rounding, forward and gradients."""
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+
+    torch.manual_seed(0)
+    length = kernels.MATH_BELOW - 1
+    q, k, v = (torch.randn(1, 9, length, 64, dtype=torch.bfloat16, requires_grad=True) for _ in range(3))
+    out = kernels._segment_attention(q, k, v, 0.0, None)
+    grads = torch.autograd.grad(out.float().square().sum(), (q, k, v))
+    with sdpa_kernel(SDPBackend.FLASH_ATTENTION):
+        ref = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+    ref_grads = torch.autograd.grad(ref.float().square().sum(), (q, k, v))
+    assert out.float().allclose(ref.float(), atol=2e-2, rtol=2e-2)
+    for g, r in zip(grads, ref_grads):
+        assert (g.float() - r.float()).norm() < 2e-2 * r.float().norm()
+    # which kernel ran shows in the autograd graph: the math path's ops, and flash from MATH_BELOW on
+    assert "Flash" not in type(out.grad_fn).__name__
+    long = [t.detach().repeat(1, 1, 2, 1)[:, :, :kernels.MATH_BELOW] for t in (q, k, v)]
+    assert "Flash" in type(kernels._segment_attention(*[t.requires_grad_() for t in long], 0.0, None).grad_fn).__name__
