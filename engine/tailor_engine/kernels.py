@@ -35,15 +35,16 @@ def _varlen_flash(query, key, value, cu_seqlens, max_len: int, scaling):
     return out.unsqueeze(0)  # (1, T, heads, head_dim)
 
 
-# CPU bf16: shorter segments attend faster through SDPA's math path than its flash kernel (0 turns it off)
-MATH_BELOW = int(os.environ.get("TAILOR_MATH_ATTENTION_BELOW", "256"))
+# CPU bf16, opt-in (TAILOR_MATH_ATTENTION_BELOW=256): shorter segments attend faster through SDPA's
+# math path than through its flash kernel; 0 (the default) keeps flash for every segment
+MATH_BELOW = int(os.environ.get("TAILOR_MATH_ATTENTION_BELOW", "0"))
 
 
 def _segment_attention(query, key, value, dropout_p: float, scaling):
     """Causal attention of one segment. On CPU in bf16, SDPA's flash kernel costs about twice the math
     path (matmul, softmax, matmul) for segments under MATH_BELOW tokens, forward and backward together
     (50.9 against 28.8 ms per layer for 16 segments of 64, 46.7 against 33.4 for 8 of 128; even at 256,
-    faster from 384 on), so short segments take the math path (bench/README.md)."""
+    faster from 384 on), so short segments may take the math path (bench/README.md)."""
     if query.device.type == "cpu" and query.dtype == torch.bfloat16 and query.shape[2] < MATH_BELOW:
         from torch.nn.attention import SDPBackend, sdpa_kernel
 

@@ -29,9 +29,9 @@ from .report import Emit, JsonLinesReporter, Reporter
 
 
 def skip_lora_input_casts(model) -> None:
-    """Under autocast PEFT's LoRA layers need not cast their input to the fp32 of their weights: the
-    matmuls run in bf16 either way, and each cast is a copy of the layer's activations (two per layer
-    with autocast's cast back), about a tenth of a step's time on the CPU (bench/README.md)."""
+    """With a bf16 base under autocast PEFT's LoRA layers need not cast their bf16 input to the fp32 of
+    their weights: the matmuls run in bf16 either way, and each cast is a copy of the layer's activations
+    (two per layer with autocast's cast back). With an fp32 base the cast is a no-op."""
     from peft.tuners.tuners_utils import BaseTunerLayer
 
     for module in model.modules():
@@ -125,9 +125,12 @@ class LoRARecipe:
         # bf16 autocast on CPUs that compute bf16 natively (AVX512-BF16, AMX); fp32 elsewhere
         amp = autocast_dtype(device)
         self.autocast = torch.autocast(device.type, dtype=amp) if amp else nullcontext()
-        if amp is not None and os.environ.get("TAILOR_FROZEN_BF16", "1") != "0":
-            # the frozen base held in bf16 instead of cast from fp32 at every step (and half the memory);
-            # LoRA's weights and the optimizer's state stay fp32 (PEFT keeps adapters in fp32)
+        # opt-in (TAILOR_FROZEN_BF16=1): the frozen base held in bf16 instead of cast from fp32 at every
+        # step, 0.4-0.8 GB less for SmolLM2-135M; LoRA's weights and the optimizer's state stay fp32 (PEFT
+        # keeps adapters in fp32). Off by default: the residual stream is then bf16 too, and a tiny-model
+        # test's fine-tune came out differently (bench/README.md)
+        frozen_bf16 = amp is not None and os.environ.get("TAILOR_FROZEN_BF16") == "1"
+        if frozen_bf16:
             dtype = amp
         model, self.tokenizer = load_base(cfg.base, device, dtype)
         self.report.progress("prepare", "tokenizing examples")
@@ -141,7 +144,7 @@ class LoRARecipe:
         else:
             self.model = model = attach_lora(model, cfg.lora_rank, cfg.lora_alpha, cfg.lora_dropout,
                                              cfg.target_modules)
-        if amp is not None and os.environ.get("TAILOR_LORA_CAST", "0") != "1":
+        if frozen_bf16:
             skip_lora_input_casts(model)
         if cfg.packing:
             use_packed_attention(model)

@@ -170,11 +170,13 @@ def test_compiled_mlps_learn_the_same(tiny_model, tmp_path, monkeypatch):
     assert adapters["1"] == adapters["0"]  # the same tensor names: PEFT loads either adapter
 
 
-def test_short_segments_in_bf16_take_the_math_path_and_agree_with_flash():
-    """On the CPU in bf16, segments under MATH_BELOW tokens attend through SDPA's math path (faster
-    there): the same result as the flash kernel within bf16's rounding, forward and gradients."""
+def test_short_segments_in_bf16_take_the_math_path_and_agree_with_flash(monkeypatch):
+    """With TAILOR_MATH_ATTENTION_BELOW=256, on the CPU in bf16, shorter segments attend through SDPA's
+    math path (faster there): the same result as the flash kernel within bf16's rounding, forward and
+    gradients. Off (0, the default), flash runs for every segment."""
     from torch.nn.attention import SDPBackend, sdpa_kernel
 
+    monkeypatch.setattr(kernels, "MATH_BELOW", 256)
     torch.manual_seed(0)
     length = kernels.MATH_BELOW - 1
     q, k, v = (torch.randn(1, 9, length, 64, dtype=torch.bfloat16, requires_grad=True) for _ in range(3))
@@ -190,3 +192,5 @@ def test_short_segments_in_bf16_take_the_math_path_and_agree_with_flash():
     assert "Flash" not in type(out.grad_fn).__name__
     long = [t.detach().repeat(1, 1, 2, 1)[:, :, :kernels.MATH_BELOW] for t in (q, k, v)]
     assert "Flash" in type(kernels._segment_attention(*[t.requires_grad_() for t in long], 0.0, None).grad_fn).__name__
+    monkeypatch.setattr(kernels, "MATH_BELOW", 0)
+    assert "Flash" in type(kernels._segment_attention(q, k, v, 0.0, None).grad_fn).__name__

@@ -1,7 +1,7 @@
-"""The CPU speed-ups of training round 2 change speed and memory, not what is learned: the frozen base
-held in bf16 under bf16 autocast (LoRA and the optimizer in fp32), LoRA layers that skip casting their
-input, and short segments through SDPA's math path. Each has a switch (an environment variable) so that
-bench/train-throughput.ts --ablation can measure it; with all of them off, training is round 1's."""
+"""The opt-in CPU speed-ups of training round 2 (bench/train-throughput.ts --ablation measures them): the
+frozen base held in bf16 under bf16 autocast, with LoRA and the optimizer in fp32 and LoRA layers that
+skip casting their input (TAILOR_FROZEN_BF16=1), and short segments through SDPA's math path
+(TAILOR_MATH_ATTENTION_BELOW=256). Off by default, training is round 1's."""
 
 import threading
 
@@ -9,6 +9,7 @@ import pytest
 import torch
 from safetensors import safe_open
 
+from tailor_engine import kernels
 from tailor_engine.config import TrainConfig
 from tailor_engine.device import autocast_dtype
 from tailor_engine.train import LoRARecipe, train
@@ -17,7 +18,7 @@ from .conftest import Collect, train_request
 
 BF16 = pytest.mark.skipif(autocast_dtype(torch.device("cpu")) is None,
                           reason="this CPU has no native bf16, so training runs in fp32 without autocast")
-ROUND_1 = {"TAILOR_FROZEN_BF16": "0", "TAILOR_LORA_CAST": "1", "TAILOR_MATH_ATTENTION_BELOW": "0"}
+ROUND_2 = {"TAILOR_FROZEN_BF16": "1", "TAILOR_MATH_ATTENTION_BELOW": "256"}
 
 
 class Quiet:
@@ -35,6 +36,7 @@ def set_up(request: dict) -> LoRARecipe:
 def test_the_frozen_base_is_bf16_and_what_trains_is_fp32(tiny_model, tmp_path, monkeypatch):
     """A new adapter and one continued from a saved one (which is saved in fp32)."""
     monkeypatch.setenv("TAILOR_DEVICE", "cpu")
+    monkeypatch.setenv("TAILOR_FROZEN_BF16", "1")
     first = train(train_request(tiny_model, tmp_path, epochs=1), Collect(), threading.Event())
     (tmp_path / "child").mkdir()
     for recipe in (set_up(train_request(tiny_model, tmp_path)),
@@ -55,11 +57,12 @@ def test_round_2_learns_what_round_1_learns(tiny_model, tmp_path, monkeypatch):
     and with every one off: the same loss curve within bf16's rounding, and both learn."""
     monkeypatch.setenv("TAILOR_DEVICE", "cpu")
     curves = {}
-    for name, env in (("round 2", {}), ("round 1", ROUND_1)):
-        for key in ROUND_1:
+    for name, env in (("round 2", ROUND_2), ("round 1", {})):
+        for key in ROUND_2:
             monkeypatch.delenv(key, raising=False)
         for key, value in env.items():
             monkeypatch.setenv(key, value)
+        monkeypatch.setattr(kernels, "MATH_BELOW", int(env.get("TAILOR_MATH_ATTENTION_BELOW", "0")))
         run = tmp_path / name.replace(" ", "-")
         run.mkdir()
         events = Collect()
