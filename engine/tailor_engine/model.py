@@ -226,6 +226,17 @@ def load_adapter(model, adapter_dir: str, trainable: bool = False):
         raise EngineError("model_corrupt", f"could not load the adapter in {path}: {e}") from e
 
 
+def skip_lora_input_casts(model) -> None:
+    """With a bf16 base under autocast PEFT's LoRA layers need not cast their bf16 input to the fp32 of
+    their weights: the matmuls run in bf16 either way, and each cast is a copy of the layer's activations
+    (two per layer with autocast's cast back). With an fp32 base the cast is a no-op."""
+    from peft.tuners.tuners_utils import BaseTunerLayer
+
+    for module in model.modules():
+        if isinstance(module, BaseTunerLayer):
+            module.cast_input_dtype_enabled = False
+
+
 def count_parameters(model) -> tuple[int, int]:
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     total = sum(p.numel() for p in model.parameters())

@@ -24,19 +24,8 @@ from .device import autocast_dtype, pick_device, set_cpu_threads, train_dtype
 from .emit import log
 from .errors import EngineError
 from .kernels import compile_mlps, token_loss, use_liger, use_packed_attention
-from .model import attach_lora, count_parameters, load_adapter, load_base
+from .model import attach_lora, count_parameters, load_adapter, load_base, skip_lora_input_casts
 from .report import Emit, JsonLinesReporter, Reporter
-
-
-def skip_lora_input_casts(model) -> None:
-    """With a bf16 base under autocast PEFT's LoRA layers need not cast their bf16 input to the fp32 of
-    their weights: the matmuls run in bf16 either way, and each cast is a copy of the layer's activations
-    (two per layer with autocast's cast back). With an fp32 base the cast is a no-op."""
-    from peft.tuners.tuners_utils import BaseTunerLayer
-
-    for module in model.modules():
-        if isinstance(module, BaseTunerLayer):
-            module.cast_input_dtype_enabled = False
 
 
 def seed_everything(seed: int) -> None:
