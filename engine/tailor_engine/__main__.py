@@ -10,9 +10,9 @@ import sys
 import threading
 import traceback
 
-from . import __version__
+from . import __version__, distributed
 from .config import refuse_unknown_keys
-from .emit import claim_stdout, emit, log
+from .emit import claim_stdout, emit, log, silence
 from .errors import EngineError
 from .generated import BUNDLE, COMMANDS, PROTOCOL_VERSION
 
@@ -100,13 +100,10 @@ def main(argv: list[str]) -> int:
               "message": f"usage: python -m tailor_engine <{'|'.join(COMMANDS)}> < request.json"})
         return 2
     command = argv[0]
+    if distributed.is_distributed():
+        return _main_distributed(command)
     try:
-        import torch
-
-        from .device import pick_device
-
-        emit({"type": "hello", "protocolVersion": PROTOCOL_VERSION, "engineVersion": __version__,
-              "python": platform.python_version(), "torch": torch.__version__, "device": pick_device().type})
+        _hello()
         request = _read_request(command)
         if command == "serve":
             from .serve import serve
@@ -128,6 +125,58 @@ def main(argv: list[str]) -> int:
         code = "out_of_memory" if "out of memory" in str(e).lower() else "internal"
         emit({"type": "failed", "code": code, "message": f"{type(e).__name__}: {e}"})
         return 1
+
+
+def _hello() -> None:
+    import torch
+
+    from .device import pick_device
+
+    emit({"type": "hello", "protocolVersion": PROTOCOL_VERSION, "engineVersion": __version__,
+          "python": platform.python_version(), "torch": torch.__version__, "device": pick_device().type})
+
+
+def _main_distributed(command: str) -> int:
+    """One rank of a run under torchrun (distributed.py): rank 0 speaks the protocol for all of them,
+    the others train in silence and exit non-zero on an error (torchrun then stops the rest)."""
+    me = distributed.rank()
+    if me != 0:
+        silence()
+    try:
+        distributed.init()
+        if me == 0:
+            _hello()
+        got = _request_on_rank0(command) if me == 0 else None
+        got = distributed.share(got)
+        if "error" in got:
+            raise EngineError(*got["error"])
+        request = got["request"]
+        if command != "train" or request.get("method", "sft") != "sft":
+            distributed.refuse(command if command != "train" else f"train --method {request.get('method')}")
+        stop = threading.Event()
+        if me == 0:
+            _watch_stdin(stop)
+        emit(_dispatch(command, request, stop))
+        return 0
+    except EngineError as e:
+        log(f"rank {me}: {e.message}")
+        emit({"type": "failed", "code": e.code, "message": e.message})
+        return 1
+    except Exception as e:  # noqa: BLE001 - as in main
+        traceback.print_exc(file=sys.stderr)
+        code = "out_of_memory" if "out of memory" in str(e).lower() else "internal"
+        emit({"type": "failed", "code": code, "message": f"rank {me}: {type(e).__name__}: {e}"})
+        return 1
+    finally:
+        distributed.close()
+
+
+def _request_on_rank0(command: str) -> dict:
+    """The request line, or the reason it was refused, to send to every rank."""
+    try:
+        return {"request": _read_request(command)}
+    except EngineError as e:
+        return {"error": [e.code, e.message]}
 
 
 if __name__ == "__main__":

@@ -26,6 +26,11 @@ class Encoded:
     def trained_tokens(self) -> int:
         return sum(1 for x in self.labels if x != IGNORE)
 
+    @property
+    def target_count(self) -> int:
+        """The positions whose next token is trained (what a collated batch's `targets` holds)."""
+        return sum(1 for x in self.labels[1:] if x != IGNORE)
+
 
 def iter_chat_jsonl(path: str) -> Iterator[dict]:
     """Streams the conversations of a chat JSONL file, one line at a time: {"messages", "tools"}."""

@@ -70,6 +70,8 @@ def physical_cores() -> int:
 
 
 def set_cpu_threads() -> None:
-    """One compute thread per physical core (TAILOR_THREADS overrides); hyper-threads only contend."""
+    """One compute thread per physical core (TAILOR_THREADS overrides); hyper-threads only contend. The
+    processes torchrun starts on one machine share its cores."""
     wanted = os.environ.get("TAILOR_THREADS")
-    torch.set_num_threads(int(wanted) if wanted else physical_cores())
+    sharing = max(1, int(os.environ.get("LOCAL_WORLD_SIZE", "1")))
+    torch.set_num_threads(int(wanted) if wanted else max(1, physical_cores() // sharing))

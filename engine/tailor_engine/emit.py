@@ -1,6 +1,7 @@
 """The only writer to stdout: one JSON object per line, each checked against the protocol schema."""
 
 import json
+import os
 import sys
 import threading
 from typing import Any
@@ -22,6 +23,12 @@ def claim_stdout() -> None:
     global _out
     _out = sys.stdout
     sys.stdout = sys.stderr
+
+
+def silence() -> None:
+    """A rank other than 0 of a distributed run: its messages go nowhere (rank 0 speaks for all)."""
+    global _out
+    _out = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - for the life of the process
 
 
 def emit(message: dict[str, Any]) -> None:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import torch
 
+from . import distributed
 from .config import TrainConfig
 from .chat import has_tools, tool_format
 from .data import Encoded, collate, collate_packed, encode_all, pack, read_chat_jsonl
@@ -58,14 +59,19 @@ def batches(examples: list[Encoded], batch_size: int, generator: torch.Generator
 @torch.no_grad()
 def evaluate(model, examples: list[Encoded], batch_size: int, pad_id: int, device,
              packing: bool = False, row_tokens: int = ROW_TOKENS) -> tuple[float, float]:
+    """Mean loss and token accuracy over `examples`; under torchrun each rank scores its share and the
+    sums are added up."""
     model.eval()
     total_loss, total_correct, total = 0.0, 0, 0
-    for batch in model_batches(examples, packing, row_tokens, batch_size, pad_id):
+    if distributed.is_distributed():
+        examples = [examples[i] for i in distributed.shard([len(e.input_ids) for e in examples])]
+    for batch in model_batches(examples, packing, row_tokens, batch_size, pad_id) if examples else []:
         loss_sum, correct, count = token_loss(model, to_device(batch, device))
         total_loss += float(loss_sum)
         total_correct += int(correct)
         total += count
     model.train()
+    total_loss, total_correct, total = (distributed.total(v) for v in (total_loss, total_correct, total))
     return total_loss / max(total, 1), total_correct / max(total, 1)
 
 
@@ -141,8 +147,8 @@ class LoRARecipe:
             log(f"compiling {compiled} MLP blocks with torch.compile (TAILOR_COMPILE=1); the first steps are slower")
         self.row_tokens = max(ROW_TOKENS, cfg.max_seq_length)
         self.trainable, self.total_params = count_parameters(model)
-        self.optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad],
-                                           lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
+        self.trainable_params = [p for p in model.parameters() if p.requires_grad]
+        self.optimizer = torch.optim.AdamW(self.trainable_params, lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
         micro_per_epoch = math.ceil(len(self.train_set) / cfg.batch_size)
         self.total_steps = math.ceil(micro_per_epoch / cfg.gradient_accumulation_steps) * cfg.epochs
         from transformers import get_cosine_schedule_with_warmup
@@ -152,7 +158,8 @@ class LoRARecipe:
         self.pad_id = self.tokenizer.pad_token_id
         self.data_rng = torch.Generator().manual_seed(cfg.seed)
         log(f"training {self.trainable:,} of {self.total_params:,} parameters on {device.type}: "
-            f"{len(self.train_set)} examples, {cfg.epochs} epochs, {self.total_steps} steps")
+            f"{len(self.train_set)} examples, {cfg.epochs} epochs, {self.total_steps} steps"
+            + (f", on {distributed.world_size()} processes" if distributed.is_distributed() else ""))
         if cfg.resume_from:
             self.resume(cfg.resume_from)
 
@@ -211,7 +218,7 @@ class LoRARecipe:
             epoch_batches = batches(self.train_set, cfg.batch_size, self.data_rng)
             n = len(epoch_batches)
             for k in range(self.start_batch if epoch == self.start_epoch else 0, n, accumulate):
-                if stop.is_set():
+                if distributed.any_rank(stop.is_set()):  # rank 0 hears the stop; every rank ends here
                     self.checkpoint(self.position(epoch, k, epoch_rng), epoch + k / n)
                     raise EngineError("cancelled", f"training stopped at step {self.step} of {self.total_steps}; "
                                                    f"checkpoint kept in {cfg.checkpoint_dir}")
@@ -243,16 +250,21 @@ class LoRARecipe:
         cfg = self.cfg
         t0 = time.perf_counter()
         step_examples = [e for b in step_batches for e in b]
-        group = model_batches(step_examples, cfg.packing, self.row_tokens, cfg.batch_size, self.pad_id)
-        n_trained = sum(len(g["targets"]) for g in group)
+        # the whole step's counts; under torchrun this rank trains on its share of the examples
+        n_trained = sum(e.target_count for e in step_examples)
         n_tokens = sum(len(e.input_ids) for e in step_examples)
+        if distributed.is_distributed():
+            step_examples = [step_examples[i] for i in distributed.shard([len(e.input_ids) for e in step_examples])]
+        group = (model_batches(step_examples, cfg.packing, self.row_tokens, cfg.batch_size, self.pad_id)
+                 if step_examples else [])
         loss_total = 0.0
         for g in group:
             with self.autocast:
                 loss_sum, _, _ = token_loss(self.model, to_device(g, self.device))
-            (loss_sum / n_trained).backward()  # token-weighted mean over the whole group
+            (loss_sum / n_trained).backward()  # token-weighted mean over the whole step (all ranks)
             loss_total += loss_sum.item()
-        update(self, loss_total / max(n_trained, 1), n_tokens, t0, epoch_now)
+        distributed.sum_gradients(self.trainable_params)
+        update(self, distributed.total(loss_total) / max(n_trained, 1), n_tokens, t0, epoch_now)
 
     def evaluate(self, epoch_now: float) -> float:
         """Loss and token accuracy on the validation set, reported; the overfitting guard takes note."""
@@ -277,6 +289,8 @@ class LoRARecipe:
         """Adapter plus everything needed to continue: optimizer, scheduler, RNG, `position`, the guard's
         state. The latest `keep_checkpoints` are kept, and the best so far as well."""
         cfg, step = self.cfg, self.step
+        if distributed.rank() != 0:  # under torchrun rank 0 writes; the state is the same on every rank
+            return
         keep = Path(self.best["path"]) if self.best["path"] else None
         root = Path(cfg.checkpoint_dir)
         target = root / f"step-{step:06d}"
@@ -302,22 +316,19 @@ class LoRARecipe:
         cfg, step, best = self.cfg, self.step, self.best
         train_seconds = time.perf_counter() - self.started
         out = Path(cfg.out_dir)
-        out.mkdir(parents=True, exist_ok=True)
         model_step = step
         if cfg.early_stopping_patience and best["path"] and best["step"] != step:
-            for name in ("adapter_model.safetensors", "adapter_config.json"):
-                shutil.copyfile(Path(best["path"]) / name, out / name)
             model_step = best["step"]
-        else:
-            self.model.save_pretrained(out)
-        self.tokenizer.save_pretrained(out)
+        if distributed.rank() == 0:  # under torchrun rank 0 writes the model
+            self.write_model(out, model_step)
         sizes = {"trainable_parameters": self.trainable, "total_parameters": self.total_params}
         summary = {"config": cfg.to_dict(), "steps": step, "model_step": model_step,
                    "stopped_early": self.stopped_early, "best_val_loss": best["val_loss"],
                    "first_train_loss": self.first_loss, "final_train_loss": self.last_loss,
                    "train_seconds": train_seconds, "train_examples": len(self.train_set),
                    "val_examples": len(self.val_set), "tool_format": self.tool_format, **sizes}
-        (out / "tailor_train.json").write_text(json.dumps(summary, indent=2))
+        if distributed.rank() == 0:
+            (out / "tailor_train.json").write_text(json.dumps(summary, indent=2))
         done = {"type": "completed", "model": cfg.model_name, "path": str(out), "steps": step,
                 "first_train_loss": float(self.first_loss), "final_train_loss": float(self.last_loss),
                 "train_seconds": train_seconds, **sizes, "stopped_early": self.stopped_early, "model_step": model_step}
@@ -328,6 +339,17 @@ class LoRARecipe:
         if self.tools:
             done["tools"] = list(self.tools.values())
         return done
+
+
+    def write_model(self, out: Path, model_step: int) -> None:
+        """The adapter (the best checkpoint's, when that step is not the last) and the tokenizer."""
+        out.mkdir(parents=True, exist_ok=True)
+        if model_step != self.step:
+            for name in ("adapter_model.safetensors", "adapter_config.json"):
+                shutil.copyfile(Path(self.best["path"]) / name, out / name)
+        else:
+            self.model.save_pretrained(out)
+        self.tokenizer.save_pretrained(out)
 
 
 def train(request: dict, emit: Emit, stop: threading.Event) -> dict:
