@@ -152,6 +152,8 @@ export const JobSpec = z.object({
   eval_every_steps: z.number(),
   early_stopping_patience: z.number(),
   keep_checkpoints: z.number(),
+  /** Engine processes the training runs on, launched by torchrun (absent: one, no launcher). */
+  processes: z.number().int().min(1).optional(),
   /** The promotion gate: how much better than its base (0-1, primary metric) the model must be. */
   gate_min_delta: z.number().optional(),
   /** How the caller named the data, when not by dataset id (the API's file ids). */

@@ -27,6 +27,11 @@ export interface EngineRunOptions {
   maxLineBytes?: number;
   /** Grace periods of the shutdown sequence: close stdin, wait, SIGTERM, wait, SIGKILL. */
   graceMs?: { afterClose: number; afterTerm: number };
+  /**
+   * Run the command on this many engine processes on this machine, launched by torchrun (only
+   * `train` runs distributed; rank 0 speaks the protocol, engine/tailor_engine/distributed.py).
+   */
+  processes?: number;
 }
 
 const STDERR_TAIL_LINES = 40;
@@ -69,7 +74,7 @@ export async function* runEngine<C extends EngineCommand>(
     });
   }
   const python = enginePython(opts.env ?? process.env);
-  const child = spawn(python, ["-m", "tailor_engine", command], {
+  const child = spawn(python, engineArgs(command, opts.processes ?? 1), {
     cwd: ENGINE_DIR,
     env: engineEnv(opts.env),
     stdio: ["pipe", "pipe", "pipe"],
@@ -132,6 +137,22 @@ export async function* runEngine<C extends EngineCommand>(
     opts.signal?.removeEventListener("abort", onAbort);
     await shutdown();
   }
+}
+
+/**
+ * The interpreter's arguments: the engine itself, or torchrun starting `processes` of it on this
+ * machine (`--standalone`: a rendezvous of its own on a free local port).
+ */
+export function engineArgs(command: EngineCommand, processes: number): string[] {
+  const engine = ["-m", "tailor_engine", command];
+  if (processes <= 1) return engine;
+  return [
+    "-m",
+    "torch.distributed.run",
+    "--standalone",
+    `--nproc-per-node=${processes}`,
+    ...engine,
+  ];
 }
 
 /** Runs a command to its end and returns the terminal message, or throws the engine's failure. */

@@ -1,4 +1,5 @@
 import { totalmem } from "node:os";
+import { MAX_PROCESSES } from "../../protocol/api/fine-tuning/jobs.ts";
 import {
   DATASET_ID,
   type DatasetStore,
@@ -55,6 +56,8 @@ export interface CreateJobOptions extends HyperparameterInput {
   method?: TrainingMethod | undefined;
   /** A retrain of a model name (src/retrain): copied into the spec for the gate after the test. */
   retrain?: JobSpec["retrain"] | undefined;
+  /** Engine processes to train on (torchrun); supervised training only. Default 1. */
+  processes?: number | undefined;
 }
 
 /** Stores the data (if given as files), resolves "auto", and queues the job. */
@@ -251,6 +254,7 @@ export function planSpec(
     | "files"
     | "method"
     | "beta"
+    | "processes"
   >,
   baseSource: JobSpec["base_source"],
   train: DatasetVersion,
@@ -292,7 +296,26 @@ export function planSpec(
     keep_checkpoints: KEEP_CHECKPOINTS,
     gate_min_delta: opts.gateMinDelta ?? 0,
     ...(opts.files ? { files: opts.files } : {}),
+    ...(processes(opts) > 1 ? { processes: processes(opts) } : {}),
   };
+}
+
+/** The processes a job trains on: 1 unless asked, and only supervised training runs on more. */
+function processes(opts: Pick<CreateJobOptions, "processes" | "method">): number {
+  const n = opts.processes ?? 1;
+  if (!Number.isInteger(n) || n < 1 || n > MAX_PROCESSES)
+    throw new TailorError({
+      code: "invalid_argument",
+      message: `processes must be a whole number from 1 to ${MAX_PROCESSES}, not ${n}`,
+      details: { field: "processes" },
+    });
+  if (n > 1 && opts.method && opts.method !== "supervised")
+    throw new TailorError({
+      code: "invalid_argument",
+      message: `only supervised training runs on several processes; a ${opts.method} job runs in one (leave out processes)`,
+      details: { field: "processes" },
+    });
+  return n;
 }
 
 /** The plan in the words a user reads before the run starts. */
@@ -312,6 +335,10 @@ export function describeSpec(spec: JobSpec): string[] {
       ? `test: at the end, the tuned model and its base ${spec.method === "dpo" ? "score the held-out pairs (how often each finds the preferred answer more likely) and answer them side by side; it is ready if its pair accuracy is at least its base's" : "answer the held-out examples; it is ready if it does at least as well"}${spec.gate_min_delta ? ` plus ${(spec.gate_min_delta * 100).toFixed(1)} points` : ""}, otherwise it needs review`
       : "test: none at the end (no held-out examples), so the model will need review; `tailor eval MODEL --data FILE --save` tests it later",
   );
+  if (spec.processes)
+    lines.push(
+      `processes: ${spec.processes}, launched by torchrun; each step's examples are split between them and their gradients summed, so a step is the one a single process takes`,
+    );
   lines.push(
     `checkpoints: at each epoch end${spec.checkpoint_every_steps ? ` and every ${spec.checkpoint_every_steps} steps` : ""}${spec.eval_every_steps ? " and each evaluation" : ""}; the last ${spec.keep_checkpoints}${spec.early_stopping_patience ? " and the best" : ""} are kept`,
   );

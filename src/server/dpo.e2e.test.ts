@@ -65,6 +65,17 @@ describe("DPO through the OpenAI-compatible API with the official SDK", () => {
       422,
       /holds preference pairs .*"method": \{"type": "dpo"\}/,
     );
+    // Tailor's `processes` (torchrun) is for supervised training only
+    await fails(
+      client.fineTuning.jobs.create({
+        model: "tiny",
+        training_file: training.id,
+        method: { type: "dpo" },
+        processes: 2,
+      } as Parameters<typeof client.fineTuning.jobs.create>[0]),
+      400,
+      /only supervised training runs on several processes/,
+    );
     const job = await client.fineTuning.jobs.create({
       model: "tiny",
       training_file: training.id,

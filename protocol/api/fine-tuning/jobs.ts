@@ -3,6 +3,9 @@ import { z } from "@hono/zod-openapi";
 import { JOB_EVENT_LEVELS, JOB_STATUSES } from "../../jobs.ts";
 import { listOf, seconds } from "../shared.ts";
 
+/** The most engine processes one job may ask for (one machine's GPUs, or its cores). */
+export const MAX_PROCESSES = 64;
+
 const autoOr = <T extends z.ZodTypeAny>(t: T) => z.union([z.literal("auto"), t]);
 
 export const HyperparametersIn = z.object({
@@ -60,6 +63,10 @@ export const CreateJobRequest = z
       ])
       .optional(),
     metadata: z.record(z.string(), z.string()).nullable().optional(),
+    processes: z.number().int().min(1).max(MAX_PROCESSES).optional().openapi({
+      description:
+        "Tailor: train on this many engine processes on the worker's machine, launched by torchrun (one per GPU, or sharing the CPU cores); supervised only. Default 1",
+    }),
   })
   .openapi("CreateFineTuningJobRequest");
 

@@ -29,6 +29,7 @@ interface TrainFlags {
   minDelta?: number;
   method: string;
   beta?: number;
+  processes?: number;
   task?: string;
   wait?: boolean;
   json?: boolean;
@@ -98,6 +99,11 @@ export function registerTrain(program: Command): void {
       "--task <generate|classify>",
       "classify: train a text classifier (labels for texts) instead of a model that writes answers",
     )
+    .option(
+      "--processes <n>",
+      "train on n engine processes (torchrun: one per GPU, or sharing the CPU cores); supervised only",
+      (v) => positiveInt(v, "--processes"),
+    )
     .option("--wait", "watch the job to its end (runs it here when no worker is running)")
     .option("--json", "print JSON (with --wait: the job's events as JSON lines)")
     .action((flags: TrainFlags, cmd: Command) => withTailor((svc) => train(svc, flags, cmd)));
@@ -128,6 +134,7 @@ async function train(svc: Services, flags: TrainFlags, cmd: Command): Promise<vo
     gateMinDelta: flags.minDelta,
     method,
     beta: flags.beta,
+    processes: flags.processes,
   });
   const workers = workersRunning(svc.jobs);
   if (!flags.wait) {

@@ -40,7 +40,7 @@ export async function train(
         ? { init_adapter_dir: ctx.services.models.modelDir(job.spec.parent.name) }
         : {}),
     },
-    engineOptions(job, ctx),
+    { ...engineOptions(job, ctx), processes: job.spec.processes ?? 1 },
   );
   return recordRun(job, ctx, messages, {
     onStep,

@@ -123,6 +123,7 @@ export function registerJobs(app: OpenAPIHono<AppEnv>, ctx: ServerContext): void
         beta: m?.type === "dpo" ? auto(m.dpo?.hyperparameters?.beta) : undefined,
         method: m?.type ?? "supervised",
         seed: body.seed ?? undefined,
+        processes: body.processes,
       });
       return c.json(jobView(job), 200);
     },
