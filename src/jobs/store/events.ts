@@ -1,6 +1,6 @@
 /** A job's event log (messages, metrics, evaluations, its ending) and its checkpoints. */
 import type { EngineMessageOf, JobEvent, JobEventType } from "../../../protocol/index.ts";
-import type { Db } from "../../store/index.ts";
+import type { SqlDb } from "../../store/sql.ts";
 import type { JobCheckpoint } from "../types.ts";
 import { newId, now } from "./rows.ts";
 
@@ -37,12 +37,12 @@ export interface NewEvent {
 }
 
 export class JobEvents {
-  constructor(private readonly db: Db) {}
+  constructor(private readonly db: SqlDb) {}
 
   add(jobId: string, e: NewEvent): JobEvent {
     const id = newId("ftevent");
     const step = typeof e.data?.step === "number" ? e.data.step : null;
-    const info = this.db
+    this.db
       .prepare(
         `INSERT INTO job_events (id, job_id, created_at, level, type, message, step, data_json)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -58,9 +58,7 @@ export class JobEvents {
         JSON.stringify(e.data ?? {}),
       );
     return eventFromRow(
-      this.db
-        .prepare("SELECT * FROM job_events WHERE seq = ?")
-        .get(info.lastInsertRowid) as EventRow,
+      this.db.prepare("SELECT * FROM job_events WHERE id = ?").get(id) as EventRow,
     );
   }
 

@@ -1,6 +1,6 @@
 import { isResumable, isTerminalStatus, type JobStatus } from "../../../protocol/index.ts";
 import { TailorError } from "../../errors/index.ts";
-import type { Db } from "../../store/index.ts";
+import type { SqlDb } from "../../store/sql.ts";
 import type { Job } from "../types.ts";
 import { JobEvents, type NewEvent } from "./events.ts";
 import { JobQueue } from "./queue.ts";
@@ -18,7 +18,7 @@ export class JobStore {
   readonly events: JobEvents;
   readonly queue: JobQueue;
 
-  constructor(private readonly db: Db) {
+  constructor(private readonly db: SqlDb) {
     this.events = new JobEvents(db);
     this.queue = new JobQueue(db, this, this.events);
   }
@@ -72,8 +72,9 @@ export class JobStore {
     const rows = this.db
       .prepare(
         `SELECT * FROM jobs
-         WHERE (@owner IS NULL OR owner = @owner)
-           AND (@after_created IS NULL OR created_at < @after_created OR (created_at = @after_created AND id < @after_id))
+         WHERE (CAST(@owner AS TEXT) IS NULL OR owner = @owner)
+           AND (CAST(@after_created AS BIGINT) IS NULL OR created_at < @after_created
+                OR (created_at = @after_created AND id < @after_id))
          ORDER BY created_at DESC, id DESC LIMIT @limit`,
       )
       .all({
@@ -117,7 +118,7 @@ export class JobStore {
     this.db
       .prepare(
         `UPDATE jobs SET status = ?, error_code = ?, error_message = ?,
-           finished_at = CASE WHEN ? THEN ? ELSE finished_at END WHERE id = ?`,
+           finished_at = CASE WHEN ? = 1 THEN ? ELSE finished_at END WHERE id = ?`,
       )
       .run(
         status,

@@ -3,7 +3,7 @@
  * worker that lost its job (its lease expired and another took it) cannot overwrite the new owner's.
  */
 import type { JobResult } from "../../../protocol/index.ts";
-import type { Db } from "../../store/index.ts";
+import { isPostgres, type SqlDb } from "../../store/sql.ts";
 import type { Job } from "../types.ts";
 import type { JobEvents, NewEvent } from "./events.ts";
 import { type JobRow, now } from "./rows.ts";
@@ -18,14 +18,16 @@ export interface RunEnd {
 
 export class JobQueue {
   constructor(
-    private readonly db: Db,
+    private readonly db: SqlDb,
     private readonly jobs: { get(id: string): Job },
     private readonly events: JobEvents,
   ) {}
 
   /**
    * Takes the oldest runnable job for `worker`: a queued one, or a running one whose worker's lease
-   * has expired (it died). One IMMEDIATE transaction, so two workers never take the same job.
+   * has expired (it died). One IMMEDIATE transaction in SQLite; in Postgres the row is locked with
+   * FOR UPDATE SKIP LOCKED, so workers on several machines never take the same job and never wait
+   * on each other's claims.
    */
   claim(worker: string, leaseMs: number, onlyId?: string): { job: Job; reclaimed: boolean } | null {
     return this.db
@@ -35,8 +37,8 @@ export class JobQueue {
           .prepare(
             `SELECT * FROM jobs
              WHERE (status = 'queued' OR (status = 'running' AND lease_expires_ms < @t))
-               AND (@only IS NULL OR id = @only)
-             ORDER BY created_at, id LIMIT 1`,
+               AND (CAST(@only AS TEXT) IS NULL OR id = @only)
+             ORDER BY created_at, id LIMIT 1${isPostgres(this.db) ? " FOR UPDATE SKIP LOCKED" : ""}`,
           )
           .get({ t, only: onlyId ?? null }) as JobRow | undefined;
         if (!row) return null;
@@ -85,7 +87,7 @@ export class JobQueue {
       .prepare(
         `UPDATE jobs SET status = @status, error_code = @code, error_message = @message,
            fine_tuned_model = COALESCE(@model, fine_tuned_model), result_json = COALESCE(@result, result_json),
-           finished_at = CASE WHEN @status = 'queued' THEN NULL ELSE @now END,
+           finished_at = CASE WHEN @status = 'queued' THEN NULL ELSE CAST(@now AS BIGINT) END,
            lease_owner = NULL, lease_expires_ms = NULL, engine_pid = NULL,
            cancel_requested = CASE WHEN @status = 'queued' THEN cancel_requested ELSE 0 END
          WHERE id = @id AND lease_owner = @worker AND status = 'running'`,
@@ -107,7 +109,9 @@ export class JobQueue {
     const t = Date.now();
     this.db
       .prepare(
-        "INSERT OR REPLACE INTO workers (id, pid, host, started_at, heartbeat_ms) VALUES (?, ?, ?, ?, ?)",
+        `INSERT INTO workers (id, pid, host, started_at, heartbeat_ms) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET pid = excluded.pid, host = excluded.host,
+           started_at = excluded.started_at, heartbeat_ms = excluded.heartbeat_ms`,
       )
       .run(id, process.pid, (process.env.HOSTNAME ?? "localhost").slice(0, 100), now(), t);
   }

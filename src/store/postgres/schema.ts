@@ -1,0 +1,80 @@
+/**
+ * Postgres' schema: the SQLite migrations' tables (../db.ts) in Postgres types. Times in milliseconds
+ * and counts are BIGINT (read back as numbers), flags stay 0/1 integers as in SQLite, so that rows
+ * read the same from either store. Applied in order, each in one transaction under an advisory lock,
+ * so that workers starting together on several machines migrate once.
+ */
+import type { PostgresDb } from "./db.ts";
+
+export const PG_MIGRATIONS: readonly string[] = [
+  // the job queue: jobs, their events and checkpoints, and the workers that run them
+  `CREATE TABLE jobs (
+     id TEXT PRIMARY KEY,
+     status TEXT NOT NULL,
+     created_at BIGINT NOT NULL,
+     started_at BIGINT,
+     finished_at BIGINT,
+     owner TEXT,
+     base TEXT NOT NULL,
+     model_name TEXT NOT NULL,
+     training_file TEXT NOT NULL,
+     validation_file TEXT,
+     spec_json TEXT NOT NULL,
+     error_code TEXT,
+     error_message TEXT,
+     fine_tuned_model TEXT,
+     result_json TEXT,
+     attempts INTEGER NOT NULL DEFAULT 0,
+     cancel_requested INTEGER NOT NULL DEFAULT 0,
+     lease_owner TEXT,
+     lease_expires_ms BIGINT,
+     engine_pid INTEGER
+   );
+   CREATE INDEX jobs_queue ON jobs(status, created_at);
+   CREATE INDEX jobs_model_name ON jobs(model_name, created_at);
+   CREATE TABLE job_events (
+     seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+     id TEXT NOT NULL UNIQUE,
+     job_id TEXT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+     created_at BIGINT NOT NULL,
+     level TEXT NOT NULL,
+     type TEXT NOT NULL,
+     message TEXT NOT NULL,
+     step INTEGER,
+     data_json TEXT NOT NULL
+   );
+   CREATE INDEX job_events_job ON job_events(job_id, seq);
+   CREATE TABLE job_checkpoints (
+     id TEXT PRIMARY KEY,
+     job_id TEXT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+     step INTEGER NOT NULL,
+     epoch DOUBLE PRECISION NOT NULL,
+     path TEXT NOT NULL,
+     created_at BIGINT NOT NULL,
+     train_loss DOUBLE PRECISION,
+     val_loss DOUBLE PRECISION,
+     UNIQUE (job_id, step)
+   );
+   CREATE TABLE workers (
+     id TEXT PRIMARY KEY,
+     pid INTEGER NOT NULL,
+     host TEXT NOT NULL,
+     started_at BIGINT NOT NULL,
+     heartbeat_ms BIGINT NOT NULL
+   );`,
+];
+
+/** Brings the database to the last migration; returns the version it is at. */
+export function migratePostgres(db: PostgresDb): number {
+  db.query("CREATE TABLE IF NOT EXISTS tailor_schema (version INTEGER NOT NULL)");
+  return db.transaction(() => {
+    db.query("SELECT pg_advisory_xact_lock(7283190)"); // one migrating process at a time
+    const row = db.query("SELECT MAX(version) AS v FROM tailor_schema").rows[0];
+    let version = Number(row?.v ?? 0);
+    for (; version < PG_MIGRATIONS.length; version++) {
+      db.query(PG_MIGRATIONS[version] as string);
+      db.query("INSERT INTO tailor_schema (version) VALUES ($1)", [version + 1]);
+    }
+    return version;
+  })();
+}
