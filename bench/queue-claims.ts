@@ -6,14 +6,11 @@
  * process has started (they start together), and checks that none was lost and none ran twice.
  * Usage: npx tsx bench/queue-claims.ts [--jobs 400] [--workers 1,2,4] [--json]
  */
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import type { DatasetVersion } from "../src/datasets/index.ts";
-import { planSpec } from "../src/jobs/create.ts";
-import { JobStore, newId } from "../src/jobs/store/index.ts";
+import { queueJob, runClaimer } from "../src/jobs/store/__fixtures__/queue.ts";
+import { JobStore } from "../src/jobs/store/index.ts";
 import { openDb } from "../src/store/index.ts";
 import { startPostgres } from "../src/store/postgres/__fixtures__/embedded.ts";
 import { PostgresDb } from "../src/store/postgres/db.ts";
@@ -27,63 +24,9 @@ const arg = (name: string, fallback: string) => {
 const jobs = Number(arg("--jobs", "400"));
 const workerCounts = arg("--workers", "1,2,4").split(",").map(Number);
 const json = process.argv.includes("--json");
-const CLAIMER = fileURLToPath(
-  new URL("../src/jobs/store/__fixtures__/claimer.ts", import.meta.url),
-);
-const SPEC = planSpec(
-  {},
-  { kind: "builtin", name: "tiny" },
-  {
-    id: "ds-1",
-    train_examples: 20,
-    val_examples: 0,
-  } as DatasetVersion,
-  null,
-);
-
-type Claimed = { worker: string; claimed: string[]; seconds: number };
-
-function claimer(args: string[], startAt: number): Promise<Claimed> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", CLAIMER, ...args, String(startAt)], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let out = "";
-    let err = "";
-    child.stdout.on("data", (c: Buffer) => (out += c));
-    child.stderr.on("data", (c: Buffer) => (err += c));
-    child.on("exit", (code) => {
-      if (code !== 0) return reject(new Error(err));
-      const r = JSON.parse(out.trim().split("\n").at(-1) ?? "") as Omit<Claimed, "seconds">;
-      resolve({ ...r, seconds: (Date.now() - startAt) / 1000 });
-    });
-  });
-}
-
 function fill(db: SqlDb): string[] {
   const store = new JobStore(db);
-  const ids: string[] = [];
-  let t = 1_700_000_000;
-  for (let i = 0; i < jobs; i++) {
-    const job = store.insert({
-      id: newId("ftjob"),
-      status: "queued",
-      created_at: t++,
-      started_at: null,
-      finished_at: null,
-      owner: null,
-      base: "tiny",
-      model_name: newId("m"),
-      training_file: "ds-1",
-      validation_file: null,
-      spec: SPEC,
-      error: null,
-      fine_tuned_model: null,
-      result: null,
-    });
-    ids.push(job.id);
-  }
-  return ids;
+  return Array.from({ length: jobs }, () => queueJob(store).id);
 }
 
 type Row = {
@@ -118,7 +61,9 @@ try {
       const ids = fill(db);
       db.close();
       const startAt = Date.now() + 3000 + 500 * workers; // every process started and connected
-      const runs = await Promise.all(Array.from({ length: workers }, () => claimer(args, startAt)));
+      const runs = await Promise.all(
+        Array.from({ length: workers }, () => runClaimer(args, startAt)),
+      );
       const claimed = runs.flatMap((r) => r.claimed);
       const seconds = Math.max(...runs.map((r) => r.seconds));
       const unique = new Set(claimed);

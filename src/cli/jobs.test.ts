@@ -4,15 +4,12 @@
  * worker takes over and resumes.
  */
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { before, describe, test } from "node:test";
-import { fileURLToPath } from "node:url";
 import { openServices } from "../services/index.ts";
-import { chatLine, cliSandbox, until } from "./__fixtures__/cli.ts";
+import { chatLine, cliSandbox, startWorker as startWorkerIn, until } from "./__fixtures__/cli.ts";
 import { asyncTailor } from "./__fixtures__/cli-async.ts";
 
-const BIN = fileURLToPath(new URL("../../bin/tailor", import.meta.url));
 const { home, tailor, file, tiny } = cliSandbox("tailor-cli-jobs-", { HF_HUB_OFFLINE: "1" });
 const tailorAsync = asyncTailor(home, { HF_HUB_OFFLINE: "1" });
 const data = (n: number, tag: string) =>
@@ -21,16 +18,7 @@ const data = (n: number, tag: string) =>
     `${Array.from({ length: n }, (_, i) => chatLine(`${tag} question ${i}?`, `Answer ${i % 3}.`)).join("\n")}\n`,
   );
 
-function startWorker(...args: string[]): ChildProcess & { output: () => string } {
-  const child = spawn(process.execPath, [BIN, "worker", ...args], {
-    env: { ...process.env, TAILOR_HOME: home, HF_HUB_OFFLINE: "1" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  child.stdout?.on("data", (c: Buffer) => (output += c));
-  child.stderr?.on("data", (c: Buffer) => (output += c));
-  return Object.assign(child, { output: () => output });
-}
+const startWorker = (...args: string[]) => startWorkerIn(home, ...args);
 
 function createJob(...args: string[]): string {
   const r = tailor("train", "--base", "tiny", ...args, "--json");

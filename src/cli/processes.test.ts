@@ -4,25 +4,15 @@
  * retry resumes from the checkpoint and the curve goes on without a gap. The real engine and worker.
  */
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { readdirSync, readFileSync } from "node:fs";
 import { before, describe, test } from "node:test";
 import { openServices } from "../services/index.ts";
-import { BIN, chatLine, cliSandbox, until } from "./__fixtures__/cli.ts";
+import { chatLine, cliSandbox, startWorker as startWorkerIn, until } from "./__fixtures__/cli.ts";
 
 const { home, tailor, file, tiny } = cliSandbox("tailor-cli-processes-", { HF_HUB_OFFLINE: "1" });
 
-function startWorker(...args: string[]): ChildProcess & { output: () => string } {
-  const child = spawn(process.execPath, [BIN, "worker", ...args], {
-    env: { ...process.env, TAILOR_HOME: home, HF_HUB_OFFLINE: "1" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  child.stdout?.on("data", (c: Buffer) => (output += c));
-  child.stderr?.on("data", (c: Buffer) => (output += c));
-  return Object.assign(child, { output: () => output });
-}
+const startWorker = (...args: string[]) => startWorkerIn(home, ...args);
 
 /** The engine processes torchrun (`launcher`) started, by their RANK. */
 function ranks(launcher: number): Map<number, number> {

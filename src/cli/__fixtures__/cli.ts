@@ -1,6 +1,6 @@
 /** Runs `bin/tailor` as a user would, each command in its own process, against one TAILOR_HOME. */
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import {
   cpSync,
@@ -204,3 +204,18 @@ export const orderCallsJsonl = (n: number, tools: object[] = [ORDER_TOOL]): stri
       tools,
     }),
   ).join("\n")}\n`;
+
+/** `tailor worker ARGS` on `home` in the background; `output()` is what it has printed so far. */
+export function startWorker(
+  home: string,
+  ...args: string[]
+): ChildProcess & { output: () => string } {
+  const child = spawn(process.execPath, [BIN, "worker", ...args], {
+    env: { ...process.env, TAILOR_HOME: home, HF_HUB_OFFLINE: "1" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout?.on("data", (c: Buffer) => (output += c));
+  child.stderr?.on("data", (c: Buffer) => (output += c));
+  return Object.assign(child, { output: () => output });
+}

@@ -5,23 +5,17 @@
  * each job exactly once.
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { fileURLToPath } from "node:url";
-import type { JobSpec } from "../../../protocol/index.ts";
-import type { DatasetVersion } from "../../datasets/index.ts";
 import { openDb } from "../../store/index.ts";
 import { startPostgres, type TestPostgres } from "../../store/postgres/__fixtures__/embedded.ts";
 import { PostgresDb } from "../../store/postgres/db.ts";
 import { migratePostgres } from "../../store/postgres/schema.ts";
 import type { SqlDb } from "../../store/sql.ts";
-import { planSpec } from "../create.ts";
-import { JobStore, newId } from "./index.ts";
-
-const CLAIMER = fileURLToPath(new URL("./__fixtures__/claimer.ts", import.meta.url));
+import { queueJob, runClaimer, TINY_SPEC } from "./__fixtures__/queue.ts";
+import { JobStore } from "./index.ts";
 
 interface Backend {
   name: string;
@@ -59,58 +53,6 @@ after(async () => {
   for (const home of homes) rmSync(home, { recursive: true, force: true });
 });
 
-const SPEC: JobSpec = planSpec(
-  {},
-  { kind: "builtin", name: "tiny" },
-  {
-    id: "ds-1",
-    train_examples: 20,
-    val_examples: 0,
-  } as DatasetVersion,
-  null,
-);
-let clock = 1_700_000_000;
-
-function addJob(store: JobStore, opts: { owner?: string; name?: string } = {}) {
-  return store.insert({
-    id: newId("ftjob"),
-    status: "queued",
-    created_at: clock++,
-    started_at: null,
-    finished_at: null,
-    owner: opts.owner ?? null,
-    base: "tiny",
-    model_name: opts.name ?? newId("m"),
-    training_file: "ds-1",
-    validation_file: null,
-    spec: SPEC,
-    error: null,
-    fine_tuned_model: null,
-    result: null,
-  });
-}
-
-/** A claiming process that starts claiming at `startAt` (ms), so that all of them start together. */
-function runProcess(
-  args: string[],
-  startAt: number,
-): Promise<{ worker: string; claimed: string[] }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", CLAIMER, ...args, String(startAt)], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let out = "";
-    let err = "";
-    child.stdout.on("data", (c: Buffer) => (out += c));
-    child.stderr.on("data", (c: Buffer) => (err += c));
-    child.on("exit", (code) =>
-      code === 0
-        ? resolve(JSON.parse(out.trim().split("\n").at(-1) ?? ""))
-        : reject(new Error(err)),
-    );
-  });
-}
-
 for (const backend of BACKENDS) {
   describe(`the job store on ${backend.name}`, () => {
     let db: SqlDb & { close(): void };
@@ -123,11 +65,11 @@ for (const backend of BACKENDS) {
     after(() => db.close());
 
     test("rows: insert, get, find by model name, pages newest first, owners", () => {
-      const a = addJob(store, { owner: "ann", name: "model-a" });
-      const b = addJob(store, { owner: "bob" });
-      const c = addJob(store, { owner: "ann" });
+      const a = queueJob(store, { owner: "ann", name: "model-a" });
+      const b = queueJob(store, { owner: "bob" });
+      const c = queueJob(store, { owner: "ann" });
       assert.equal(store.get(a.id).model_name, "model-a");
-      assert.deepEqual(store.get(a.id).spec, SPEC);
+      assert.deepEqual(store.get(a.id).spec, TINY_SPEC);
       assert.equal(store.findByModelName("model-a")?.id, a.id);
       assert.equal(store.find("ftjob-nope"), null);
       assert.throws(() => store.get("ftjob-nope"), /no job ftjob-nope/);
@@ -163,8 +105,8 @@ for (const backend of BACKENDS) {
     });
 
     test("the queue: claim the oldest, heartbeat, cancel, fenced finish, takeover after the lease", () => {
-      const first = addJob(store);
-      const second = addJob(store);
+      const first = queueJob(store);
+      const second = queueJob(store);
       const claimed = store.queue.claim("w1", 60_000);
       assert.equal(claimed?.job.id, first.id);
       assert.equal(claimed?.reclaimed, false);
@@ -235,7 +177,7 @@ for (const backend of BACKENDS) {
     });
 
     test("events and checkpoints: order, pages, the curve after a resume, upserts", () => {
-      const job = addJob(store);
+      const job = queueJob(store);
       for (let step = 1; step <= 4; step++)
         store.events.add(job.id, {
           type: "metrics",
@@ -315,9 +257,9 @@ for (const backend of BACKENDS) {
     });
 
     test("four processes claim one queue at once: every job exactly once", async () => {
-      const ids = Array.from({ length: 60 }, () => addJob(store).id);
+      const ids = Array.from({ length: 60 }, () => queueJob(store).id);
       const startAt = Date.now() + 4000; // after every process has started
-      const runs = await Promise.all(Array.from({ length: 4 }, () => runProcess(args, startAt)));
+      const runs = await Promise.all(Array.from({ length: 4 }, () => runClaimer(args, startAt)));
       const claimed = runs.flatMap((r) => r.claimed);
       assert.equal(claimed.length, ids.length, "none lost, none twice");
       assert.deepEqual([...claimed].sort(), [...ids].sort());
