@@ -161,7 +161,9 @@ def _main_distributed(command: str) -> int:
     except EngineError as e:
         log(f"rank {me}: {e.message}")
         emit({"type": "failed", "code": e.code, "message": e.message})
-        return 1
+        # a stop is every rank's decision and rank 0 reports it; a non-zero exit elsewhere would have
+        # torchrun end rank 0 while it writes the stop's checkpoint
+        return 0 if me != 0 and e.code == "cancelled" else 1
     except Exception as e:  # noqa: BLE001 - as in main
         traceback.print_exc(file=sys.stderr)
         code = "out_of_memory" if "out of memory" in str(e).lower() else "internal"

@@ -5,6 +5,8 @@ from functools import cache
 
 import torch
 
+from .distributed import local_world_size
+
 
 def pick_device() -> torch.device:
     wanted = os.environ.get("TAILOR_DEVICE")
@@ -73,5 +75,5 @@ def set_cpu_threads() -> None:
     """One compute thread per physical core (TAILOR_THREADS overrides); hyper-threads only contend. The
     processes torchrun starts on one machine share its cores."""
     wanted = os.environ.get("TAILOR_THREADS")
-    sharing = max(1, int(os.environ.get("LOCAL_WORLD_SIZE", "1")))
+    sharing = max(1, local_world_size())
     torch.set_num_threads(int(wanted) if wanted else max(1, physical_cores() // sharing))

@@ -138,13 +138,6 @@ def sum_gradients(params: list[torch.nn.Parameter]) -> None:
         g.copy_(summed)
 
 
-def barrier() -> None:
-    if is_distributed():
-        import torch.distributed as dist
-
-        dist.barrier()
-
-
 def _collective_device() -> torch.device:
     import torch
     import torch.distributed as dist
