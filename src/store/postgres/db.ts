@@ -62,12 +62,7 @@ export function translate(sql: string): { text: string; params: (number | string
 /** The values of a statement's parameters, from positional arguments or one object of named ones. */
 function bind(params: (number | string)[], args: unknown[]): unknown[] {
   const byName = (args[0] ?? {}) as Record<string, unknown>;
-  return params.map((p) => {
-    const v = typeof p === "number" ? args[p] : byName[p];
-    if (v === undefined) return null;
-    if (Buffer.isBuffer(v) || typeof v !== "object" || v === null) return v;
-    return v;
-  });
+  return params.map((p) => (typeof p === "number" ? args[p] : byName[p]) ?? null);
 }
 
 export class PostgresDb implements SqlDb {
@@ -92,7 +87,12 @@ export class PostgresDb implements SqlDb {
     values: unknown[] = [],
   ): { rows: Record<string, unknown>[]; rowCount: number } {
     if (this.closed) throw new Error("the Postgres connection is closed");
-    return send({ kind: "query", id: this.id, text, values }) ?? { rows: [], rowCount: 0 };
+    const answer = send({ kind: "query", id: this.id, text, values }) ?? { rows: [], rowCount: 0 };
+    // BYTEA comes back across the thread as a Uint8Array; better-sqlite3 gives a BLOB as a Buffer
+    for (const row of answer.rows)
+      for (const [k, v] of Object.entries(row))
+        if (v instanceof Uint8Array && !Buffer.isBuffer(v)) row[k] = Buffer.from(v);
+    return answer;
   }
 
   prepare(sql: string): SqlStatement {

@@ -26,8 +26,10 @@ runAsWorker(async (op) => {
   }
   if (!client) throw new Error("the Postgres connection is closed");
   try {
-    const r = await client.query(op.text, op.values);
-    return { rows: r.rows, rowCount: r.rowCount ?? 0 };
+    const answer = await client.query(op.text, op.values);
+    // several statements in one text (a migration) give one result each: the last one answers
+    const r = Array.isArray(answer) ? answer.at(-1) : answer;
+    return { rows: r?.rows ?? [], rowCount: r?.rowCount ?? 0 };
   } catch (e) {
     // plain fields survive the thread boundary; pg's error object does not
     throw Object.assign(new Error(e.message), { code: e.code, detail: e.detail });
