@@ -40,6 +40,8 @@ export async function startPostgres(): Promise<TestPostgres> {
     password,
     port,
     persistent: false,
+    // as root, the server runs as a `postgres` user, made here on a machine that has none
+    createPostgresUser: true,
     onLog: () => {},
     onError: () => {},
   });
