@@ -166,6 +166,11 @@ def _main_distributed(command: str) -> int:
         return 0 if me != 0 and e.code == "cancelled" else 1
     except Exception as e:  # noqa: BLE001 - as in main
         traceback.print_exc(file=sys.stderr)
+        if distributed.peer_lost(e):
+            # another rank died (its launcher stops this one too): no result, as when one process
+            # dies, so the job is queued again to go on from its last checkpoint
+            log(f"rank {me}: another process of this run stopped; ending without a result")
+            return 1
         code = "out_of_memory" if "out of memory" in str(e).lower() else "internal"
         emit({"type": "failed", "code": code, "message": f"rank {me}: {type(e).__name__}: {e}"})
         return 1

@@ -145,6 +145,18 @@ def _collective_device() -> torch.device:
     return torch.device("cuda") if dist.get_backend() == "nccl" else torch.device("cpu")
 
 
+def peer_lost(e: BaseException) -> bool:
+    """Whether `e` is a collective that failed because another process of the run went away (killed,
+    out of memory): gloo's and NCCL's errors, or torch's own distributed errors."""
+    import torch.distributed as dist
+
+    if isinstance(e, getattr(dist, "DistError", ())):
+        return True
+    text = str(e)
+    return isinstance(e, RuntimeError) and any(
+        mark in text for mark in ("gloo", "NCCL", "Connection reset by peer", "Connection closed by peer"))
+
+
 def refuse(command: str) -> None:
     """Only supervised LoRA training runs on several processes."""
     raise EngineError("invalid_request", f"'{command}' runs in one process; only `train` with method 'sft' runs "
