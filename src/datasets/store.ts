@@ -11,7 +11,8 @@ import {
 import { basename, join } from "node:path";
 import { TailorError } from "../errors/index.ts";
 import type { NameFinder, PiiType } from "../safety/index.ts";
-import { BlobStore, type Db, pauseForTest, tempDir, tempName } from "../store/index.ts";
+import { BlobStore, pauseForTest, tempDir, tempName } from "../store/index.ts";
+import type { SqlDb } from "../store/sql.ts";
 import { type CheckOptions, checkData } from "./check.ts";
 import type { Example } from "./read/index.ts";
 import { redactExample } from "./redact.ts";
@@ -96,7 +97,7 @@ export class DatasetStore {
    * (the engine's in the CLI and the server; without one, no names are looked for).
    */
   constructor(
-    private readonly db: Db,
+    private readonly db: SqlDb,
     readonly home: string,
     readonly names: NameFinder | null = null,
   ) {
@@ -196,8 +197,9 @@ export class DatasetStore {
         report_json: JSON.stringify(report),
       };
       const insert = this.db.prepare(
-        `INSERT OR IGNORE INTO datasets (id, name, created_at, source_file, train_sha256, train_examples, val_sha256, val_examples, redacted, redaction_json, report_json)
-         VALUES (@id, @name, @created_at, @source_file, @train_sha256, @train_examples, @val_sha256, @val_examples, @redacted, @redaction_json, @report_json)`,
+        `INSERT INTO datasets (id, name, created_at, source_file, train_sha256, train_examples, val_sha256, val_examples, redacted, redaction_json, report_json)
+         VALUES (@id, @name, @created_at, @source_file, @train_sha256, @train_examples, @val_sha256, @val_examples, @redacted, @redaction_json, @report_json)
+         ON CONFLICT (id) DO NOTHING`,
       );
       return this.db.transaction(() => {
         // the same content stored before (maybe by another process a moment ago): that row stands

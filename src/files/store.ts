@@ -4,7 +4,8 @@ import type { FileStatus } from "../../protocol/index.ts";
 import { checkData, type DataReport, type DatasetStore } from "../datasets/index.ts";
 import { isTailorError, TailorError } from "../errors/index.ts";
 import type { PiiType } from "../safety/index.ts";
-import { BlobStore, type Db } from "../store/index.ts";
+import { BlobStore } from "../store/index.ts";
+import type { SqlDb } from "../store/sql.ts";
 
 export const FILE_PURPOSES = ["fine-tune", "assistants", "batch", "user_data"] as const;
 export type FilePurpose = (typeof FILE_PURPOSES)[number];
@@ -50,7 +51,7 @@ export class FileStore {
 
   /** Files are stored in `datasets`' home (its blob store) and checked into it as versions. */
   constructor(
-    private readonly db: Db,
+    private readonly db: SqlDb,
     private readonly datasets: DatasetStore,
   ) {
     this.blobs = new BlobStore(datasets.home);
@@ -106,7 +107,7 @@ export class FileStore {
     const blob = await this.blobs.putFile(path);
     const same = this.db
       .prepare(
-        "SELECT * FROM files WHERE sha256 = ? AND filename = ? AND purpose = ? AND owner IS ? ORDER BY created_at LIMIT 1",
+        "SELECT * FROM files WHERE sha256 = ? AND filename = ? AND purpose = ? AND owner IS NOT DISTINCT FROM ? ORDER BY created_at LIMIT 1",
       )
       .get(blob.sha256, opts.filename, opts.purpose, opts.owner) as Row | undefined;
     if (same) return fromRow(same);
@@ -248,8 +249,11 @@ export class FileStore {
     return (
       this.db
         .prepare(
-          `SELECT * FROM files WHERE (@all = 1 OR owner IS @owner) AND (@purpose IS NULL OR purpose = @purpose)
-             AND (@after_created IS NULL OR created_at < @after_created OR (created_at = @after_created AND id < @after_id))
+          `SELECT * FROM files
+           WHERE (@all = 1 OR owner IS NOT DISTINCT FROM CAST(@owner AS TEXT))
+             AND (CAST(@purpose AS TEXT) IS NULL OR purpose = @purpose)
+             AND (CAST(@after_created AS BIGINT) IS NULL OR created_at < @after_created
+                  OR (created_at = @after_created AND id < @after_id))
            ORDER BY created_at DESC, id DESC LIMIT @limit`,
         )
         .all({

@@ -9,47 +9,14 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { openDb } from "../../store/index.ts";
-import { startPostgres, type TestPostgres } from "../../store/postgres/__fixtures__/embedded.ts";
-import { PostgresDb } from "../../store/postgres/db.ts";
-import { migratePostgres } from "../../store/postgres/schema.ts";
+import { storeBackends } from "../../store/postgres/__fixtures__/backends.ts";
 import type { SqlDb } from "../../store/sql.ts";
 import { queueJob, runClaimer, TINY_SPEC } from "./__fixtures__/queue.ts";
 import { JobStore } from "./index.ts";
 
-interface Backend {
-  name: string;
-  /** A new, empty store, and where a process finds it (`claimer.ts` arguments). */
-  open(): Promise<{ db: SqlDb & { close(): void }; args: string[] }>;
-}
-
-let postgres: TestPostgres | null = null;
-let databases = 0;
+const BACKENDS = storeBackends();
 const homes: string[] = [];
-
-const BACKENDS: Backend[] = [
-  {
-    name: "SQLite",
-    async open() {
-      const home = mkdtempSync(join(tmpdir(), "tailor-store-"));
-      homes.push(home);
-      return { db: openDb(home), args: ["sqlite", home] };
-    },
-  },
-  {
-    name: "Postgres",
-    async open() {
-      postgres ??= await startPostgres();
-      const url = await postgres.database(`jobs_${++databases}`);
-      const db = new PostgresDb(url);
-      migratePostgres(db);
-      return { db, args: ["postgres", url] };
-    },
-  },
-];
-
-after(async () => {
-  await postgres?.stop();
+after(() => {
   for (const home of homes) rmSync(home, { recursive: true, force: true });
 });
 
@@ -58,8 +25,10 @@ for (const backend of BACKENDS) {
     let db: SqlDb & { close(): void };
     let store: JobStore;
     let args: string[];
-    before(async () => {
-      ({ db, args } = await backend.open());
+    before(() => {
+      const home = mkdtempSync(join(tmpdir(), "tailor-store-"));
+      homes.push(home);
+      ({ db, args } = backend.open(home));
       store = new JobStore(db);
     });
     after(() => db.close());

@@ -62,6 +62,35 @@ export const PG_MIGRATIONS: readonly string[] = [
      started_at BIGINT NOT NULL,
      heartbeat_ms BIGINT NOT NULL
    );`,
+  // datasets (their examples are blobs under the home, by hash) and uploaded files
+  `CREATE TABLE datasets (
+     id TEXT PRIMARY KEY,
+     name TEXT NOT NULL,
+     created_at BIGINT NOT NULL,
+     source_file TEXT NOT NULL,
+     train_sha256 TEXT NOT NULL,
+     train_examples INTEGER NOT NULL,
+     val_sha256 TEXT,
+     val_examples INTEGER NOT NULL DEFAULT 0,
+     redacted INTEGER NOT NULL DEFAULT 0,
+     redaction_json TEXT,
+     report_json TEXT NOT NULL
+   );
+   CREATE INDEX datasets_name ON datasets(name, created_at);
+   CREATE TABLE files (
+     id TEXT PRIMARY KEY,
+     purpose TEXT NOT NULL,
+     filename TEXT NOT NULL,
+     bytes BIGINT NOT NULL,
+     created_at BIGINT NOT NULL,
+     owner TEXT,
+     sha256 TEXT NOT NULL,
+     status TEXT NOT NULL,
+     status_details TEXT,
+     dataset_id TEXT,
+     report_json TEXT
+   );
+   CREATE INDEX files_owner ON files(owner, created_at);`,
 ];
 
 /** Brings the database to the last migration; returns the version it is at. */

@@ -12,6 +12,8 @@ import pg from "pg";
 export interface TestPostgres {
   /** A URL of a new, empty database on the server. */
   database(name: string): Promise<string>;
+  /** The URL of a database on the server (`postgres` is always there). */
+  url(database: string): string;
   stop(): Promise<void>;
 }
 
@@ -49,6 +51,7 @@ export async function startPostgres(): Promise<TestPostgres> {
   await server.start();
   const base = `postgres://${user}:${password}@127.0.0.1:${port}`;
   return {
+    url: (database: string) => `${base}/${database}`,
     async database(name: string) {
       const admin = new pg.Client({ connectionString: `${base}/postgres` });
       await admin.connect();

@@ -1,0 +1,43 @@
+/**
+ * The two backends a store's suite runs against: a SQLite file in the home, and a new database on a
+ * real Postgres server (./embedded.ts), started before the file's tests and stopped after them.
+ * `open` is synchronous on both, as the stores are.
+ */
+import { after, before } from "node:test";
+import { openDb } from "../../index.ts";
+import type { SqlDb } from "../../sql.ts";
+import { PostgresDb } from "../db.ts";
+import { migratePostgres } from "../schema.ts";
+import { startPostgres, type TestPostgres } from "./embedded.ts";
+
+export interface StoreBackend {
+  name: "SQLite" | "Postgres";
+  /** A new, empty store (the home holds the blobs on both), and how a process finds it. */
+  open(home: string): { db: SqlDb & { close(): void }; args: string[] };
+}
+
+/** Registers the server's start and stop with this test file; the backends to run the suite on. */
+export function storeBackends(): StoreBackend[] {
+  let server: TestPostgres | null = null;
+  let databases = 0;
+  before(async () => {
+    server = await startPostgres();
+  });
+  after(async () => server?.stop());
+  return [
+    { name: "SQLite", open: (home) => ({ db: openDb(home), args: ["sqlite", home] }) },
+    {
+      name: "Postgres",
+      open: () => {
+        if (!server) throw new Error("the Postgres server has not started");
+        const name = `store_${process.pid}_${++databases}`;
+        const admin = new PostgresDb(server.url("postgres"));
+        admin.query(`CREATE DATABASE ${name}`);
+        admin.close();
+        const db = new PostgresDb(server.url(name));
+        migratePostgres(db);
+        return { db, args: ["postgres", server.url(name)] };
+      },
+    },
+  ];
+}
