@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { AUDIT_RESULTS, type AuditResult } from "../../protocol/index.ts";
 import { TailorError } from "../errors/index.ts";
-import type { Db } from "../store/index.ts";
+import type { SqlDb } from "../store/sql.ts";
 import type { Role } from "./keys.ts";
 
 export { AUDIT_RESULTS, type AuditResult };
@@ -94,7 +94,7 @@ export class AuditLog {
   private readonly now: () => number;
 
   constructor(
-    readonly db: Db,
+    readonly db: SqlDb,
     opts: { now?: () => number } = {},
   ) {
     this.now = opts.now ?? Date.now;
@@ -107,12 +107,12 @@ export class AuditLog {
         message: `an audit entry needs an action and a result of ${AUDIT_RESULTS.join(", ")}; got action '${e.action}', result '${e.result}'`,
       });
     }
-    const info = this.db
+    const row = this.db
       .prepare(
         `INSERT INTO audit_log (at_ms, key_id, owner, role, action, target, result, status, client, details_json)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
       )
-      .run(
+      .get(
         this.now(),
         e.keyId,
         text(e.owner),
@@ -124,9 +124,7 @@ export class AuditLog {
         text(e.client),
         detailsJson(e.details),
       );
-    return fromRow(
-      this.db.prepare("SELECT * FROM audit_log WHERE seq = ?").get(info.lastInsertRowid) as Row,
-    );
+    return fromRow(row as Row);
   }
 
   /** Newest first. */
@@ -142,10 +140,11 @@ export class AuditLog {
     const rows = this.db
       .prepare(
         `SELECT * FROM audit_log
-         WHERE (@after IS NULL OR seq < @after)
-           AND (@owner IS NULL OR owner = @owner)
-           AND (@key IS NULL OR key_id = @key)
-           AND (@action IS NULL OR action = @action OR substr(action, 1, length(@action) + 1) = @action || '.')
+         WHERE (CAST(@after AS BIGINT) IS NULL OR seq < @after)
+           AND (CAST(@owner AS TEXT) IS NULL OR owner = @owner)
+           AND (CAST(@key AS TEXT) IS NULL OR key_id = @key)
+           AND (CAST(@action AS TEXT) IS NULL OR action = @action
+                OR substr(action, 1, length(@action) + 1) = @action || '.')
          ORDER BY seq DESC LIMIT @limit`,
       )
       .all({

@@ -3,9 +3,10 @@ import { execFile } from "node:child_process";
 import { chmodSync, existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { test } from "node:test";
+import { describe, test } from "node:test";
 import { isTailorError, TailorError } from "../errors/index.ts";
 import { openDb } from "../store/index.ts";
+import { storeBackends } from "../store/postgres/__fixtures__/backends.ts";
 import { ADMIN_KEY_FILE, ensureAdminKey, readLocalAdminKey } from "./admin-key.ts";
 import { checkPrivateFile, checkPrivateFiles } from "./key-files.ts";
 import { hasRole, KeyStore } from "./keys.ts";
@@ -24,96 +25,112 @@ function adminKey(dir: string) {
 }
 const isCode = (code: string) => (e: unknown) => e instanceof TailorError && e.code === code;
 
-test("a created key verifies, shows only its prefix, and stops verifying once revoked", () => {
-  const store = keyStore(home());
-  const { key, record } = store.create({ name: "support-team", role: "member" });
-  assert.match(key, /^tailor-sk-[0-9a-f]{48}$/);
-  assert.match(record.id, /^key-[0-9a-f]{16}$/);
-  assert.equal(record.owner, "support-team", "the owner defaults to the name");
-  assert.equal(record.prefix, key.slice(0, 16));
-  assert.equal(record.last_used_at, null);
+// the key store's own tests, on both backends
+for (const backend of storeBackends())
+  describe(`keys on ${backend.name}`, () => {
+    const keyStoreOn = (dir: string, opts: { now?: () => number } = {}) =>
+      new KeyStore(backend.open(dir).db, opts);
 
-  const verified = store.verify(key);
-  assert.equal(verified?.id, record.id);
-  assert.equal(verified?.role, "member");
-  assert.notEqual(verified?.last_used_at, null);
-  assert.equal(store.verify(`Bearer ${key}`)?.id, record.id, "a whole Authorization value works");
-  for (const listed of [store.list(), [store.get(record.id)]]) {
-    const text = JSON.stringify(listed);
-    assert.ok(!text.includes(key) && !text.includes("hash"), "no plaintext or hash is listed");
-  }
+    test("a created key verifies, shows only its prefix, and stops verifying once revoked", () => {
+      const store = keyStoreOn(home());
+      const { key, record } = store.create({ name: "support-team", role: "member" });
+      assert.match(key, /^tailor-sk-[0-9a-f]{48}$/);
+      assert.match(record.id, /^key-[0-9a-f]{16}$/);
+      assert.equal(record.owner, "support-team", "the owner defaults to the name");
+      assert.equal(record.prefix, key.slice(0, 16));
+      assert.equal(record.last_used_at, null);
 
-  const revoked = store.revoke(record.id);
-  assert.notEqual(revoked.revoked_at, null);
-  assert.equal(store.verify(key), null);
-  assert.throws(() => store.revoke(record.id), isCode("conflict"));
-  assert.throws(() => store.revoke("key-0000000000000000"), isCode("not_found"));
-  assert.deepEqual(
-    store.list({ activeOnly: true }).map((k) => k.id),
-    [],
-  );
-  store.db.close();
-});
+      const verified = store.verify(key);
+      assert.equal(verified?.id, record.id);
+      assert.equal(verified?.role, "member");
+      assert.notEqual(verified?.last_used_at, null);
+      assert.equal(
+        store.verify(`Bearer ${key}`)?.id,
+        record.id,
+        "a whole Authorization value works",
+      );
+      for (const listed of [store.list(), [store.get(record.id)]]) {
+        const text = JSON.stringify(listed);
+        assert.ok(!text.includes(key) && !text.includes("hash"), "no plaintext or hash is listed");
+      }
 
-test("the database holds a sha256 of the key, never the key", () => {
-  const dir = home();
-  const store = keyStore(dir);
-  const { key, record } = store.create({ name: "ci", role: "viewer", owner: "platform" });
-  store.db.close();
-  const db = openDb(dir);
-  const row = db.prepare("SELECT * FROM api_keys WHERE id = ?").get(record.id) as Record<
-    string,
-    unknown
-  >;
-  db.close();
-  assert.equal(row.owner, "platform");
-  assert.match(String(row.hash), /^[0-9a-f]{64}$/);
-  assert.ok(!Object.values(row).some((v) => v === key), "the plaintext is in no column");
-  for (const f of ["tailor.db", "tailor.db-wal"].filter((f) => existsSync(join(dir, f)))) {
-    assert.equal(readFileSync(join(dir, f)).includes(key.slice(16)), false, `nor anywhere in ${f}`);
-  }
-});
+      const revoked = store.revoke(record.id);
+      assert.notEqual(revoked.revoked_at, null);
+      assert.equal(store.verify(key), null);
+      assert.throws(() => store.revoke(record.id), isCode("conflict"));
+      assert.throws(() => store.revoke("key-0000000000000000"), isCode("not_found"));
+      assert.deepEqual(
+        store.list({ activeOnly: true }).map((k) => k.id),
+        [],
+      );
+      store.db.close();
+    });
 
-test("malformed, unknown and empty tokens all fail the same way", () => {
-  const store = keyStore(home());
-  store.create({ name: "a", role: "admin" });
-  for (const token of [
-    "",
-    null,
-    undefined,
-    "tailor-sk-short",
-    `tailor-sk-${"0".repeat(48)}`,
-    "sk-proj-abc",
-  ]) {
-    assert.equal(store.verify(token), null, String(token));
-  }
-  store.db.close();
-});
+    test("the database holds a sha256 of the key, never the key", () => {
+      const dir = home();
+      const store = keyStoreOn(dir);
+      const { key, record } = store.create({ name: "ci", role: "viewer", owner: "platform" });
+      store.db.close();
+      const { db } = backend.open(dir);
+      const row = db.prepare("SELECT * FROM api_keys WHERE id = ?").get(record.id) as Record<
+        string,
+        unknown
+      >;
+      db.close();
+      assert.equal(row.owner, "platform");
+      assert.match(String(row.hash), /^[0-9a-f]{64}$/);
+      assert.ok(!Object.values(row).some((v) => v === key), "the plaintext is in no column");
+      for (const f of ["tailor.db", "tailor.db-wal"].filter((f) => existsSync(join(dir, f)))) {
+        // the SQLite file itself (a Postgres server keeps its files elsewhere)
+        assert.equal(
+          readFileSync(join(dir, f)).includes(key.slice(16)),
+          false,
+          `nor anywhere in ${f}`,
+        );
+      }
+    });
 
-test("bad names and roles are refused with invalid_argument", () => {
-  const store = keyStore(home());
-  assert.throws(() => store.create({ name: "x", role: "root" }), isCode("invalid_argument"));
-  assert.throws(() => store.create({ name: "  ", role: "member" }), isCode("invalid_argument"));
-  assert.throws(
-    () => store.create({ name: "x", role: "member", owner: "a\nb" }),
-    isCode("invalid_argument"),
-  );
-  store.db.close();
-});
+    test("malformed, unknown and empty tokens all fail the same way", () => {
+      const store = keyStoreOn(home());
+      store.create({ name: "a", role: "admin" });
+      for (const token of [
+        "",
+        null,
+        undefined,
+        "tailor-sk-short",
+        `tailor-sk-${"0".repeat(48)}`,
+        "sk-proj-abc",
+      ]) {
+        assert.equal(store.verify(token), null, String(token));
+      }
+      store.db.close();
+    });
 
-test("last_used_at is written at most once a minute", () => {
-  let now = 1_700_000_000_000;
-  const store = keyStore(home(), { now: () => now });
-  const { key, record } = store.create({ name: "a", role: "viewer" });
-  assert.equal(store.verify(key)?.last_used_at, 1_700_000_000);
-  now += 30_000;
-  store.verify(key);
-  assert.equal(store.get(record.id).last_used_at, 1_700_000_000);
-  now += 31_000;
-  store.verify(key);
-  assert.equal(store.get(record.id).last_used_at, 1_700_000_061);
-  store.db.close();
-});
+    test("bad names and roles are refused with invalid_argument", () => {
+      const store = keyStoreOn(home());
+      assert.throws(() => store.create({ name: "x", role: "root" }), isCode("invalid_argument"));
+      assert.throws(() => store.create({ name: "  ", role: "member" }), isCode("invalid_argument"));
+      assert.throws(
+        () => store.create({ name: "x", role: "member", owner: "a\nb" }),
+        isCode("invalid_argument"),
+      );
+      store.db.close();
+    });
+
+    test("last_used_at is written at most once a minute", () => {
+      let now = 1_700_000_000_000;
+      const store = keyStoreOn(home(), { now: () => now });
+      const { key, record } = store.create({ name: "a", role: "viewer" });
+      assert.equal(store.verify(key)?.last_used_at, 1_700_000_000);
+      now += 30_000;
+      store.verify(key);
+      assert.equal(store.get(record.id).last_used_at, 1_700_000_000);
+      now += 31_000;
+      store.verify(key);
+      assert.equal(store.get(record.id).last_used_at, 1_700_000_061);
+      store.db.close();
+    });
+  });
 
 test("roles nest: admin may do what a member may, a member what a viewer may", () => {
   assert.ok(

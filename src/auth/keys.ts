@@ -2,7 +2,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { z } from "zod";
 import { KEY_ROLES } from "../../protocol/index.ts";
 import { TailorError } from "../errors/index.ts";
-import type { Db } from "../store/index.ts";
+import type { SqlDb } from "../store/sql.ts";
 
 /**
  * What a key may do, most to least: `admin` manages keys and reads the audit log as well as
@@ -74,7 +74,7 @@ export class KeyStore {
   private readonly nowMs: () => number;
 
   constructor(
-    readonly db: Db,
+    readonly db: SqlDb,
     opts: { now?: () => number } = {},
   ) {
     this.nowMs = opts.now ?? Date.now;
@@ -129,7 +129,7 @@ export class KeyStore {
     return this.db
       .prepare(
         `SELECT ${COLUMNS} FROM api_keys
-         WHERE (@owner IS NULL OR owner = @owner) AND (@active = 0 OR revoked_at IS NULL)
+         WHERE (CAST(@owner AS TEXT) IS NULL OR owner = @owner) AND (@active = 0 OR revoked_at IS NULL)
          ORDER BY created_at, id`,
       )
       .all({ owner: opts.owner ?? null, active: opts.activeOnly ? 1 : 0 }) as ApiKey[];

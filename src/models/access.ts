@@ -7,7 +7,7 @@ import { rmSync } from "node:fs";
 import type { ModelName } from "../../protocol/versions.ts";
 import type { Principal } from "../auth/index.ts";
 import { TailorError } from "../errors/index.ts";
-import type { Db } from "../store/index.ts";
+import type { SqlDb } from "../store/sql.ts";
 import { parseCheckpointRef } from "./checkpoint-ref.ts";
 import type { ModelNames, NameResolution } from "./names/index.ts";
 import { parseNameRef } from "./names/index.ts";
@@ -32,7 +32,7 @@ export interface ModelJobs {
 
 /** Which fine-tuned models an admin has shared (the `model_access` table). */
 export class ModelShares {
-  constructor(private readonly db: Db) {}
+  constructor(private readonly db: SqlDb) {}
 
   isShared(name: string): boolean {
     const row = this.db.prepare("SELECT shared FROM model_access WHERE name = ?").get(name) as

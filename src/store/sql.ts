@@ -25,6 +25,7 @@ export interface SqlDb {
   prepare(sql: string): SqlStatement;
   // biome-ignore lint/suspicious/noExplicitAny: the transaction keeps its function's exact signature
   transaction<F extends (...args: any[]) => unknown>(fn: F): SqlTransaction<F>;
+  close(): void;
 }
 
 export function isPostgres(db: SqlDb): boolean {

@@ -91,6 +91,36 @@ export const PG_MIGRATIONS: readonly string[] = [
      report_json TEXT
    );
    CREATE INDEX files_owner ON files(owner, created_at);`,
+  // API keys (their hashes), the audit log, and which models are shared
+  `CREATE TABLE api_keys (
+     id TEXT PRIMARY KEY,
+     name TEXT NOT NULL,
+     owner TEXT NOT NULL,
+     role TEXT NOT NULL,
+     hash TEXT NOT NULL UNIQUE,
+     prefix TEXT NOT NULL,
+     created_at BIGINT NOT NULL,
+     last_used_at BIGINT,
+     revoked_at BIGINT
+   );
+   CREATE TABLE audit_log (
+     seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+     at_ms BIGINT NOT NULL,
+     key_id TEXT,
+     owner TEXT,
+     role TEXT,
+     action TEXT NOT NULL,
+     target TEXT,
+     result TEXT NOT NULL,
+     status INTEGER,
+     client TEXT,
+     details_json TEXT
+   );
+   CREATE TABLE model_access (
+     name TEXT PRIMARY KEY,
+     owner TEXT,
+     shared INTEGER NOT NULL DEFAULT 0
+   );`,
 ];
 
 /** Brings the database to the last migration; returns the version it is at. */

@@ -12,7 +12,10 @@ import { startPostgres, type TestPostgres } from "./embedded.ts";
 
 export interface StoreBackend {
   name: "SQLite" | "Postgres";
-  /** A new, empty store (the home holds the blobs on both), and how a process finds it. */
+  /**
+   * The store of `home` (the home holds the blobs on both): empty at first, the same one when
+   * opened again; and how a process finds it.
+   */
   open(home: string): { db: SqlDb & { close(): void }; args: string[] };
 }
 
@@ -20,6 +23,7 @@ export interface StoreBackend {
 export function storeBackends(): StoreBackend[] {
   let server: TestPostgres | null = null;
   let databases = 0;
+  const byHome = new Map<string, string>();
   before(async () => {
     server = await startPostgres();
   });
@@ -28,12 +32,17 @@ export function storeBackends(): StoreBackend[] {
     { name: "SQLite", open: (home) => ({ db: openDb(home), args: ["sqlite", home] }) },
     {
       name: "Postgres",
-      open: () => {
+      open: (home) => {
         if (!server) throw new Error("the Postgres server has not started");
-        const name = `store_${process.pid}_${++databases}`;
-        const admin = new PostgresDb(server.url("postgres"));
-        admin.query(`CREATE DATABASE ${name}`);
-        admin.close();
+        let name = byHome.get(home);
+        if (!name) {
+          // a home's first opening makes its database; later ones reopen it, as openDb does
+          name = `store_${process.pid}_${++databases}`;
+          byHome.set(home, name);
+          const admin = new PostgresDb(server.url("postgres"));
+          admin.query(`CREATE DATABASE ${name}`);
+          admin.close();
+        }
         const db = new PostgresDb(server.url(name));
         migratePostgres(db);
         return { db, args: ["postgres", server.url(name)] };
