@@ -3,7 +3,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
-import { openDb } from "../../store/index.ts";
+import { storeBackends } from "../../store/postgres/__fixtures__/backends.ts";
 import { FlagStore, maskedExcerpt } from "./flags.ts";
 
 describe("flags", () => {
@@ -19,38 +19,39 @@ describe("flags", () => {
     assert.equal(c, "Mail [EMAIL], you idiot");
   });
 
-  test("listed newest first, filtered, paged with after; a member's own only", () => {
-    const store = new FlagStore(openDb(mkdtempSync(join(tmpdir(), "tailor-flags-"))));
-    const flag = (n: number, owner: string, policy: string) =>
-      store.record({
-        policy_id: policy === "inline" ? null : `modpol_${policy}`,
-        policy_name: policy,
-        stage: n % 2 ? "input" : "output",
-        action: "blocked",
-        hits: [{ kind: "term", rule: `w${n}` }],
-        model: "tiny",
-        key_id: `key_${owner}`,
-        owner,
-        request_id: `chatcmpl-${n}`,
-        excerpt: "…",
-        text: null,
-      });
-    const made = [1, 2, 3, 4, 5].map((n) =>
-      flag(n, n <= 2 ? "alice" : "bob", n === 5 ? "inline" : "a"),
-    );
-    const ids = (q: Parameters<FlagStore["list"]>[0]) => store.list(q).flags.map((f) => f.id);
-    const newest = made.map((f) => f.id).reverse();
-    assert.deepEqual(ids({ limit: 10 }), newest);
-    const first = store.list({ limit: 2 });
-    assert.equal(first.hasMore, true);
-    assert.deepEqual(ids({ limit: 2, after: first.flags[1]?.id }), newest.slice(2, 4));
-    assert.deepEqual(ids({ limit: 10, owner: "alice" }), newest.slice(3));
-    assert.deepEqual(ids({ limit: 10, policyName: "inline" }), [made[4]?.id]);
-    assert.deepEqual(ids({ limit: 10, policyId: "modpol_a", stage: "input" }), [
-      made[2]?.id,
-      made[0]?.id,
-    ]);
-    assert.throws(() => store.list({ limit: 1, after: "modflag_nope" }), /after: no flag/);
-    assert.deepEqual(store.list({ limit: 1 }).flags[0]?.hits, [{ kind: "term", rule: "w5" }]);
-  });
+  for (const backend of storeBackends())
+    test(`listed newest first, filtered, paged with after; a member's own only (${backend.name})`, () => {
+      const store = new FlagStore(backend.open(mkdtempSync(join(tmpdir(), "tailor-flags-"))).db);
+      const flag = (n: number, owner: string, policy: string) =>
+        store.record({
+          policy_id: policy === "inline" ? null : `modpol_${policy}`,
+          policy_name: policy,
+          stage: n % 2 ? "input" : "output",
+          action: "blocked",
+          hits: [{ kind: "term", rule: `w${n}` }],
+          model: "tiny",
+          key_id: `key_${owner}`,
+          owner,
+          request_id: `chatcmpl-${n}`,
+          excerpt: "…",
+          text: null,
+        });
+      const made = [1, 2, 3, 4, 5].map((n) =>
+        flag(n, n <= 2 ? "alice" : "bob", n === 5 ? "inline" : "a"),
+      );
+      const ids = (q: Parameters<FlagStore["list"]>[0]) => store.list(q).flags.map((f) => f.id);
+      const newest = made.map((f) => f.id).reverse();
+      assert.deepEqual(ids({ limit: 10 }), newest);
+      const first = store.list({ limit: 2 });
+      assert.equal(first.hasMore, true);
+      assert.deepEqual(ids({ limit: 2, after: first.flags[1]?.id }), newest.slice(2, 4));
+      assert.deepEqual(ids({ limit: 10, owner: "alice" }), newest.slice(3));
+      assert.deepEqual(ids({ limit: 10, policyName: "inline" }), [made[4]?.id]);
+      assert.deepEqual(ids({ limit: 10, policyId: "modpol_a", stage: "input" }), [
+        made[2]?.id,
+        made[0]?.id,
+      ]);
+      assert.throws(() => store.list({ limit: 1, after: "modflag_nope" }), /after: no flag/);
+      assert.deepEqual(store.list({ limit: 1 }).flags[0]?.hits, [{ kind: "term", rule: "w5" }]);
+    });
 });

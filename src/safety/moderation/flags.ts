@@ -8,7 +8,7 @@ import { z } from "zod";
 import type { ModerationFlag, PolicyDecision } from "../../../protocol/moderation.ts";
 import { RuleHit } from "../../../protocol/moderation.ts";
 import { TailorError } from "../../errors/index.ts";
-import type { Db } from "../../store/index.ts";
+import type { SqlDb } from "../../store/sql.ts";
 import { findPii } from "../pii.ts";
 import type { Span } from "./policy-eval.ts";
 
@@ -86,7 +86,7 @@ export function maskedExcerpt(text: string, spans: readonly Span[]): string {
 }
 
 export class FlagStore {
-  constructor(readonly db: Db) {}
+  constructor(readonly db: SqlDb) {}
 
   record(f: FlagInput): ModerationFlag {
     const id = `modflag_${randomBytes(12).toString("hex")}`;
@@ -135,13 +135,13 @@ export class FlagStore {
     const rows = this.db
       .prepare(
         `SELECT * FROM moderation_flags
-         WHERE (@before IS NULL OR seq < @before)
-           AND (@policyId IS NULL OR policy_id = @policyId)
-           AND (@policyName IS NULL OR (policy_id IS NULL AND policy_name = @policyName))
-           AND (@model IS NULL OR model = @model)
-           AND (@stage IS NULL OR stage = @stage)
-           AND (@action IS NULL OR action = @action)
-           AND (@owner IS NULL OR owner = @owner)
+         WHERE (CAST(@before AS BIGINT) IS NULL OR seq < @before)
+           AND (CAST(@policyId AS TEXT) IS NULL OR policy_id = @policyId)
+           AND (CAST(@policyName AS TEXT) IS NULL OR (policy_id IS NULL AND policy_name = @policyName))
+           AND (CAST(@model AS TEXT) IS NULL OR model = @model)
+           AND (CAST(@stage AS TEXT) IS NULL OR stage = @stage)
+           AND (CAST(@action AS TEXT) IS NULL OR action = @action)
+           AND (CAST(@owner AS TEXT) IS NULL OR owner = @owner)
          ORDER BY seq DESC LIMIT @limit`,
       )
       .all({

@@ -11,7 +11,7 @@ import type {
 } from "../../../protocol/api/moderation-policies.ts";
 import { type Policy, PolicyInput } from "../../../protocol/moderation.ts";
 import { TailorError } from "../../errors/index.ts";
-import type { Db } from "../../store/index.ts";
+import type { SqlDb } from "../../store/sql.ts";
 import { CompiledPolicy } from "./policy-eval.ts";
 
 /** Whether a model name or a key id exists (attaching to one that does not is refused). */
@@ -33,7 +33,7 @@ const now = () => Math.floor(Date.now() / 1000);
 
 export class PolicyStore {
   constructor(
-    readonly db: Db,
+    readonly db: SqlDb,
     private readonly targets: AttachTargets = { model: () => true, key: () => true },
   ) {}
 
@@ -112,7 +112,7 @@ export class PolicyStore {
     const { id } = this.get(ref);
     this.#check(add);
     const insert = this.db.prepare(
-      "INSERT OR IGNORE INTO moderation_attachments (policy_id, kind, target) VALUES (?, ?, ?)",
+      "INSERT INTO moderation_attachments (policy_id, kind, target) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
     );
     this.db.transaction(() => {
       for (const [kind, targets] of this.#pairs(add))
@@ -225,7 +225,7 @@ export class PolicyStore {
   #replace(id: string, a: PolicyAttachments): void {
     this.#check(a);
     const insert = this.db.prepare(
-      "INSERT OR IGNORE INTO moderation_attachments (policy_id, kind, target) VALUES (?, ?, ?)",
+      "INSERT INTO moderation_attachments (policy_id, kind, target) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
     );
     for (const [kind, targets] of this.#pairs(a)) {
       const given = kind === "model" ? a.models : a.keys;

@@ -121,6 +121,40 @@ export const PG_MIGRATIONS: readonly string[] = [
      owner TEXT,
      shared INTEGER NOT NULL DEFAULT 0
    );`,
+  // moderation policies, what they are attached to, and the flags their checks raised
+  `CREATE TABLE moderation_policies (
+     id TEXT PRIMARY KEY,
+     name TEXT NOT NULL UNIQUE,
+     created_at BIGINT NOT NULL,
+     updated_at BIGINT NOT NULL,
+     body_json TEXT NOT NULL
+   );
+   CREATE TABLE moderation_attachments (
+     policy_id TEXT NOT NULL REFERENCES moderation_policies(id) ON DELETE CASCADE,
+     kind TEXT NOT NULL CHECK (kind IN ('model', 'key')),
+     target TEXT NOT NULL,
+     PRIMARY KEY (policy_id, kind, target)
+   );
+   CREATE INDEX moderation_attachments_target ON moderation_attachments(kind, target);
+   CREATE TABLE moderation_flags (
+     seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+     id TEXT NOT NULL UNIQUE,
+     created_at BIGINT NOT NULL,
+     policy_id TEXT,
+     policy_name TEXT NOT NULL,
+     stage TEXT NOT NULL,
+     action TEXT NOT NULL,
+     hits_json TEXT NOT NULL,
+     model TEXT,
+     key_id TEXT,
+     owner TEXT,
+     request_id TEXT,
+     excerpt TEXT NOT NULL,
+     text TEXT
+   );
+   CREATE INDEX moderation_flags_policy ON moderation_flags(policy_id, seq);
+   CREATE INDEX moderation_flags_model ON moderation_flags(model, seq);
+   CREATE INDEX moderation_flags_owner ON moderation_flags(owner, seq);`,
 ];
 
 /** Brings the database to the last migration; returns the version it is at. */
