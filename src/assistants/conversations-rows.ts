@@ -1,7 +1,7 @@
 /**
- * Conversations' rows in SQLite and their API shapes: ids, the SQL that reads a conversation with its
- * message and feedback counts, and the JSON columns parsed with their schemas (a row written by an
- * older or broken build reads as empty rather than crashing a page).
+ * Conversations' rows in the database and their API shapes: ids, the SQL that reads a conversation
+ * with its message and feedback counts, and the JSON columns parsed with their schemas (a row
+ * written by an older or broken build reads as empty rather than crashing a page).
  */
 import { randomInt } from "node:crypto";
 import { z } from "zod";
@@ -47,17 +47,28 @@ export interface ConversationRow {
   wrong: number | null;
 }
 
-/** A conversation's columns with its message count and feedback counts; add WHERE/ORDER after it. */
-export const CONVERSATION_SELECT = `
+/**
+ * A conversation's columns with its message count and feedback counts; add WHERE/ORDER after it.
+ * Only reading the feedback's JSON differs between SQLite and Postgres.
+ */
+export function conversationSelect(postgres: boolean): string {
+  const rating = postgres
+    ? "(m.feedback_json::jsonb ->> 'rating')"
+    : "json_extract(m.feedback_json, '$.rating')";
+  const wrong = postgres
+    ? "(m.feedback_json::jsonb ->> 'wrong') = 'true'"
+    : "json_extract(m.feedback_json, '$.wrong') = 1";
+  const count = (cond: string) =>
+    `(SELECT SUM(CASE WHEN ${cond} THEN 1 ELSE 0 END) FROM conversation_messages m
+       WHERE m.conversation_id = c.id AND m.feedback_json IS NOT NULL)`;
+  return `
   SELECT c.*,
     (SELECT COUNT(*) FROM conversation_messages m WHERE m.conversation_id = c.id) AS message_count,
-    (SELECT SUM(json_extract(m.feedback_json, '$.rating') = 'up') FROM conversation_messages m
-       WHERE m.conversation_id = c.id AND m.feedback_json IS NOT NULL) AS up,
-    (SELECT SUM(json_extract(m.feedback_json, '$.rating') = 'down') FROM conversation_messages m
-       WHERE m.conversation_id = c.id AND m.feedback_json IS NOT NULL) AS down,
-    (SELECT SUM(json_extract(m.feedback_json, '$.wrong') = 1) FROM conversation_messages m
-       WHERE m.conversation_id = c.id AND m.feedback_json IS NOT NULL) AS wrong
+    ${count(`${rating} = 'up'`)} AS up,
+    ${count(`${rating} = 'down'`)} AS down,
+    ${count(wrong)} AS wrong
   FROM conversations c`;
+}
 
 export function conversationOf(r: ConversationRow): AssistantConversation {
   return {

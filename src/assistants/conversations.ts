@@ -13,11 +13,11 @@ import {
 } from "../../protocol/assistants.ts";
 import type { ChatMessage } from "../../protocol/index.ts";
 import { TailorError } from "../errors/index.ts";
-import type { Db } from "../store/index.ts";
+import { isPostgres, type SqlDb } from "../store/sql.ts";
 import {
-  CONVERSATION_SELECT,
   type ConversationRow,
   conversationOf,
+  conversationSelect,
   DAY,
   type MessageRow,
   messageOf,
@@ -72,13 +72,16 @@ const notFound = (id: string) =>
 
 export class ConversationStore {
   private readonly now: () => number;
+  /** The conversations' columns with their counts, in this database's SQL. */
+  private readonly select: string;
 
   constructor(
-    readonly db: Db,
+    readonly db: SqlDb,
     /** The clock in Unix seconds (tests move it). */
     opts: { now?: () => number } = {},
   ) {
     this.now = opts.now ?? nowSeconds;
+    this.select = conversationSelect(isPostgres(db));
   }
 
   start(
@@ -114,7 +117,7 @@ export class ConversationStore {
   }
 
   find(id: string): AssistantConversationWithMessages | null {
-    const row = this.db.prepare(`${CONVERSATION_SELECT} WHERE c.id = ?`).get(id) as
+    const row = this.db.prepare(`${this.select} WHERE c.id = ?`).get(id) as
       | ConversationRow
       | undefined;
     if (!row) return null;
@@ -159,7 +162,7 @@ export class ConversationStore {
     }
     const rows = this.db
       .prepare(
-        `${CONVERSATION_SELECT} WHERE c.assistant_id = ? ${cursor}
+        `${this.select} WHERE c.assistant_id = ? ${cursor}
          ORDER BY c.updated_at DESC, c.rowid DESC LIMIT ?`,
       )
       .all(...args, limit + 1) as ConversationRow[];
@@ -238,7 +241,7 @@ export class ConversationStore {
     }
     const f = parsed.data;
     return this.db.transaction(() => {
-      const row = this.messageRow(messageId);
+      const row = this.messageRow(messageId, true);
       if (!row || row.conversation_id !== conversationId) {
         throw new TailorError({
           code: "not_found",
@@ -319,7 +322,7 @@ export class ConversationStore {
   }
 
   private summary(id: string): Conversation {
-    const row = this.db.prepare(`${CONVERSATION_SELECT} WHERE c.id = ?`).get(id) as ConversationRow;
+    const row = this.db.prepare(`${this.select} WHERE c.id = ?`).get(id) as ConversationRow;
     return conversationOf(row);
   }
 
@@ -331,9 +334,11 @@ export class ConversationStore {
     ).map(messageOf);
   }
 
-  private messageRow(id: string): MessageRow | undefined {
-    return this.db.prepare("SELECT * FROM conversation_messages WHERE id = ?").get(id) as
-      | MessageRow
-      | undefined;
+  /** `lock`: in a transaction, holds the row until it ends (Postgres; SQLite's write lock does it). */
+  private messageRow(id: string, lock = false): MessageRow | undefined {
+    const forUpdate = lock && isPostgres(this.db) ? " FOR UPDATE" : "";
+    return this.db
+      .prepare(`SELECT * FROM conversation_messages WHERE id = ?${forUpdate}`)
+      .get(id) as MessageRow | undefined;
   }
 }

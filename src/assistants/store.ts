@@ -12,7 +12,7 @@ import {
   type ShareAccess,
 } from "../../protocol/assistants.ts";
 import { TailorError } from "../errors/index.ts";
-import type { Db } from "../store/index.ts";
+import { isPostgres, type SqlDb } from "../store/sql.ts";
 import { checkSettings, fieldOf, functionHosts, type SettingsDeps } from "./check.ts";
 import { hashPasscode, newAssistantId, newSlug, passcodeMatches } from "./publication.ts";
 import type { SecretBox } from "./secrets.ts";
@@ -57,7 +57,7 @@ const sameSet = (a: string[], b: string[]) =>
 
 export class AssistantStore {
   constructor(
-    readonly db: Db,
+    readonly db: SqlDb,
     readonly secrets: SecretBox,
   ) {}
 
@@ -98,7 +98,7 @@ export class AssistantStore {
   ): Assistant {
     this.db
       .transaction(() => {
-        const row = this.#row(id);
+        const row = this.#row(id, true);
         const current = readStored(row.settings_json, `assistant ${id} v${row.version}`);
         const given = Object.fromEntries(
           Object.entries(patch).filter(([, v]) => v !== undefined),
@@ -256,8 +256,10 @@ export class AssistantStore {
     }
   }
 
-  #row(id: string): Row {
-    const row = this.db.prepare(`${SELECT} WHERE a.id = ?`).get(id) as Row | undefined;
+  /** `lock`: in a transaction, holds the row until it ends (Postgres; SQLite's immediate does it). */
+  #row(id: string, lock = false): Row {
+    const forUpdate = lock && isPostgres(this.db) ? " FOR UPDATE OF a" : "";
+    const row = this.db.prepare(`${SELECT} WHERE a.id = ?${forUpdate}`).get(id) as Row | undefined;
     if (!row) throw notFound(id);
     return row;
   }

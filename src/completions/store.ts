@@ -9,7 +9,7 @@ import { Feedback, FeedbackInput } from "../../protocol/assistants.ts";
 import { ChatMessage } from "../../protocol/engine/requests.ts";
 import { StoredCompletion } from "../../protocol/review.ts";
 import { TailorError } from "../errors/index.ts";
-import type { Db } from "../store/index.ts";
+import { isPostgres, type SqlDb } from "../store/sql.ts";
 
 export const DAY = 86_400;
 export const DEFAULT_RETENTION_DAYS = 30;
@@ -102,7 +102,7 @@ export class CompletionStore {
   private readonly now: () => number;
 
   constructor(
-    readonly db: Db,
+    readonly db: SqlDb,
     /** The clock in Unix seconds (tests move it). */
     opts: { now?: () => number } = {},
   ) {
@@ -177,12 +177,15 @@ export class CompletionStore {
       where.push("(model = ? OR resolved_model = ?)");
       args.push(opts.model, opts.model);
     }
+    const hasPair = isPostgres(this.db)
+      ? "(CAST(metadata_json AS jsonb) ->> CAST(? AS TEXT)) = CAST(? AS TEXT)"
+      : "EXISTS (SELECT 1 FROM json_each(metadata_json) m WHERE m.key = ? AND m.value = ?)";
     for (const [key, value] of Object.entries(opts.metadata ?? {})) {
-      where.push(
-        "EXISTS (SELECT 1 FROM json_each(metadata_json) m WHERE m.key = ? AND m.value = ?)",
-      );
+      where.push(hasPair);
       args.push(key, value);
     }
+    // ties in `created` go in the order rows were saved: SQLite's rowid, a column of that name in
+    // Postgres' table (../store/postgres/migrations/answers.ts)
     if (opts.after !== undefined) {
       const from = this.db
         .prepare("SELECT created, rowid AS n, owner FROM stored_completions WHERE id = ?")

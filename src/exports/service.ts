@@ -11,7 +11,7 @@ import type { DatasetStore } from "../datasets/index.ts";
 import { isTailorError, TailorError } from "../errors/index.ts";
 import type { JobStore } from "../jobs/index.ts";
 import type { ModelRegistry, ResolvedModel } from "../models/index.ts";
-import type { Db } from "../store/index.ts";
+import type { SqlDb } from "../store/sql.ts";
 import { type ExportDownload, exportDownload } from "./download.ts";
 import { type ExportRecord, ExportStore } from "./store.ts";
 import { exportQuantization, exportSubject } from "./subject.ts";
@@ -23,7 +23,7 @@ export const STOPPED =
   "the server stopped during the export; start it again (POST /v1/models/{id}/export)";
 
 export interface ExportServiceDeps {
-  db: Db;
+  db: SqlDb;
   home: string;
   models: ModelRegistry;
   jobs: JobStore;

@@ -4,7 +4,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { z } from "zod";
-import type { Db } from "../store/index.ts";
+import type { SqlDb } from "../store/sql.ts";
 import type { ExportFile, ExportFormat, GgufQuantization } from "./types.ts";
 
 export type ExportStatus = "running" | "succeeded" | "failed";
@@ -66,7 +66,7 @@ function fromRow(r: Row): ExportRecord {
 const now = () => Math.floor(Date.now() / 1000);
 
 export class ExportStore {
-  constructor(private readonly db: Db) {}
+  constructor(private readonly db: SqlDb) {}
 
   /** A new running export (its folder chosen by the caller from the id). */
   create(input: {

@@ -10,12 +10,15 @@
 import { z } from "zod";
 import { RATINGS } from "../../protocol/assistants.ts";
 import type { HealthDay } from "../../protocol/health.ts";
-import type { Db } from "../store/index.ts";
+import { isPostgres, type SqlDb } from "../store/sql.ts";
 import type { Scope } from "./scope.ts";
 
 const DAY_SECONDS = 86_400;
-const DAY = "strftime('%Y-%m-%d', {col}, 'unixepoch')";
-const day = (col: string) => DAY.replace("{col}", col);
+/** The UTC day (YYYY-MM-DD) of a column in Unix seconds, in SQL; whatever the session's time zone. */
+const day = (db: SqlDb, col: string) =>
+  isPostgres(db)
+    ? `to_char(to_timestamp(${col}) AT TIME ZONE 'UTC', 'YYYY-MM-DD')`
+    : `strftime('%Y-%m-%d', ${col}, 'unixepoch')`;
 
 /** The feedback as review items store it; anything unreadable counts as no feedback. */
 const StoredFeedback = z.object({
@@ -54,7 +57,7 @@ const empty = (d: string): HealthDay => ({
  * distance of a model with none (no training data) is not counted.
  */
 export function dailyCounts(
-  db: Db,
+  db: SqlDb,
   scope: Scope,
   range: { days: string[]; from: number; to: number },
   thresholds: ReadonlyMap<string, number>,
@@ -65,7 +68,7 @@ export function dailyCounts(
 
   const usage = db
     .prepare(
-      `SELECT ${day("at")} AS day, COUNT(*) AS requests, AVG(answer_chars) AS mean
+      `SELECT ${day(db, "at")} AS day, COUNT(*) AS requests, AVG(answer_chars) AS mean
        FROM model_usage WHERE at >= ? AND at < ? AND ${scope.sql} GROUP BY day`,
     )
     .all(...window, ...scope.params) as { day: string; requests: number; mean: number | null }[];
@@ -78,7 +81,7 @@ export function dailyCounts(
 
   const feedback = db
     .prepare(
-      `SELECT ${day("created_at")} AS day, feedback_json AS json FROM review_items
+      `SELECT ${day(db, "created_at")} AS day, feedback_json AS json FROM review_items
        WHERE created_at >= ? AND created_at < ? AND ${scope.sql}`,
     )
     .all(...window, ...scope.params) as { day: string; json: string }[];
@@ -93,7 +96,7 @@ export function dailyCounts(
 
   const flags = db
     .prepare(
-      `SELECT ${day("created_at")} AS day, COUNT(*) AS n FROM moderation_flags
+      `SELECT ${day(db, "created_at")} AS day, COUNT(*) AS n FROM moderation_flags
        WHERE created_at >= ? AND created_at < ? AND ${scope.askedSql} GROUP BY day`,
     )
     .all(...window, ...scope.askedParams) as { day: string; n: number }[];
@@ -104,7 +107,7 @@ export function dailyCounts(
 
   const drift = db
     .prepare(
-      `SELECT ${day("at")} AS day, resolved_model AS model, drift FROM model_usage
+      `SELECT ${day(db, "at")} AS day, resolved_model AS model, drift FROM model_usage
        WHERE drift IS NOT NULL AND at >= ? AND at < ? AND ${scope.sql}`,
     )
     .all(...window, ...scope.params) as { day: string; model: string; drift: number }[];

@@ -1,7 +1,7 @@
 /**
- * The health report on a real SQLite database with rows of several days: usage as the routes
- * record it, feedback as the review queue stores it, moderation flags; a name covering its
- * versions, a model id only itself; drift checked lazily, each kept question embedded once. The
+ * The health report on a real database, SQLite and Postgres, with rows of several days: usage as
+ * the routes record it, feedback as the review queue stores it, moderation flags; a name covering
+ * its versions, a model id only itself; drift checked lazily, each kept question embedded once. The
  * embedder is a stand-in (words hashed into a vector); real embeddings are in drift.e2e.test.ts.
  */
 import assert from "node:assert/strict";
@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import type { ModelName } from "../../protocol/versions.ts";
-import { openDb } from "../store/index.ts";
+import { type StoreBackend, storeBackends } from "../store/postgres/__fixtures__/backends.ts";
 import { ModelHealth } from "./report.ts";
 import { UsageLog } from "./usage.ts";
 
@@ -70,9 +70,9 @@ const support: ModelName = {
   retention_days: 30,
 };
 
-function setup(broken = false) {
+function setup(backend: StoreBackend, broken = false) {
   const home = mkdtempSync(join(tmpdir(), "tailor-health-"));
-  const db = openDb(home);
+  const { db } = backend.open(home);
   const usage = new UsageLog(db);
   const embedder = wordsEmbedder();
   const failing = {
@@ -130,133 +130,134 @@ const fb = (rating: "up" | "down" | null, wrong = false, correction: string | nu
   correction,
 });
 
-describe("health report", () => {
-  test("per day: requests, answer length, thumbs, wrong, flags; a name covers its versions, an id itself", async () => {
-    const { health, feedback, flag, use } = setup();
-    use(daysAgo(0), "support", "ft:b", 100);
-    use(daysAgo(0, 2), "support", "ft:b", 200);
-    use(daysAgo(0, 3), "ft:b", "ft:b", 300); // the version asked by its id
-    use(daysAgo(2), "support", "ft:a", 50); // the name answered with v1 then
-    use(daysAgo(2), "other", "other", 999);
-    use(daysAgo(40), "support", "ft:b", 10); // outside the window
-    feedback(daysAgo(0), "support", "ft:b", fb("up"));
-    feedback(daysAgo(0), "support", "ft:b", fb("down", true));
-    feedback(daysAgo(0), "support", "ft:b", fb("down", false, "The right answer."));
-    feedback(daysAgo(2), "support", "ft:a", fb("up"));
-    feedback(daysAgo(2), "other", "other", fb("down", true));
-    // a row whose feedback cannot be read counts as none, never breaks the report
-    feedback(daysAgo(1), "support", "ft:b", { rating: "sideways" });
-    flag(daysAgo(0), "support");
-    flag(daysAgo(2), "ft:a");
-    flag(daysAgo(2), "other");
+for (const backend of storeBackends())
+  describe(`health report on ${backend.name}`, () => {
+    test("per day: requests, answer length, thumbs, wrong, flags; a name covers its versions, an id itself", async () => {
+      const { health, feedback, flag, use } = setup(backend);
+      use(daysAgo(0), "support", "ft:b", 100);
+      use(daysAgo(0, 2), "support", "ft:b", 200);
+      use(daysAgo(0, 3), "ft:b", "ft:b", 300); // the version asked by its id
+      use(daysAgo(2), "support", "ft:a", 50); // the name answered with v1 then
+      use(daysAgo(2), "other", "other", 999);
+      use(daysAgo(40), "support", "ft:b", 10); // outside the window
+      feedback(daysAgo(0), "support", "ft:b", fb("up"));
+      feedback(daysAgo(0), "support", "ft:b", fb("down", true));
+      feedback(daysAgo(0), "support", "ft:b", fb("down", false, "The right answer."));
+      feedback(daysAgo(2), "support", "ft:a", fb("up"));
+      feedback(daysAgo(2), "other", "other", fb("down", true));
+      // a row whose feedback cannot be read counts as none, never breaks the report
+      feedback(daysAgo(1), "support", "ft:b", { rating: "sideways" });
+      flag(daysAgo(0), "support");
+      flag(daysAgo(2), "ft:a");
+      flag(daysAgo(2), "other");
 
-    const r = await health.report("support", { days: 7, now: NOW });
-    assert.equal(r.object, "model.health");
-    assert.deepEqual(r.models, ["ft:b", "ft:a"]);
-    assert.equal(r.days.length, 7);
-    assert.equal(r.from, "2026-06-09");
-    assert.equal(r.to, "2026-06-15");
-    const today = r.days.at(-1);
-    assert.deepEqual(today, {
-      day: "2026-06-15",
-      requests: 3,
-      thumbs_up: 1,
-      thumbs_down: 2,
-      wrong: 2,
-      flags: 1,
-      mean_answer_chars: 200,
-      drift_checked: 0,
-      unfamiliar: 0,
-    });
-    const twoAgo = r.days.find((d) => d.day === "2026-06-13");
-    assert.equal(twoAgo?.requests, 1);
-    assert.equal(twoAgo?.mean_answer_chars, 50);
-    assert.equal(twoAgo?.thumbs_up, 1);
-    assert.equal(twoAgo?.flags, 1);
-    assert.equal(r.days.find((d) => d.day === "2026-06-14")?.thumbs_up, 0);
-    assert.equal(r.days.find((d) => d.day === "2026-06-12")?.mean_answer_chars, null);
-
-    // the id of version 1 covers what it answered only, whoever asked for it
-    const v1 = await health.report("ft:a", { days: 7, now: NOW });
-    assert.deepEqual(v1.models, ["ft:a"]);
-    const total = (k: "requests" | "thumbs_up" | "thumbs_down" | "flags") =>
-      v1.days.reduce((s, d) => s + d[k], 0);
-    assert.deepEqual(
-      [total("requests"), total("thumbs_up"), total("thumbs_down"), total("flags")],
-      [1, 1, 0, 1],
-    );
-  });
-
-  test("drift: kept questions checked when the report is asked for, each embedded once", async () => {
-    const { home, db, health, embedder, use } = setup();
-    use(daysAgo(1), "support", "ft:b", 40, "can you repair my bike please");
-    use(daysAgo(1), "support", "ft:b", 40, "how long should an egg boil");
-    use(daysAgo(0), "support", "ft:b", 40, "what is the capital gains tax rate");
-    use(daysAgo(0), "support", "ft:b", 40, null); // not kept: not checked
-    const r = await health.report("support", { days: 3, now: NOW });
-    assert.ok(r.drift_threshold !== null && r.drift_threshold > 0 && r.drift_threshold < 1);
-    const checked = r.days.map((d) => [d.drift_checked, d.unfamiliar]);
-    assert.deepEqual(checked, [
-      [0, 0],
-      [2, 1],
-      [1, 1],
-    ]);
-    assert.ok(existsSync(join(home, "cache", "drift", "ft_b.json")));
-    // distances stored, questions forgotten
-    const rows = db.prepare("SELECT question, drift FROM model_usage ORDER BY seq").all() as {
-      question: string | null;
-      drift: number | null;
-    }[];
-    assert.deepEqual(
-      rows.map((x) => [x.question, x.drift === null ? null : x.drift > (r.drift_threshold ?? 1)]),
-      [
-        [null, false],
-        [null, true],
-        [null, true],
-        [null, null],
-      ],
-    );
-    // the next report embeds nothing: the training vectors are cached, the questions measured
-    const before = embedder.calls.length;
-    const again = await health.report("support", { days: 3, now: NOW });
-    assert.equal(embedder.calls.length, before);
-    assert.deepEqual(again.days, r.days);
-    assert.match(again.summary.join(" "), /leave-one-out/);
-  });
-
-  test("a model without training data: questions are not measured, and forgotten", async () => {
-    const { db, health, embedder, use } = setup();
-    use(daysAgo(0), "tiny", "tiny", 12, "hello there");
-    const r = await health.report("tiny", { days: 1, now: NOW });
-    assert.equal(r.drift_threshold, null);
-    assert.deepEqual(r.days, [
-      {
+      const r = await health.report("support", { days: 7, now: NOW });
+      assert.equal(r.object, "model.health");
+      assert.deepEqual(r.models, ["ft:b", "ft:a"]);
+      assert.equal(r.days.length, 7);
+      assert.equal(r.from, "2026-06-09");
+      assert.equal(r.to, "2026-06-15");
+      const today = r.days.at(-1);
+      assert.deepEqual(today, {
         day: "2026-06-15",
-        requests: 1,
-        thumbs_up: 0,
-        thumbs_down: 0,
-        wrong: 0,
-        flags: 0,
-        mean_answer_chars: 12,
+        requests: 3,
+        thumbs_up: 1,
+        thumbs_down: 2,
+        wrong: 2,
+        flags: 1,
+        mean_answer_chars: 200,
         drift_checked: 0,
         unfamiliar: 0,
-      },
-    ]);
-    assert.equal(embedder.calls.length, 0);
-    assert.match(r.summary.join(" "), /Unfamiliar questions are not measured/);
-    const row = db.prepare("SELECT question FROM model_usage").get() as { question: unknown };
-    assert.equal(row.question, null);
-  });
+      });
+      const twoAgo = r.days.find((d) => d.day === "2026-06-13");
+      assert.equal(twoAgo?.requests, 1);
+      assert.equal(twoAgo?.mean_answer_chars, 50);
+      assert.equal(twoAgo?.thumbs_up, 1);
+      assert.equal(twoAgo?.flags, 1);
+      assert.equal(r.days.find((d) => d.day === "2026-06-14")?.thumbs_up, 0);
+      assert.equal(r.days.find((d) => d.day === "2026-06-12")?.mean_answer_chars, null);
 
-  test("an engine that fails leaves the counts and says so", async () => {
-    const { health, use } = setup(true);
-    use(daysAgo(0), "support", "ft:b", 40, "hello");
-    const r = await health.report("support", { days: 1, now: NOW });
-    assert.equal(r.days[0]?.requests, 1);
-    assert.equal(r.drift_threshold, null);
-    assert.match(
-      r.summary.join(" "),
-      /could not be checked just now \(the engine is not running\)/,
-    );
+      // the id of version 1 covers what it answered only, whoever asked for it
+      const v1 = await health.report("ft:a", { days: 7, now: NOW });
+      assert.deepEqual(v1.models, ["ft:a"]);
+      const total = (k: "requests" | "thumbs_up" | "thumbs_down" | "flags") =>
+        v1.days.reduce((s, d) => s + d[k], 0);
+      assert.deepEqual(
+        [total("requests"), total("thumbs_up"), total("thumbs_down"), total("flags")],
+        [1, 1, 0, 1],
+      );
+    });
+
+    test("drift: kept questions checked when the report is asked for, each embedded once", async () => {
+      const { home, db, health, embedder, use } = setup(backend);
+      use(daysAgo(1), "support", "ft:b", 40, "can you repair my bike please");
+      use(daysAgo(1), "support", "ft:b", 40, "how long should an egg boil");
+      use(daysAgo(0), "support", "ft:b", 40, "what is the capital gains tax rate");
+      use(daysAgo(0), "support", "ft:b", 40, null); // not kept: not checked
+      const r = await health.report("support", { days: 3, now: NOW });
+      assert.ok(r.drift_threshold !== null && r.drift_threshold > 0 && r.drift_threshold < 1);
+      const checked = r.days.map((d) => [d.drift_checked, d.unfamiliar]);
+      assert.deepEqual(checked, [
+        [0, 0],
+        [2, 1],
+        [1, 1],
+      ]);
+      assert.ok(existsSync(join(home, "cache", "drift", "ft_b.json")));
+      // distances stored, questions forgotten
+      const rows = db.prepare("SELECT question, drift FROM model_usage ORDER BY seq").all() as {
+        question: string | null;
+        drift: number | null;
+      }[];
+      assert.deepEqual(
+        rows.map((x) => [x.question, x.drift === null ? null : x.drift > (r.drift_threshold ?? 1)]),
+        [
+          [null, false],
+          [null, true],
+          [null, true],
+          [null, null],
+        ],
+      );
+      // the next report embeds nothing: the training vectors are cached, the questions measured
+      const before = embedder.calls.length;
+      const again = await health.report("support", { days: 3, now: NOW });
+      assert.equal(embedder.calls.length, before);
+      assert.deepEqual(again.days, r.days);
+      assert.match(again.summary.join(" "), /leave-one-out/);
+    });
+
+    test("a model without training data: questions are not measured, and forgotten", async () => {
+      const { db, health, embedder, use } = setup(backend);
+      use(daysAgo(0), "tiny", "tiny", 12, "hello there");
+      const r = await health.report("tiny", { days: 1, now: NOW });
+      assert.equal(r.drift_threshold, null);
+      assert.deepEqual(r.days, [
+        {
+          day: "2026-06-15",
+          requests: 1,
+          thumbs_up: 0,
+          thumbs_down: 0,
+          wrong: 0,
+          flags: 0,
+          mean_answer_chars: 12,
+          drift_checked: 0,
+          unfamiliar: 0,
+        },
+      ]);
+      assert.equal(embedder.calls.length, 0);
+      assert.match(r.summary.join(" "), /Unfamiliar questions are not measured/);
+      const row = db.prepare("SELECT question FROM model_usage").get() as { question: unknown };
+      assert.equal(row.question, null);
+    });
+
+    test("an engine that fails leaves the counts and says so", async () => {
+      const { health, use } = setup(backend, true);
+      use(daysAgo(0), "support", "ft:b", 40, "hello");
+      const r = await health.report("support", { days: 1, now: NOW });
+      assert.equal(r.days[0]?.requests, 1);
+      assert.equal(r.drift_threshold, null);
+      assert.match(
+        r.summary.join(" "),
+        /could not be checked just now \(the engine is not running\)/,
+      );
+    });
   });
-});

@@ -29,7 +29,8 @@ export interface Scope {
   askedParams: string[];
 }
 
-const IN_JSON = "(SELECT value FROM json_each(?))";
+/** `IN (?, ?, ...)` for `n` values (SQL both SQLite and Postgres run). */
+const inList = (n: number) => `IN (${Array.from({ length: n }, () => "?").join(", ")})`;
 
 export function nameScope(n: ModelName): Scope {
   const models = [
@@ -45,10 +46,10 @@ export function nameScope(n: ModelName): Scope {
     models,
     primary: n.current_model,
     owner: n.owner,
-    sql: `(model = ? OR resolved_model IN ${IN_JSON})`,
-    params: [n.name, JSON.stringify(models)],
-    askedSql: `model IN ${IN_JSON}`,
-    askedParams: [JSON.stringify([n.name, ...models])],
+    sql: `(model = ? OR resolved_model ${inList(models.length)})`,
+    params: [n.name, ...models],
+    askedSql: `model ${inList(models.length + 1)}`,
+    askedParams: [n.name, ...models],
   };
 }
 

@@ -4,7 +4,7 @@
  * is one synchronous insert and never fails an answer: a row that cannot be written is logged and
  * dropped. A question is kept only until its drift is measured (then only the distance stays).
  */
-import type { Db } from "../store/index.ts";
+import type { SqlDb } from "../store/sql.ts";
 import type { Scope } from "./scope.ts";
 
 export interface UsageRecord {
@@ -72,7 +72,7 @@ const MAX_QUESTION_CHARS = 4000;
 export class UsageLog {
   readonly #insert;
 
-  constructor(readonly db: Db) {
+  constructor(readonly db: SqlDb) {
     this.#insert = db.prepare(
       `INSERT INTO model_usage (at, model, resolved_model, channel, answer_chars, question)
        VALUES (?, ?, ?, ?, ?, ?)`,
@@ -104,7 +104,7 @@ export class UsageLog {
     return (
       this.db
         .prepare(
-          `SELECT seq, resolved_model AS resolvedModel, question FROM model_usage
+          `SELECT seq, resolved_model AS "resolvedModel", question FROM model_usage
            WHERE at >= ? AND question IS NOT NULL AND drift IS NULL AND ${scope.sql}
            ORDER BY seq DESC LIMIT ?`,
         )

@@ -8,7 +8,7 @@ import { z } from "zod";
 import { ResponseItem, ResponseObject } from "../../protocol/api/responses.ts";
 import { ChatMessage } from "../../protocol/index.ts";
 import { TailorError } from "../errors/index.ts";
-import type { Db } from "../store/index.ts";
+import type { SqlDb } from "../store/sql.ts";
 
 export interface StoredResponse {
   id: string;
@@ -44,7 +44,7 @@ interface Row {
 const Exchange = z.object({ messages: z.array(ChatMessage), input_items: z.array(ResponseItem) });
 
 export class ResponseStore {
-  constructor(readonly db: Db) {}
+  constructor(readonly db: SqlDb) {}
 
   save(r: StoredResponse): void {
     this.db

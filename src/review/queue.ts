@@ -7,7 +7,7 @@
 import type { NewReviewItem, ReviewItem, ReviewStatus } from "../../protocol/review.ts";
 import { TailorError } from "../errors/index.ts";
 import type { NameFinder } from "../safety/index.ts";
-import type { Db } from "../store/index.ts";
+import { isPostgres, type SqlDb } from "../store/sql.ts";
 import { checkedNew, nonEmpty } from "./input.ts";
 import { findItemPii, findItemPiiWithNames, redactItem } from "./pii.ts";
 import { decidedBy, type ItemRow, itemOf, newItemId, nowSeconds, proposedOf } from "./rows.ts";
@@ -31,7 +31,7 @@ export class ReviewQueue {
   private readonly now: () => number;
 
   constructor(
-    readonly db: Db,
+    readonly db: SqlDb,
     opts: ReviewQueueOptions = {},
   ) {
     this.now = opts.now ?? nowSeconds;
@@ -44,60 +44,85 @@ export class ReviewQueue {
    */
   file(input: NewReviewItem): ReviewItem {
     const n = checkedNew(input);
-    const messageId = n.message_id ?? "";
     return this.db
       .transaction((): ReviewItem => {
-        const row = this.db
-          .prepare(
-            "SELECT * FROM review_items WHERE source = ? AND source_id = ? AND message_id = ?",
-          )
-          .get(n.source, n.source_id, messageId) as ItemRow | undefined;
-        const old = row ? itemOf(row) : null;
-        if (old && old.status !== "pending") return old;
-        // a redacted item keeps its redacted question and answer (the source may still hold them)
-        const question = old?.redacted ? old.question : n.question;
-        const answer = old?.redacted ? old.answer : n.answer;
-        const proposed = proposedOf(answer, n.feedback);
-        const pii = findItemPii({ question, answer, proposed, final_answer: null });
-        const values = {
-          question_json: JSON.stringify(question),
-          answer,
-          feedback_json: JSON.stringify(n.feedback),
-          proposed,
-          pii_json: JSON.stringify(pii),
-        };
-        if (old) {
-          this.db
-            .prepare(
-              `UPDATE review_items SET question_json = @question_json, answer = @answer,
-                 feedback_json = @feedback_json, proposed = @proposed, pii_json = @pii_json
-               WHERE id = @id`,
-            )
-            .run({ ...values, id: old.id });
-          return this.get(old.id);
-        }
-        const id = newItemId();
-        this.db
-          .prepare(
-            `INSERT INTO review_items (id, created_at, status, source, source_id, message_id, model,
-               resolved_model, owner, question_json, answer, feedback_json, proposed, pii_json)
-             VALUES (@id, @created_at, 'pending', @source, @source_id, @message_id, @model,
-               @resolved_model, @owner, @question_json, @answer, @feedback_json, @proposed, @pii_json)`,
-          )
-          .run({
-            ...values,
-            id,
-            created_at: this.now(),
-            source: n.source,
-            source_id: n.source_id,
-            message_id: messageId,
-            model: n.model,
-            resolved_model: n.resolved_model,
-            owner: n.owner,
-          });
-        return this.get(id);
+        const filed = this.#fileOnce(n) ?? this.#fileOnce(n);
+        if (!filed) throw new Error(`review item of ${n.source} ${n.source_id} not filed`);
+        return filed;
       })
       .immediate();
+  }
+
+  /**
+   * `file` in its transaction; null when another server filed feedback on the same answer at the
+   * same moment (Postgres) and got there first: filing again then finds its item and updates it.
+   */
+  #fileOnce(n: NewReviewItem): ReviewItem | null {
+    const messageId = n.message_id ?? "";
+    const row = this.db
+      .prepare(
+        `SELECT * FROM review_items WHERE source = ? AND source_id = ? AND message_id = ?${this.#forUpdate}`,
+      )
+      .get(n.source, n.source_id, messageId) as ItemRow | undefined;
+    const old = row ? itemOf(row) : null;
+    if (old && old.status !== "pending") return old;
+    // a redacted item keeps its redacted question and answer (the source may still hold them)
+    const question = old?.redacted ? old.question : n.question;
+    const answer = old?.redacted ? old.answer : n.answer;
+    const proposed = proposedOf(answer, n.feedback);
+    const pii = findItemPii({ question, answer, proposed, final_answer: null });
+    const values = {
+      question_json: JSON.stringify(question),
+      answer,
+      feedback_json: JSON.stringify(n.feedback),
+      proposed,
+      pii_json: JSON.stringify(pii),
+    };
+    if (old) {
+      this.db
+        .prepare(
+          `UPDATE review_items SET question_json = @question_json, answer = @answer,
+             feedback_json = @feedback_json, proposed = @proposed, pii_json = @pii_json
+           WHERE id = @id`,
+        )
+        .run({ ...values, id: old.id });
+      return this.get(old.id);
+    }
+    const id = newItemId();
+    const { changes } = this.db
+      .prepare(
+        `INSERT INTO review_items (id, created_at, status, source, source_id, message_id, model,
+           resolved_model, owner, question_json, answer, feedback_json, proposed, pii_json)
+         VALUES (@id, @created_at, 'pending', @source, @source_id, @message_id, @model,
+           @resolved_model, @owner, @question_json, @answer, @feedback_json, @proposed, @pii_json)
+         ON CONFLICT (source, source_id, message_id) DO NOTHING`,
+      )
+      .run({
+        ...values,
+        id,
+        created_at: this.now(),
+        source: n.source,
+        source_id: n.source_id,
+        message_id: messageId,
+        model: n.model,
+        resolved_model: n.resolved_model,
+        owner: n.owner,
+      });
+    return changes > 0 ? this.get(id) : null;
+  }
+
+  /** " FOR UPDATE" on Postgres: a read in a transaction holds the row, as SQLite's write lock does. */
+  get #forUpdate(): string {
+    return isPostgres(this.db) ? " FOR UPDATE" : "";
+  }
+
+  /** The item, its row held until the transaction ends (Postgres). */
+  #locked(id: string): ReviewItem {
+    const row = this.db
+      .prepare(`SELECT * FROM review_items WHERE id = ?${this.#forUpdate}`)
+      .get(id) as ItemRow | undefined;
+    if (!row) throw notFound(id);
+    return itemOf(row);
   }
 
   get(id: string): ReviewItem {
@@ -210,7 +235,7 @@ export class ReviewQueue {
     const who = nonEmpty(reviewer, "reviewer");
     return this.db
       .transaction((): ReviewItem => {
-        const item = this.get(id);
+        const item = this.#locked(id);
         if (item.status !== "pending")
           throw new TailorError({
             code: "conflict",
@@ -253,7 +278,7 @@ export class ReviewQueue {
     const pii = await findItemPiiWithNames(r, opts.names, opts.signal);
     return this.db
       .transaction(() => {
-        const now = this.get(id);
+        const now = this.#locked(id);
         this.refuseUsed(now, "redacted");
         // feedback or a decision that came while the names were being found: redact again
         if (textsOf(now) !== textsOf(before))
@@ -290,7 +315,9 @@ export class ReviewQueue {
     const pii = await findItemPiiWithNames(before, names, signal);
     this.db
       .prepare(
-        "UPDATE review_items SET pii_json = ? WHERE id = ? AND question_json = ? AND answer = ? AND proposed IS ? AND final_answer IS ?",
+        `UPDATE review_items SET pii_json = ? WHERE id = ? AND question_json = ? AND answer = ?
+           AND proposed IS NOT DISTINCT FROM CAST(? AS TEXT)
+           AND final_answer IS NOT DISTINCT FROM CAST(? AS TEXT)`,
       )
       .run(
         JSON.stringify(pii),
@@ -329,7 +356,7 @@ export class ReviewQueue {
         );
         const use = this.db.prepare("UPDATE review_items SET used_in = ? WHERE id = ?");
         for (const id of new Set(ids)) {
-          const item = this.get(id);
+          const item = this.#locked(id);
           if (item.status !== "accepted")
             throw new TailorError({
               code: "conflict",

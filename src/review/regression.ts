@@ -9,7 +9,7 @@ import { z } from "@hono/zod-openapi";
 import { ChatMessage } from "../../protocol/index.ts";
 import type { RegressionExample, ReviewItem } from "../../protocol/review.ts";
 import { TailorError } from "../errors/index.ts";
-import type { Db } from "../store/index.ts";
+import type { SqlDb } from "../store/sql.ts";
 import { checkedExample, nonEmpty } from "./input.ts";
 import { nowSeconds } from "./rows.ts";
 
@@ -41,7 +41,7 @@ export class RegressionSet {
   private readonly now: () => number;
 
   constructor(
-    readonly db: Db,
+    readonly db: SqlDb,
     opts: { now?: () => number } = {},
   ) {
     this.now = opts.now ?? nowSeconds;

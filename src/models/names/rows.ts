@@ -1,7 +1,7 @@
 /**
- * The model names' rows as read from SQLite, turned into the protocol's objects; the name's rules
- * (what a name may be); and the versions that answered in turn, read back from the events, which is
- * what a rollback goes back along.
+ * The model names' rows as read from the store (SQLite or Postgres), turned into the protocol's
+ * objects; the name's rules (what a name may be); and the versions that answered in turn, read back
+ * from the events, which is what a rollback goes back along.
  */
 import {
   GateDecision,

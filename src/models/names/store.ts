@@ -11,7 +11,7 @@ import {
   type ModelVersion,
 } from "../../../protocol/versions.ts";
 import { TailorError } from "../../errors/index.ts";
-import type { Db } from "../../store/index.ts";
+import type { SqlDb } from "../../store/sql.ts";
 import {
   answeredStack,
   checkName,
@@ -51,7 +51,7 @@ const now = () => Math.floor(Date.now() / 1000);
 
 export class ModelNames {
   constructor(
-    readonly db: Db,
+    readonly db: SqlDb,
     /** Without it, names are not checked against model ids (tests of the store alone). */
     readonly modelIds?: NamedModels,
   ) {}

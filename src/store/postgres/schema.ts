@@ -5,6 +5,10 @@
  * so that workers starting together on several machines migrate once.
  */
 import type { PostgresDb } from "./db.ts";
+import { ANSWERS_PG } from "./migrations/answers.ts";
+import { ASSISTANTS_PG } from "./migrations/assistants.ts";
+import { KNOWLEDGE_PG } from "./migrations/knowledge.ts";
+import { REVIEW_PG } from "./migrations/review.ts";
 
 export const PG_MIGRATIONS: readonly string[] = [
   // the job queue: jobs, their events and checkpoints, and the workers that run them
@@ -155,6 +159,20 @@ export const PG_MIGRATIONS: readonly string[] = [
    CREATE INDEX moderation_flags_policy ON moderation_flags(policy_id, seq);
    CREATE INDEX moderation_flags_model ON moderation_flags(model, seq);
    CREATE INDEX moderation_flags_owner ON moderation_flags(owner, seq);`,
+  // assistants, their versions and conversations
+  ASSISTANTS_PG,
+  // stored responses, model names and their versions, stored chat completions
+  ANSWERS_PG,
+  // the review queue, regression examples, usage and exports
+  REVIEW_PG,
+  // knowledge bases: files, chunks, full text (tsvector) and embeddings
+  KNOWLEDGE_PG,
+  // what each worker offers, and the jobs that need a GPU
+  `ALTER TABLE jobs ADD COLUMN needs_gpu INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE workers ADD COLUMN cpus INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE workers ADD COLUMN memory_mb BIGINT NOT NULL DEFAULT 0;
+   ALTER TABLE workers ADD COLUMN gpus INTEGER NOT NULL DEFAULT 0;
+   CREATE INDEX workers_heartbeat ON workers(heartbeat_ms);`,
 ];
 
 /** Brings the database to the last migration; returns the version it is at. */
