@@ -21,7 +21,7 @@ import { registerRetrain } from "./commands/retrain.ts";
 import { registerReview } from "./commands/review.ts";
 import { registerServe } from "./commands/serve.ts";
 import { registerTrain } from "./commands/train.ts";
-import { registerWorker } from "./commands/worker.ts";
+import { registerWorker, registerWorkers } from "./commands/worker.ts";
 import { EXIT_CODES } from "./exit-codes.ts";
 
 export function buildProgram(): Command {
@@ -43,6 +43,7 @@ export function buildProgram(): Command {
   registerEval(program);
   registerExport(program);
   registerWorker(program);
+  registerWorkers(program);
   registerServe(program);
   registerKeys(program);
   registerPolicies(program);

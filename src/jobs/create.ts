@@ -58,6 +58,8 @@ export interface CreateJobOptions extends HyperparameterInput {
   retrain?: JobSpec["retrain"] | undefined;
   /** Engine processes to train on (torchrun); supervised training only. Default 1. */
   processes?: number | undefined;
+  /** Only a worker that offers a GPU may run the job; it waits in the queue until one does. */
+  gpu?: boolean | undefined;
 }
 
 /** Stores the data (if given as files), resolves "auto", and queues the job. */
@@ -255,6 +257,7 @@ export function planSpec(
     | "method"
     | "beta"
     | "processes"
+    | "gpu"
   >,
   baseSource: JobSpec["base_source"],
   train: DatasetVersion,
@@ -297,6 +300,7 @@ export function planSpec(
     gate_min_delta: opts.gateMinDelta ?? 0,
     ...(opts.files ? { files: opts.files } : {}),
     ...(processes(opts) > 1 ? { processes: processes(opts) } : {}),
+    ...(opts.gpu ? { gpu: true as const } : {}),
   };
 }
 
@@ -335,6 +339,7 @@ export function describeSpec(spec: JobSpec): string[] {
       ? `test: at the end, the tuned model and its base ${spec.method === "dpo" ? "score the held-out pairs (how often each finds the preferred answer more likely) and answer them side by side; it is ready if its pair accuracy is at least its base's" : "answer the held-out examples; it is ready if it does at least as well"}${spec.gate_min_delta ? ` plus ${(spec.gate_min_delta * 100).toFixed(1)} points` : ""}, otherwise it needs review`
       : "test: none at the end (no held-out examples), so the model will need review; `tailor eval MODEL --data FILE --save` tests it later",
   );
+  if (spec.gpu) lines.push("runs on a worker with a GPU only (it waits in the queue for one)");
   if (spec.processes)
     lines.push(
       `processes: ${spec.processes}, launched by torchrun; each step's examples are split between them and their gradients summed, so a step is the one a single process takes`,

@@ -24,6 +24,7 @@ export {
   type UploadedFiles,
 } from "./from-files.ts";
 export { fineTunedModelName, suffixOf } from "./naming.ts";
+export { countGpus, describeOffers, machineOffers } from "./offers.ts";
 export {
   describeParent,
   type Parent,
@@ -44,6 +45,7 @@ export {
 } from "./recipe/index.ts";
 export { DEFAULT_CLASSIFIER_BASE } from "./recipe/train-classifier.ts";
 export type { JobServices } from "./services.ts";
+export type { LiveWorker, WorkerOffers } from "./store/index.ts";
 export { JobStore } from "./store/index.ts";
 export type {
   Job,

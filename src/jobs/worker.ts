@@ -1,8 +1,9 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { TailorError } from "../errors/index.ts";
+import { machineOffers } from "./offers.ts";
 import { failed, finish, MAX_ATTEMPTS, runJob, type StopReason } from "./recipe/index.ts";
 import type { JobServices } from "./services.ts";
-import { type JobStore, newId } from "./store/index.ts";
+import { type JobStore, type LiveWorker, newId, type WorkerOffers } from "./store/index.ts";
 import type { Job } from "./types.ts";
 
 export interface WorkerOptions {
@@ -16,6 +17,8 @@ export interface WorkerOptions {
   onLog?: ((line: string) => void) | undefined;
   /** One line per job the worker starts and ends. */
   say?: ((line: string) => void) | undefined;
+  /** What this worker offers (default: this machine's, ./offers.ts); a GPU job waits for one with a GPU. */
+  offers?: WorkerOffers | undefined;
 }
 
 export const DEFAULT_LEASE_MS = 30_000;
@@ -30,6 +33,7 @@ export const WORKER_ALIVE_MS = 10_000;
  */
 export class Worker {
   readonly id = newId("worker");
+  readonly offers: WorkerOffers;
   private readonly store: JobStore;
   private readonly leaseMs: number;
   private readonly pollMs: number;
@@ -41,7 +45,8 @@ export class Worker {
     this.store = opts.services.jobs;
     this.leaseMs = opts.leaseMs ?? DEFAULT_LEASE_MS;
     this.pollMs = opts.pollMs ?? 1000;
-    this.store.queue.registerWorker(this.id);
+    this.offers = opts.offers ?? machineOffers();
+    this.store.queue.registerWorker(this.id, this.offers);
   }
 
   /** Runs jobs until `stop()` (or, with `once`, until the queue is empty). */
@@ -63,7 +68,7 @@ export class Worker {
   /** Claims and runs one job (only `onlyId` when given); null when there was nothing to run. */
   async runNext(onlyId?: string): Promise<Job | null> {
     this.store.queue.workerHeartbeat(this.id);
-    const claimed = this.store.queue.claim(this.id, this.leaseMs, onlyId);
+    const claimed = this.store.queue.claim(this.id, this.leaseMs, onlyId, this.offers);
     if (!claimed) return null;
     const { job, reclaimed } = claimed;
     if (reclaimed) {
@@ -155,6 +160,6 @@ export class Worker {
 }
 
 /** Whether some worker process is alive on this store (signalled in the last few seconds). */
-export function workersRunning(store: JobStore): { id: string; pid: number; host: string }[] {
+export function workersRunning(store: JobStore): LiveWorker[] {
   return store.queue.liveWorkers(WORKER_ALIVE_MS);
 }

@@ -401,6 +401,12 @@ export const MIGRATIONS: readonly string[] = [
      finished_at INTEGER
    );
    CREATE INDEX exports_model ON exports(model, created_at);`,
+  // what each worker offers, and the jobs that need a GPU
+  `ALTER TABLE jobs ADD COLUMN needs_gpu INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE workers ADD COLUMN cpus INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE workers ADD COLUMN memory_mb INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE workers ADD COLUMN gpus INTEGER NOT NULL DEFAULT 0;
+   CREATE INDEX workers_heartbeat ON workers(heartbeat_ms);`,
 ];
 
 /**

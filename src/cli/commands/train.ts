@@ -30,6 +30,7 @@ interface TrainFlags {
   method: string;
   beta?: number;
   processes?: number;
+  gpu?: boolean;
   task?: string;
   wait?: boolean;
   json?: boolean;
@@ -104,6 +105,7 @@ export function registerTrain(program: Command): void {
       "train on n engine processes (torchrun: one per GPU, or sharing the CPU cores); supervised only",
       (v) => positiveInt(v, "--processes"),
     )
+    .option("--gpu", "run only on a worker that offers a GPU (the job waits in the queue for one)")
     .option("--wait", "watch the job to its end (runs it here when no worker is running)")
     .option("--json", "print JSON (with --wait: the job's events as JSON lines)")
     .action((flags: TrainFlags, cmd: Command) => withTailor((svc) => train(svc, flags, cmd)));
@@ -135,8 +137,10 @@ async function train(svc: Services, flags: TrainFlags, cmd: Command): Promise<vo
     method,
     beta: flags.beta,
     processes: flags.processes,
+    gpu: flags.gpu,
   });
-  const workers = workersRunning(svc.jobs);
+  // the workers that can take it: any, or for a GPU job those that offer a GPU
+  const workers = workersRunning(svc.jobs).filter((w) => !job.spec.gpu || w.gpus > 0);
   if (!flags.wait) {
     if (flags.json) printJson(jobView(job));
     else {
@@ -146,7 +150,11 @@ async function train(svc: Services, flags: TrainFlags, cmd: Command): Promise<vo
       for (const line of describeSpec(job.spec)) say(`  ${line}`);
       console.log(job.id);
     }
-    if (workers.length === 0)
+    if (workers.length === 0 && job.spec.gpu)
+      say(
+        "no worker with a GPU is running: the job waits in the queue until `tailor worker` runs on a machine with one (on the same store)",
+      );
+    else if (workers.length === 0)
       say(
         `no worker is running: start one with \`tailor worker\` (it runs queued jobs), or watch this one run here with \`tailor jobs follow ${job.id} --run\``,
       );

@@ -1,8 +1,14 @@
 import type { Command } from "commander";
-import { DEFAULT_LEASE_MS, Worker } from "../../jobs/index.ts";
+import {
+  DEFAULT_LEASE_MS,
+  describeOffers,
+  machineOffers,
+  Worker,
+  workersRunning,
+} from "../../jobs/index.ts";
 import { tailorHome } from "../../models/index.ts";
-import { positiveNumber } from "../args.ts";
-import { say } from "../output.ts";
+import { positiveInt, positiveNumber } from "../args.ts";
+import { printJson, say } from "../output.ts";
 import { withTailor } from "../services.ts";
 
 export function registerWorker(program: Command): void {
@@ -16,12 +22,18 @@ export function registerWorker(program: Command): void {
       (v) => positiveNumber(v, "--lease-seconds"),
       DEFAULT_LEASE_MS / 1000,
     )
-    .action((f: { once?: boolean; leaseSeconds: number }, cmd: Command) =>
+    .option(
+      "--gpus <n>",
+      "GPUs this worker offers (default: those nvidia-smi lists; 0 keeps it off jobs that need a GPU)",
+      (v) => positiveInt(v, "--gpus", true),
+    )
+    .action((f: { once?: boolean; leaseSeconds: number; gpus?: number }, cmd: Command) =>
       withTailor(async (services) => {
         const verbose = Boolean(cmd.optsWithGlobals().verbose);
         const worker = new Worker({
           services,
           leaseMs: f.leaseSeconds * 1000,
+          offers: machineOffers(f.gpus),
           say,
           ...(verbose ? { onLog: (l: string) => say(`[engine] ${l}`) } : {}),
         });
@@ -31,9 +43,29 @@ export function registerWorker(program: Command): void {
         };
         process.once("SIGINT", onSignal);
         process.once("SIGTERM", onSignal);
-        say(`worker ${worker.id} is waiting for jobs (${tailorHome()})`);
+        say(
+          `worker ${worker.id} is waiting for jobs (${tailorHome()}); it offers ${describeOffers(worker.offers)}`,
+        );
         const ran = await worker.run({ once: Boolean(f.once) });
         say(`worker ${worker.id} stopped after ${ran} job(s)`);
+      }),
+    );
+}
+
+/** `tailor workers`: the workers running on this store (on any machine) and what each offers. */
+export function registerWorkers(program: Command): void {
+  program
+    .command("workers")
+    .description("list the workers running on this store (any machine) and what each offers")
+    .option("--json", "print JSON")
+    .action((f: { json?: boolean }) =>
+      withTailor((services) => {
+        const workers = workersRunning(services.jobs);
+        if (f.json) return printJson(workers);
+        if (workers.length === 0)
+          return say("no worker is running: start one with `tailor worker`");
+        for (const w of workers)
+          console.log(`${w.id}  ${w.host} pid ${w.pid}  ${describeOffers(w)}`);
       }),
     );
 }

@@ -7,7 +7,7 @@ import { JobQueue } from "./queue.ts";
 import { fromRow, type JobRow, now } from "./rows.ts";
 
 export type { NewEvent } from "./events.ts";
-export type { RunEnd } from "./queue.ts";
+export type { LiveWorker, RunEnd, WorkerOffers } from "./queue.ts";
 export { newId } from "./rows.ts";
 
 /**
@@ -26,8 +26,8 @@ export class JobStore {
   insert(job: Omit<Job, "worker" | "engine_pid" | "attempts" | "cancel_requested">): Job {
     this.db
       .prepare(
-        `INSERT INTO jobs (id, status, created_at, owner, base, model_name, training_file, validation_file, spec_json)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO jobs (id, status, created_at, owner, base, model_name, training_file, validation_file, spec_json, needs_gpu)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         job.id,
@@ -39,6 +39,7 @@ export class JobStore {
         job.training_file,
         job.validation_file,
         JSON.stringify(job.spec),
+        job.spec.gpu ? 1 : 0,
       );
     return this.get(job.id);
   }

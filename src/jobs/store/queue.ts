@@ -2,11 +2,25 @@
  * The queue: workers claim jobs under a lease they renew, and a run ends with one fenced write, so a
  * worker that lost its job (its lease expired and another took it) cannot overwrite the new owner's.
  */
+import { hostname } from "node:os";
 import type { JobResult } from "../../../protocol/index.ts";
 import { isPostgres, type SqlDb } from "../../store/sql.ts";
 import type { Job } from "../types.ts";
 import type { JobEvents, NewEvent } from "./events.ts";
 import { type JobRow, now } from "./rows.ts";
+
+/** What a worker's machine gives the jobs it runs (0: unknown, for a worker before this was kept). */
+export interface WorkerOffers {
+  cpus: number;
+  memoryMb: number;
+  gpus: number;
+}
+
+export interface LiveWorker extends WorkerOffers {
+  id: string;
+  pid: number;
+  host: string;
+}
 
 /** How a worker's run of a job ended ("queued": handed back, to be resumed). */
 export interface RunEnd {
@@ -29,7 +43,12 @@ export class JobQueue {
    * FOR UPDATE SKIP LOCKED, so workers on several machines never take the same job and never wait
    * on each other's claims.
    */
-  claim(worker: string, leaseMs: number, onlyId?: string): { job: Job; reclaimed: boolean } | null {
+  claim(
+    worker: string,
+    leaseMs: number,
+    onlyId?: string,
+    offers: Pick<WorkerOffers, "gpus"> = { gpus: 0 },
+  ): { job: Job; reclaimed: boolean } | null {
     return this.db
       .transaction(() => {
         const t = Date.now();
@@ -38,9 +57,10 @@ export class JobQueue {
             `SELECT * FROM jobs
              WHERE (status = 'queued' OR (status = 'running' AND lease_expires_ms < @t))
                AND (CAST(@only AS TEXT) IS NULL OR id = @only)
+               AND (needs_gpu = 0 OR CAST(@gpus AS INTEGER) > 0)
              ORDER BY created_at, id LIMIT 1${isPostgres(this.db) ? " FOR UPDATE SKIP LOCKED" : ""}`,
           )
-          .get({ t, only: onlyId ?? null }) as JobRow | undefined;
+          .get({ t, only: onlyId ?? null, gpus: offers.gpus }) as JobRow | undefined;
         if (!row) return null;
         this.db
           .prepare(
@@ -105,15 +125,26 @@ export class JobQueue {
     return info.changes === 1;
   }
 
-  registerWorker(id: string): void {
+  registerWorker(id: string, offers: WorkerOffers = { cpus: 0, memoryMb: 0, gpus: 0 }): void {
     const t = Date.now();
     this.db
       .prepare(
-        `INSERT INTO workers (id, pid, host, started_at, heartbeat_ms) VALUES (?, ?, ?, ?, ?)
+        `INSERT INTO workers (id, pid, host, started_at, heartbeat_ms, cpus, memory_mb, gpus)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (id) DO UPDATE SET pid = excluded.pid, host = excluded.host,
-           started_at = excluded.started_at, heartbeat_ms = excluded.heartbeat_ms`,
+           started_at = excluded.started_at, heartbeat_ms = excluded.heartbeat_ms,
+           cpus = excluded.cpus, memory_mb = excluded.memory_mb, gpus = excluded.gpus`,
       )
-      .run(id, process.pid, (process.env.HOSTNAME ?? "localhost").slice(0, 100), now(), t);
+      .run(
+        id,
+        process.pid,
+        hostname().slice(0, 100),
+        now(),
+        t,
+        offers.cpus,
+        offers.memoryMb,
+        offers.gpus,
+      );
   }
 
   workerHeartbeat(id: string): void {
@@ -124,10 +155,13 @@ export class JobQueue {
     this.db.prepare("DELETE FROM workers WHERE id = ?").run(id);
   }
 
-  /** Workers that have signalled within `withinMs`. */
-  liveWorkers(withinMs: number): { id: string; pid: number; host: string }[] {
+  /** Workers that have signalled within `withinMs`, and what each offers. */
+  liveWorkers(withinMs: number): LiveWorker[] {
     return this.db
-      .prepare("SELECT id, pid, host FROM workers WHERE heartbeat_ms > ?")
-      .all(Date.now() - withinMs) as { id: string; pid: number; host: string }[];
+      .prepare(
+        `SELECT id, pid, host, cpus, memory_mb AS "memoryMb", gpus FROM workers
+         WHERE heartbeat_ms > ? ORDER BY started_at, id`,
+      )
+      .all(Date.now() - withinMs) as LiveWorker[];
   }
 }

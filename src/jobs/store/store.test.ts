@@ -225,6 +225,39 @@ for (const backend of BACKENDS) {
       assert.deepEqual(store.queue.liveWorkers(60_000), []);
     });
 
+    test("a job that needs a GPU waits for a worker that offers one; workers say what they offer", () => {
+      store.queue.registerWorker("worker-cpu", { cpus: 2, memoryMb: 24_000, gpus: 0 });
+      store.queue.registerWorker("worker-gpu", { cpus: 16, memoryMb: 131_072, gpus: 8 });
+      assert.deepEqual(
+        store.queue
+          .liveWorkers(60_000)
+          .map(({ id, cpus, memoryMb, gpus }) => ({ id, cpus, memoryMb, gpus }))
+          .sort((a, b) => a.id.localeCompare(b.id)),
+        [
+          { id: "worker-cpu", cpus: 2, memoryMb: 24_000, gpus: 0 },
+          { id: "worker-gpu", cpus: 16, memoryMb: 131_072, gpus: 8 },
+        ],
+      );
+      const gpuJob = queueJob(store, { gpu: true });
+      const cpuJob = queueJob(store);
+      assert.equal(store.get(gpuJob.id).spec.gpu, true);
+      // the CPU worker passes over the older GPU job and takes the next one; then it finds nothing
+      assert.equal(
+        store.queue.claim("worker-cpu", 60_000, undefined, { gpus: 0 })?.job.id,
+        cpuJob.id,
+      );
+      assert.equal(store.queue.claim("worker-cpu", 60_000, undefined, { gpus: 0 }), null);
+      assert.equal(store.get(gpuJob.id).status, "queued");
+      assert.equal(
+        store.queue.claim("worker-gpu", 60_000, undefined, { gpus: 8 })?.job.id,
+        gpuJob.id,
+      );
+      assert.equal(store.queue.finish(cpuJob.id, "worker-cpu", { status: "succeeded" }), true);
+      assert.equal(store.queue.finish(gpuJob.id, "worker-gpu", { status: "succeeded" }), true);
+      store.queue.removeWorker("worker-cpu");
+      store.queue.removeWorker("worker-gpu");
+    });
+
     test("four processes claim one queue at once: every job exactly once", async () => {
       const ids = Array.from({ length: 60 }, () => queueJob(store).id);
       const startAt = Date.now() + 4000; // after every process has started

@@ -24,7 +24,10 @@ export const TINY_SPEC: JobSpec = planSpec(
 let clock = 1_700_000_000;
 
 /** A queued job, created a second after the one before. */
-export function queueJob(store: JobStore, opts: { owner?: string; name?: string } = {}): Job {
+export function queueJob(
+  store: JobStore,
+  opts: { owner?: string; name?: string; gpu?: boolean } = {},
+): Job {
   return store.insert({
     id: newId("ftjob"),
     status: "queued",
@@ -36,7 +39,7 @@ export function queueJob(store: JobStore, opts: { owner?: string; name?: string 
     model_name: opts.name ?? newId("m"),
     training_file: "ds-1",
     validation_file: null,
-    spec: TINY_SPEC,
+    spec: opts.gpu ? { ...TINY_SPEC, gpu: true } : TINY_SPEC,
     error: null,
     fine_tuned_model: null,
     result: null,
