@@ -6,6 +6,7 @@
  * cost; a copy where links are not possible), hashed, listed in the manifest and written into a tar
  * archive, which is then read back and checked against the manifest before it gets its final name.
  */
+
 import { createHash, randomBytes } from "node:crypto";
 import { once } from "node:events";
 import {
@@ -33,6 +34,7 @@ import {
   MANIFEST_FILE,
   MANIFEST_HASH_FILE,
 } from "./manifest.ts";
+import { refuseSharedStore } from "./shared-store.ts";
 
 export type BackupPhase = "database" | "files" | "hashing" | "writing" | "verifying";
 
@@ -56,6 +58,7 @@ export interface BackupResult {
 }
 
 export async function createBackup(opts: BackupOptions): Promise<BackupResult> {
+  refuseSharedStore();
   const started = Date.now();
   const home = resolve(opts.home);
   const out = resolve(opts.out);

@@ -5,6 +5,7 @@
  * Paths under the old home are moved to the new one, and jobs that were running when the backup was
  * taken are handed to the next worker, which resumes each from its last checkpoint.
  */
+
 import { randomBytes } from "node:crypto";
 import {
   chmodSync,
@@ -22,6 +23,7 @@ import { openDb } from "../store/index.ts";
 import { readArchive } from "./archive.ts";
 import type { BackupManifest } from "./manifest.ts";
 import { relocate } from "./relocate.ts";
+import { refuseSharedStore } from "./shared-store.ts";
 
 export interface RestoreOptions {
   file: string;
@@ -43,6 +45,7 @@ export interface RestoreResult {
 }
 
 export async function restoreBackup(opts: RestoreOptions): Promise<RestoreResult> {
+  refuseSharedStore();
   const started = Date.now();
   const file = resolve(opts.file);
   const home = resolve(opts.home);

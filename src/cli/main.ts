@@ -14,6 +14,7 @@ import { registerGenerate } from "./commands/generate.ts";
 import { registerJobs } from "./commands/jobs.ts";
 import { registerKb } from "./commands/kb.ts";
 import { registerKeys } from "./commands/keys.ts";
+import { registerMigrate } from "./commands/migrate.ts";
 import { registerModels } from "./commands/models.ts";
 import { registerModerate } from "./commands/moderate.ts";
 import { registerPolicies } from "./commands/policies.ts";
@@ -32,8 +33,16 @@ export function buildProgram(): Command {
     )
     .version("0.1.0")
     .option("--verbose", "show the engine's log and stack traces")
+    .option(
+      "--database <url>",
+      "keep the store in this Postgres database (postgres://user:password@host/db) instead of TAILOR_HOME/tailor.db; the same as TAILOR_DATABASE_URL",
+    )
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride();
+  program.hook("preAction", (cmd) => {
+    const url = cmd.optsWithGlobals().database as string | undefined;
+    if (url) process.env.TAILOR_DATABASE_URL = url; // the worker's engine and children see it too
+  });
   registerDoctor(program);
   registerModels(program);
   registerData(program);
@@ -57,6 +66,7 @@ export function buildProgram(): Command {
   registerModerate(program);
   registerDemo(program);
   registerBackup(program); // `tailor backup` and `tailor restore`
+  registerMigrate(program);
   return program;
 }
 

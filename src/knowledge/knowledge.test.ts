@@ -1,26 +1,27 @@
 /**
  * The knowledge domain on real parts: documents made in code (PDF, DOCX, HTML, Markdown, text), the
- * real engine for embeddings (all-MiniLM-L6-v2, one engine for the file), real SQLite with
- * sqlite-vec and FTS5.
+ * real engine for embeddings (all-MiniLM-L6-v2, one engine for the file), and the store on both
+ * backends: real SQLite with sqlite-vec and FTS5, and a real Postgres server (a tsvector column, the
+ * vectors scanned).
  */
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import type { FileStore, StoredFile } from "../files/index.ts";
-import { openServices, type Services } from "../services/index.ts";
+import { DatasetStore } from "../datasets/index.ts";
+import { FileStore, type StoredFile } from "../files/index.ts";
 import { InferenceEngine } from "../serving/index.ts";
+import { storeBackends } from "../store/postgres/__fixtures__/backends.ts";
+import type { SqlDb } from "../store/sql.ts";
 import { makeDocx, makePdf } from "./__fixtures__/documents.ts";
 import { chunkSections } from "./chunk.ts";
 import { groundChat, KnowledgeBase, parseDocument, type VectorStore } from "./index.ts";
 import { ftsQuery } from "./search.ts";
+import { toVector } from "./vector-index.ts";
 
-const home = mkdtempSync(join(tmpdir(), "tailor-kb-"));
+const homes: string[] = [];
 const engine = new InferenceEngine({ env: { ...process.env, HF_HUB_OFFLINE: "1" } });
-let services: Services;
-let files: FileStore;
-let kb: KnowledgeBase;
 
 export const HANDBOOK = {
   "leave.pdf": makePdf([
@@ -45,22 +46,9 @@ export const HANDBOOK = {
   "notes.txt": Buffer.from("The office coffee machine is cleaned every Friday afternoon."),
 };
 
-async function upload(name: string, content: Buffer): Promise<StoredFile> {
-  const path = join(home, name);
-  writeFileSync(path, content);
-  return files.addLocal(path, { purpose: "assistants", owner: null, filename: name });
-}
-
-before(() => {
-  services = openServices(home);
-  files = services.files;
-  kb = new KnowledgeBase(services.db, { embedder: engine, files });
-});
 after(async () => {
-  kb.close();
-  services.close();
   await engine.close();
-  rmSync(home, { recursive: true, force: true });
+  for (const home of homes) rmSync(home, { recursive: true, force: true });
 });
 
 describe("parsing", () => {
@@ -156,160 +144,231 @@ describe("chunking", () => {
   });
 });
 
-describe("a vector store", () => {
-  let store: VectorStore;
-  before(async () => {
-    store = kb.createStore({ name: "handbook", owner: null });
-    for (const [name, bytes] of Object.entries(HANDBOOK)) {
-      const r = await kb.add(store.id, await upload(name, bytes));
-      assert.equal(r.outcome, "added", `${name}: ${r.file.error?.message}`);
+for (const backend of storeBackends())
+  describe(`a vector store on ${backend.name}`, () => {
+    const pg = backend.name === "Postgres";
+    let home: string;
+    let db: SqlDb;
+    let files: FileStore;
+    let kb: KnowledgeBase;
+    let store: VectorStore;
+    async function upload(name: string, content: Buffer): Promise<StoredFile> {
+      const path = join(home, name);
+      writeFileSync(path, content);
+      return files.addLocal(path, { purpose: "assistants", owner: null, filename: name });
     }
-  });
 
-  test("indexes every file with its chunks and vectors", () => {
-    const s = kb.store.get(store.id);
-    assert.equal(s.file_counts.completed, 5);
-    assert.equal(s.dimensions, 384);
-    assert.ok(kb.store.vectors.available, kb.store.vectors.reason ?? "");
-    const n = kb.store.db.prepare("SELECT COUNT(*) AS n FROM kb_vec_384").get() as { n: number };
-    const chunks = kb.store.db.prepare("SELECT COUNT(*) AS n FROM kb_chunks").get() as {
-      n: number;
-    };
-    assert.equal(n.n, chunks.n);
-  });
-
-  test("hybrid search finds the passage that answers, with its page", async () => {
-    const [hit] = await kb.search([kb.store.get(store.id)], "how many days of leave do I get", {
-      k: 3,
+    before(async () => {
+      home = mkdtempSync(join(tmpdir(), "tailor-kb-"));
+      homes.push(home);
+      db = backend.open(home).db;
+      files = new FileStore(db, new DatasetStore(db, home));
+      kb = new KnowledgeBase(db, { embedder: engine, files });
+      store = kb.createStore({ name: "handbook", owner: null });
+      for (const [name, bytes] of Object.entries(HANDBOOK)) {
+        const r = await kb.add(store.id, await upload(name, bytes));
+        assert.equal(r.outcome, "added", `${name}: ${r.file.error?.message}`);
+      }
     });
-    assert.equal(hit?.filename, "leave.pdf");
-    assert.equal(hit?.page, 2);
-    assert.match(hit?.text ?? "", /25 days/);
-    assert.ok((hit?.similarity ?? 0) > 0.3);
-    const [travel] = await kb.search([kb.store.get(store.id)], "are flights reimbursed?", { k: 1 });
-    assert.equal(travel?.heading, "Expenses › Travel");
-    for (const mode of ["vector", "keyword"] as const) {
-      const [h] = await kb.search([kb.store.get(store.id)], "password change days", { k: 1, mode });
-      assert.equal(h?.filename, "it.html", mode);
-    }
-  });
+    after(() => {
+      kb.close();
+      db.close();
+    });
 
-  test("adding the same file again does not duplicate it", async () => {
-    const before = kb.store.chunks(
-      store.id,
-      kb.store.files(store.id).find((f) => f.filename === "notes.txt")?.file_id ?? "",
-    );
-    const again = await kb.add(store.id, await upload("notes.txt", HANDBOOK["notes.txt"]));
-    assert.equal(again.outcome, "unchanged");
-    const copy = await kb.add(store.id, await upload("notes-copy.txt", HANDBOOK["notes.txt"]));
-    assert.equal(copy.outcome, "unchanged", "the same content under another name");
-    assert.equal(kb.store.get(store.id).file_counts.total, 5);
-    assert.equal(kb.store.chunks(store.id, again.file.file_id).length, before.length);
-  });
+    test("indexes every file with its chunks and vectors", () => {
+      const s = kb.store.get(store.id);
+      assert.equal(s.file_counts.completed, 5);
+      assert.equal(s.dimensions, 384);
+      const count = (sql: string) => (db.prepare(sql).get() as { n: number }).n;
+      const chunks = count("SELECT COUNT(*) AS n FROM kb_chunks");
+      assert.equal(
+        count("SELECT COUNT(*) AS n FROM kb_chunks WHERE length(embedding) = 1536"),
+        chunks,
+      );
+      if (pg) {
+        // no sqlite-vec: the vectors in kb_chunks are scanned, and come back as they went in
+        assert.equal(kb.store.vectors.available, false);
+        const { id } = db.prepare("SELECT MIN(id) AS id FROM kb_chunks").get() as { id: number };
+        const embedding = kb.store.chunksById([id]).get(id)?.embedding;
+        assert.ok(Buffer.isBuffer(embedding));
+        const v = toVector(embedding);
+        assert.equal(v.length, 384);
+        assert.ok(Math.abs(v.reduce((a, x) => a + x * x, 0) - 1) < 1e-3, "a unit vector");
+      } else {
+        assert.ok(kb.store.vectors.available, kb.store.vectors.reason ?? "");
+        assert.equal(count("SELECT COUNT(*) AS n FROM kb_vec_384"), chunks);
+      }
+    });
 
-  test("a new version of a file replaces the old one when asked", async () => {
-    const r = await kb.add(
-      store.id,
-      await upload("notes.txt", Buffer.from("The coffee machine is now cleaned every Monday.")),
-      {
-        replaceSameName: true,
-      },
-    );
-    assert.equal(r.outcome, "replaced");
-    const notes = kb.store.files(store.id).filter((f) => f.filename === "notes.txt");
-    assert.equal(notes.length, 1);
-  });
+    test("hybrid search finds the passage that answers, with its page", async () => {
+      const [hit] = await kb.search([kb.store.get(store.id)], "how many days of leave do I get", {
+        k: 3,
+      });
+      assert.equal(hit?.filename, "leave.pdf");
+      assert.equal(hit?.page, 2);
+      assert.match(hit?.text ?? "", /25 days/);
+      assert.ok((hit?.similarity ?? 0) > 0.3);
+      const [travel] = await kb.search([kb.store.get(store.id)], "are flights reimbursed?", {
+        k: 1,
+      });
+      assert.equal(travel?.heading, "Expenses › Travel");
+      for (const mode of ["vector", "keyword"] as const) {
+        const [h] = await kb.search([kb.store.get(store.id)], "password change days", {
+          k: 1,
+          mode,
+        });
+        assert.equal(h?.filename, "it.html", mode);
+      }
+    });
 
-  test("a broken file fails by name while the rest are indexed", async () => {
-    const s = kb.createStore({ name: "mixed", owner: null });
-    const broken = await kb.add(
-      s.id,
-      await upload("broken.pdf", Buffer.from("%PDF-1.7 truncated")),
-    );
-    const good = await kb.add(s.id, await upload("safety.md", HANDBOOK["safety.md"]));
-    assert.equal(broken.outcome, "failed");
-    assert.equal(broken.file.error?.code, "invalid_file");
-    assert.match(broken.file.error?.message ?? "", /^broken\.pdf: not a readable PDF/);
-    assert.equal(good.outcome, "added");
-    assert.deepEqual(kb.store.get(s.id).file_counts, {
-      in_progress: 0,
-      completed: 1,
-      failed: 1,
-      cancelled: 0,
-      total: 2,
+    test("adding the same file again does not duplicate it", async () => {
+      const before = kb.store.chunks(
+        store.id,
+        kb.store.files(store.id).find((f) => f.filename === "notes.txt")?.file_id ?? "",
+      );
+      const again = await kb.add(store.id, await upload("notes.txt", HANDBOOK["notes.txt"]));
+      assert.equal(again.outcome, "unchanged");
+      const copy = await kb.add(store.id, await upload("notes-copy.txt", HANDBOOK["notes.txt"]));
+      assert.equal(copy.outcome, "unchanged", "the same content under another name");
+      assert.equal(kb.store.get(store.id).file_counts.total, 5);
+      assert.equal(kb.store.chunks(store.id, again.file.file_id).length, before.length);
+    });
+
+    test("a new version of a file replaces the old one when asked", async () => {
+      const r = await kb.add(
+        store.id,
+        await upload("notes.txt", Buffer.from("The coffee machine is now cleaned every Monday.")),
+        {
+          replaceSameName: true,
+        },
+      );
+      assert.equal(r.outcome, "replaced");
+      const notes = kb.store.files(store.id).filter((f) => f.filename === "notes.txt");
+      assert.equal(notes.length, 1);
+    });
+
+    test("a broken file fails by name while the rest are indexed", async () => {
+      const s = kb.createStore({ name: "mixed", owner: null });
+      const broken = await kb.add(
+        s.id,
+        await upload("broken.pdf", Buffer.from("%PDF-1.7 truncated")),
+      );
+      const good = await kb.add(s.id, await upload("safety.md", HANDBOOK["safety.md"]));
+      assert.equal(broken.outcome, "failed");
+      assert.equal(broken.file.error?.code, "invalid_file");
+      assert.match(broken.file.error?.message ?? "", /^broken\.pdf: not a readable PDF/);
+      assert.equal(good.outcome, "added");
+      assert.deepEqual(kb.store.get(s.id).file_counts, {
+        in_progress: 0,
+        completed: 1,
+        failed: 1,
+        cancelled: 0,
+        total: 2,
+      });
+    });
+
+    test("removing a file removes its chunks, full-text rows and vectors", async () => {
+      const s = kb.createStore({ name: "gone", owner: null });
+      const { file } = await kb.add(s.id, await upload("it.html", HANDBOOK["it.html"]));
+      const count = (sql: string, ...params: string[]) =>
+        (db.prepare(sql).get(...params) as { n: number }).n;
+      // the full text: FTS5's own rows on SQLite, a column of the chunks on Postgres
+      const [table, id, match] = pg
+        ? ["kb_chunks", "id", "fts @@ websearch_to_tsquery('kb_search', 'password')"]
+        : ["kb_chunks_fts", "rowid", "kb_chunks_fts MATCH 'password'"];
+      const matching = `SELECT COUNT(*) AS n FROM ${table} WHERE ${match}`;
+      const fts = `${matching} AND ${id} IN (SELECT id FROM kb_chunks WHERE vector_store_id = ?)`;
+      const vec = pg ? null : "SELECT COUNT(*) AS n FROM kb_vec_384 WHERE vector_store_id = ?";
+      if (vec) assert.ok(count(vec, s.id) > 0);
+      const ftsBefore = count(matching);
+      assert.ok(count(fts, s.id) > 0);
+      assert.ok(kb.store.removeFile(s.id, file.file_id));
+      if (vec) assert.equal(count(vec, s.id), 0);
+      assert.equal(count("SELECT COUNT(*) AS n FROM kb_chunks WHERE vector_store_id = ?", s.id), 0);
+      assert.equal(count(matching), ftsBefore - 1);
+      kb.store.delete(s.id);
+      assert.equal(kb.store.find(s.id), null);
+    });
+
+    test("the nearest vectors are found among many (past a page of the scan on Postgres)", () => {
+      const s = kb.createStore({ name: "many", owner: null });
+      kb.store.begin({
+        storeId: s.id,
+        fileId: "file-many",
+        filename: "many.txt",
+        sha256: "0",
+        bytes: 1,
+      });
+      // unit vectors on a spiral: each one's nearest are the ones made before and after it
+      const n = 2100;
+      const vectors = Array.from({ length: n }, (_, i) =>
+        [
+          Math.cos(i / 100),
+          Math.sin(i / 100),
+          Math.cos((i * Math.PI) / n),
+          Math.sin((i * Math.PI) / n),
+        ].map((x) => x / Math.SQRT2),
+      );
+      const chunks = vectors.map((_, i) => ({
+        text: `chunk ${i}`,
+        page: null,
+        heading: null,
+        seq: i,
+      }));
+      kb.store.complete(s.id, "file-many", chunks, vectors, 1);
+      const near = kb.store.vectors.nearest(4, [s.id], Float32Array.from(vectors[2050] ?? []), 3);
+      const seqs = kb.store.chunksById(near.map((h) => h.id));
+      const seq = (h: { id: number } | undefined) => seqs.get(h?.id ?? -1)?.seq;
+      assert.equal(seq(near[0]), 2050);
+      assert.ok(Math.abs((near[0]?.similarity ?? 0) - 1) < 1e-4);
+      assert.deepEqual(new Set(near.slice(1).map(seq)), new Set([2049, 2051]));
+      kb.store.delete(s.id);
+    });
+
+    test("grounding puts numbered passages into the system message, within the budget", async () => {
+      const g = await groundChat(
+        kb,
+        [kb.store.get(store.id)],
+        [
+          { role: "system", content: "You are the HR assistant." },
+          { role: "user", content: "How many days of annual leave do I get?" },
+        ],
+        { contextLength: 2048, maxTokens: 256 },
+      );
+      assert.equal(g.found, true);
+      assert.equal(g.citations[0]?.filename, "leave.pdf");
+      assert.equal(g.citations[0]?.location, "page 2");
+      const system = g.messages[0]?.content ?? "";
+      assert.match(
+        system,
+        /^You are the HR assistant\.\n\nAnswer the user's question from the numbered passages/,
+      );
+      assert.match(system, /\[1\] leave\.pdf, page 2\n.*25 days/);
+      assert.equal(g.messages.length, 2);
+      const tight = await groundChat(
+        kb,
+        [kb.store.get(store.id)],
+        [{ role: "user", content: "How many days of annual leave do I get?" }],
+        {
+          contextLength: 400,
+          maxTokens: 200,
+        },
+      );
+      assert.ok(tight.citations.length < g.citations.length || tight.citations.length <= 1);
+    });
+
+    test("an off-topic question gets 'nothing relevant found' instead of passages", async () => {
+      const g = await groundChat(
+        kb,
+        [kb.store.get(store.id)],
+        [{ role: "user", content: "What is the capital of Australia?" }],
+        {
+          contextLength: 2048,
+          maxTokens: 256,
+        },
+      );
+      assert.equal(g.found, false);
+      assert.deepEqual(g.citations, []);
+      assert.match(g.messages[0]?.content ?? "", /nothing relevant was found/);
     });
   });
-
-  test("removing a file removes its chunks, full-text rows and vectors", async () => {
-    const s = kb.createStore({ name: "gone", owner: null });
-    const { file } = await kb.add(s.id, await upload("it.html", HANDBOOK["it.html"]));
-    const count = (sql: string) => (kb.store.db.prepare(sql).get(s.id) as { n: number }).n;
-    const vec = `SELECT COUNT(*) AS n FROM kb_vec_384 WHERE vector_store_id = ?`;
-    const fts = `SELECT COUNT(*) AS n FROM kb_chunks_fts WHERE kb_chunks_fts MATCH 'password' AND rowid IN (SELECT id FROM kb_chunks WHERE vector_store_id = ?)`;
-    assert.ok(count(vec) > 0);
-    const ftsBefore = (
-      kb.store.db
-        .prepare("SELECT COUNT(*) AS n FROM kb_chunks_fts WHERE kb_chunks_fts MATCH 'password'")
-        .get() as { n: number }
-    ).n;
-    assert.ok(count(fts) > 0);
-    assert.ok(kb.store.removeFile(s.id, file.file_id));
-    assert.equal(count(vec), 0);
-    assert.equal(count("SELECT COUNT(*) AS n FROM kb_chunks WHERE vector_store_id = ?"), 0);
-    const ftsAfter = (
-      kb.store.db
-        .prepare("SELECT COUNT(*) AS n FROM kb_chunks_fts WHERE kb_chunks_fts MATCH 'password'")
-        .get() as { n: number }
-    ).n;
-    assert.equal(ftsAfter, ftsBefore - 1);
-    kb.store.delete(s.id);
-    assert.equal(kb.store.find(s.id), null);
-  });
-
-  test("grounding puts numbered passages into the system message, within the budget", async () => {
-    const g = await groundChat(
-      kb,
-      [kb.store.get(store.id)],
-      [
-        { role: "system", content: "You are the HR assistant." },
-        { role: "user", content: "How many days of annual leave do I get?" },
-      ],
-      { contextLength: 2048, maxTokens: 256 },
-    );
-    assert.equal(g.found, true);
-    assert.equal(g.citations[0]?.filename, "leave.pdf");
-    assert.equal(g.citations[0]?.location, "page 2");
-    const system = g.messages[0]?.content ?? "";
-    assert.match(
-      system,
-      /^You are the HR assistant\.\n\nAnswer the user's question from the numbered passages/,
-    );
-    assert.match(system, /\[1\] leave\.pdf, page 2\n.*25 days/);
-    assert.equal(g.messages.length, 2);
-    const tight = await groundChat(
-      kb,
-      [kb.store.get(store.id)],
-      [{ role: "user", content: "How many days of annual leave do I get?" }],
-      {
-        contextLength: 400,
-        maxTokens: 200,
-      },
-    );
-    assert.ok(tight.citations.length < g.citations.length || tight.citations.length <= 1);
-  });
-
-  test("an off-topic question gets 'nothing relevant found' instead of passages", async () => {
-    const g = await groundChat(
-      kb,
-      [kb.store.get(store.id)],
-      [{ role: "user", content: "What is the capital of Australia?" }],
-      {
-        contextLength: 2048,
-        maxTokens: 256,
-      },
-    );
-    assert.equal(g.found, false);
-    assert.deepEqual(g.citations, []);
-    assert.match(g.messages[0]?.content ?? "", /nothing relevant was found/);
-  });
-});

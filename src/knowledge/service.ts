@@ -1,7 +1,7 @@
 import type { VectorStoreFileError } from "../../protocol/index.ts";
 import { isTailorError, TailorError } from "../errors/index.ts";
 import type { FileStore, StoredFile } from "../files/index.ts";
-import type { Db } from "../store/index.ts";
+import type { SqlDb } from "../store/sql.ts";
 import { type ChunkingOptions, chunkSections, DEFAULT_CHUNKING } from "./chunk.ts";
 import { DEFAULT_EMBEDDING_MODEL, type Embedder, embedAll, embeddingText } from "./embed.ts";
 import { parseDocument } from "./parse/index.ts";
@@ -32,7 +32,7 @@ function errorCode(e: unknown): VectorStoreFileError {
 
 /**
  * The knowledge domain's one service: vector stores of the user's documents (parsed, chunked,
- * embedded by the engine, stored in SQLite with a vector index and a full-text index) and hybrid
+ * embedded by the engine, stored with a vector index and a full-text index) and hybrid
  * search over them. Files are indexed one at a time, in the caller's task (`add`) or in the
  * background (`enqueue`, for the server).
  */
@@ -42,7 +42,7 @@ export class KnowledgeBase {
   private closed = false;
 
   constructor(
-    db: Db,
+    db: SqlDb,
     private readonly opts: KnowledgeOptions,
   ) {
     this.store = new KnowledgeStore(db, { warn: opts.warn });

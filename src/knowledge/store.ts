@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { VectorStoreFileStatus } from "../../protocol/index.ts";
 import { TailorError } from "../errors/index.ts";
-import type { Db } from "../store/index.ts";
+import { isPostgres, type SqlDb } from "../store/sql.ts";
 import type { Chunk } from "./types.ts";
 import { toBlob, VectorIndex } from "./vector-index.ts";
 
@@ -54,12 +54,12 @@ type FileRow = Omit<StoreFile, "error"> & {
 
 const now = () => Math.floor(Date.now() / 1000);
 
-/** Vector stores, their files and chunks in TAILOR_HOME/tailor.db (see the knowledge migration). */
+/** Vector stores, their files and chunks (see the knowledge migrations of SQLite and Postgres). */
 export class KnowledgeStore {
   readonly vectors: VectorIndex;
 
   constructor(
-    readonly db: Db,
+    readonly db: SqlDb,
     opts: { warn?: ((line: string) => void) | undefined } = {},
   ) {
     this.vectors = new VectorIndex(this.db, opts.warn);
@@ -118,7 +118,7 @@ export class KnowledgeStore {
     return (
       this.db
         .prepare(
-          "SELECT * FROM vector_stores WHERE name = @name AND (@all = 1 OR owner IS @owner) ORDER BY created_at DESC",
+          "SELECT * FROM vector_stores WHERE name = @name AND (@all = 1 OR owner IS NOT DISTINCT FROM CAST(@owner AS TEXT)) ORDER BY created_at DESC",
         )
         .all({ name, all: owner === undefined ? 1 : 0, owner: owner ?? null }) as StoreRow[]
     ).map((r) => this.view(r));
@@ -128,7 +128,7 @@ export class KnowledgeStore {
     return (
       this.db
         .prepare(
-          "SELECT * FROM vector_stores WHERE (@all = 1 OR owner IS @owner) ORDER BY created_at DESC, id DESC LIMIT @limit",
+          "SELECT * FROM vector_stores WHERE (@all = 1 OR owner IS NOT DISTINCT FROM CAST(@owner AS TEXT)) ORDER BY created_at DESC, id DESC LIMIT @limit",
         )
         .all({
           all: opts.owner === undefined ? 1 : 0,
@@ -194,7 +194,7 @@ export class KnowledgeStore {
     return (
       this.db
         .prepare(
-          "SELECT * FROM vector_store_files WHERE vector_store_id = @s AND (@status IS NULL OR status = @status) ORDER BY created_at DESC, file_id DESC",
+          "SELECT * FROM vector_store_files WHERE vector_store_id = @s AND (CAST(@status AS TEXT) IS NULL OR status = @status) ORDER BY created_at DESC, file_id DESC",
         )
         .all({ s: storeId, status: opts.status ?? null }) as FileRow[]
     ).map(fileView);
@@ -332,16 +332,24 @@ export class KnowledgeStore {
     return new Map(rows.map((r) => [r.id, r]));
   }
 
-  /** Full-text matches (FTS5, BM25), best first. */
+  /**
+   * Full-text matches, best first: FTS5 by BM25 on SQLite; on Postgres the `tsvector` column by
+   * ts_rank (term frequency over the log of the chunk's length: BM25 also weighs rarer words more).
+   */
   keyword(storeIds: string[], match: string, k: number): number[] {
     if (!storeIds.length || !match) return [];
+    const marks = storeIds.map(() => "?").join(", ");
     const rows = this.db
       .prepare(
-        `SELECT c.id FROM kb_chunks_fts JOIN kb_chunks c ON c.id = kb_chunks_fts.rowid
-         WHERE kb_chunks_fts MATCH ? AND c.vector_store_id IN (${storeIds.map(() => "?").join(", ")})
-         ORDER BY bm25(kb_chunks_fts) LIMIT ?`,
+        isPostgres(this.db)
+          ? `SELECT c.id FROM kb_chunks c, websearch_to_tsquery('kb_search', ?) q
+             WHERE c.fts @@ q AND c.vector_store_id IN (${marks})
+             ORDER BY ts_rank(c.fts, q, 1) DESC, c.id LIMIT ?`
+          : `SELECT c.id FROM kb_chunks_fts JOIN kb_chunks c ON c.id = kb_chunks_fts.rowid
+             WHERE kb_chunks_fts MATCH ? AND c.vector_store_id IN (${marks})
+             ORDER BY bm25(kb_chunks_fts) LIMIT ?`,
       )
-      .all(match, ...storeIds, k) as { id: number }[];
+      .all(this.fullText(match), ...storeIds, k) as { id: number }[];
     return rows.map((r) => r.id);
   }
 
@@ -349,13 +357,21 @@ export class KnowledgeStore {
   termCounts(ids: number[], terms: string[]): Map<number, number> {
     const counts = new Map<number, number>(ids.map((id) => [id, 0]));
     if (!ids.length) return counts;
+    const marks = ids.map(() => "?").join(", ");
     const q = this.db.prepare(
-      `SELECT rowid AS id FROM kb_chunks_fts WHERE kb_chunks_fts MATCH ? AND rowid IN (${ids.map(() => "?").join(", ")})`,
+      isPostgres(this.db)
+        ? `SELECT id FROM kb_chunks WHERE fts @@ websearch_to_tsquery('kb_search', ?) AND id IN (${marks})`
+        : `SELECT rowid AS id FROM kb_chunks_fts WHERE kb_chunks_fts MATCH ? AND rowid IN (${marks})`,
     );
     for (const t of terms)
-      for (const r of q.all(t, ...ids) as { id: number }[])
+      for (const r of q.all(this.fullText(t), ...ids) as { id: number }[])
         counts.set(r.id, (counts.get(r.id) ?? 0) + 1);
     return counts;
+  }
+
+  /** An FTS5 query as this store's full text reads it (a web search query joins words by AND). */
+  private fullText(match: string): string {
+    return isPostgres(this.db) ? match.replaceAll('" AND "', '" "') : match;
   }
 
   private view(row: StoreRow): VectorStore {

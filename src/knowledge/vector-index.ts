@@ -1,34 +1,43 @@
 import * as sqliteVec from "sqlite-vec";
 import type { Db } from "../store/index.ts";
+import { isPostgres, type SqlDb } from "../store/sql.ts";
 
 let warned = false;
+
+/** Vectors read from Postgres per query in a scan (1.5 MB of them at 384 dimensions). */
+const SCAN_PAGE = 1000;
 
 /**
  * Nearest chunks by cosine similarity: sqlite-vec's vec0 tables (one per dimension, partitioned by
  * vector store) when the extension loads, otherwise an exact scan in JavaScript over the vectors
- * kept in kb_chunks (slower on large stores, same answers). The vectors are unit length.
+ * kept in kb_chunks (slower on large stores, same answers). The vectors are unit length. On
+ * Postgres the scan is the index (pgvector is not used), read a page of vectors at a time.
  */
 export class VectorIndex {
   readonly available: boolean;
   readonly reason: string | null;
   private readonly tables = new Set<number>();
+  /** Where sqlite-vec can load (better-sqlite3); null on Postgres. */
+  private readonly sqlite: Db | null;
 
   constructor(
-    private readonly db: Db,
+    private readonly db: SqlDb,
     warn: (line: string) => void = (l) => void process.stderr.write(`${l}\n`),
   ) {
+    this.sqlite = isPostgres(db) ? null : (db as Db);
     let reason: string | null = null;
-    if (process.env.TAILOR_NO_SQLITE_VEC === "1") reason = "TAILOR_NO_SQLITE_VEC=1";
+    if (!this.sqlite) reason = "the store is on Postgres";
+    else if (process.env.TAILOR_NO_SQLITE_VEC === "1") reason = "TAILOR_NO_SQLITE_VEC=1";
     else {
       try {
-        sqliteVec.load(db);
+        sqliteVec.load(this.sqlite);
       } catch (e) {
         reason = (e as Error).message;
       }
     }
     this.available = reason === null;
     this.reason = reason;
-    if (reason !== null && !warned) {
+    if (reason !== null && this.sqlite && !warned) {
       warned = true;
       warn(
         `warning: the sqlite-vec extension did not load (${reason}); searching documents by meaning scans every vector instead (slower on large stores). Reinstall with \`npm install\` to get sqlite-vec's binary for this platform.`,
@@ -39,7 +48,7 @@ export class VectorIndex {
   private table(dims: number): string {
     const name = `kb_vec_${Math.trunc(dims)}`;
     if (this.available && !this.tables.has(dims)) {
-      this.db.exec(
+      this.sqlite?.exec(
         `CREATE VIRTUAL TABLE IF NOT EXISTS ${name} USING vec0(vector_store_id text partition key, embedding float[${Math.trunc(dims)}] distance_metric=cosine)`,
       );
       this.tables.add(dims);
@@ -99,13 +108,9 @@ export class VectorIndex {
   }
 
   private scan(storeIds: string[], query: Float32Array, k: number) {
-    const marks = storeIds.map(() => "?").join(", ");
     const best: { id: number; similarity: number }[] = [];
     let floor = -Infinity;
-    const rows = this.db
-      .prepare(`SELECT id, embedding FROM kb_chunks WHERE vector_store_id IN (${marks})`)
-      .iterate(...storeIds) as Iterable<{ id: number; embedding: Buffer }>;
-    for (const r of rows) {
+    for (const r of this.embeddings(storeIds)) {
       const v = toVector(r.embedding);
       let dot = 0;
       for (let i = 0; i < v.length; i++) dot += (v[i] as number) * (query[i] as number);
@@ -118,6 +123,28 @@ export class VectorIndex {
       }
     }
     return best.sort((a, b) => b.similarity - a.similarity).slice(0, k);
+  }
+
+  /** The stores' chunks' vectors, one at a time (on Postgres fetched in pages, by id). */
+  private *embeddings(storeIds: string[]): Iterable<{ id: number; embedding: Buffer }> {
+    const marks = storeIds.map(() => "?").join(", ");
+    type Row = { id: number; embedding: Buffer };
+    if (this.sqlite) {
+      yield* this.sqlite
+        .prepare(`SELECT id, embedding FROM kb_chunks WHERE vector_store_id IN (${marks})`)
+        .iterate(...storeIds) as Iterable<Row>;
+      return;
+    }
+    const page = this.db.prepare(
+      `SELECT id, embedding FROM kb_chunks WHERE vector_store_id IN (${marks}) AND id > ?
+       ORDER BY id LIMIT ${SCAN_PAGE}`,
+    );
+    for (let after = 0; ; ) {
+      const rows = page.all(...storeIds, after) as Row[];
+      yield* rows;
+      if (rows.length < SCAN_PAGE) return;
+      after = (rows.at(-1) as Row).id;
+    }
   }
 }
 

@@ -15,6 +15,7 @@ import {
   type ModelSource,
 } from "../../protocol/index.ts";
 import { TailorError } from "../errors/index.ts";
+import { sharedRoot } from "../store/shared.ts";
 import { tailorHome } from "./home.ts";
 import { MANIFEST_FILE, ModelManifest, ModelName } from "./manifest.ts";
 
@@ -42,7 +43,7 @@ export class ModelRegistry {
   readonly dir: string;
 
   constructor(home: string = tailorHome()) {
-    this.dir = join(home, "models");
+    this.dir = join(sharedRoot(home), "models");
   }
 
   /**

@@ -16,12 +16,15 @@ import { ResponseStore } from "../responses/index.ts";
 import { RegressionSet, ReviewQueue } from "../review/index.ts";
 import type { NameFinder } from "../safety/index.ts";
 import { FlagStore, PolicyStore } from "../safety/moderation/index.ts";
-import { type Db, openDb } from "../store/index.ts";
+import { openStore, type SqlDb } from "../store/index.ts";
 
 export interface Services {
   home: string;
-  /** The one connection to TAILOR_HOME/tailor.db (for a transaction that spans stores). */
-  db: Db;
+  /**
+   * The one connection to the store (TAILOR_HOME/tailor.db, or Postgres at TAILOR_DATABASE_URL),
+   * for a transaction that spans stores.
+   */
+  db: SqlDb;
   datasets: DatasetStore;
   files: FileStore;
   jobs: JobStore;
@@ -57,7 +60,7 @@ export interface ServicesOptions {
 }
 
 export function openServices(home: string, opts: ServicesOptions = {}): Services {
-  const db = openDb(home);
+  const db = openStore(home);
   const datasets = new DatasetStore(db, home, opts.names ?? null);
   const jobs = new JobStore(db);
   const models = new ModelRegistry(home);

@@ -13,6 +13,7 @@ import {
 } from "node:fs";
 import { copyFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
+import { sharedRoot } from "./shared.ts";
 import { tempDir, tempName } from "./temp.ts";
 import { pauseForTest } from "./test-pause.ts";
 
@@ -37,7 +38,7 @@ export class BlobStore {
 
   constructor(home: string) {
     this.home = home;
-    this.root = join(home, "blobs", "sha256");
+    this.root = join(sharedRoot(home), "blobs", "sha256");
   }
 
   path(hash: string): string {

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { sharedRoot, writeRoot } from "./shared.ts";
 
 /**
  * Temporary files and folders of writes in progress, named after the process that writes them
@@ -15,9 +16,12 @@ export function tempName(prefix: string): string {
   return `${prefix}-${process.pid}-${randomBytes(6).toString("hex")}`;
 }
 
-/** TAILOR_HOME/tmp: where writes in progress live before they are renamed into place. */
+/**
+ * Where writes in progress live before they are renamed into place: TAILOR_HOME/tmp, or this
+ * machine's folder in TAILOR_SHARED_DIR/tmp (./open.ts `writeRoot`).
+ */
 export function tempDir(home: string): string {
-  const dir = join(home, "tmp");
+  const dir = writeRoot(home);
   mkdirSync(dir, { recursive: true });
   return dir;
 }
@@ -63,9 +67,12 @@ export function sweepDead(dir: string, prefix?: string): string[] {
  * received in the system's temporary folder. Run when the store opens.
  */
 export function sweepCrashLeftovers(home: string): string[] {
+  const shared = sharedRoot(home) !== home;
   return [
     ...sweepDead(join(home, "tmp")),
-    ...sweepDead(join(home, "models"), "\\.tmp-.*"),
+    ...(shared ? sweepDead(writeRoot(home)) : []),
+    // in a shared folder, another machine's model being made has a process id that means nothing here
+    ...(shared ? [] : sweepDead(join(home, "models"), "\\.tmp-.*")),
     ...sweepDead(tmpdir(), UPLOAD_TEMP_PREFIX),
   ];
 }

@@ -85,7 +85,14 @@ export function cliSandbox(
       const made = mkdtempSync(join(tmpdir(), "tailor-tiny-make-"));
       const r = spawnSync(process.execPath, [BIN, "models", "create-tiny", "tiny"], {
         encoding: "utf8",
-        env: { ...process.env, ...env, TAILOR_HOME: made },
+        // made in a home of its own, whatever store and shared folder the sandbox uses
+        env: {
+          ...process.env,
+          ...env,
+          TAILOR_HOME: made,
+          TAILOR_DATABASE_URL: "",
+          TAILOR_SHARED_DIR: "",
+        },
       });
       if (r.status !== 0) throw new Error(`create-tiny failed: ${r.stderr}`);
       try {
@@ -95,7 +102,7 @@ export function cliSandbox(
       }
       rmSync(made, { recursive: true, force: true });
     }
-    const target = join(home, "models", "tiny");
+    const target = join(env.TAILOR_SHARED_DIR || home, "models", "tiny");
     cpSync(cached, target, { recursive: true });
     // the manifest names the folder the weights are in: this copy's
     const manifest = join(target, "tailor-model.json");
@@ -210,8 +217,17 @@ export function startWorker(
   home: string,
   ...args: string[]
 ): ChildProcess & { output: () => string } {
+  return startWorkerWith({}, home, ...args);
+}
+
+/** `startWorker` with more environment (a store on Postgres, a shared folder). */
+export function startWorkerWith(
+  env: NodeJS.ProcessEnv,
+  home: string,
+  ...args: string[]
+): ChildProcess & { output: () => string } {
   const child = spawn(process.execPath, [BIN, "worker", ...args], {
-    env: { ...process.env, TAILOR_HOME: home, HF_HUB_OFFLINE: "1" },
+    env: { ...process.env, ...env, TAILOR_HOME: home, HF_HUB_OFFLINE: "1" },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";

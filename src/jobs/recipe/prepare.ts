@@ -12,6 +12,7 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import type { DatasetStore } from "../../datasets/index.ts";
+import { sharedRoot } from "../../store/index.ts";
 import type { Job } from "../types.ts";
 import type { RunContext } from "./context.ts";
 
@@ -23,7 +24,7 @@ export interface PreparedRun {
 }
 
 export function runDir(home: string, jobId: string): string {
-  return join(home, "runs", jobId);
+  return join(sharedRoot(home), "runs", jobId);
 }
 
 /**
