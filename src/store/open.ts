@@ -12,14 +12,17 @@ import type { SqlDb } from "./sql.ts";
 import { sweepCrashLeftovers } from "./temp.ts";
 
 /** The store's URL, when it is a Postgres server (TAILOR_DATABASE_URL); null: the home's SQLite file. */
-export function databaseUrl(env: NodeJS.ProcessEnv = process.env): string | null {
+export function databaseUrl(
+  env: NodeJS.ProcessEnv = process.env,
+  what = "TAILOR_DATABASE_URL",
+): string | null {
   const url = env.TAILOR_DATABASE_URL?.trim();
   if (!url) return null;
   if (!/^postgres(ql)?:\/\//.test(url))
     throw new TailorError({
       code: "invalid_argument",
-      message: `TAILOR_DATABASE_URL must be a Postgres URL (postgres://user:password@host:5432/database), not ${JSON.stringify(url.replace(/:[^:@/]*@/, ":***@"))}; unset it to keep the store in TAILOR_HOME/tailor.db`,
-      details: { field: "TAILOR_DATABASE_URL" },
+      message: `${what} must be a Postgres URL (postgres://user:password@host:5432/database), not ${JSON.stringify(url.replace(/:[^:@/]*@/, ":***@"))}; leave it out to keep the store in TAILOR_HOME/tailor.db`,
+      details: { field: what },
     });
   return url;
 }
