@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { doctor } from "../../engine/index.ts";
 import { tailorHome } from "../../models/index.ts";
+import { databaseUrl, sharedRoot } from "../../store/index.ts";
 import { printJson, table } from "../output.ts";
 import { withTailor } from "../services.ts";
 
@@ -16,7 +17,19 @@ export function registerDoctor(program: Command): void {
         kind: m.kind,
         origin: m.origin,
       }));
-      const result = { node: process.version, tailor_home: tailorHome(), ...report, models };
+      const url = databaseUrl();
+      const store = url
+        ? `Postgres at ${url.replace(/:[^:@/]*@/, ":***@")}`
+        : "SQLite (TAILOR_HOME/tailor.db)";
+      const files = sharedRoot(tailorHome());
+      const result = {
+        node: process.version,
+        tailor_home: tailorHome(),
+        store,
+        files,
+        ...report,
+        models,
+      };
       if (opts.json) return printJson(result);
       const builtin = report.builtin_models.map(
         (b) => `${b.name}: ${b.present ? b.path : "MISSING (run npm install)"}`,
@@ -32,6 +45,8 @@ export function registerDoctor(program: Command): void {
           ],
           ["threads", String(report.threads)],
           ["TAILOR_HOME", tailorHome()],
+          ["store", store],
+          ["examples, models, runs", files],
           ["built-in models", builtin.join("; ")],
           ["models", models.map((m) => m.name).join(", ")],
         ]),
