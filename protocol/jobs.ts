@@ -154,6 +154,8 @@ export const JobSpec = z.object({
   keep_checkpoints: z.number(),
   /** Engine processes the training runs on, launched by torchrun (absent: one, no launcher). */
   processes: z.number().int().min(1).optional(),
+  /** Machines (one worker on each) the training spans, `processes` on each (absent: one). */
+  nodes: z.number().int().min(1).optional(),
   /** Only a worker that offers a GPU may run it (absent: any worker). */
   gpu: z.literal(true).optional(),
   /** The promotion gate: how much better than its base (0-1, primary metric) the model must be. */

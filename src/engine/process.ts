@@ -32,6 +32,16 @@ export interface EngineRunOptions {
    * `train` runs distributed; rank 0 speaks the protocol, engine/tailor_engine/distributed.py).
    */
   processes?: number;
+  /** This machine's place in a run that spans several (torchrun's static rendezvous on node 0). */
+  nodes?: EngineNodes;
+}
+
+export interface EngineNodes {
+  count: number;
+  rank: number;
+  /** Node 0's address and port, where every node's processes meet. */
+  address: string;
+  port: number;
 }
 
 const STDERR_TAIL_LINES = 40;
@@ -74,7 +84,7 @@ export async function* runEngine<C extends EngineCommand>(
     });
   }
   const python = enginePython(opts.env ?? process.env);
-  const child = spawn(python, engineArgs(command, opts.processes ?? 1), {
+  const child = spawn(python, engineArgs(command, opts.processes ?? 1, opts.nodes), {
     cwd: ENGINE_DIR,
     env: engineEnv(opts.env),
     stdio: ["pipe", "pipe", "pipe"],
@@ -141,10 +151,26 @@ export async function* runEngine<C extends EngineCommand>(
 
 /**
  * The interpreter's arguments: the engine itself, or torchrun starting `processes` of it on this
- * machine (`--standalone`: a rendezvous of its own on a free local port).
+ * machine (`--standalone`: a rendezvous of its own on a free local port), or this machine's share of
+ * a run on several (`nodes`: ranks numbered by node, so node 0's first process is rank 0).
  */
-export function engineArgs(command: EngineCommand, processes: number): string[] {
+export function engineArgs(
+  command: EngineCommand,
+  processes: number,
+  nodes?: EngineNodes,
+): string[] {
   const engine = ["-m", "tailor_engine", command];
+  if (nodes && nodes.count > 1)
+    return [
+      "-m",
+      "torch.distributed.run",
+      `--nnodes=${nodes.count}`,
+      `--node-rank=${nodes.rank}`,
+      `--nproc-per-node=${processes}`,
+      `--master-addr=${nodes.address}`,
+      `--master-port=${nodes.port}`,
+      ...engine,
+    ];
   if (processes <= 1) return engine;
   return [
     "-m",

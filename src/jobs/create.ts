@@ -58,6 +58,8 @@ export interface CreateJobOptions extends HyperparameterInput {
   retrain?: JobSpec["retrain"] | undefined;
   /** Engine processes to train on (torchrun); supervised training only. Default 1. */
   processes?: number | undefined;
+  /** Machines the training spans, one worker on each (torchrun's nodes); supervised only. Default 1. */
+  nodes?: number | undefined;
   /** Only a worker that offers a GPU may run the job; it waits in the queue until one does. */
   gpu?: boolean | undefined;
 }
@@ -257,6 +259,7 @@ export function planSpec(
     | "method"
     | "beta"
     | "processes"
+    | "nodes"
     | "gpu"
   >,
   baseSource: JobSpec["base_source"],
@@ -300,24 +303,34 @@ export function planSpec(
     gate_min_delta: opts.gateMinDelta ?? 0,
     ...(opts.files ? { files: opts.files } : {}),
     ...(processes(opts) > 1 ? { processes: processes(opts) } : {}),
+    ...(nodes(opts) > 1 ? { nodes: nodes(opts) } : {}),
     ...(opts.gpu ? { gpu: true as const } : {}),
   };
 }
 
 /** The processes a job trains on: 1 unless asked, and only supervised training runs on more. */
 function processes(opts: Pick<CreateJobOptions, "processes" | "method">): number {
-  const n = opts.processes ?? 1;
+  return spread(opts.processes, "processes", opts.method);
+}
+
+/** The machines a job trains on: 1 unless asked, and only supervised training spans more. */
+function nodes(opts: Pick<CreateJobOptions, "nodes" | "method">): number {
+  return spread(opts.nodes, "nodes", opts.method);
+}
+
+function spread(asked: number | undefined, field: "processes" | "nodes", method?: string): number {
+  const n = asked ?? 1;
   if (!Number.isInteger(n) || n < 1 || n > MAX_PROCESSES)
     throw new TailorError({
       code: "invalid_argument",
-      message: `processes must be a whole number from 1 to ${MAX_PROCESSES}, not ${n}`,
-      details: { field: "processes" },
+      message: `${field} must be a whole number from 1 to ${MAX_PROCESSES}, not ${n}`,
+      details: { field },
     });
-  if (n > 1 && opts.method && opts.method !== "supervised")
+  if (n > 1 && method && method !== "supervised")
     throw new TailorError({
       code: "invalid_argument",
-      message: `only supervised training runs on several processes; a ${opts.method} job runs in one (leave out processes)`,
-      details: { field: "processes" },
+      message: `only supervised training runs on several ${field}; a ${method} job runs in one (leave out ${field})`,
+      details: { field },
     });
   return n;
 }
@@ -339,6 +352,10 @@ export function describeSpec(spec: JobSpec): string[] {
       ? `test: at the end, the tuned model and its base ${spec.method === "dpo" ? "score the held-out pairs (how often each finds the preferred answer more likely) and answer them side by side; it is ready if its pair accuracy is at least its base's" : "answer the held-out examples; it is ready if it does at least as well"}${spec.gate_min_delta ? ` plus ${(spec.gate_min_delta * 100).toFixed(1)} points` : ""}, otherwise it needs review`
       : "test: none at the end (no held-out examples), so the model will need review; `tailor eval MODEL --data FILE --save` tests it later",
   );
+  if (spec.nodes)
+    lines.push(
+      `nodes: ${spec.nodes} machines, one worker on each, ${spec.processes ?? 1} process(es) on each; it starts when ${spec.nodes - 1} more worker(s) join the first (they share the store and TAILOR_SHARED_DIR)`,
+    );
   if (spec.gpu) lines.push("runs on a worker with a GPU only (it waits in the queue for one)");
   if (spec.processes)
     lines.push(

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { TailorError } from "../errors/index.ts";
+import { runAsNode } from "./nodes.ts";
 import { machineOffers } from "./offers.ts";
 import { failed, finish, MAX_ATTEMPTS, runJob, type StopReason } from "./recipe/index.ts";
 import type { JobServices } from "./services.ts";
@@ -69,7 +70,10 @@ export class Worker {
   async runNext(onlyId?: string): Promise<Job | null> {
     this.store.queue.workerHeartbeat(this.id);
     const claimed = this.store.queue.claim(this.id, this.leaseMs, onlyId, this.offers);
-    if (!claimed) return null;
+    if (!claimed) {
+      if (onlyId === undefined) await this.joinNode();
+      return null;
+    }
     const { job, reclaimed } = claimed;
     if (reclaimed) {
       this.store.events.add(job.id, {
@@ -117,6 +121,7 @@ export class Worker {
         signal: current.abort.signal,
         reason: () => current.reason,
         onLog: this.opts.onLog,
+        leaseMs: this.leaseMs,
       });
     } finally {
       clearInterval(beat);
@@ -125,6 +130,32 @@ export class Worker {
     const after = this.store.get(job.id);
     this.opts.say?.(`${job.id} ${after.status}${after.error ? `: ${after.error.message}` : ""}`);
     return after;
+  }
+
+  /**
+   * Joins a running job on several machines that still needs one (it does not count as a job run
+   * here: node 0's worker runs it and ends it).
+   */
+  private async joinNode(): Promise<void> {
+    const joined = this.store.nodes.join(this.id, this.leaseMs, this.offers.gpus);
+    if (!joined) return;
+    const { job, slot } = joined;
+    this.opts.say?.(`joining ${job.id} as node ${slot.rank} of ${job.spec.nodes}`);
+    const current = { abort: new AbortController(), reason: null as StopReason | null };
+    this.current = current;
+    if (this.stopping) current.abort.abort();
+    try {
+      const how = await runAsNode(job, slot, {
+        services: this.opts.services,
+        worker: this.id,
+        leaseMs: this.leaseMs,
+        signal: current.abort.signal,
+        onLog: this.opts.onLog,
+      });
+      this.opts.say?.(`${job.id} node ${slot.rank}: ${how}`);
+    } finally {
+      this.current = null;
+    }
   }
 
   /** Stops claiming jobs; a running job is stopped at its next step and queued again. */

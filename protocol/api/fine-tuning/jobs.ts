@@ -67,6 +67,10 @@ export const CreateJobRequest = z
       description:
         "Tailor: train on this many engine processes on the worker's machine, launched by torchrun (one per GPU, or sharing the CPU cores); supervised only. Default 1",
     }),
+    nodes: z.number().int().min(1).max(MAX_PROCESSES).optional().openapi({
+      description:
+        "Tailor: train on this many machines at once, one worker on each (they share the store and TAILOR_SHARED_DIR), each running `processes` engine processes; supervised only. Default 1",
+    }),
     requires_gpu: z.boolean().optional().openapi({
       description:
         "Tailor: run only on a worker that offers a GPU; the job waits in the queue until one takes it. Default false",

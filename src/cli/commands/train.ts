@@ -30,6 +30,7 @@ interface TrainFlags {
   method: string;
   beta?: number;
   processes?: number;
+  nodes?: number;
   gpu?: boolean;
   task?: string;
   wait?: boolean;
@@ -105,6 +106,11 @@ export function registerTrain(program: Command): void {
       "train on n engine processes (torchrun: one per GPU, or sharing the CPU cores); supervised only",
       (v) => positiveInt(v, "--processes"),
     )
+    .option(
+      "--nodes <m>",
+      "train on m machines at once, one worker on each (sharing the store and TAILOR_SHARED_DIR), --processes on each; supervised only",
+      (v) => positiveInt(v, "--nodes"),
+    )
     .option("--gpu", "run only on a worker that offers a GPU (the job waits in the queue for one)")
     .option("--wait", "watch the job to its end (runs it here when no worker is running)")
     .option("--json", "print JSON (with --wait: the job's events as JSON lines)")
@@ -137,6 +143,7 @@ async function train(svc: Services, flags: TrainFlags, cmd: Command): Promise<vo
     method,
     beta: flags.beta,
     processes: flags.processes,
+    nodes: flags.nodes,
     gpu: flags.gpu,
   });
   // the workers that can take it: any, or for a GPU job those that offer a GPU

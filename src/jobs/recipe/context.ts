@@ -11,4 +11,6 @@ export interface RunContext {
   signal: AbortSignal;
   reason: () => StopReason | null;
   onLog?: ((line: string) => void) | undefined;
+  /** The worker's lease, which a job on several machines' other nodes hold too. */
+  leaseMs?: number | undefined;
 }

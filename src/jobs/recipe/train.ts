@@ -5,6 +5,7 @@
 import type { EngineMessage, EngineMessageOf } from "../../../protocol/index.ts";
 import { engineFailure, runEngine } from "../../engine/index.ts";
 import { TailorError } from "../../errors/index.ts";
+import { openNodes } from "../nodes.ts";
 import type { NewEvent } from "../store/index.ts";
 import type { Job } from "../types.ts";
 import type { RunContext } from "./context.ts";
@@ -20,6 +21,8 @@ export async function train(
   ctx: RunContext,
   onStep: (step: number) => void,
 ): Promise<Trained> {
+  // a job on several machines: this worker is node 0 and names the rendezvous (../nodes.ts)
+  const nodes = await openNodes(job, ctx.services, ctx.worker, ctx.leaseMs ?? 30_000);
   const messages = runEngine(
     "train",
     {
@@ -40,7 +43,11 @@ export async function train(
         ? { init_adapter_dir: ctx.services.models.modelDir(job.spec.parent.name) }
         : {}),
     },
-    { ...engineOptions(job, ctx), processes: job.spec.processes ?? 1 },
+    {
+      ...engineOptions(job, ctx),
+      processes: job.spec.processes ?? 1,
+      ...(nodes ? { nodes } : {}),
+    },
   );
   return recordRun(job, ctx, messages, {
     onStep,

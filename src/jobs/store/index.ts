@@ -3,10 +3,12 @@ import { TailorError } from "../../errors/index.ts";
 import type { SqlDb } from "../../store/sql.ts";
 import type { Job } from "../types.ts";
 import { JobEvents, type NewEvent } from "./events.ts";
+import { JobNodes } from "./nodes.ts";
 import { JobQueue } from "./queue.ts";
 import { fromRow, type JobRow, now } from "./rows.ts";
 
 export type { NewEvent } from "./events.ts";
+export type { NodeSlot } from "./nodes.ts";
 export type { LiveWorker, RunEnd, WorkerOffers } from "./queue.ts";
 export { newId } from "./rows.ts";
 
@@ -17,17 +19,20 @@ export { newId } from "./rows.ts";
 export class JobStore {
   readonly events: JobEvents;
   readonly queue: JobQueue;
+  /** The machines a job that spans several runs on. */
+  readonly nodes: JobNodes;
 
   constructor(private readonly db: SqlDb) {
     this.events = new JobEvents(db);
     this.queue = new JobQueue(db, this, this.events);
+    this.nodes = new JobNodes(db, (id) => this.get(id));
   }
 
   insert(job: Omit<Job, "worker" | "engine_pid" | "attempts" | "cancel_requested">): Job {
     this.db
       .prepare(
-        `INSERT INTO jobs (id, status, created_at, owner, base, model_name, training_file, validation_file, spec_json, needs_gpu)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO jobs (id, status, created_at, owner, base, model_name, training_file, validation_file, spec_json, needs_gpu, nodes)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         job.id,
@@ -40,6 +45,7 @@ export class JobStore {
         job.validation_file,
         JSON.stringify(job.spec),
         job.spec.gpu ? 1 : 0,
+        job.spec.nodes ?? 1,
       );
     return this.get(job.id);
   }

@@ -12,7 +12,7 @@ import { after, before, describe, test } from "node:test";
 import { storeBackends } from "../../store/postgres/__fixtures__/backends.ts";
 import type { SqlDb } from "../../store/sql.ts";
 import { queueJob, runClaimer, TINY_SPEC } from "./__fixtures__/queue.ts";
-import { JobStore } from "./index.ts";
+import { JobStore, type NodeSlot } from "./index.ts";
 
 const BACKENDS = storeBackends();
 const homes: string[] = [];
@@ -256,6 +256,53 @@ for (const backend of BACKENDS) {
       assert.equal(store.queue.finish(gpuJob.id, "worker-gpu", { status: "succeeded" }), true);
       store.queue.removeWorker("worker-cpu");
       store.queue.removeWorker("worker-gpu");
+    });
+
+    test("a job on several machines: node 0 opens an attempt, others join its free places", () => {
+      const job = queueJob(store, { nodes: 3 });
+      assert.equal(
+        store.nodes.join("w-b", 60_000, 0),
+        null,
+        "nothing to join before node 0 runs it",
+      );
+      const claimed = store.queue.claim("w-a", 60_000)?.job;
+      assert.equal(claimed?.id, job.id);
+      store.nodes.open(store.get(job.id), "w-a", "10.0.0.5", 29500, 60_000);
+      const b = store.nodes.join("w-b", 60_000, 0);
+      assert.deepEqual(b?.slot, {
+        jobId: job.id,
+        rank: 1,
+        attempt: 1,
+        address: "10.0.0.5",
+        port: 29500,
+      });
+      assert.equal(store.nodes.join("w-c", 60_000, 0)?.slot.rank, 2);
+      assert.equal(store.nodes.join("w-d", 60_000, 0), null, "all three places are taken");
+      assert.deepEqual(
+        store.nodes.list(job.id).map((n) => [n.rank, n.worker]),
+        [
+          [0, "w-a"],
+          [1, "w-b"],
+          [2, "w-c"],
+        ],
+      );
+      const slot = b?.slot as NonNullable<typeof b>["slot"];
+      assert.equal(store.nodes.heartbeat(slot, "w-b", 60_000), true);
+      assert.equal(store.nodes.heartbeat(slot, "w-x", 60_000), false, "not its place");
+      // node 0 dies: the job is queued again; its next attempt starts from an empty list
+      assert.equal(store.queue.finish(job.id, "w-a", { status: "queued" }), true);
+      assert.equal(store.nodes.heartbeat(slot, "w-b", 60_000), false, "the attempt is over");
+      store.queue.claim("w-b", 60_000);
+      store.nodes.open(store.get(job.id), "w-b", "10.0.0.6", 29501, 60_000);
+      assert.deepEqual(
+        store.nodes.list(job.id).map((n) => n.worker),
+        ["w-b"],
+      );
+      const again = store.nodes.join("w-c", 60_000, 0);
+      assert.deepEqual([again?.slot.rank, again?.slot.attempt, again?.slot.port], [1, 2, 29501]);
+      store.nodes.leave(again?.slot as NodeSlot, "w-c");
+      assert.equal(store.queue.finish(job.id, "w-b", { status: "succeeded" }), true);
+      assert.equal(store.nodes.join("w-c", 60_000, 0), null, "an ended job takes no node");
     });
 
     test("four processes claim one queue at once: every job exactly once", async () => {

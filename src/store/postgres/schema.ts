@@ -167,12 +167,24 @@ export const PG_MIGRATIONS: readonly string[] = [
   REVIEW_PG,
   // knowledge bases: files, chunks, full text (tsvector) and embeddings
   KNOWLEDGE_PG,
-  // what each worker offers, and the jobs that need a GPU
+  // what each worker offers, the jobs that need a GPU, and the machines a job spans
   `ALTER TABLE jobs ADD COLUMN needs_gpu INTEGER NOT NULL DEFAULT 0;
    ALTER TABLE workers ADD COLUMN cpus INTEGER NOT NULL DEFAULT 0;
    ALTER TABLE workers ADD COLUMN memory_mb BIGINT NOT NULL DEFAULT 0;
    ALTER TABLE workers ADD COLUMN gpus INTEGER NOT NULL DEFAULT 0;
-   CREATE INDEX workers_heartbeat ON workers(heartbeat_ms);`,
+   CREATE INDEX workers_heartbeat ON workers(heartbeat_ms);
+   ALTER TABLE jobs ADD COLUMN nodes INTEGER NOT NULL DEFAULT 1;
+   CREATE TABLE job_nodes (
+     job_id TEXT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+     node_rank INTEGER NOT NULL,
+     attempt INTEGER NOT NULL,
+     worker TEXT NOT NULL,
+     host TEXT NOT NULL,
+     address TEXT,
+     port INTEGER,
+     lease_expires_ms BIGINT NOT NULL,
+     PRIMARY KEY (job_id, node_rank)
+   );`,
 ];
 
 /** Brings the database to the last migration; returns the version it is at. */

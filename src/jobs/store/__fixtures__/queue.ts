@@ -26,7 +26,7 @@ let clock = 1_700_000_000;
 /** A queued job, created a second after the one before. */
 export function queueJob(
   store: JobStore,
-  opts: { owner?: string; name?: string; gpu?: boolean } = {},
+  opts: { owner?: string; name?: string; gpu?: boolean; nodes?: number } = {},
 ): Job {
   return store.insert({
     id: newId("ftjob"),
@@ -39,7 +39,11 @@ export function queueJob(
     model_name: opts.name ?? newId("m"),
     training_file: "ds-1",
     validation_file: null,
-    spec: opts.gpu ? { ...TINY_SPEC, gpu: true } : TINY_SPEC,
+    spec: {
+      ...TINY_SPEC,
+      ...(opts.gpu ? { gpu: true as const } : {}),
+      ...(opts.nodes ? { nodes: opts.nodes } : {}),
+    },
     error: null,
     fine_tuned_model: null,
     result: null,

@@ -124,6 +124,7 @@ export function registerJobs(app: OpenAPIHono<AppEnv>, ctx: ServerContext): void
         method: m?.type ?? "supervised",
         seed: body.seed ?? undefined,
         processes: body.processes,
+        nodes: body.nodes,
         gpu: body.requires_gpu ?? false,
       });
       return c.json(jobView(job), 200);
