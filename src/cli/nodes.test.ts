@@ -90,30 +90,4 @@ describe("one training on two machines (nodes)", () => {
       svc.close();
     }
   });
-
-  test("only supervised training spans several machines", () => {
-    const pairs = file(
-      "pairs.jsonl",
-      `${Array.from({ length: 12 }, (_, i) =>
-        JSON.stringify({
-          input: { messages: [{ role: "user", content: `q ${i}?` }] },
-          preferred_output: [{ role: "assistant", content: "Yes." }],
-          non_preferred_output: [{ role: "assistant", content: "No." }],
-        }),
-      ).join("\n")}\n`,
-    );
-    const dpo = tailor(
-      "train",
-      "--base",
-      "tiny",
-      "--data",
-      pairs,
-      "--method",
-      "dpo",
-      "--nodes",
-      "2",
-    );
-    assert.notEqual(dpo.code, 0);
-    assert.match(dpo.stderr, /only supervised training runs on several nodes/);
-  });
 });

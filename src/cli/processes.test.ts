@@ -102,7 +102,7 @@ describe("training on several processes (torchrun)", () => {
     }
   });
 
-  test("only supervised training runs on several processes; a bad count is refused", () => {
+  test("only supervised training runs on several processes or machines; a bad count is refused", () => {
     const pairs = file(
       "pairs.jsonl",
       `${Array.from({ length: 12 }, (_, i) =>
@@ -126,6 +126,20 @@ describe("training on several processes (torchrun)", () => {
     );
     assert.notEqual(dpo.code, 0);
     assert.match(dpo.stderr, /only supervised training runs on several processes/);
+    // nor on several machines (`--nodes`, src/cli/nodes.test.ts)
+    const nodes = tailor(
+      "train",
+      "--base",
+      "tiny",
+      "--data",
+      pairs,
+      "--method",
+      "dpo",
+      "--nodes",
+      "2",
+    );
+    assert.notEqual(nodes.code, 0);
+    assert.match(nodes.stderr, /only supervised training runs on several nodes/);
     const zero = tailor("train", "--base", "tiny", "--data", pairs, "--processes", "0");
     assert.notEqual(zero.code, 0);
     assert.match(zero.stderr, /--processes/);
