@@ -87,7 +87,20 @@ export class PostgresDb implements SqlDb {
     values: unknown[] = [],
   ): { rows: Record<string, unknown>[]; rowCount: number } {
     if (this.closed) throw new Error("the Postgres connection is closed");
-    const answer = send({ kind: "query", id: this.id, text, values }) ?? { rows: [], rowCount: 0 };
+    let answer: NonNullable<Answer>;
+    try {
+      answer = send({ kind: "query", id: this.id, text, values }) ?? { rows: [], rowCount: 0 };
+    } catch (e) {
+      // a unique key two writers took at the same moment (SQLite's write lock orders them instead):
+      // the second is told, as a conflict, and nothing of its write is kept
+      const { code, detail } = e as { code?: string; detail?: string };
+      if (code === "23505")
+        throw new TailorError({
+          code: "conflict",
+          message: `${detail ?? (e as Error).message}: another request wrote the same at the same moment; try again`,
+        });
+      throw e;
+    }
     // BYTEA comes back across the thread as a Uint8Array; better-sqlite3 gives a BLOB as a Buffer
     for (const row of answer.rows)
       for (const [k, v] of Object.entries(row))
