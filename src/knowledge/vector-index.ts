@@ -1,6 +1,7 @@
 import * as sqliteVec from "sqlite-vec";
 import type { Db } from "../store/index.ts";
 import { isPostgres, type SqlDb } from "../store/sql.ts";
+import { detectPgvector, PgVectors } from "./pgvector.ts";
 
 let warned = false;
 
@@ -8,17 +9,23 @@ let warned = false;
 const SCAN_PAGE = 1000;
 
 /**
- * Nearest chunks by cosine similarity: sqlite-vec's vec0 tables (one per dimension, partitioned by
- * vector store) when the extension loads, otherwise an exact scan in JavaScript over the vectors
- * kept in kb_chunks (slower on large stores, same answers). The vectors are unit length. On
- * Postgres the scan is the index (pgvector is not used), read a page of vectors at a time.
+ * Nearest chunks by cosine similarity: on SQLite, sqlite-vec's vec0 tables (one per dimension,
+ * partitioned by vector store) when the extension loads; on Postgres, pgvector's HNSW index when the
+ * server has the extension (./pgvector.ts); otherwise an exact scan in JavaScript over the vectors
+ * kept in kb_chunks (slower on large stores, same answers), read a page at a time on Postgres. The
+ * vectors are unit length.
  */
 export class VectorIndex {
+  /** Whether an index answers (sqlite-vec or pgvector) rather than the scan. */
   readonly available: boolean;
+  /** Which one: `sqlite-vec`, `pgvector`, or `scan` (with the `reason`). */
+  readonly method: "sqlite-vec" | "pgvector" | "scan";
   readonly reason: string | null;
   private readonly tables = new Set<number>();
   /** Where sqlite-vec can load (better-sqlite3); null on Postgres. */
   private readonly sqlite: Db | null;
+  /** The index on Postgres when the server has pgvector. */
+  private readonly pgvector: PgVectors | null = null;
 
   constructor(
     private readonly db: SqlDb,
@@ -26,8 +33,10 @@ export class VectorIndex {
   ) {
     this.sqlite = isPostgres(db) ? null : (db as Db);
     let reason: string | null = null;
-    if (!this.sqlite) reason = "the store is on Postgres";
-    else if (process.env.TAILOR_NO_SQLITE_VEC === "1") reason = "TAILOR_NO_SQLITE_VEC=1";
+    if (!this.sqlite) {
+      reason = detectPgvector(db);
+      if (reason === null) this.pgvector = new PgVectors(db);
+    } else if (process.env.TAILOR_NO_SQLITE_VEC === "1") reason = "TAILOR_NO_SQLITE_VEC=1";
     else {
       try {
         sqliteVec.load(this.sqlite);
@@ -36,6 +45,7 @@ export class VectorIndex {
       }
     }
     this.available = reason === null;
+    this.method = reason !== null ? "scan" : this.sqlite ? "sqlite-vec" : "pgvector";
     this.reason = reason;
     if (reason !== null && this.sqlite && !warned) {
       warned = true;
@@ -56,9 +66,13 @@ export class VectorIndex {
     return name;
   }
 
-  /** Puts chunks not yet in the vec0 table into it (all of them after a run without the extension). */
+  /** Puts chunks not yet in the index into it (all of them after a run without the extension). */
   sync(dims: number, storeId: string): void {
     if (!this.available) return;
+    if (this.pgvector) {
+      this.pgvector.sync(dims, storeId);
+      return;
+    }
     const t = this.table(dims);
     const rows = this.db
       .prepare("SELECT id, embedding FROM kb_chunks WHERE vector_store_id = ? AND vec_indexed = 0")
@@ -76,9 +90,9 @@ export class VectorIndex {
     })();
   }
 
-  /** Removes chunks' vectors (call before deleting the chunks). */
+  /** Removes chunks' vectors (call before deleting the chunks; on Postgres the foreign key does). */
   remove(dims: number | null, where: string, ...params: unknown[]): void {
-    if (!this.available || dims === null) return;
+    if (!this.available || dims === null || this.pgvector) return;
     const t = this.table(dims);
     this.db
       .prepare(`DELETE FROM ${t} WHERE rowid IN (SELECT id FROM kb_chunks WHERE ${where})`)
@@ -93,6 +107,10 @@ export class VectorIndex {
     k: number,
   ): { id: number; similarity: number }[] {
     if (!storeIds.length) return [];
+    if (this.pgvector) {
+      for (const id of storeIds) this.pgvector.sync(dims, id);
+      return this.pgvector.nearest(dims, storeIds, query, k);
+    }
     if (this.available) {
       for (const id of storeIds) this.sync(dims, id);
       const marks = storeIds.map(() => "?").join(", ");

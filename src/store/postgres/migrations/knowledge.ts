@@ -1,7 +1,8 @@
 /**
  * Postgres' tables for knowledge bases (see ../schema.ts; SQLite's are in ../../db.ts): vector stores,
  * their files and chunks. The embeddings are BYTEA (float32, as SQLite's BLOB) and searched by an
- * exact scan (src/knowledge/vector-index.ts); pgvector is not used. The full text is a generated
+ * exact scan, or by pgvector's HNSW index in a table per embedding size when the server has the
+ * extension (src/knowledge/pgvector.ts, made there, not here: a server without it still migrates). The full text is a generated
  * `tsvector` column in place of SQLite's FTS5 table, built as FTS5's tokenizer builds its index
  * (`porter unicode61`): words split at anything that is not a letter or digit, lowercased and stemmed,
  * with no stop words (the search drops its own). `kb_search` is that configuration: English stems
