@@ -156,6 +156,8 @@ export const JobSpec = z.object({
   processes: z.number().int().min(1).optional(),
   /** Machines (one worker on each) the training spans, `processes` on each (absent: one). */
   nodes: z.number().int().min(1).optional(),
+  /** The frozen base sharded across the processes (FSDP), for a base too big for one GPU. */
+  shard: z.literal(true).optional(),
   /** Only a worker that offers a GPU may run it (absent: any worker). */
   gpu: z.literal(true).optional(),
   /** The promotion gate: how much better than its base (0-1, primary metric) the model must be. */

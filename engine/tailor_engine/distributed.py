@@ -11,7 +11,9 @@ that must be the same everywhere:
 - each optimizer step's examples are split between the ranks by tokens (`shard`), every rank
   computes its share of the step's loss, and one all-reduce sums the gradients (`sum_gradients`), so
   N processes take the same step one process would, on the same global batch;
-- rank 0 writes checkpoints and the finished model; every rank resumes from the same checkpoint.
+- rank 0 writes checkpoints and the finished model; every rank resumes from the same checkpoint;
+- with the request's `shard`, the frozen base is sharded across the ranks (fsdp.py) instead of held
+  whole by each; the steps, checkpoints and model are the same.
 
 One process (no WORLD_SIZE) is rank 0 of 1, and none of this does anything.
 """

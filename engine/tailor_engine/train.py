@@ -13,11 +13,12 @@ import shutil
 import threading
 import time
 from contextlib import nullcontext
+from functools import partial
 from pathlib import Path
 
 import torch
 
-from . import distributed
+from . import distributed, fsdp
 from .config import TrainConfig
 from .chat import has_tools, tool_format
 from .data import Encoded, collate, collate_packed, encode_all, pack, read_chat_jsonl
@@ -58,15 +59,16 @@ def batches(examples: list[Encoded], batch_size: int, generator: torch.Generator
 
 @torch.no_grad()
 def evaluate(model, examples: list[Encoded], batch_size: int, pad_id: int, device,
-             packing: bool = False, row_tokens: int = ROW_TOKENS) -> tuple[float, float]:
+             packing: bool = False, row_tokens: int = ROW_TOKENS, loss=None) -> tuple[float, float]:
     """Mean loss and token accuracy over `examples`; under torchrun each rank scores its share and the
-    sums are added up."""
+    sums are added up. `loss(batch)` is `token_loss` of `model` unless given (a sharded model's)."""
+    loss = loss or partial(token_loss, model)
     model.eval()
     total_loss, total_correct, total = 0.0, 0, 0
     if distributed.is_distributed():
         examples = [examples[i] for i in distributed.shard([len(e.input_ids) for e in examples])]
     for batch in model_batches(examples, packing, row_tokens, batch_size, pad_id) if examples else []:
-        loss_sum, correct, count = token_loss(model, to_device(batch, device))
+        loss_sum, correct, count = loss(to_device(batch, device))
         total_loss += float(loss_sum)
         total_correct += int(correct)
         total += count
@@ -127,7 +129,9 @@ class LoRARecipe:
         frozen_bf16 = amp is not None and os.environ.get("TAILOR_FROZEN_BF16") == "1"
         if frozen_bf16:
             dtype = amp
-        model, self.tokenizer = load_base(cfg.base, device, dtype)
+        # sharded (fsdp.py), the base is loaded on the CPU and each process moves its shards to the device
+        self.sharded = fsdp.wanted(cfg)
+        model, self.tokenizer = load_base(cfg.base, torch.device("cpu") if self.sharded else device, dtype)
         self.report.progress("prepare", "tokenizing examples")
         self.load_data()
         model.config.use_cache = False
@@ -147,6 +151,7 @@ class LoRARecipe:
             log(f"compiling {compiled} MLP blocks with torch.compile (TAILOR_COMPILE=1); the first steps are slower")
         self.row_tokens = max(ROW_TOKENS, cfg.max_seq_length)
         self.trainable, self.total_params = count_parameters(model)
+        self.loss = fsdp.shard(model, device) if self.sharded else partial(token_loss, model)
         self.trainable_params = [p for p in model.parameters() if p.requires_grad]
         self.optimizer = torch.optim.AdamW(self.trainable_params, lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
         micro_per_epoch = math.ceil(len(self.train_set) / cfg.batch_size)
@@ -260,7 +265,7 @@ class LoRARecipe:
         loss_total = 0.0
         for g in group:
             with self.autocast:
-                loss_sum, _, _ = token_loss(self.model, to_device(g, self.device))
+                loss_sum, _, _ = self.loss(to_device(g, self.device))
             (loss_sum / n_trained).backward()  # token-weighted mean over the whole step (all ranks)
             loss_total += loss_sum.item()
         distributed.sum_gradients(self.trainable_params)
@@ -271,7 +276,7 @@ class LoRARecipe:
         cfg = self.cfg
         with self.autocast:
             val_loss, val_acc = evaluate(self.model, self.val_set, cfg.batch_size, self.pad_id, self.device,
-                                         cfg.packing, self.row_tokens)
+                                         cfg.packing, self.row_tokens, self.loss)
         self.report.evaluation(step=self.step, epoch=epoch_now, val_loss=val_loss, val_token_accuracy=val_acc)
         self.track_best(val_loss)
         return val_loss

@@ -116,6 +116,11 @@ export const TrainRequest = z.object({
    * alpha and target modules win over the ones above).
    */
   init_adapter_dir: z.string().min(1).optional(),
+  /**
+   * Under torchrun with several processes: shard the frozen base across them (FSDP), for a base
+   * that does not fit one GPU; elsewhere it changes nothing (engine/tailor_engine/fsdp.py).
+   */
+  shard: z.boolean().default(false),
 });
 export type TrainRequest = z.input<typeof TrainRequest>;
 

@@ -102,6 +102,29 @@ describe("training on several processes (torchrun)", () => {
     }
   });
 
+  test("a job on 2 processes with its base sharded (FSDP) trains to a model that answers", async () => {
+    const data = file(
+      "shard.jsonl",
+      `${Array.from({ length: 12 }, (_, i) => chatLine(`shard question ${i}?`, `Answer ${i % 3}.`)).join("\n")}\n`,
+    );
+    const alone = tailor("train", "--base", "tiny", "--data", data, "--shard");
+    assert.notEqual(alone.code, 0);
+    assert.match(
+      alone.stderr,
+      /shard splits the base across the job's processes: give it processes/,
+    );
+    const made = tailor(
+      "train",
+      ...["--base", "tiny", "--data", data, "--epochs", "1", "--batch-size", "4"],
+      ...["--processes", "2", "--shard", "--wait"],
+    );
+    assert.equal(made.code, 0, made.stderr);
+    assert.match(made.stderr, /shard: the base's weights are split across the processes \(FSDP\)/);
+    const model = /model (\S+): /.exec(made.stdout)?.[1] ?? "";
+    const ask = tailor("generate", model, "--prompt", "shard question 1?");
+    assert.equal(ask.code, 0, ask.stderr);
+  });
+
   test("only supervised training runs on several processes or machines; a bad count is refused", () => {
     const pairs = file(
       "pairs.jsonl",

@@ -60,6 +60,8 @@ export interface CreateJobOptions extends HyperparameterInput {
   processes?: number | undefined;
   /** Machines the training spans, one worker on each (torchrun's nodes); supervised only. Default 1. */
   nodes?: number | undefined;
+  /** Shard the frozen base across the processes (FSDP); only with processes or nodes above 1. */
+  shard?: boolean | undefined;
   /** Only a worker that offers a GPU may run the job; it waits in the queue until one does. */
   gpu?: boolean | undefined;
 }
@@ -260,6 +262,7 @@ export function planSpec(
     | "beta"
     | "processes"
     | "nodes"
+    | "shard"
     | "gpu"
   >,
   baseSource: JobSpec["base_source"],
@@ -304,6 +307,7 @@ export function planSpec(
     ...(opts.files ? { files: opts.files } : {}),
     ...(processes(opts) > 1 ? { processes: processes(opts) } : {}),
     ...(nodes(opts) > 1 ? { nodes: nodes(opts) } : {}),
+    ...(sharded(opts) ? { shard: true as const } : {}),
     ...(opts.gpu ? { gpu: true as const } : {}),
   };
 }
@@ -316,6 +320,21 @@ function processes(opts: Pick<CreateJobOptions, "processes" | "method">): number
 /** The machines a job trains on: 1 unless asked, and only supervised training spans more. */
 function nodes(opts: Pick<CreateJobOptions, "nodes" | "method">): number {
   return spread(opts.nodes, "nodes", opts.method);
+}
+
+/** Whether the base is sharded: asked, and there is more than one process to shard it across. */
+function sharded(
+  opts: Pick<CreateJobOptions, "shard" | "processes" | "nodes" | "method">,
+): boolean {
+  if (!opts.shard) return false;
+  if (processes(opts) * nodes(opts) <= 1)
+    throw new TailorError({
+      code: "invalid_argument",
+      message:
+        "shard splits the base across the job's processes: give it processes (or nodes) above 1, e.g. --processes 2 --shard",
+      details: { field: "shard" },
+    });
+  return true;
 }
 
 function spread(asked: number | undefined, field: "processes" | "nodes", method?: string): number {
@@ -355,6 +374,10 @@ export function describeSpec(spec: JobSpec): string[] {
   if (spec.nodes)
     lines.push(
       `nodes: ${spec.nodes} machines, one worker on each, ${spec.processes ?? 1} process(es) on each; it starts when ${spec.nodes - 1} more worker(s) join the first (they share the store and TAILOR_SHARED_DIR)`,
+    );
+  if (spec.shard)
+    lines.push(
+      "shard: the base's weights are split across the processes (FSDP), each gathering a layer's weights when it runs; the LoRA weights are whole on each",
     );
   if (spec.gpu) lines.push("runs on a worker with a GPU only (it waits in the queue for one)");
   if (spec.processes)

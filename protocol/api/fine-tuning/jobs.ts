@@ -71,6 +71,10 @@ export const CreateJobRequest = z
       description:
         "Tailor: train on this many machines at once, one worker on each (they share the store and TAILOR_SHARED_DIR), each running `processes` engine processes; supervised only. Default 1",
     }),
+    shard: z.boolean().optional().openapi({
+      description:
+        "Tailor: shard the frozen base across the job's processes (FSDP), for a base that does not fit one GPU; needs processes or nodes above 1. Default false",
+    }),
     requires_gpu: z.boolean().optional().openapi({
       description:
         "Tailor: run only on a worker that offers a GPU; the job waits in the queue until one takes it. Default false",

@@ -31,6 +31,7 @@ interface TrainFlags {
   beta?: number;
   processes?: number;
   nodes?: number;
+  shard?: boolean;
   gpu?: boolean;
   task?: string;
   wait?: boolean;
@@ -111,6 +112,10 @@ export function registerTrain(program: Command): void {
       "train on m machines at once, one worker on each (sharing the store and TAILOR_SHARED_DIR), --processes on each; supervised only",
       (v) => positiveInt(v, "--nodes"),
     )
+    .option(
+      "--shard",
+      "split the base's weights across the processes (FSDP), for a base too big for one GPU; with --processes or --nodes",
+    )
     .option("--gpu", "run only on a worker that offers a GPU (the job waits in the queue for one)")
     .option("--wait", "watch the job to its end (runs it here when no worker is running)")
     .option("--json", "print JSON (with --wait: the job's events as JSON lines)")
@@ -144,6 +149,7 @@ async function train(svc: Services, flags: TrainFlags, cmd: Command): Promise<vo
     beta: flags.beta,
     processes: flags.processes,
     nodes: flags.nodes,
+    shard: flags.shard,
     gpu: flags.gpu,
   });
   // the workers that can take it: any, or for a GPU job those that offer a GPU

@@ -39,6 +39,7 @@ export async function train(
       keep_checkpoints: job.spec.keep_checkpoints,
       ...(run.resumeFrom ? { resume_from: run.resumeFrom.path } : {}),
       ...engineMethod(job),
+      ...(job.spec.shard ? { shard: true } : {}),
       ...(job.spec.parent
         ? { init_adapter_dir: ctx.services.models.modelDir(job.spec.parent.name) }
         : {}),

@@ -125,6 +125,7 @@ export function registerJobs(app: OpenAPIHono<AppEnv>, ctx: ServerContext): void
         seed: body.seed ?? undefined,
         processes: body.processes,
         nodes: body.nodes,
+        shard: body.shard ?? false,
         gpu: body.requires_gpu ?? false,
       });
       return c.json(jobView(job), 200);
