@@ -91,6 +91,7 @@ export async function runAsNode(
     () => {
       try {
         if (!jobs.nodes.heartbeat(slot, opts.worker, opts.leaseMs)) stop.abort();
+        jobs.queue.workerHeartbeat(opts.worker); // still a live worker while it serves as a node
       } catch {
         // a busy database: the next beat tries again
       }

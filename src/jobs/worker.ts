@@ -66,14 +66,19 @@ export class Worker {
     return ran;
   }
 
-  /** Claims and runs one job (only `onlyId` when given); null when there was nothing to run. */
+  /**
+   * Claims and runs one job (only `onlyId` when given), or serves as a node of a running job on
+   * several machines that is waiting for one; null when there was nothing to do. Joining comes
+   * first: two workers that each claimed a job needing two machines would wait for each other.
+   */
   async runNext(onlyId?: string): Promise<Job | null> {
     this.store.queue.workerHeartbeat(this.id);
-    const claimed = this.store.queue.claim(this.id, this.leaseMs, onlyId, this.offers);
-    if (!claimed) {
-      if (onlyId === undefined) await this.joinNode();
-      return null;
+    if (onlyId === undefined) {
+      const helped = await this.joinNode();
+      if (helped) return this.store.get(helped.id);
     }
+    const claimed = this.store.queue.claim(this.id, this.leaseMs, onlyId, this.offers);
+    if (!claimed) return null;
     const { job, reclaimed } = claimed;
     if (reclaimed) {
       this.store.events.add(job.id, {
@@ -136,9 +141,9 @@ export class Worker {
    * Joins a running job on several machines that still needs one (it does not count as a job run
    * here: node 0's worker runs it and ends it).
    */
-  private async joinNode(): Promise<void> {
+  private async joinNode(): Promise<Job | null> {
     const joined = this.store.nodes.join(this.id, this.leaseMs, this.offers.gpus);
-    if (!joined) return;
+    if (!joined) return null;
     const { job, slot } = joined;
     this.opts.say?.(`joining ${job.id} as node ${slot.rank} of ${job.spec.nodes}`);
     const current = { abort: new AbortController(), reason: null as StopReason | null };
@@ -156,6 +161,7 @@ export class Worker {
     } finally {
       this.current = null;
     }
+    return job;
   }
 
   /** Stops claiming jobs; a running job is stopped at its next step and queued again. */

@@ -18,7 +18,7 @@ export function tempName(prefix: string): string {
 
 /**
  * Where writes in progress live before they are renamed into place: TAILOR_HOME/tmp, or this
- * machine's folder in TAILOR_SHARED_DIR/tmp (./open.ts `writeRoot`).
+ * machine's folder in TAILOR_SHARED_DIR/tmp (./shared.ts `writeRoot`).
  */
 export function tempDir(home: string): string {
   const dir = writeRoot(home);
