@@ -6,7 +6,7 @@
  */
 import { TailorError } from "../errors/index.ts";
 import { openDb } from "./db.ts";
-import { PostgresDb } from "./postgres/db.ts";
+import { PostgresDb, redact } from "./postgres/db.ts";
 import { migratePostgres } from "./postgres/schema.ts";
 import type { SqlDb } from "./sql.ts";
 import { sweepCrashLeftovers } from "./temp.ts";
@@ -21,7 +21,7 @@ export function databaseUrl(
   if (!/^postgres(ql)?:\/\//.test(url))
     throw new TailorError({
       code: "invalid_argument",
-      message: `${what} must be a Postgres URL (postgres://user:password@host:5432/database), not ${JSON.stringify(url.replace(/:[^:@/]*@/, ":***@"))}; leave it out to keep the store in TAILOR_HOME/tailor.db`,
+      message: `${what} must be a Postgres URL (postgres://user:password@host:5432/database), not ${JSON.stringify(redact(url))}; leave it out to keep the store in TAILOR_HOME/tailor.db`,
       details: { field: what },
     });
   return url;

@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { doctor } from "../../engine/index.ts";
 import { tailorHome } from "../../models/index.ts";
-import { databaseUrl, sharedRoot } from "../../store/index.ts";
+import { databaseUrl, redactUrl, sharedRoot } from "../../store/index.ts";
 import { printJson, table } from "../output.ts";
 import { withTailor } from "../services.ts";
 
@@ -18,9 +18,7 @@ export function registerDoctor(program: Command): void {
         origin: m.origin,
       }));
       const url = databaseUrl();
-      const store = url
-        ? `Postgres at ${url.replace(/:[^:@/]*@/, ":***@")}`
-        : "SQLite (TAILOR_HOME/tailor.db)";
+      const store = url ? `Postgres at ${redactUrl(url)}` : "SQLite (TAILOR_HOME/tailor.db)";
       const files = sharedRoot(tailorHome());
       const result = {
         node: process.version,

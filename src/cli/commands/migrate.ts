@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import { tailorHome } from "../../models/index.ts";
 import { copyShared } from "../../store/copy-files.ts";
 import { copyToPostgres } from "../../store/copy-to-postgres.ts";
-import { databaseUrl, openDb } from "../../store/index.ts";
+import { databaseUrl, openDb, redactUrl } from "../../store/index.ts";
 import { PostgresDb } from "../../store/postgres/db.ts";
 import { migratePostgres } from "../../store/postgres/schema.ts";
 import { printJson, say } from "../output.ts";
@@ -70,5 +70,3 @@ function migrate(flags: MigrateFlags): void {
     sqlite.close();
   }
 }
-
-const redactUrl = (url: string) => url.replace(/:[^:@/]*@/, ":***@");
