@@ -20,16 +20,21 @@
  * timed steps (a full epoch would take the better part of an hour per contender on a 2-core CPU).
  * Precision is the same for all: bf16 mixed precision where the CPU has native bf16 (AVX512-BF16 or
  * AMX; the engine's autocast, the Trainer's `bf16=True`), fp32 elsewhere; --fp32 forces fp32 for all.
- * Usage: npx tsx bench/train-throughput.ts [--runs 3] [--steps 3] [--warmup 1] [--examples 256] [--shape short,long] [--ablation] [--fp32] [--json] [--verbose]
+ * Allocator: the engine's contenders run with the malloc the engine runs with (mimalloc, preloaded);
+ * the Trainers with the system's, as transformers runs; --same-allocator gives them mimalloc too, and
+ * --allocators compares the engine under each allocator the machine has.
+ * Usage: npx tsx bench/train-throughput.ts [--runs 3] [--steps 3] [--warmup 1] [--examples 256] [--shape short,long] [--ablation | --allocators] [--same-allocator] [--fp32] [--json] [--verbose]
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { allocatorEnv } from "../src/engine/index.ts";
 import { SHAPES, type Shape, writeChatData } from "./lib/chat-data.ts";
 import {
   cpuSummary,
   ensureBenchPackages,
   median,
+  python,
   runContender,
   warmModelCache,
 } from "./lib/python.ts";
@@ -53,29 +58,73 @@ const LOSS_TOLERANCE = 0.03;
 
 type Contender = { name: string; script: string; args: string[]; env?: Record<string, string> };
 const ENGINE = "train_throughput/engine.py";
+/** The engine's contenders run with the allocator the engine runs with (src/engine/allocator.ts). */
+const ENGINE_ALLOCATOR = allocatorEnv(python());
+const engine = (name: string, env: Record<string, string> = {}): Contender => ({
+  name,
+  script: ENGINE,
+  args: [],
+  env: { ...ENGINE_ALLOCATOR, ...env },
+});
 /**
- * --ablation: the engine alone, as it trains by default (round 1: `tailor`), then with each opt-in
- * speed-up of round 2 added in turn (the engine's switches; the frozen bf16 base also skips the LoRA
- * layers' input casts), instead of the Trainer contenders. To set the Trainers beside the opt-ins, run
- * the comparison with the switches in the environment (the Trainer contenders ignore them).
+ * --ablation: the engine alone, instead of the Trainer contenders: first as in round 1 (the system's
+ * malloc, PEFT's LoRA layers, the flash kernel for every segment), then with each speed-up of round 2
+ * added in turn: mimalloc, fused LoRA, the math path for short segments (which make `tailor`, the
+ * default), and the opt-in frozen bf16 base (which also skips the LoRA layers' input casts). To set the
+ * Trainers beside the opt-in, run the comparison with TAILOR_FROZEN_BF16=1 in the environment (the
+ * Trainer contenders ignore it).
  */
+const ROUND_1 = { TAILOR_FUSED_LORA: "0", TAILOR_MATH_ATTENTION_BELOW: "0" };
 const ABLATION: Contender[] = [
-  { name: "tailor", script: ENGINE, args: [] },
-  { name: "+frozen-bf16", script: ENGINE, args: [], env: { TAILOR_FROZEN_BF16: "1" } },
-  {
-    name: "+math-attention",
-    script: ENGINE,
-    args: [],
-    env: { TAILOR_FROZEN_BF16: "1", TAILOR_MATH_ATTENTION_BELOW: "256" },
-  },
+  { name: "round-1", script: ENGINE, args: [], env: ROUND_1 },
+  engine("+mimalloc", ROUND_1),
+  engine("+fused-lora", { TAILOR_MATH_ATTENTION_BELOW: "0" }),
+  engine("tailor"),
+  engine("+frozen-bf16", { TAILOR_FROZEN_BF16: "1" }),
 ];
-const CONTENDERS: Contender[] = process.argv.includes("--ablation")
-  ? ABLATION
-  : [
-      { name: "tailor", script: ENGINE, args: [] },
-      { name: "trainer-padding", script: "train_throughput/trainer.py", args: ["padding"] },
-      { name: "trainer-flatten", script: "train_throughput/trainer.py", args: ["flatten"] },
-    ];
+/**
+ * --allocators: the engine as it trains by default, under each malloc this machine has: the system's,
+ * mimalloc as the engine runs it (`tailor`) and as it comes (handing freed pages back to the kernel
+ * after 10 ms), and tcmalloc and jemalloc where Debian's packages are installed (/usr/lib/x86_64-linux-gnu).
+ */
+const SYSTEM_LIBS = "/usr/lib/x86_64-linux-gnu";
+const ALLOCATORS: Contender[] = [
+  { name: "system-malloc", script: ENGINE, args: [] },
+  engine("tailor"),
+  ...(ENGINE_ALLOCATOR.LD_PRELOAD
+    ? [engine("mimalloc-purging", { MIMALLOC_PURGE_DELAY: "10" })]
+    : []),
+  ...[
+    ["tcmalloc", "libtcmalloc_minimal.so.4"],
+    ["jemalloc", "libjemalloc.so.2"],
+  ]
+    .filter(([, lib]) => existsSync(`${SYSTEM_LIBS}/${lib}`))
+    .map(([name, lib]) => engine(name as string, { LD_PRELOAD: `${SYSTEM_LIBS}/${lib}` })),
+];
+/**
+ * The Trainer contenders run with the system's malloc, as a user of transformers gets it;
+ * --same-allocator gives them the engine's allocator too (what the allocator alone is worth).
+ */
+const TRAINER_ENV = process.argv.includes("--same-allocator") ? ENGINE_ALLOCATOR : {};
+const CONTENDERS: Contender[] = process.argv.includes("--allocators")
+  ? ALLOCATORS
+  : process.argv.includes("--ablation")
+    ? ABLATION
+    : [
+        engine("tailor"),
+        {
+          name: "trainer-padding",
+          script: "train_throughput/trainer.py",
+          args: ["padding"],
+          env: TRAINER_ENV,
+        },
+        {
+          name: "trainer-flatten",
+          script: "train_throughput/trainer.py",
+          args: ["flatten"],
+          env: TRAINER_ENV,
+        },
+      ];
 const others = CONTENDERS.filter((c) => c.name !== "tailor").map((c) => c.name);
 
 type Result = {

@@ -19,6 +19,22 @@ def _version(name: str) -> str | None:
         return None
 
 
+ALLOCATORS = {"libmimalloc": "mimalloc", "libtcmalloc": "tcmalloc", "libjemalloc": "jemalloc"}
+
+
+def allocator() -> str:
+    """The malloc this process runs with: a preloaded allocator mapped into it, else the system's."""
+    try:
+        with open("/proc/self/maps", encoding="utf-8") as f:
+            maps = f.read()
+    except OSError:
+        return "system"
+    for lib, name in ALLOCATORS.items():
+        if f"/{lib}" in maps:
+            return name
+    return "system"
+
+
 def doctor() -> dict:
     builtins = []
     for name in BUILTIN_MODELS:
@@ -33,5 +49,6 @@ def doctor() -> dict:
         "cuda_available": torch.cuda.is_available(),
         "mps_available": bool(getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()),
         "threads": torch.get_num_threads(),
+        "allocator": allocator(),
         "builtin_models": builtins,
     }

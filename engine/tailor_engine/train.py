@@ -25,7 +25,7 @@ from .data import Encoded, collate, collate_packed, encode_all, pack, read_chat_
 from .device import autocast_dtype, pick_device, set_cpu_threads, train_dtype
 from .emit import log
 from .errors import EngineError
-from .kernels import compile_mlps, token_loss, use_liger, use_packed_attention
+from .kernels import compile_mlps, fuse_lora, token_loss, use_liger, use_packed_attention
 from .model import attach_lora, count_parameters, load_adapter, load_base, skip_lora_input_casts
 from .report import Emit, JsonLinesReporter, Reporter
 
@@ -147,6 +147,8 @@ class LoRARecipe:
             skip_lora_input_casts(model)
         if cfg.packing:
             use_packed_attention(model)
+        if fused := fuse_lora(model):
+            log(f"fused LoRA in {fused} linear layers (TAILOR_FUSED_LORA=0 to turn off)")
         if compiled := compile_mlps(model):
             log(f"compiling {compiled} MLP blocks with torch.compile (TAILOR_COMPILE=1); the first steps are slower")
         self.row_tokens = max(ROW_TOKENS, cfg.max_seq_length)

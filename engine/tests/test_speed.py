@@ -1,25 +1,28 @@
-"""The opt-in CPU speed-ups of training round 2 (bench/train-throughput.ts --ablation measures them): the
-frozen base held in bf16 under bf16 autocast, with LoRA and the optimizer in fp32 and LoRA layers that
-skip casting their input (TAILOR_FROZEN_BF16=1), and short segments through SDPA's math path
-(TAILOR_MATH_ATTENTION_BELOW=256). Off by default, training is round 1's."""
+"""The CPU speed-ups of training round 2 (bench/train-throughput.ts --ablation measures them): fused LoRA
+layers and short segments through SDPA's math path (both by default; TAILOR_FUSED_LORA=0 and
+TAILOR_MATH_ATTENTION_BELOW=0 turn them off), and, opt-in, the frozen base held in bf16 under bf16
+autocast, with LoRA and the optimizer in fp32 and LoRA layers that skip casting their input
+(TAILOR_FROZEN_BF16=1). With all three off, training is round 1's."""
 
 import threading
 
 import pytest
 import torch
+from peft.tuners.lora.layer import Linear as LoraLinear
 from peft.tuners.tuners_utils import BaseTunerLayer
 from safetensors import safe_open
 
 from tailor_engine import kernels
 from tailor_engine.config import TrainConfig
 from tailor_engine.device import autocast_dtype
-from tailor_engine.train import LoRARecipe, train
+from tailor_engine.train import LoRARecipe, model_batches, train
 
 from .conftest import Collect, train_request
 
 BF16 = pytest.mark.skipif(autocast_dtype(torch.device("cpu")) is None,
                           reason="this CPU has no native bf16, so training runs in fp32 without autocast")
-ROUND_2 = {"TAILOR_FROZEN_BF16": "1", "TAILOR_MATH_ATTENTION_BELOW": "256"}
+ROUND_2 = {"TAILOR_FROZEN_BF16": "1", "TAILOR_MATH_ATTENTION_BELOW": "256", "TAILOR_FUSED_LORA": "1"}
+ROUND_1 = {"TAILOR_FROZEN_BF16": "0", "TAILOR_MATH_ATTENTION_BELOW": "0", "TAILOR_FUSED_LORA": "0"}
 
 
 class Quiet:
@@ -60,12 +63,10 @@ def test_round_2_learns_what_round_1_learns(tiny_model, tmp_path, monkeypatch):
     and with every one off: the same loss curve within bf16's rounding, and both learn."""
     monkeypatch.setenv("TAILOR_DEVICE", "cpu")
     curves = {}
-    for name, env in (("round 2", ROUND_2), ("round 1", {})):
-        for key in ROUND_2:
-            monkeypatch.delenv(key, raising=False)
+    for name, env in (("round 2", ROUND_2), ("round 1", ROUND_1)):
         for key, value in env.items():
             monkeypatch.setenv(key, value)
-        monkeypatch.setattr(kernels, "MATH_BELOW", int(env.get("TAILOR_MATH_ATTENTION_BELOW", "0")))
+        monkeypatch.setattr(kernels, "MATH_BELOW", int(env["TAILOR_MATH_ATTENTION_BELOW"]))
         run = tmp_path / name.replace(" ", "-")
         run.mkdir()
         events = Collect()
@@ -73,3 +74,54 @@ def test_round_2_learns_what_round_1_learns(tiny_model, tmp_path, monkeypatch):
         curves[name] = [m["train_loss"] for m in events.of("metrics")]
     assert curves["round 2"] == pytest.approx(curves["round 1"], rel=2e-2)
     assert curves["round 2"][-1] < curves["round 2"][0]
+
+
+def test_fused_lora_computes_what_peft_computes(tiny_model, tmp_path, monkeypatch):
+    """Fused LoRA layers (the default): the same outputs and the same gradients as PEFT's own LoRA layers on a packed
+    batch, in fp32 (to float rounding) and under bf16 autocast where the CPU has it (to bf16's), the
+    frozen base still without a gradient; layers outside the fused case keep PEFT's forward."""
+    monkeypatch.setenv("TAILOR_DEVICE", "cpu")
+    monkeypatch.setenv("TAILOR_FUSED_LORA", "0")  # PEFT's layers first
+    recipe = set_up(train_request(tiny_model, tmp_path))
+    model = recipe.model
+    with torch.no_grad():  # PEFT starts B at zero, which would leave the low-rank path unchecked
+        for name, p in model.named_parameters():
+            if "lora_B" in name:
+                p.normal_(0, 0.05)
+    batch = model_batches(recipe.train_set[:6], True, recipe.row_tokens, 6, recipe.pad_id)[0]
+    precisions = [(None, 1e-5)] + ([(torch.bfloat16, 2e-2)] if autocast_dtype(torch.device("cpu")) else [])
+
+    def run(amp):
+        model.zero_grad()
+        with torch.autocast("cpu", dtype=amp) if amp else torch.autocast("cpu", enabled=False):
+            loss, _, _ = kernels.token_loss(model, batch)
+        loss.backward()
+        return loss.detach().float(), {n: p.grad.clone() for n, p in model.named_parameters() if p.requires_grad}
+
+    peft_runs = {amp: run(amp) for amp, _ in precisions}
+    monkeypatch.delenv("TAILOR_FUSED_LORA")  # the default
+    assert kernels.fuse_lora(model) == sum(isinstance(m, LoraLinear) for m in model.modules()) > 0
+    peft_forward = LoraLinear.forward
+
+    def not_fused(*args, **kwargs):
+        raise AssertionError("a layer fell back to PEFT's forward")
+
+    monkeypatch.setattr(LoraLinear, "forward", not_fused)
+    for amp, tol in precisions:
+        loss, grads = run(amp)
+        want_loss, want_grads = peft_runs[amp]
+        assert loss == pytest.approx(want_loss.item(), rel=tol)
+        for name, grad in grads.items():
+            scale = want_grads[name].abs().max().item()
+            assert (grad - want_grads[name]).abs().max().item() <= tol * max(scale, 1e-6), name
+    assert all(p.grad is None for p in model.parameters() if not p.requires_grad)
+    # dropout on: PEFT's forward, which the fused one hands over to
+    monkeypatch.setattr(LoraLinear, "forward", peft_forward)
+    layer = next(m for m in model.modules() if isinstance(m, LoraLinear))
+    layer.lora_dropout["default"] = torch.nn.Dropout(0.5)
+    x = torch.randn(3, layer.in_features)
+    model.train()
+    torch.manual_seed(0)
+    fused = layer(x)
+    torch.manual_seed(0)
+    assert torch.equal(fused, type(layer).forward(layer, x))

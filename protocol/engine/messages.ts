@@ -104,6 +104,8 @@ export const DoctorReport = z.object({
   cuda_available: z.boolean(),
   mps_available: z.boolean(),
   threads: count,
+  /** The malloc the engine runs with: mimalloc (the default), tcmalloc, jemalloc or system. */
+  allocator: z.string(),
   builtin_models: z.array(
     z.object({ name: z.string(), path: z.string().nullable(), present: z.boolean() }),
   ),

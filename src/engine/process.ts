@@ -9,6 +9,7 @@ import {
   TERMINAL_MESSAGE_TYPES,
 } from "../../protocol/index.ts";
 import { type ErrorCode, TailorError } from "../errors/index.ts";
+import { allocatorEnv } from "./allocator.ts";
 import { ENGINE_DIR, enginePython } from "./paths.ts";
 
 export type EngineRequestOf<C extends EngineCommand> = import("zod").input<
@@ -199,9 +200,11 @@ export async function engineResult<C extends EngineCommand, T extends EngineMess
   });
 }
 
-/** The environment an engine process runs in. */
+/** The environment an engine process runs in, with its memory allocator (allocator.ts). */
 export function engineEnv(env?: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  return { ...process.env, ...env, PYTHONPATH: ENGINE_DIR, PYTHONUNBUFFERED: "1" };
+  const merged = { ...process.env, ...env };
+  const allocator = allocatorEnv(enginePython(merged), merged);
+  return { ...merged, ...allocator, PYTHONPATH: ENGINE_DIR, PYTHONUNBUFFERED: "1" };
 }
 
 /** One stdout line of the engine as a message, or an `engine_protocol` error quoting it. */

@@ -42,6 +42,12 @@ export function registerDoctor(program: Command): void {
             `${report.device}${report.cuda_available ? " (CUDA available)" : ""}${report.mps_available ? " (MPS available)" : ""}`,
           ],
           ["threads", String(report.threads)],
+          [
+            "memory allocator",
+            report.allocator === "system"
+              ? "system malloc (npm install brings mimalloc, which trains faster; TAILOR_ALLOCATOR to choose)"
+              : report.allocator,
+          ],
           ["TAILOR_HOME", tailorHome()],
           ["store", store],
           ["examples, models, runs", files],
