@@ -70,7 +70,8 @@ const engine = (name: string, env: Record<string, string> = {}): Contender => ({
  * --ablation: the engine alone, instead of the Trainer contenders: first as in round 1 (the system's
  * malloc, PEFT's LoRA layers, the flash kernel for every segment), then with each speed-up of round 2
  * added in turn: mimalloc, fused LoRA, the math path for short segments (which make `tailor`, the
- * default), and the opt-in frozen bf16 base (which also skips the LoRA layers' input casts). To set the
+ * default; the math path runs only where attention is bf16, i.e. with the next line), and the opt-in
+ * frozen bf16 base (which also skips the LoRA layers' input casts). To set the
  * Trainers beside the opt-in, run the comparison with TAILOR_FROZEN_BF16=1 in the environment (the
  * Trainer contenders ignore it).
  */

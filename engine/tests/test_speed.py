@@ -1,8 +1,9 @@
 """The CPU speed-ups of training round 2 (bench/train-throughput.ts --ablation measures them): fused LoRA
-layers and short segments through SDPA's math path (both by default; TAILOR_FUSED_LORA=0 and
+layers and short bf16 segments through SDPA's math path (both by default; TAILOR_FUSED_LORA=0 and
 TAILOR_MATH_ATTENTION_BELOW=0 turn them off), and, opt-in, the frozen base held in bf16 under bf16
 autocast, with LoRA and the optimizer in fp32 and LoRA layers that skip casting their input
-(TAILOR_FROZEN_BF16=1). With all three off, training is round 1's."""
+(TAILOR_FROZEN_BF16=1; only then is attention bf16, so only then does the math path run). With all
+three off, training is round 1's."""
 
 import threading
 
