@@ -182,10 +182,11 @@ def test_a_stop_ends_every_rank_with_a_checkpoint(tiny_model, tmp_path):
 
 
 def test_two_machines_on_loopback_train_one_run(tiny_model, tmp_path, one_process):
-    """What two machines do (README: several machines), as two launchers on 127.0.0.1: each starts one
-    process, the first speaks the protocol."""
+    """What two machines do (README: several machines), as two launchers on 127.0.0.1 with the static
+    rendezvous the worker starts them with (src/engine/process.ts engineArgs): each starts one process,
+    the first speaks the protocol."""
     port = free_port()
-    common = ["--nnodes", "2", "--rdzv-backend", "c10d", "--rdzv-endpoint", f"127.0.0.1:{port}", "--rdzv-id", "t1"]
+    common = ["--nnodes", "2", "--master-addr", "127.0.0.1", "--master-port", str(port)]
     request = request_for(tiny_model, tmp_path, val_file=str(tmp_path / "train.jsonl"))
     first = launch(torchrun(1, *common, "--node-rank", "0"), request)
     second = launch(torchrun(1, *common, "--node-rank", "1"), None)
