@@ -1,4 +1,4 @@
-export { allocatorEnv, mimallocLibrary } from "./allocator.ts";
+export { allocatorEnv } from "./allocator.ts";
 export { type DoctorReport, doctor } from "./doctor.ts";
 export { type NodeRunOptions, runEngineNode } from "./node.ts";
 export { ENGINE_DIR, enginePython } from "./paths.ts";
