@@ -5,6 +5,7 @@ Closing stdin asks a running command to stop at its next safe point (between tra
 """
 
 import json
+import os
 import platform
 import sys
 import threading
@@ -187,4 +188,11 @@ def _request_on_rank0(command: str) -> dict:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    status = main(sys.argv[1:])
+    if distributed.is_distributed():
+        # a rank ends here, its messages sent and the group left (distributed.close): it skips the
+        # interpreter's shutdown, where a gloo thread still freeing the last collective's tensors
+        # would abort the finished run (SIGABRT), and torchrun would report a failure
+        sys.stderr.flush()
+        os._exit(status)
+    sys.exit(status)

@@ -64,9 +64,17 @@ def init() -> str:
 
 
 def close() -> None:
+    """Leaves the process group while the interpreter is fully alive. A sharded model holds the group
+    and lives on in reference cycles; collected only at exit, the group's worker threads would still
+    be freeing the last collective's tensors as the interpreter shuts down, and need the GIL it no
+    longer gives (`terminate called without an active exception`, SIGABRT after a finished run).
+    Collecting first drops those references, and destroying the group then joins its threads."""
+    import gc
+
     import torch.distributed as dist
 
     if dist.is_initialized():
+        gc.collect()
         dist.destroy_process_group()
 
 

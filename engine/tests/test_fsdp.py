@@ -137,34 +137,39 @@ def _compare_on_rank(rank: int, port: int) -> None:
     torch.set_num_threads(1)
     distributed.init()
     try:
-        ids = torch.randint(0, 256, (1, 40), generator=torch.Generator().manual_seed(rank))
-        batch = {"input_ids": ids, "target_index": torch.arange(39), "targets": ids[0, 1:]}
-        # a tied output layer (in the root's group), and an untied one (the embedding its own unit) that
-        # the loss reaches through the model's forward; an untied one through the decoder: the runs above
-        for tied, logit_scale in ((True, None), (False, 2.0)):
-            model = _tiny_lora(tied, logit_scale)
-            reference = copy.deepcopy(model)
-            want, _, _ = token_loss(reference, batch)
-            want.backward()
-            whole = fsdp.held_bytes(model)
-            loss = fsdp.shard(model, torch.device("cpu"))
-            held = fsdp.held_bytes(model)
-            assert held <= whole / 2 + 1024, (tied, held, whole)
-            base = model.get_base_model()
-            assert (base.get_output_embeddings().weight is base.get_input_embeddings().weight) == tied
-            got, _, count = loss(batch)
-            got.backward()
-            assert count == 39 and torch.allclose(got, want, rtol=1e-5), (tied, logit_scale, got, want)
-            for (name, p), q in zip(model.named_parameters(), reference.parameters()):
-                if p.requires_grad:
-                    assert torch.allclose(p.grad, q.grad, rtol=1e-4, atol=1e-6), name
-            assert fsdp.held_bytes(model) == held  # freed again after the backward
-            with torch.no_grad():
-                again, _, _ = loss(batch)
-            assert fsdp.held_bytes(model) == held  # and after an evaluation
-            assert torch.allclose(again, want, rtol=1e-5)
+        _compare(rank)
     finally:
+        # the models are gone with _compare's frame: close() can collect them and join the group's threads
         distributed.close()
+
+
+def _compare(rank: int) -> None:
+    ids = torch.randint(0, 256, (1, 40), generator=torch.Generator().manual_seed(rank))
+    batch = {"input_ids": ids, "target_index": torch.arange(39), "targets": ids[0, 1:]}
+    # a tied output layer (in the root's group), and an untied one (the embedding its own unit) that
+    # the loss reaches through the model's forward; an untied one through the decoder: the runs above
+    for tied, logit_scale in ((True, None), (False, 2.0)):
+        model = _tiny_lora(tied, logit_scale)
+        reference = copy.deepcopy(model)
+        want, _, _ = token_loss(reference, batch)
+        want.backward()
+        whole = fsdp.held_bytes(model)
+        loss = fsdp.shard(model, torch.device("cpu"))
+        held = fsdp.held_bytes(model)
+        assert held <= whole / 2 + 1024, (tied, held, whole)
+        base = model.get_base_model()
+        assert (base.get_output_embeddings().weight is base.get_input_embeddings().weight) == tied
+        got, _, count = loss(batch)
+        got.backward()
+        assert count == 39 and torch.allclose(got, want, rtol=1e-5), (tied, logit_scale, got, want)
+        for (name, p), q in zip(model.named_parameters(), reference.parameters()):
+            if p.requires_grad:
+                assert torch.allclose(p.grad, q.grad, rtol=1e-4, atol=1e-6), name
+        assert fsdp.held_bytes(model) == held  # freed again after the backward
+        with torch.no_grad():
+            again, _, _ = loss(batch)
+        assert fsdp.held_bytes(model) == held  # and after an evaluation
+        assert torch.allclose(again, want, rtol=1e-5)
 
 
 def test_on_two_ranks_the_sharded_loss_and_gradients_are_the_unsharded_ones():
