@@ -2,7 +2,8 @@
  * The promotion gate: a fine-tuned model is `ready` only when it scores at least as well as its base
  * (plus a margin, 0 by default) on the primary metric of a held-out evaluation; otherwise it is
  * `needs_review`, with a sentence that says why and what to do. A model that gets none of the held-out
- * answers right is never ready, even when its base does no better (a tie at zero shows nothing).
+ * answers right is never ready, even when its base does no better (a tie at zero shows nothing; below a
+ * base that got some right, the reason is that it is worse than its base).
  * One that lost much of what its base answered right on Tailor's general questions is not ready
  * either (src/evals/forgetting/verdict.ts), nor one whose decisions change when only who a text is
  * about changes (the bias probe, src/evals/bias/summary.ts).
@@ -59,7 +60,7 @@ export function decidePromotion(
     status: ready ? "ready" : "needs_review",
     reason: ready
       ? `It scores ${scores}, so it is ${bar}.`
-      : nothingRight
+      : nothingRight && a >= b - 1e-12 // a tie at zero; below a base that got some right, it is worse
         ? `It scores ${scores}: it got none of the held-out answers right, so the test cannot show it learned your task. Train longer or on more examples (or pick a larger base model), and check that the held-out examples are like the training ones.`
         : `It scores ${scores}; it must be ${bar} to be ready. Look at the examples it got worse on (\`tailor eval ${opts.model} --data FILE --html report.html\`), then fix or add training examples and train again.`,
     metric,

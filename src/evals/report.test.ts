@@ -99,6 +99,11 @@ describe("evaluation report", () => {
       nothing.reason,
       /0\.0% accuracy .* against its base's 0\.0%.*none of the held-out answers right/,
     );
+    // nothing right below a base that got some right: the reason is that it is worse, not "train longer"
+    const zero = decidePromotion(report(0, 0.5), { model: "m" });
+    assert.equal(zero.status, "needs_review");
+    assert.match(zero.reason, /against its base's 50\.0%.*must be at least as good as its base/);
+    assert.doesNotMatch(zero.reason, /none of the held-out answers right/);
     const untested = decidePromotion(null, { model: "m", notEvaluated: "No held-out data." });
     assert.deepEqual([untested.status, untested.reason], ["needs_review", "No held-out data."]);
   });
