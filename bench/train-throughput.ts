@@ -20,6 +20,9 @@
  * timed steps (a full epoch would take the better part of an hour per contender on a 2-core CPU).
  * Precision is the same for all: bf16 mixed precision where the CPU has native bf16 (AVX512-BF16 or
  * AMX; the engine's autocast, the Trainer's `bf16=True`), fp32 elsewhere; --fp32 forces fp32 for all.
+ * Under bf16 the engine holds its frozen base in bf16, as it trains by default (matmuls take bf16 inputs
+ * in both: the Trainer's autocast casts its fp32 weights at every step); TAILOR_FROZEN_BF16=0 in the
+ * environment gives the engine the Trainer's fp32 base as well.
  * Allocator: the engine's contenders run with the malloc the engine runs with (mimalloc, preloaded);
  * the Trainers with the system's, as transformers runs; --same-allocator gives them mimalloc too, and
  * --allocators compares the engine under each allocator the machine has.
@@ -68,20 +71,18 @@ const engine = (name: string, env: Record<string, string> = {}): Contender => ({
 });
 /**
  * --ablation: the engine alone, instead of the Trainer contenders: first as in round 1 (the system's
- * malloc, PEFT's LoRA layers, the flash kernel for every segment), then with each speed-up of round 2
- * added in turn: mimalloc, fused LoRA, the math path for short segments (which make `tailor`, the
- * default; the math path runs only where attention is bf16, i.e. with the next line), and the opt-in
- * frozen bf16 base (which also skips the LoRA layers' input casts). To set the
- * Trainers beside the opt-in, run the comparison with TAILOR_FROZEN_BF16=1 in the environment (the
- * Trainer contenders ignore it).
+ * malloc, PEFT's LoRA layers, the fp32 base cast by autocast at every step, the flash kernel for every
+ * segment), then with each speed-up of round 2 added in turn: mimalloc, fused LoRA, the frozen base
+ * held in bf16 (which also skips the LoRA layers' input casts), and the math path for short segments
+ * (which runs only where attention is bf16, i.e. with the bf16 base); the last is `tailor`, the default.
  */
-const ROUND_1 = { TAILOR_FUSED_LORA: "0", TAILOR_MATH_ATTENTION_BELOW: "0" };
+const ROUND_1 = { TAILOR_FUSED_LORA: "0", TAILOR_MATH_ATTENTION_BELOW: "0", TAILOR_FROZEN_BF16: "0" };
 const ABLATION: Contender[] = [
   { name: "round-1", script: ENGINE, args: [], env: ROUND_1 },
   engine("+mimalloc", ROUND_1),
-  engine("+fused-lora", { TAILOR_MATH_ATTENTION_BELOW: "0" }),
+  engine("+fused-lora", { TAILOR_MATH_ATTENTION_BELOW: "0", TAILOR_FROZEN_BF16: "0" }),
+  engine("+frozen-bf16", { TAILOR_MATH_ATTENTION_BELOW: "0" }),
   engine("tailor"),
-  engine("+frozen-bf16", { TAILOR_FROZEN_BF16: "1" }),
 ];
 /**
  * --allocators: the engine as it trains by default, under each malloc this machine has: the system's,

@@ -1,9 +1,9 @@
-"""The CPU speed-ups of training round 2 (bench/train-throughput.ts --ablation measures them): fused LoRA
-layers and short bf16 segments through SDPA's math path (both by default; TAILOR_FUSED_LORA=0 and
-TAILOR_MATH_ATTENTION_BELOW=0 turn them off), and, opt-in, the frozen base held in bf16 under bf16
-autocast, with LoRA and the optimizer in fp32 and LoRA layers that skip casting their input
-(TAILOR_FROZEN_BF16=1; only then is attention bf16, so only then does the math path run). With all
-three off, training is round 1's."""
+"""The CPU speed-ups of training round 2 (bench/train-throughput.ts --ablation measures them), all on by
+default: the frozen base held in bf16 under bf16 autocast, with LoRA and the optimizer in fp32 and LoRA
+layers that skip casting their input (TAILOR_FROZEN_BF16=0 turns it off); fused LoRA layers
+(TAILOR_FUSED_LORA=0); and short bf16 segments through SDPA's math path (TAILOR_MATH_ATTENTION_BELOW=0;
+attention is bf16 only with the bf16 base, so only then does the math path run). With all three off,
+training is round 1's."""
 
 import threading
 
@@ -39,9 +39,9 @@ def set_up(request: dict) -> LoRARecipe:
 
 @BF16
 def test_the_frozen_base_is_bf16_and_what_trains_is_fp32(tiny_model, tmp_path, monkeypatch):
-    """A new adapter and one continued from a saved one (which is saved in fp32)."""
+    """By default. A new adapter and one continued from a saved one (which is saved in fp32)."""
     monkeypatch.setenv("TAILOR_DEVICE", "cpu")
-    monkeypatch.setenv("TAILOR_FROZEN_BF16", "1")
+    monkeypatch.delenv("TAILOR_FROZEN_BF16", raising=False)
     first = train(train_request(tiny_model, tmp_path, epochs=1), Collect(), threading.Event())
     (tmp_path / "child").mkdir()
     for recipe in (set_up(train_request(tiny_model, tmp_path)),
@@ -56,6 +56,16 @@ def test_the_frozen_base_is_bf16_and_what_trains_is_fp32(tiny_model, tmp_path, m
         assert lora_layers and all(getattr(m, "cast_input_dtype_enabled", True) is False for m in lora_layers)
     with safe_open(str(tmp_path / "out" / "adapter_model.safetensors"), "pt") as f:
         assert all(f.get_tensor(k).dtype == torch.float32 for k in f.keys())
+
+
+@BF16
+def test_tailor_frozen_bf16_0_keeps_the_fp32_base(tiny_model, tmp_path, monkeypatch):
+    monkeypatch.setenv("TAILOR_DEVICE", "cpu")
+    monkeypatch.setenv("TAILOR_FROZEN_BF16", "0")
+    recipe = set_up(train_request(tiny_model, tmp_path))
+    assert all(p.dtype == torch.float32 for p in recipe.model.parameters())
+    lora_layers = [m for m in recipe.model.modules() if isinstance(m, BaseTunerLayer)]
+    assert lora_layers and all(getattr(m, "cast_input_dtype_enabled", True) for m in lora_layers)
 
 
 @BF16
@@ -77,11 +87,17 @@ def test_round_2_learns_what_round_1_learns(tiny_model, tmp_path, monkeypatch):
     assert curves["round 2"][-1] < curves["round 2"][0]
 
 
-def test_fused_lora_computes_what_peft_computes(tiny_model, tmp_path, monkeypatch):
+@pytest.mark.parametrize("frozen_bf16", ["0", "1"])
+def test_fused_lora_computes_what_peft_computes(tiny_model, tmp_path, monkeypatch, frozen_bf16):
     """Fused LoRA layers (the default): the same outputs and the same gradients as PEFT's own LoRA layers on a packed
-    batch, in fp32 (to float rounding) and under bf16 autocast where the CPU has it (to bf16's), the
-    frozen base still without a gradient; layers outside the fused case keep PEFT's forward."""
+    batch, in fp32 (to float rounding) and under bf16 autocast where the CPU has it (to bf16's), on an
+    fp32 base and on the bf16 one (the default under bf16 autocast), the frozen base still without a
+    gradient; layers outside the fused case keep PEFT's forward."""
+    bf16 = autocast_dtype(torch.device("cpu")) is not None
+    if frozen_bf16 == "1" and not bf16:
+        pytest.skip("this CPU has no native bf16, so the base is never held in bf16")
     monkeypatch.setenv("TAILOR_DEVICE", "cpu")
+    monkeypatch.setenv("TAILOR_FROZEN_BF16", frozen_bf16)
     monkeypatch.setenv("TAILOR_FUSED_LORA", "0")  # PEFT's layers first
     recipe = set_up(train_request(tiny_model, tmp_path))
     model = recipe.model
@@ -90,7 +106,8 @@ def test_fused_lora_computes_what_peft_computes(tiny_model, tmp_path, monkeypatc
             if "lora_B" in name:
                 p.normal_(0, 0.05)
     batch = model_batches(recipe.train_set[:6], True, recipe.row_tokens, 6, recipe.pad_id)[0]
-    precisions = [(None, 1e-5)] + ([(torch.bfloat16, 2e-2)] if autocast_dtype(torch.device("cpu")) else [])
+    # a bf16 base computes under autocast only (as it trains)
+    precisions = ([(None, 1e-5)] if frozen_bf16 == "0" else []) + ([(torch.bfloat16, 2e-2)] if bf16 else [])
 
     def run(amp):
         model.zero_grad()
@@ -122,7 +139,8 @@ def test_fused_lora_computes_what_peft_computes(tiny_model, tmp_path, monkeypatc
     layer.lora_dropout["default"] = torch.nn.Dropout(0.5)
     x = torch.randn(3, layer.in_features)
     model.train()
-    torch.manual_seed(0)
-    fused = layer(x)
-    torch.manual_seed(0)
-    assert torch.equal(fused, type(layer).forward(layer, x))
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=frozen_bf16 == "1"):
+        torch.manual_seed(0)
+        fused = layer(x)
+        torch.manual_seed(0)
+        assert torch.equal(fused, type(layer).forward(layer, x))
