@@ -76,7 +76,11 @@ const engine = (name: string, env: Record<string, string> = {}): Contender => ({
  * held in bf16 (which also skips the LoRA layers' input casts), and the math path for short segments
  * (which runs only where attention is bf16, i.e. with the bf16 base); the last is `tailor`, the default.
  */
-const ROUND_1 = { TAILOR_FUSED_LORA: "0", TAILOR_MATH_ATTENTION_BELOW: "0", TAILOR_FROZEN_BF16: "0" };
+const ROUND_1 = {
+  TAILOR_FUSED_LORA: "0",
+  TAILOR_MATH_ATTENTION_BELOW: "0",
+  TAILOR_FROZEN_BF16: "0",
+};
 const ABLATION: Contender[] = [
   { name: "round-1", script: ENGINE, args: [], env: ROUND_1 },
   engine("+mimalloc", ROUND_1),
