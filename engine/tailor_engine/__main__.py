@@ -193,6 +193,7 @@ if __name__ == "__main__":
         # a rank ends here, its messages sent and the group left (distributed.close): it skips the
         # interpreter's shutdown, where a gloo thread still freeing the last collective's tensors
         # would abort the finished run (SIGABRT), and torchrun would report a failure
+        sys.__stdout__.flush()
         sys.stderr.flush()
         os._exit(status)
     sys.exit(status)

@@ -68,7 +68,9 @@ def close() -> None:
     and lives on in reference cycles; collected only at exit, the group's worker threads would still
     be freeing the last collective's tensors as the interpreter shuts down, and need the GIL it no
     longer gives (`terminate called without an active exception`, SIGABRT after a finished run).
-    Collecting first drops those references, and destroying the group then joins its threads."""
+    Collecting first lets those tensors go while the interpreter can still free them. The group's
+    threads may outlive this (a device mesh keeps the group), so under torchrun the engine then ends
+    without the interpreter's shutdown (__main__.py)."""
     import gc
 
     import torch.distributed as dist

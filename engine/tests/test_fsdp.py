@@ -139,7 +139,7 @@ def _compare_on_rank(rank: int, port: int) -> None:
     try:
         _compare(rank)
     finally:
-        # the models are gone with _compare's frame: close() can collect them and join the group's threads
+        # the models are gone with _compare's frame, so close() collects them before the process exits
         distributed.close()
 
 
