@@ -8,7 +8,9 @@
   so the full (tokens x vocabulary) logits never exist. With Liger installed on CUDA, Liger's is used.
 """
 
+import functools
 import os
+from collections import defaultdict
 
 import torch
 import torch.nn.functional as F
@@ -35,22 +37,53 @@ def _varlen_flash(query, key, value, cu_seqlens, max_len: int, scaling):
     return out.unsqueeze(0)  # (1, T, heads, head_dim)
 
 
-# CPU bf16: segments shorter than this attend faster through SDPA's math path than through its flash
-# kernel; TAILOR_MATH_ATTENTION_BELOW=0 keeps flash for every segment
-MATH_BELOW = int(os.environ.get("TAILOR_MATH_ATTENTION_BELOW", "256"))
+# On the CPU, segments shorter than this (by the dtype attention computes in) attend through the grouped
+# math path, which beats SDPA's flash kernel there (bench/README.md); TAILOR_MATH_ATTENTION_BELOW sets one
+# length for every dtype, 0 keeps flash for every segment
+MATH_BELOW = ({torch.bfloat16: 512, torch.float16: 512, torch.float32: 256}
+              if os.environ.get("TAILOR_MATH_ATTENTION_BELOW") is None
+              else defaultdict(lambda: int(os.environ["TAILOR_MATH_ATTENTION_BELOW"])))
+
+
+def _compute_dtype(tensor: torch.Tensor) -> torch.dtype:
+    """The dtype a matmul of `tensor` runs in here: autocast's where it is on, else the tensor's."""
+    kind = tensor.device.type
+    return torch.get_autocast_dtype(kind) if torch.is_autocast_enabled(kind) else tensor.dtype
+
+
+@functools.lru_cache(maxsize=64)
+def _causal_bias(length: int, groups: int, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+    """(groups x length, length): 0 on and below the diagonal, -inf above, repeated for each query head
+    of a key/value head's group."""
+    return torch.full((length, length), float("-inf"), dtype=dtype, device=device).triu(1).repeat(groups, 1)
+
+
+def _grouped_math_attention(query, key, value, dropout_p: float, scaling):
+    """Causal attention of one segment as matmul, softmax, matmul, with the query heads that share a
+    key/value head stacked into one matrix: (1, heads, L, d) queries against (1, kv_heads, L, d) keys
+    and values, no key/value repeated per query head, kv_heads products of (groups x L) rows instead of
+    heads products of L. On the CPU about twice as fast as SDPA's math path and faster than its flash
+    kernel below MATH_BELOW, forward and backward (bench/README.md); the same as SDPA to the dtype's
+    rounding (engine/tests/test_packing.py)."""
+    _, heads, length, dim = query.shape
+    kv_heads = key.shape[1]
+    groups = heads // kv_heads
+    scale = scaling if scaling is not None else dim ** -0.5
+    bias = _causal_bias(length, groups, _compute_dtype(query), query.device)
+    scores = torch.baddbmm(bias, query.reshape(kv_heads, groups * length, dim), key[0].transpose(1, 2), alpha=scale)
+    probs = scores.softmax(-1)
+    if dropout_p:
+        probs = F.dropout(probs, dropout_p)
+    return torch.bmm(probs, value[0]).view(1, heads, length, dim)
 
 
 def _segment_attention(query, key, value, dropout_p: float, scaling):
-    """Causal attention of one segment. On CPU in bf16, SDPA's flash kernel costs about twice the math
-    path (matmul, softmax, matmul) for segments under MATH_BELOW tokens, forward and backward together
-    (50.9 against 28.8 ms per layer for 16 segments of 64, 46.7 against 33.4 for 8 of 128; even at 256,
-    faster from 384 on), so short segments may take the math path (bench/README.md)."""
-    if query.device.type == "cpu" and query.dtype == torch.bfloat16 and query.shape[2] < MATH_BELOW:
-        from torch.nn.attention import SDPBackend, sdpa_kernel
-
-        with sdpa_kernel(SDPBackend.MATH):
-            return F.scaled_dot_product_attention(query, key, value, dropout_p=dropout_p, is_causal=True,
-                                                  scale=scaling)
+    """Causal attention of one segment: (1, heads, L, d) queries, (1, kv_heads, L, d) keys and values."""
+    if query.device.type == "cpu" and query.shape[2] < MATH_BELOW[_compute_dtype(query)]:
+        return _grouped_math_attention(query, key, value, dropout_p, scaling)
+    groups = query.shape[1] // key.shape[1]
+    if groups > 1:  # grouped-query attention: one key/value head serves `groups` query heads
+        key, value = key.repeat_interleave(groups, dim=1), value.repeat_interleave(groups, dim=1)
     return F.scaled_dot_product_attention(query, key, value, dropout_p=dropout_p, is_causal=True, scale=scaling)
 
 
@@ -66,13 +99,12 @@ def packed_attention(module, query, key, value, attention_mask, scaling=None, dr
     flash = _varlen_flash(query, key, value, cu_seqlens, int(kwargs.get("max_length_q") or query.shape[2]), scaling)
     if flash is not None:
         return flash, None
-    groups = query.shape[1] // key.shape[1]
-    if groups > 1:  # grouped-query attention: one key/value head serves `groups` query heads
-        key, value = key.repeat_interleave(groups, dim=1), value.repeat_interleave(groups, dim=1)
     p = dropout if module.training else 0.0
     bounds = cu_seqlens.tolist()
-    parts = [_segment_attention(query[:, :, s:e], key[:, :, s:e], value[:, :, s:e], p, scaling)
-             for s, e in zip(bounds[:-1], bounds[1:]) if e > s]
+    lengths = [e - s for s, e in zip(bounds[:-1], bounds[1:])]
+    # split, not sliced: a slice's gradient is a zero tensor of the whole row, one per segment and input
+    parts = [_segment_attention(q, k, v, p, scaling)
+             for q, k, v in zip(*(t.split(lengths, dim=2) for t in (query, key, value))) if q.shape[2]]
     out = parts[0] if len(parts) == 1 else torch.cat(parts, dim=2)
     return out.transpose(1, 2).contiguous(), None
 
@@ -162,23 +194,29 @@ def use_liger(model, device: torch.device) -> bool:
 
 
 class _LinearCrossEntropy(torch.autograd.Function):
-    """sum_i CE(hidden_i @ weight.T, target_i), chunk by chunk, gradients computed in the forward pass."""
+    """sum_i CE(hidden_i @ weight.T, target_i), chunk by chunk, gradients computed in the forward pass.
+
+    Each chunk's logits go through one fp32 log-softmax, whose exponent is the softmax the gradient
+    needs, in place; the argmax hits are counted only without a gradient (an evaluation), because a
+    pass of argmax over a chunk's logits costs as much as the log-softmax (bench/README.md)."""
 
     @staticmethod
     def forward(ctx, hidden, weight, targets, want_grad: bool):
         loss = torch.zeros((), dtype=torch.float32, device=hidden.device)
-        correct = torch.zeros((), dtype=torch.long, device=hidden.device)
+        correct = None if want_grad else torch.zeros((), dtype=torch.long, device=hidden.device)
         grad_hidden = torch.empty_like(hidden) if want_grad and ctx.needs_input_grad[0] else None
         grad_weight = torch.zeros_like(weight, dtype=torch.float32) if want_grad and ctx.needs_input_grad[1] else None
         for s in range(0, hidden.shape[0], LOSS_CHUNK):
             h, y = hidden[s:s + LOSS_CHUNK], targets[s:s + LOSS_CHUNK]
-            logits = (h @ weight.T).float()
-            correct += (logits.argmax(-1) == y).sum()
-            lse = torch.logsumexp(logits, dim=-1)
-            loss += (lse - logits.gather(1, y[:, None]).squeeze(1)).sum()
+            logits = h @ weight.T
+            if correct is not None:
+                correct += (logits.argmax(-1) == y).sum()
+            log_probs = torch.log_softmax(logits, dim=-1, dtype=torch.float32)
+            del logits
+            loss -= log_probs.gather(1, y[:, None]).sum()
             if grad_hidden is None and grad_weight is None:
                 continue
-            probs = logits.sub_(lse[:, None]).exp_()  # softmax, in place
+            probs = log_probs.exp_()  # softmax, in place
             probs[torch.arange(len(y), device=y.device), y] -= 1.0  # d CE / d logits
             probs = probs.to(hidden.dtype)
             if grad_hidden is not None:
@@ -187,7 +225,8 @@ class _LinearCrossEntropy(torch.autograd.Function):
                 grad_weight += (probs.T @ h).float()
         ctx.weight_dtype = weight.dtype
         ctx.save_for_backward(grad_hidden, grad_weight)
-        ctx.mark_non_differentiable(correct)
+        if correct is not None:
+            ctx.mark_non_differentiable(correct)
         return loss, correct
 
     @staticmethod
@@ -208,14 +247,15 @@ def _liger_loss(hidden, weight, targets):
     return liger_fused_linear_cross_entropy(hidden, weight, targets, reduction="sum")
 
 
-def linear_cross_entropy(hidden: torch.Tensor, weight: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def linear_cross_entropy(hidden: torch.Tensor, weight: torch.Tensor,
+                         targets: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
     """Summed cross-entropy of `hidden @ weight.T` against `targets` (positions, hidden) and the number
-    of argmax hits; the accuracy is only counted where the loss runs in this module (not Liger)."""
+    of argmax hits, which is counted only where no gradient is taken (None in a training step)."""
     want_grad = torch.is_grad_enabled() and (hidden.requires_grad or weight.requires_grad)
     if want_grad:
         liger = _liger_loss(hidden, weight, targets)
         if liger is not None:
-            return liger.float(), torch.zeros((), dtype=torch.long, device=hidden.device)
+            return liger.float(), None
     return _LinearCrossEntropy.apply(hidden, weight, targets, want_grad)
 
 
@@ -230,8 +270,9 @@ def _head_is_plain(base) -> bool:
             and all(getattr(base.config, a, None) in (None, 1, 1.0) for a in _LOGIT_TRANSFORMS))
 
 
-def token_loss(model, batch: dict) -> tuple[torch.Tensor, torch.Tensor, int]:
-    """Summed cross-entropy over the trained tokens, the number of correct predictions, and the count.
+def token_loss(model, batch: dict) -> tuple[torch.Tensor, torch.Tensor | None, int]:
+    """Summed cross-entropy over the trained tokens, the number of correct predictions (counted where no
+    gradient is taken, as in an evaluation; None in a training step), and the count.
 
     Output-layer logits are computed only at the trained positions (`target_index` into the flattened
     rows), never for the whole vocabulary at every position."""
@@ -246,5 +287,5 @@ def token_loss(model, batch: dict) -> tuple[torch.Tensor, torch.Tensor, int]:
         logits = model(**inputs, use_cache=False).logits
         logits = logits.reshape(-1, logits.shape[-1]).index_select(0, index).float()
         loss_sum = F.cross_entropy(logits, targets, reduction="sum")
-        correct = (logits.argmax(-1) == targets).sum()
+        correct = None if torch.is_grad_enabled() else (logits.argmax(-1) == targets).sum()
     return loss_sum, correct, int(targets.numel())

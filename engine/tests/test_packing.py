@@ -92,6 +92,9 @@ def test_trained_positions_loss_and_gradients_equal_full_logits(tiny, monkeypatc
     model.zero_grad()
     loss, correct, count = token_loss(model, batch)
     loss.backward()
+    assert correct is None  # a training step does not count hits
+    with torch.no_grad():
+        _, correct, _ = token_loss(model, batch)
     assert count == int((batch["labels"][:, 1:] != IGNORE).sum())
     torch.testing.assert_close(loss, ref.detach(), rtol=1e-5, atol=1e-4)
     for n, p in model.named_parameters():
@@ -170,27 +173,58 @@ def test_compiled_mlps_learn_the_same(tiny_model, tmp_path, monkeypatch):
     assert adapters["1"] == adapters["0"]  # the same tensor names: PEFT loads either adapter
 
 
-def test_short_segments_in_bf16_take_the_math_path_and_agree_with_flash(monkeypatch):
-    """With TAILOR_MATH_ATTENTION_BELOW=256, on the CPU in bf16, shorter segments attend through SDPA's
-    math path (faster there): the same result as the flash kernel within bf16's rounding, forward and
-    gradients. Off (0, the default), flash runs for every segment."""
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float32])
+@pytest.mark.parametrize("groups", [3, 1])
+def test_short_segments_take_the_grouped_math_path_and_agree_with_flash(monkeypatch, dtype, groups):
+    """On the CPU, segments under MATH_BELOW (by dtype) attend through the grouped math path: the same
+    result as SDPA's flash kernel on keys and values repeated per query head, forward and gradients,
+    within the dtype's rounding; from MATH_BELOW on, and everywhere with TAILOR_MATH_ATTENTION_BELOW=0,
+    flash runs."""
     from torch.nn.attention import SDPBackend, sdpa_kernel
 
-    monkeypatch.setattr(kernels, "MATH_BELOW", 256)
     torch.manual_seed(0)
-    length = kernels.MATH_BELOW - 1
-    q, k, v = (torch.randn(1, 9, length, 64, dtype=torch.bfloat16, requires_grad=True) for _ in range(3))
-    out = kernels._segment_attention(q, k, v, 0.0, None)
-    grads = torch.autograd.grad(out.float().square().sum(), (q, k, v))
-    with sdpa_kernel(SDPBackend.FLASH_ATTENTION):
-        ref = F.scaled_dot_product_attention(q, k, v, is_causal=True)
-    ref_grads = torch.autograd.grad(ref.float().square().sum(), (q, k, v))
-    assert out.float().allclose(ref.float(), atol=2e-2, rtol=2e-2)
-    for g, r in zip(grads, ref_grads):
-        assert (g.float() - r.float()).norm() < 2e-2 * r.float().norm()
-    # which kernel ran shows in the autograd graph: the math path's ops, and flash from MATH_BELOW on
-    assert "Flash" not in type(out.grad_fn).__name__
-    long = [t.detach().repeat(1, 1, 2, 1)[:, :, :kernels.MATH_BELOW] for t in (q, k, v)]
-    assert "Flash" in type(kernels._segment_attention(*[t.requires_grad_() for t in long], 0.0, None).grad_fn).__name__
-    monkeypatch.setattr(kernels, "MATH_BELOW", 0)
+    below = kernels.MATH_BELOW[dtype]
+    assert below > 0
+    for length in (1, 37, below - 1):
+        q = torch.randn(1, 9, length, 64, dtype=dtype, requires_grad=True)
+        k, v = (torch.randn(1, 9 // groups, length, 64, dtype=dtype, requires_grad=True) for _ in range(2))
+        out = kernels._segment_attention(q, k, v, 0.0, None)
+        grads = torch.autograd.grad(out.float().square().sum(), (q, k, v))
+        with sdpa_kernel(SDPBackend.FLASH_ATTENTION):
+            ref = F.scaled_dot_product_attention(q, k.repeat_interleave(groups, 1), v.repeat_interleave(groups, 1),
+                                                 is_causal=True)
+        ref_grads = torch.autograd.grad(ref.float().square().sum(), (q, k, v))
+        tol = 2e-2 if dtype == torch.bfloat16 else 1e-4
+        assert out.shape == ref.shape and out.dtype == dtype
+        # relative to the reference's size (at least 1: a one-token segment's key gradient is 0)
+        assert (out.float() - ref.float()).norm() <= tol * max(ref.float().norm(), 1.0)
+        for g, r in zip(grads, ref_grads):
+            assert (g.float() - r.float()).norm() <= tol * max(r.float().norm(), 1.0)
+        # which kernel ran shows in the autograd graph: the grouped path ends in a batched matmul
+        assert "Bmm" in type(out.grad_fn.next_functions[0][0]).__name__
+    long = [t.detach().repeat(1, 1, 2, 1)[:, :, :below].requires_grad_() for t in (q, k, v)]
+    assert "Flash" in type(kernels._segment_attention(*long, 0.0, None).grad_fn).__name__
+    monkeypatch.setattr(kernels, "MATH_BELOW", {dtype: 0})
     assert "Flash" in type(kernels._segment_attention(q, k, v, 0.0, None).grad_fn).__name__
+
+
+def test_a_packed_row_attends_within_each_example(monkeypatch):
+    """packed_attention over a row of segments of mixed lengths (some on the grouped math path, one
+    on flash) equals each segment's own causal attention, and its gradients too."""
+    torch.manual_seed(0)
+    monkeypatch.setattr(kernels, "MATH_BELOW", {torch.float32: 64})
+    lengths = [5, 80, 1, 63, 64]
+    cu = torch.tensor([0, *torch.tensor(lengths).cumsum(0).tolist()], dtype=torch.int32)
+    q = torch.randn(1, 6, sum(lengths), 16, requires_grad=True)
+    k, v = (torch.randn(1, 2, sum(lengths), 16, requires_grad=True) for _ in range(2))
+    module = torch.nn.Module()
+    out, _ = kernels.packed_attention(module, q, k, v, None, cu_seq_lens_q=cu, max_length_q=max(lengths))
+    grads = torch.autograd.grad(out.square().sum(), (q, k, v))
+    refs = [F.scaled_dot_product_attention(q[:, :, s:e], k[:, :, s:e].repeat_interleave(3, 1),
+                                           v[:, :, s:e].repeat_interleave(3, 1), is_causal=True)
+            for s, e in zip(cu[:-1].tolist(), cu[1:].tolist())]
+    ref = torch.cat(refs, dim=2).transpose(1, 2)
+    ref_grads = torch.autograd.grad(ref.square().sum(), (q, k, v))
+    torch.testing.assert_close(out, ref, rtol=1e-4, atol=1e-5)
+    for g, r in zip(grads, ref_grads):
+        torch.testing.assert_close(g, r, rtol=1e-4, atol=1e-4)

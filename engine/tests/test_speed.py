@@ -77,7 +77,7 @@ def test_round_2_learns_what_round_1_learns(tiny_model, tmp_path, monkeypatch):
     for name, env in (("round 2", ROUND_2), ("round 1", ROUND_1)):
         for key, value in env.items():
             monkeypatch.setenv(key, value)
-        monkeypatch.setattr(kernels, "MATH_BELOW", int(env["TAILOR_MATH_ATTENTION_BELOW"]))
+        monkeypatch.setattr(kernels, "MATH_BELOW", {torch.bfloat16: int(env["TAILOR_MATH_ATTENTION_BELOW"]), torch.float32: 0})
         run = tmp_path / name.replace(" ", "-")
         run.mkdir()
         events = Collect()
