@@ -73,8 +73,9 @@ const engine = (name: string, env: Record<string, string> = {}): Contender => ({
  * --ablation: the engine alone, instead of the Trainer contenders: first as in round 1 (the system's
  * malloc, PEFT's LoRA layers, the fp32 base cast by autocast at every step, the flash kernel for every
  * segment), then with each speed-up of round 2 added in turn: mimalloc, fused LoRA, the frozen base
- * held in bf16 (which also skips the LoRA layers' input casts), and the math path for short segments
- * (which runs only where attention is bf16, i.e. with the bf16 base); the last is `tailor`, the default.
+ * held in bf16 (which also skips the LoRA layers' input casts), the grouped math path for segments
+ * under 512 tokens (256 in fp32), and the sibling projections computed together (q, k, v; gate, up);
+ * the last is `tailor`, the default. The loss's one log-softmax per chunk is in every line.
  */
 const ROUND_1 = {
   TAILOR_FUSED_LORA: "0",
@@ -84,8 +85,13 @@ const ROUND_1 = {
 const ABLATION: Contender[] = [
   { name: "round-1", script: ENGINE, args: [], env: ROUND_1 },
   engine("+mimalloc", ROUND_1),
-  engine("+fused-lora", { TAILOR_MATH_ATTENTION_BELOW: "0", TAILOR_FROZEN_BF16: "0" }),
-  engine("+frozen-bf16", { TAILOR_MATH_ATTENTION_BELOW: "0" }),
+  engine("+fused-lora", {
+    TAILOR_MATH_ATTENTION_BELOW: "0",
+    TAILOR_FROZEN_BF16: "0",
+    TAILOR_FUSED_LORA: "layers",
+  }),
+  engine("+frozen-bf16", { TAILOR_MATH_ATTENTION_BELOW: "0", TAILOR_FUSED_LORA: "layers" }),
+  engine("+math-attention", { TAILOR_FUSED_LORA: "layers" }),
   engine("tailor"),
 ];
 /**

@@ -11,6 +11,7 @@
 import functools
 import os
 from collections import defaultdict
+from functools import partial
 
 import torch
 import torch.nn.functional as F
@@ -135,14 +136,21 @@ def compile_mlps(model) -> int:
     return len(mlps)
 
 
-def fuse_lora(model) -> int:
+def fuse_lora(model, siblings: bool = True) -> int:
     """Unless TAILOR_FUSED_LORA=0: each LoRA linear layer computes base + scale * B(A(x)) as two matmuls,
     the second accumulating into the first's output (addmm with alpha = scale), instead of PEFT's
     separate scaling, addition and input cast, each a pass over the layer's whole output; backward then
     has no output-sized scaling either (addmm's alpha lands on the rank-sized gradients). The frozen
     weight still gets no gradient. Returns how many layers were fused; layers with dropout, several or
     no active adapters, DoRA or other variants keep PEFT's own forward. About 5% faster steps on the CPU
-    (bench/README.md); the outputs and gradients are PEFT's to float rounding (engine/tests/test_speed.py)."""
+    (bench/README.md); the outputs and gradients are PEFT's to float rounding (engine/tests/test_speed.py).
+
+    With `siblings` (not where the base is sharded: its weights become views of one tensor; not with
+    TAILOR_FUSED_LORA=layers), the layers
+    that read the same input (a block's q, k and v projections; its gate and up projections) compute
+    together: one matmul over their frozen weights concatenated, one over their A matrices stacked and
+    one into all outputs through their B matrices block-diagonal. The first of them called computes
+    all, the others take their part (see `_SiblingGroup`)."""
     if os.environ.get("TAILOR_FUSED_LORA") == "0":
         return 0
     import types
@@ -154,18 +162,99 @@ def fuse_lora(model) -> int:
         if type(module) is LoraLinear and isinstance(module.get_base_layer(), torch.nn.Linear):
             module.forward = types.MethodType(_fused_lora_forward, module)
             fused += 1
+    if siblings and os.environ.get("TAILOR_FUSED_LORA") != "layers":
+        for parent in model.modules():
+            for names in SIBLINGS:
+                members = [getattr(parent, n, None) for n in names]
+                if all(type(m) is LoraLinear and m.forward.__func__ is _fused_lora_forward for m in members):
+                    _SiblingGroup(members)
     return fused
+
+
+# Projections of one block that read the same input, by their names in Llama-style models
+SIBLINGS = (("q_proj", "k_proj", "v_proj"), ("gate_proj", "up_proj"))
+
+
+class _SiblingGroup:
+    """LoRA layers called one after another on the same input. Their frozen weights (and biases) are
+    concatenated once into one tensor, each layer's weight becoming a view of its rows; the first call
+    computes every member's output in three matmuls and keeps the others' parts (split, so that their
+    gradients come back in one concatenation) until each member takes its own. A member called on
+    another input, or when the group cannot run fused (an adapter switched off, merged, several
+    adapters, dropout, different bias kinds), computes alone."""
+
+    def __init__(self, members: list):
+        import types
+
+        self.members = members
+        bases = [m.base_layer for m in members]
+        has_bias = {b.bias is not None for b in bases}
+        in_features = {b.in_features for b in bases}
+        dtypes = {b.weight.dtype for b in bases}
+        if len(has_bias) != 1 or len(in_features) != 1 or len(dtypes) != 1:
+            return
+        self.sizes = [b.out_features for b in bases]
+        with torch.no_grad():
+            self.weight = torch.cat([b.weight for b in bases])
+            self.bias = torch.cat([b.bias for b in bases]) if bases[0].bias is not None else None
+            rows = self.weight.split(self.sizes)
+            biases = self.bias.split(self.sizes) if self.bias is not None else [None] * len(bases)
+        for b, w, bias in zip(bases, rows, biases):
+            b.weight = torch.nn.Parameter(w, requires_grad=False)
+            if bias is not None:
+                b.bias = torch.nn.Parameter(bias, requires_grad=False)
+        self.input = None
+        self.pending: dict[int, torch.Tensor] = {}
+        for i, m in enumerate(members):
+            m.forward = types.MethodType(partial(_sibling_forward, group=self, index=i), m)
+
+    def run(self, x: torch.Tensor):
+        """Every member's output for `x`, or None where the group cannot run fused."""
+        names = [m.active_adapters[0] if len(m.active_adapters) == 1 else None for m in self.members]
+        if not all(_can_fuse(m, x, n) for m, n in zip(self.members, names)):
+            return None
+        scale = self.members[0].scaling[names[0]]
+        if any(m.scaling[n] != scale for m, n in zip(self.members, names)):
+            return None
+        flat = x.reshape(-1, x.shape[-1])
+        out = F.linear(flat, self.weight, self.bias)
+        a = torch.cat([m.lora_A[n].weight for m, n in zip(self.members, names)])
+        b = torch.block_diag(*[m.lora_B[n].weight for m, n in zip(self.members, names)])
+        out = torch.addmm(out, F.linear(flat, a), b.t(), alpha=scale)
+        return [o.view(*x.shape[:-1], o.shape[-1]) for o in out.split(self.sizes, dim=-1)]
+
+
+def _sibling_forward(self, x: torch.Tensor, *args, group: _SiblingGroup, index: int, **kwargs) -> torch.Tensor:
+    if not args and not kwargs:
+        if group.input is x and index in group.pending:
+            out = group.pending.pop(index)
+            if not group.pending:
+                group.input = None
+            return out
+        outs = group.run(x)
+        if outs is not None:
+            group.input = x
+            group.pending = {i: o for i, o in enumerate(outs) if i != index}
+            return outs[index]
+    return _fused_lora_forward(self, x, *args, **kwargs)
+
+
+def _can_fuse(self, x: torch.Tensor, name) -> bool:
+    """Whether this LoRA layer's output is base + scale * B(A(x)) for its one active adapter `name`,
+    computed in the dtype autocast or its weights give."""
+    base = self.base_layer
+    return not (self.disable_adapters or self.merged or name not in self.lora_A or name in self.lora_variant
+                or not isinstance(self.lora_dropout[name], torch.nn.Identity)
+                or (not torch.is_autocast_enabled(x.device.type)
+                    and not x.dtype == base.weight.dtype == self.lora_A[name].weight.dtype))
 
 
 def _fused_lora_forward(self, x: torch.Tensor, *args, **kwargs) -> torch.Tensor:
     adapters = self.active_adapters
     name = adapters[0] if len(adapters) == 1 else None
-    base = self.base_layer
-    if (args or kwargs or self.disable_adapters or self.merged or name not in self.lora_A
-            or name in self.lora_variant or not isinstance(self.lora_dropout[name], torch.nn.Identity)
-            or (not torch.is_autocast_enabled(x.device.type)
-                and not x.dtype == base.weight.dtype == self.lora_A[name].weight.dtype)):
+    if args or kwargs or not _can_fuse(self, x, name):
         return type(self).forward(self, x, *args, **kwargs)
+    base = self.base_layer
     flat = x.reshape(-1, x.shape[-1])
     out = F.linear(flat, base.weight, base.bias)
     out = torch.addmm(out, F.linear(flat, self.lora_A[name].weight), self.lora_B[name].weight.t(),
@@ -193,12 +282,27 @@ def use_liger(model, device: torch.device) -> bool:
     return True
 
 
+_LOSS_BUFFERS: dict = {}
+
+
+def _loss_buffers(rows: int, vocab: int, dtype: torch.dtype, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    """A chunk's logits (in `dtype`) and fp32 log-probabilities, in buffers kept from step to step: the
+    largest tensors of a step, fresh ones cost more in page faults than the log-softmax itself."""
+    key = (vocab, dtype, device)
+    have = _LOSS_BUFFERS.get(key)
+    if have is None or have[0].shape[0] < rows:
+        _LOSS_BUFFERS[key] = have = (torch.empty(rows, vocab, dtype=dtype, device=device),
+                                     torch.empty(rows, vocab, dtype=torch.float32, device=device))
+    return have[0][:rows], have[1][:rows]
+
+
 class _LinearCrossEntropy(torch.autograd.Function):
     """sum_i CE(hidden_i @ weight.T, target_i), chunk by chunk, gradients computed in the forward pass.
 
     Each chunk's logits go through one fp32 log-softmax, whose exponent is the softmax the gradient
-    needs, in place; the argmax hits are counted only without a gradient (an evaluation), because a
-    pass of argmax over a chunk's logits costs as much as the log-softmax (bench/README.md)."""
+    needs, in place, in buffers kept from call to call (`_loss_buffers`). The argmax hits are counted
+    only without a gradient (an evaluation): a pass of argmax over a chunk's logits costs as much as
+    the log-softmax."""
 
     @staticmethod
     def forward(ctx, hidden, weight, targets, want_grad: bool):
@@ -208,17 +312,18 @@ class _LinearCrossEntropy(torch.autograd.Function):
         grad_weight = torch.zeros_like(weight, dtype=torch.float32) if want_grad and ctx.needs_input_grad[1] else None
         for s in range(0, hidden.shape[0], LOSS_CHUNK):
             h, y = hidden[s:s + LOSS_CHUNK], targets[s:s + LOSS_CHUNK]
-            logits = h @ weight.T
+            low, high = _loss_buffers(len(y), weight.shape[0], hidden.dtype, hidden.device)
+            # out= where no cast is due (autocast does not take out=)
+            logits = torch.matmul(h, weight.T, out=low) if hidden.dtype == weight.dtype else h @ weight.T
             if correct is not None:
                 correct += (logits.argmax(-1) == y).sum()
-            log_probs = torch.log_softmax(logits, dim=-1, dtype=torch.float32)
-            del logits
+            log_probs = torch.log_softmax(logits, dim=-1, dtype=torch.float32, out=high)
             loss -= log_probs.gather(1, y[:, None]).sum()
             if grad_hidden is None and grad_weight is None:
                 continue
             probs = log_probs.exp_()  # softmax, in place
             probs[torch.arange(len(y), device=y.device), y] -= 1.0  # d CE / d logits
-            probs = probs.to(hidden.dtype)
+            probs = low.copy_(probs)  # in the hidden states' dtype
             if grad_hidden is not None:
                 grad_hidden[s:s + LOSS_CHUNK] = probs @ weight
             if grad_weight is not None:

@@ -1,9 +1,9 @@
 """The CPU speed-ups of training round 2 (bench/train-throughput.ts --ablation measures them), all on by
 default: the frozen base held in bf16 under bf16 autocast, with LoRA and the optimizer in fp32 and LoRA
-layers that skip casting their input (TAILOR_FROZEN_BF16=0 turns it off); fused LoRA layers
-(TAILOR_FUSED_LORA=0); and short bf16 segments through SDPA's math path (TAILOR_MATH_ATTENTION_BELOW=0;
-attention is bf16 only with the bf16 base, so only then does the math path run). With all three off,
-training is round 1's."""
+layers that skip casting their input (TAILOR_FROZEN_BF16=0 turns it off); fused LoRA layers, a block's
+sibling projections (q, k, v; gate, up) computed together (TAILOR_FUSED_LORA=0, or =layers for each
+layer alone); and short segments through the grouped math attention (TAILOR_MATH_ATTENTION_BELOW=0).
+With all three off, training is round 1's."""
 
 import threading
 
@@ -16,6 +16,7 @@ from safetensors import safe_open
 from tailor_engine import kernels
 from tailor_engine.config import TrainConfig
 from tailor_engine.device import autocast_dtype
+from tailor_engine.kernels import _fused_lora_forward as _fused
 from tailor_engine.train import LoRARecipe, model_batches, train
 
 from .conftest import Collect, train_request
@@ -125,14 +126,29 @@ def test_fused_lora_computes_what_peft_computes(tiny_model, tmp_path, monkeypatc
         raise AssertionError("a layer fell back to PEFT's forward")
 
     monkeypatch.setattr(LoraLinear, "forward", not_fused)
+    # each block's q, k and v compute together, and its gate and up: one group run each, none alone
+    alone, groups = [], []
+    monkeypatch.setattr(kernels, "_fused_lora_forward", lambda layer, x: alone.append(layer) or _fused(layer, x))
+    group_run = kernels._SiblingGroup.run
+    monkeypatch.setattr(kernels._SiblingGroup, "run", lambda group, x: groups.append(group) or group_run(group, x))
+    blocks = model.get_base_model().model.layers
     for amp, tol in precisions:
+        alone.clear()
+        groups.clear()
         loss, grads = run(amp)
+        assert not alone and len(groups) == len({id(g) for g in groups}) == 2 * len(blocks)
         want_loss, want_grads = peft_runs[amp]
         assert loss == pytest.approx(want_loss.item(), rel=tol)
         for name, grad in grads.items():
             scale = want_grads[name].abs().max().item()
             assert (grad - want_grads[name]).abs().max().item() <= tol * max(scale, 1e-6), name
     assert all(p.grad is None for p in model.parameters() if not p.requires_grad)
+    for b in blocks:  # their frozen weights are rows of one tensor
+        q, k, v = (getattr(b.self_attn, n).base_layer.weight for n in ("q_proj", "k_proj", "v_proj"))
+        assert k.data_ptr() == q.data_ptr() + q.numel() * q.element_size()
+        assert v.data_ptr() == k.data_ptr() + k.numel() * k.element_size()
+    monkeypatch.setattr(kernels, "_fused_lora_forward", _fused)
+    monkeypatch.setattr(kernels._SiblingGroup, "run", group_run)
     # dropout on: PEFT's forward, which the fused one hands over to
     monkeypatch.setattr(LoraLinear, "forward", peft_forward)
     layer = next(m for m in model.modules() if isinstance(m, LoraLinear))
