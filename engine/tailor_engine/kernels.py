@@ -296,6 +296,11 @@ def _loss_buffers(rows: int, vocab: int, dtype: torch.dtype, device: torch.devic
     return have[0][:rows], have[1][:rows]
 
 
+def free_loss_buffers() -> None:
+    """Lets go of the loss's buffers (at the end of a training run; the next run makes new ones)."""
+    _LOSS_BUFFERS.clear()
+
+
 class _LinearCrossEntropy(torch.autograd.Function):
     """sum_i CE(hidden_i @ weight.T, target_i), chunk by chunk, gradients computed in the forward pass.
 

@@ -25,7 +25,7 @@ from .data import Encoded, collate, collate_packed, encode_all, pack, read_chat_
 from .device import autocast_dtype, pick_device, set_cpu_threads, train_dtype
 from .emit import log
 from .errors import EngineError
-from .kernels import compile_mlps, fuse_lora, token_loss, use_liger, use_packed_attention
+from .kernels import compile_mlps, free_loss_buffers, fuse_lora, token_loss, use_liger, use_packed_attention
 from .model import attach_lora, count_parameters, load_adapter, load_base, skip_lora_input_casts
 from .report import Emit, JsonLinesReporter, Reporter
 
@@ -368,6 +368,9 @@ def train(request: dict, emit: Emit, stop: threading.Event) -> dict:
         recipe = DPORecipe(cfg, JsonLinesReporter(emit))
     else:
         recipe = LoRARecipe(cfg, JsonLinesReporter(emit))
-    recipe.setup()
-    recipe.train(stop)
-    return recipe.save()
+    try:
+        recipe.setup()
+        recipe.train(stop)
+        return recipe.save()
+    finally:
+        free_loss_buffers()
