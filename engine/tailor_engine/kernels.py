@@ -145,12 +145,12 @@ def fuse_lora(model, siblings: bool = True) -> int:
     no active adapters, DoRA or other variants keep PEFT's own forward. About 5% faster steps on the CPU
     (bench/README.md); the outputs and gradients are PEFT's to float rounding (engine/tests/test_speed.py).
 
-    With `siblings` (not where the base is sharded: its weights become views of one tensor; not with
-    TAILOR_FUSED_LORA=layers), the layers
-    that read the same input (a block's q, k and v projections; its gate and up projections) compute
-    together: one matmul over their frozen weights concatenated, one over their A matrices stacked and
-    one into all outputs through their B matrices block-diagonal. The first of them called computes
-    all, the others take their part (see `_SiblingGroup`)."""
+    With `siblings` (not where the base is sharded, since its weights become views of one tensor; not
+    with TAILOR_FUSED_LORA=layers), the layers that read the same input (a block's q, k and v
+    projections; its gate and up projections) compute together: one matmul over their frozen weights
+    concatenated, one over their A matrices stacked and one into all outputs through their B matrices
+    block-diagonal. The first of them called computes all, the others take their part
+    (`_SiblingGroup`)."""
     if os.environ.get("TAILOR_FUSED_LORA") == "0":
         return 0
     import types
