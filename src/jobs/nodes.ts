@@ -61,6 +61,9 @@ export async function openNodes(
   return { count, rank: 0, address, port };
 }
 
+/** How long a node's processes may take to exit after its job succeeded, before they are stopped. */
+export const NODE_EXIT_GRACE_MS = 60_000;
+
 /**
  * A worker's share of a job on another machine: its engine processes run until the job's training
  * ends, and stop when the job no longer wants this node (it ended, was cancelled, or moved to a new
@@ -87,10 +90,18 @@ export async function runAsNode(
   const stop = new AbortController();
   const onAbort = () => stop.abort();
   opts.signal.addEventListener("abort", onAbort, { once: true });
+  let finishing: NodeJS.Timeout | undefined;
   const beat = setInterval(
     () => {
       try {
-        if (!jobs.nodes.heartbeat(slot, opts.worker, opts.leaseMs)) stop.abort();
+        if (!finishing && !jobs.nodes.heartbeat(slot, opts.worker, opts.leaseMs)) {
+          // The job no longer wants this node. Where it succeeded, this node's share ran with it, and
+          // its processes may still be on their way out (torchrun waits for every node's agent
+          // before exiting), so they get time to end on their own; otherwise they are stopped now.
+          if (jobs.get(job.id).status === "succeeded")
+            finishing = setTimeout(() => stop.abort(), NODE_EXIT_GRACE_MS);
+          else stop.abort();
+        }
         jobs.queue.workerHeartbeat(opts.worker); // still a live worker while it serves as a node
       } catch {
         // a busy database: the next beat tries again
@@ -111,6 +122,7 @@ export async function runAsNode(
     return `its share stopped: ${(e as Error).message.split("\n")[0]}`;
   } finally {
     clearInterval(beat);
+    clearTimeout(finishing);
     opts.signal.removeEventListener("abort", onAbort);
     jobs.nodes.leave(slot, opts.worker);
   }
