@@ -209,7 +209,10 @@ class _SiblingGroup:
             m.forward = types.MethodType(partial(_sibling_forward, group=self, index=i), m)
 
     def run(self, x: torch.Tensor):
-        """Every member's output for `x`, or None where the group cannot run fused."""
+        """Every member's output for `x`, or None where the group cannot run fused (also where the
+        members' weights no longer view the concatenated one, e.g. after the model was moved)."""
+        if self.members[0].base_layer.weight.data_ptr() != self.weight.data_ptr():
+            return None
         names = [m.active_adapters[0] if len(m.active_adapters) == 1 else None for m in self.members]
         if not all(_can_fuse(m, x, n) for m, n in zip(self.members, names)):
             return None

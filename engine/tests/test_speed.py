@@ -151,6 +151,16 @@ def test_fused_lora_computes_what_peft_computes(tiny_model, tmp_path, monkeypatc
     monkeypatch.setattr(kernels._SiblingGroup, "run", group_run)
     # dropout on: PEFT's forward, which the fused one hands over to
     monkeypatch.setattr(LoraLinear, "forward", peft_forward)
+    # a weight that no longer views the concatenated one (a model moved or reloaded): the group steps
+    # aside and each layer computes alone, with the weight it has now
+    attn = blocks[0].self_attn
+    q = attn.q_proj.base_layer
+    q.weight = torch.nn.Parameter(q.weight.detach() * 2, requires_grad=False)
+    x = torch.randn(1, 5, q.in_features)
+    with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=frozen_bf16 == "1"):
+        got = [getattr(attn, n)(x) for n in ("q_proj", "k_proj", "v_proj")]
+        want = [_fused(getattr(attn, n), x) for n in ("q_proj", "k_proj", "v_proj")]
+    assert all(torch.equal(g, w) for g, w in zip(got, want))
     layer = next(m for m in model.modules() if isinstance(m, LoraLinear))
     layer.lora_dropout["default"] = torch.nn.Dropout(0.5)
     x = torch.randn(3, layer.in_features)
