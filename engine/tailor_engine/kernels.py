@@ -10,8 +10,8 @@
 
 import functools
 import os
+import types
 from collections import defaultdict
-from functools import partial
 
 import torch
 import torch.nn.functional as F
@@ -153,8 +153,6 @@ def fuse_lora(model, siblings: bool = True) -> int:
     (`_SiblingGroup`)."""
     if os.environ.get("TAILOR_FUSED_LORA") == "0":
         return 0
-    import types
-
     from peft.tuners.lora.layer import Linear as LoraLinear
 
     fused = 0
@@ -184,8 +182,6 @@ class _SiblingGroup:
     adapters, dropout, different bias kinds), computes alone."""
 
     def __init__(self, members: list):
-        import types
-
         self.members = members
         bases = [m.base_layer for m in members]
         has_bias = {b.bias is not None for b in bases}
@@ -206,7 +202,7 @@ class _SiblingGroup:
         self.input = None
         self.pending: dict[int, torch.Tensor] = {}
         for i, m in enumerate(members):
-            m.forward = types.MethodType(partial(_sibling_forward, group=self, index=i), m)
+            m.forward = types.MethodType(functools.partial(_sibling_forward, group=self, index=i), m)
 
     def run(self, x: torch.Tensor):
         """Every member's output for `x`, or None where the group cannot run fused (also where the
