@@ -96,15 +96,19 @@ const ABLATION: Contender[] = [
 ];
 /**
  * --allocators: the engine as it trains by default, under each malloc this machine has: the system's,
- * mimalloc as the engine runs it (`tailor`) and as it comes (handing freed pages back to the kernel
- * after 10 ms), and tcmalloc and jemalloc where Debian's packages are installed (/usr/lib/x86_64-linux-gnu).
+ * mimalloc as the engine runs it (`tailor`), as it comes (handing freed pages back to the kernel
+ * after 10 ms) and with transparent huge pages (which the engine turns off), and tcmalloc and
+ * jemalloc where Debian's packages are installed (/usr/lib/x86_64-linux-gnu).
  */
 const SYSTEM_LIBS = "/usr/lib/x86_64-linux-gnu";
 const ALLOCATORS: Contender[] = [
   { name: "system-malloc", script: ENGINE, args: [] },
   engine("tailor"),
   ...(ENGINE_ALLOCATOR.LD_PRELOAD
-    ? [engine("mimalloc-purging", { MIMALLOC_PURGE_DELAY: "10" })]
+    ? [
+        engine("mimalloc-purging", { MIMALLOC_PURGE_DELAY: "10" }),
+        engine("mimalloc-thp", { MIMALLOC_ALLOW_THP: "1" }),
+      ]
     : []),
   ...[
     ["tcmalloc", "libtcmalloc_minimal.so.4"],

@@ -321,7 +321,8 @@ class _LinearCrossEntropy(torch.autograd.Function):
             logits = torch.matmul(h, weight.T, out=low) if hidden.dtype == weight.dtype else h @ weight.T
             if correct is not None:
                 correct += (logits.argmax(-1) == y).sum()
-            log_probs = torch.log_softmax(logits, dim=-1, dtype=torch.float32, out=high)
+            # in place in the fp32 buffer: log_softmax(dtype=) would convert into a fresh tensor of the chunk
+            log_probs = torch.log_softmax(high.copy_(logits), dim=-1, out=high)
             loss -= log_probs.gather(1, y[:, None]).sum()
             if grad_hidden is None and grad_weight is None:
                 continue

@@ -17,7 +17,7 @@ test("npm install puts mimalloc in the engine's virtualenv, and the engine start
   const lib = mimallocLibrary(python);
   assert.ok(lib?.endsWith("/cmeel.prefix/lib/libmimalloc.so"), `found ${lib}`);
   const env = allocatorEnv(python, { PATH: "/usr/bin" });
-  assert.deepEqual(env, { LD_PRELOAD: lib, MIMALLOC_PURGE_DELAY: "-1" });
+  assert.deepEqual(env, { LD_PRELOAD: lib, MIMALLOC_PURGE_DELAY: "-1", MIMALLOC_ALLOW_THP: "0" });
   // the real engine, as every command starts it, says which malloc it runs with
   const report = await engineResult("doctor", {}, "doctor");
   assert.equal(report.allocator, "mimalloc");
@@ -34,12 +34,11 @@ test("TAILOR_ALLOCATOR chooses, and a preload the user set is left alone", () =>
   assert.deepEqual(allocatorEnv(python, { TAILOR_ALLOCATOR: python }, "linux"), {
     LD_PRELOAD: python,
   });
-  if (onLinux)
-    assert.equal(
-      allocatorEnv(python, { MIMALLOC_PURGE_DELAY: "50" }).MIMALLOC_PURGE_DELAY,
-      "50",
-      "mimalloc's own settings win",
-    );
+  if (onLinux) {
+    const own = allocatorEnv(python, { MIMALLOC_PURGE_DELAY: "50", MIMALLOC_ALLOW_THP: "1" });
+    assert.equal(own.MIMALLOC_PURGE_DELAY, "50", "mimalloc's own settings win");
+    assert.equal(own.MIMALLOC_ALLOW_THP, "1", "mimalloc's own settings win");
+  }
 });
 
 test("a TAILOR_ALLOCATOR that is not a library on disk is refused with what to give", () => {

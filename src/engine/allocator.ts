@@ -25,8 +25,14 @@ export function allocatorEnv(
   if (wanted === "mimalloc") {
     const lib = mimallocLibrary(python);
     if (!lib) return {};
-    // never hand freed pages back to the kernel: the next step would fault them in again
-    return { LD_PRELOAD: lib, MIMALLOC_PURGE_DELAY: env.MIMALLOC_PURGE_DELAY ?? "-1" };
+    // never hand freed pages back to the kernel: the next step would fault them in again; and no
+    // transparent huge pages, whose first touch cost 10-15 ms of kernel time each on a VM here (about
+    // a fifth of a short step's time; bench/README.md)
+    return {
+      LD_PRELOAD: lib,
+      MIMALLOC_PURGE_DELAY: env.MIMALLOC_PURGE_DELAY ?? "-1",
+      MIMALLOC_ALLOW_THP: env.MIMALLOC_ALLOW_THP ?? "0",
+    };
   }
   if (!isAbsolute(wanted) || !existsSync(wanted)) {
     throw new TailorError({
