@@ -141,9 +141,11 @@ def fuse_lora(model, siblings: bool = True) -> int:
     the second accumulating into the first's output (addmm with alpha = scale), instead of PEFT's
     separate scaling, addition and input cast, each a pass over the layer's whole output; backward then
     has no output-sized scaling either (addmm's alpha lands on the rank-sized gradients). The frozen
-    weight still gets no gradient. Returns how many layers were fused; layers with dropout, several or
-    no active adapters, DoRA or other variants keep PEFT's own forward. About 5% faster steps on the CPU
-    (bench/README.md); the outputs and gradients are PEFT's to float rounding (engine/tests/test_speed.py).
+    weight still gets no gradient. LoRA dropout (0.05 in a user's job by default) masks the low-rank
+    path's input as PEFT's does, with the same random numbers. Returns how many layers were fused; layers
+    with several or no active adapters, DoRA or other variants keep PEFT's own forward. About 5% faster
+    steps on the CPU (bench/README.md); the outputs and gradients are PEFT's to float rounding
+    (engine/tests/test_speed.py).
 
     With `siblings` (not where the base is sharded, since its weights become views of one tensor; not
     with TAILOR_FUSED_LORA=layers), the layers that read the same input (a block's q, k and v
@@ -179,7 +181,8 @@ class _SiblingGroup:
     computes every member's output in three matmuls and keeps the others' parts (split, so that their
     gradients come back in one concatenation) until each member takes its own. A member called on
     another input, or when the group cannot run fused (an adapter switched off, merged, several
-    adapters, dropout, different bias kinds), computes alone."""
+    adapters, different bias kinds), computes alone. With dropout each member masks its own copy of the
+    input for its A matrix, in the members' order, as PEFT's layers called one after another would."""
 
     def __init__(self, members: list):
         self.members = members
@@ -217,9 +220,14 @@ class _SiblingGroup:
             return None
         flat = x.reshape(-1, x.shape[-1])
         out = F.linear(flat, self.weight, self.bias)
-        a = torch.cat([m.lora_A[n].weight for m, n in zip(self.members, names)])
+        drops = [m.lora_dropout[n] for m, n in zip(self.members, names)]
+        if all(isinstance(d, torch.nn.Identity) for d in drops):
+            a = torch.cat([m.lora_A[n].weight for m, n in zip(self.members, names)])
+            low = F.linear(flat, a)
+        else:  # each member's own mask, drawn in PEFT's order (q, k, v), so the same random numbers
+            low = torch.cat([F.linear(d(flat), m.lora_A[n].weight) for d, m, n in zip(drops, self.members, names)], 1)
         b = torch.block_diag(*[m.lora_B[n].weight for m, n in zip(self.members, names)])
-        out = torch.addmm(out, F.linear(flat, a), b.t(), alpha=scale)
+        out = torch.addmm(out, low, b.t(), alpha=scale)
         return [o.view(*x.shape[:-1], o.shape[-1]) for o in out.split(self.sizes, dim=-1)]
 
 
@@ -243,7 +251,7 @@ def _can_fuse(self, x: torch.Tensor, name) -> bool:
     computed in the dtype autocast or its weights give."""
     base = self.base_layer
     return not (self.disable_adapters or self.merged or name not in self.lora_A or name in self.lora_variant
-                or not isinstance(self.lora_dropout[name], torch.nn.Identity)
+                or not isinstance(self.lora_dropout[name], (torch.nn.Identity, torch.nn.Dropout))
                 or (not torch.is_autocast_enabled(x.device.type)
                     and not x.dtype == base.weight.dtype == self.lora_A[name].weight.dtype))
 
@@ -256,8 +264,9 @@ def _fused_lora_forward(self, x: torch.Tensor, *args, **kwargs) -> torch.Tensor:
     base = self.base_layer
     flat = x.reshape(-1, x.shape[-1])
     out = F.linear(flat, base.weight, base.bias)
-    out = torch.addmm(out, F.linear(flat, self.lora_A[name].weight), self.lora_B[name].weight.t(),
-                      alpha=self.scaling[name])
+    # dropout on the low-rank path's input only, drawn after the base matmul as in PEFT's forward
+    low = F.linear(self.lora_dropout[name](flat), self.lora_A[name].weight)
+    out = torch.addmm(out, low, self.lora_B[name].weight.t(), alpha=self.scaling[name])
     return out.view(*x.shape[:-1], out.shape[-1])
 
 

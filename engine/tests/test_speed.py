@@ -89,18 +89,20 @@ def test_round_2_learns_what_round_1_learns(tiny_model, tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("frozen_bf16", ["0", "1"])
-def test_fused_lora_computes_what_peft_computes(tiny_model, tmp_path, monkeypatch, frozen_bf16):
+@pytest.mark.parametrize("dropout", [0.0, 0.05])
+def test_fused_lora_computes_what_peft_computes(tiny_model, tmp_path, monkeypatch, frozen_bf16, dropout):
     """Fused LoRA layers (the default): the same outputs and the same gradients as PEFT's own LoRA layers on a packed
     batch, in fp32 (to float rounding) and under bf16 autocast where the CPU has it (to bf16's), on an
-    fp32 base and on the bf16 one (the default under bf16 autocast), the frozen base still without a
-    gradient; layers outside the fused case keep PEFT's forward."""
+    fp32 base and on the bf16 one (the default under bf16 autocast), without LoRA dropout and with a
+    user's job's default (0.05: the same masks as PEFT's), the frozen base still without a gradient;
+    layers outside the fused case keep PEFT's forward."""
     bf16 = autocast_dtype(torch.device("cpu")) is not None
     if frozen_bf16 == "1" and not bf16:
         pytest.skip("this CPU has no native bf16, so the base is never held in bf16")
     monkeypatch.setenv("TAILOR_DEVICE", "cpu")
     monkeypatch.setenv("TAILOR_FROZEN_BF16", frozen_bf16)
     monkeypatch.setenv("TAILOR_FUSED_LORA", "0")  # PEFT's layers first
-    recipe = set_up(train_request(tiny_model, tmp_path))
+    recipe = set_up(train_request(tiny_model, tmp_path, lora_dropout=dropout))
     model = recipe.model
     with torch.no_grad():  # PEFT starts B at zero, which would leave the low-rank path unchecked
         for name, p in model.named_parameters():
@@ -112,6 +114,7 @@ def test_fused_lora_computes_what_peft_computes(tiny_model, tmp_path, monkeypatc
 
     def run(amp):
         model.zero_grad()
+        torch.manual_seed(0)  # the same dropout masks
         with torch.autocast("cpu", dtype=amp) if amp else torch.autocast("cpu", enabled=False):
             loss, _, _ = kernels.token_loss(model, batch)
         loss.backward()
@@ -149,7 +152,6 @@ def test_fused_lora_computes_what_peft_computes(tiny_model, tmp_path, monkeypatc
         assert v.data_ptr() == k.data_ptr() + k.numel() * k.element_size()
     monkeypatch.setattr(kernels, "_fused_lora_forward", _fused)
     monkeypatch.setattr(kernels._SiblingGroup, "run", group_run)
-    # dropout on: PEFT's forward, which the fused one hands over to
     monkeypatch.setattr(LoraLinear, "forward", peft_forward)
     # a weight that no longer views the concatenated one (a model moved or reloaded): the group steps
     # aside and each layer computes alone, with the weight it has now
@@ -158,15 +160,22 @@ def test_fused_lora_computes_what_peft_computes(tiny_model, tmp_path, monkeypatc
     q.weight = torch.nn.Parameter(q.weight.detach() * 2, requires_grad=False)
     x = torch.randn(1, 5, q.in_features)
     with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=frozen_bf16 == "1"):
+        torch.manual_seed(0)
         got = [getattr(attn, n)(x) for n in ("q_proj", "k_proj", "v_proj")]
+        torch.manual_seed(0)
         want = [_fused(getattr(attn, n), x) for n in ("q_proj", "k_proj", "v_proj")]
     assert all(torch.equal(g, w) for g, w in zip(got, want))
     layer = next(m for m in model.modules() if isinstance(m, LoraLinear))
     layer.lora_dropout["default"] = torch.nn.Dropout(0.5)
     x = torch.randn(3, layer.in_features)
     model.train()
-    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=frozen_bf16 == "1"):
+    with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=frozen_bf16 == "1"):
         torch.manual_seed(0)
         fused = layer(x)
         torch.manual_seed(0)
-        assert torch.equal(fused, type(layer).forward(layer, x))
+        peft = type(layer).forward(layer, x)
+        model.eval()
+        unmasked = layer(x)
+    tol = 2e-2 if frozen_bf16 == "1" else 1e-5
+    assert (fused - peft).abs().max().item() <= tol * peft.abs().max().item()  # the same mask as PEFT's
+    assert (fused - unmasked).abs().max().item() > 10 * tol * peft.abs().max().item()  # and a mask at all
