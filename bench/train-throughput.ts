@@ -23,10 +23,12 @@
  * Under bf16 the engine holds its frozen base in bf16, as it trains by default (matmuls take bf16 inputs
  * in both: the Trainer's autocast casts its fp32 weights at every step); TAILOR_FROZEN_BF16=0 in the
  * environment gives the engine the Trainer's fp32 base as well.
+ * LoRA dropout: 0 for every contender (as in every round's figures), or --dropout P (0.05 is what a user's
+ * job trains with: the engine draws its masks its own way, the Trainer through PEFT's torch dropout).
  * Allocator: the engine's contenders run with the malloc the engine runs with (mimalloc, preloaded);
  * the Trainers with the system's, as transformers runs; --same-allocator gives them mimalloc too, and
  * --allocators compares the engine under each allocator the machine has.
- * Usage: npx tsx bench/train-throughput.ts [--runs 3] [--steps 3] [--warmup 1] [--examples 256] [--shape short,long] [--ablation | --allocators] [--same-allocator] [--fp32] [--json] [--verbose]
+ * Usage: npx tsx bench/train-throughput.ts [--runs 3] [--steps 3] [--warmup 1] [--examples 256] [--shape short,long] [--ablation | --allocators] [--same-allocator] [--fp32] [--dropout 0.05] [--json] [--verbose]
  */
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -163,6 +165,7 @@ const settings = {
   learning_rate: 2e-4,
   lora_rank: 16,
   lora_alpha: 32,
+  lora_dropout: arg("--dropout", 0),
   max_seq_length: 1024,
   warmup_steps: warmup,
   steps,
@@ -274,7 +277,8 @@ else {
     console.log(
       `LoRA training of smollm2-135m-instruct on ${m.shape} examples, ${steps} timed steps of ${perStep} examples ` +
         `(${m.timed_tokens} tokens) after ${warmup} warm-up steps, median of ${runs} runs, ` +
-        `${result.cpu.cores} CPUs (${result.cpu.model}; ${result.cpu.flags.join(" ")}), ${m.precision}; ` +
+        `${result.cpu.cores} CPUs (${result.cpu.model}; ${result.cpu.flags.join(" ")}), ${m.precision}, ` +
+        `LoRA dropout ${settings.lora_dropout}; ` +
         `matmul peak ${fixed(m.matmul_gflops)} GFLOP/s:`,
     );
     console.log("  contender         tokens/s   GFLOP/s    MFU   peak MB   loss");

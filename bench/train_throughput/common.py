@@ -21,7 +21,7 @@ BASE = {"kind": "builtin", "name": "smollm2-135m-instruct"}
 
 def settings() -> dict:
     """The driver's settings: data_file, seed, batch_size, accumulation, learning_rate, lora_rank,
-    lora_alpha, max_seq_length, warmup_steps (not timed), steps (timed) and precision ("auto": bf16 mixed
+    lora_alpha, lora_dropout, max_seq_length, warmup_steps (not timed), steps (timed) and precision ("auto": bf16 mixed
     precision where the CPU has native bf16, as the engine chooses; "fp32": fp32 for everyone)."""
     s = json.loads(sys.argv[1])
     if s.get("precision") == "fp32":

@@ -30,7 +30,7 @@ with tempfile.TemporaryDirectory(prefix="tailor-bench-") as tmp:
             "base": BASE, "train_file": s["data_file"], "out_dir": f"{tmp}/out", "checkpoint_dir": f"{tmp}/ckpt",
             "model_name": "bench", "epochs": 1, "learning_rate": s["learning_rate"], "batch_size": s["batch_size"],
             "gradient_accumulation_steps": s["accumulation"], "lora_rank": s["lora_rank"],
-            "lora_alpha": s["lora_alpha"], "lora_dropout": 0.0, "target_modules": "all-linear", "warmup_ratio": 0.0,
+            "lora_alpha": s["lora_alpha"], "lora_dropout": s["lora_dropout"], "target_modules": "all-linear", "warmup_ratio": 0.0,
             "weight_decay": 0.0, "max_grad_norm": 1.0, "max_seq_length": s["max_seq_length"], "seed": s["seed"],
             "checkpoint_every_steps": 0, "packing": s.get("packing", True)}
         train(request, emit, stop)

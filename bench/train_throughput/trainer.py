@@ -20,7 +20,7 @@ collator_name = sys.argv[2]
 seed_everything(s["seed"])  # as the engine does, so that LoRA starts from the same random weights
 model, tokenizer = load_base(BASE, torch.device("cpu"), torch.float32)
 model.config.use_cache = False
-model = attach_lora(model, s["lora_rank"], s["lora_alpha"], 0.0, "all-linear")
+model = attach_lora(model, s["lora_rank"], s["lora_alpha"], s["lora_dropout"], "all-linear")
 examples = encoded(tokenizer, s)
 dataset = [{"input_ids": e.input_ids, "labels": e.labels} for e in examples]
 clock = StepClock()

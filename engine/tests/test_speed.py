@@ -27,6 +27,37 @@ ROUND_2 = {"TAILOR_FROZEN_BF16": "1", "TAILOR_MATH_ATTENTION_BELOW": "256", "TAI
 ROUND_1 = {"TAILOR_FROZEN_BF16": "0", "TAILOR_MATH_ATTENTION_BELOW": "0", "TAILOR_FUSED_LORA": "0"}
 
 
+class SameMask(torch.nn.Module):
+    """LoRA dropout as the fused layers draw it (`kernels.drop_mask`), for PEFT's own layers."""
+
+    def __init__(self, p: float):
+        super().__init__()
+        self.p = p
+
+    def forward(self, x):
+        return x.masked_fill(kernels.drop_mask(x.shape, self.p, x.device), 0) / (1 - self.p)
+
+
+def test_dropout_masks_drop_p_of_the_elements_at_random():
+    """The fused layers' dropout mask: each element dropped with probability p (within 5 standard
+    deviations over a million), the elements independent of their neighbours (each 64-bit draw gives
+    four), a new mask at every call, the same one from the same seed."""
+    n = 1_000_000
+    for p in (0.05, 0.1, 0.5, 0.9):
+        mask = kernels.drop_mask((1000, 1000), p, torch.device("cpu"))
+        assert mask.shape == (1000, 1000) and mask.dtype == torch.bool
+        assert abs(mask.float().mean().item() - p) <= 5 * (p * (1 - p) / n) ** 0.5
+        flat = mask.flatten().float()
+        pairs = (flat[:-1] * flat[1:]).mean().item()  # both of two neighbours dropped: p^2
+        assert abs(pairs - p * p) <= 5 * (p * p * (1 - p * p) / n) ** 0.5
+    assert not torch.equal(kernels.drop_mask((999,), 0.5, torch.device("cpu")),
+                           kernels.drop_mask((999,), 0.5, torch.device("cpu")))
+    torch.manual_seed(3)
+    first = kernels.drop_mask((7, 9), 0.3, torch.device("cpu"))
+    torch.manual_seed(3)
+    assert torch.equal(first, kernels.drop_mask((7, 9), 0.3, torch.device("cpu")))
+
+
 class Quiet:
     def __getattr__(self, name):
         return lambda *args, **kwargs: None
@@ -94,8 +125,8 @@ def test_fused_lora_computes_what_peft_computes(tiny_model, tmp_path, monkeypatc
     """Fused LoRA layers (the default): the same outputs and the same gradients as PEFT's own LoRA layers on a packed
     batch, in fp32 (to float rounding) and under bf16 autocast where the CPU has it (to bf16's), on an
     fp32 base and on the bf16 one (the default under bf16 autocast), without LoRA dropout and with a
-    user's job's default (0.05: the same masks as PEFT's), the frozen base still without a gradient;
-    layers outside the fused case keep PEFT's forward."""
+    user's job's default (0.05; PEFT's layers then draw their masks as the fused ones do), the frozen
+    base still without a gradient; layers outside the fused case keep PEFT's forward."""
     bf16 = autocast_dtype(torch.device("cpu")) is not None
     if frozen_bf16 == "1" and not bf16:
         pytest.skip("this CPU has no native bf16, so the base is never held in bf16")
@@ -120,7 +151,12 @@ def test_fused_lora_computes_what_peft_computes(tiny_model, tmp_path, monkeypatc
         loss.backward()
         return loss.detach().float(), {n: p.grad.clone() for n, p in model.named_parameters() if p.requires_grad}
 
+    dropouts = {m: m.lora_dropout["default"] for m in model.modules() if isinstance(m, LoraLinear)}
+    for m in dropouts:  # the same masks: PEFT's dropout draws as the fused layers do
+        m.lora_dropout["default"] = SameMask(dropout) if dropout else torch.nn.Identity()
     peft_runs = {amp: run(amp) for amp, _ in precisions}
+    for m, d in dropouts.items():
+        m.lora_dropout["default"] = d
     monkeypatch.delenv("TAILOR_FUSED_LORA")  # the default
     assert kernels.fuse_lora(model) == sum(isinstance(m, LoraLinear) for m in model.modules()) > 0
     peft_forward = LoraLinear.forward
@@ -173,6 +209,7 @@ def test_fused_lora_computes_what_peft_computes(tiny_model, tmp_path, monkeypatc
         torch.manual_seed(0)
         fused = layer(x)
         torch.manual_seed(0)
+        layer.lora_dropout["default"] = SameMask(0.5)
         peft = type(layer).forward(layer, x)
         model.eval()
         unmasked = layer(x)
