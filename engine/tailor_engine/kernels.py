@@ -269,8 +269,8 @@ def _no_dropout(module) -> bool:
 def drop_mask(shape, p: float, device: torch.device) -> torch.Tensor:
     """True where dropout with probability `p` zeroes an element: 16 random bits an element, four from
     each 64-bit draw of the generator (exact to 1/65,536). torch's CPU dropout draws a number for every
-    element: about 2.5x slower, forward and backward, which at LoRA dropout 0.05 on all linear layers
-    cost a 2-core CPU over a third of a training step's time (bench/README.md)."""
+    element: 2.5x slower forward (1.8x with the backward), which at LoRA dropout 0.05 on all linear
+    layers took over a third of a training step's time on a 2-core CPU (bench/README.md)."""
     n = math.prod(shape)
     bits = torch.randint(-2 ** 63, 2 ** 63 - 1, ((n + 3) // 4,), dtype=torch.int64, device=device)
     return bits.view(torch.int16)[:n].view(shape) < round(p * 65536) - 32768
