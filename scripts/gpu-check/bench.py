@@ -18,7 +18,8 @@ LOSS_TOLERANCE = 0.01  # relative; bf16 weights on CUDA: observed differences ar
 data_file = sys.argv[1]
 settings = (dict(batch_size=2, accumulation=1, warmup_steps=1, steps=1, max_seq_length=256)
             if QUICK else dict(batch_size=16, accumulation=1, warmup_steps=3, steps=10, max_seq_length=1024))
-settings.update(seed=0, learning_rate=2e-4, lora_rank=16, lora_alpha=32, precision="auto", data_file=data_file)
+settings.update(seed=0, learning_rate=2e-4, lora_rank=16, lora_alpha=32, lora_dropout=0.0, precision="auto",
+                data_file=data_file)
 try:
     import liger_kernel  # noqa: F401
 
