@@ -72,11 +72,13 @@ def _grouped_math_attention(query, key, value, dropout_p: float, scaling):
     groups = heads // kv_heads
     scale = scaling if scaling is not None else dim ** -0.5
     bias = _causal_bias(length, groups, _compute_dtype(query), query.device)
-    scores = torch.baddbmm(bias, query.reshape(kv_heads, groups * length, dim), key[0].transpose(1, 2), alpha=scale)
+    # squeeze, not [0]: a selection's gradient is a fresh zero tensor with the gradient copied in
+    scores = torch.baddbmm(bias, query.reshape(kv_heads, groups * length, dim), key.squeeze(0).transpose(1, 2),
+                           alpha=scale)
     probs = scores.softmax(-1)
     if dropout_p:
         probs = F.dropout(probs, dropout_p)
-    return torch.bmm(probs, value[0]).view(1, heads, length, dim)
+    return torch.bmm(probs, value.squeeze(0)).view(1, heads, length, dim)
 
 
 def _segment_attention(query, key, value, dropout_p: float, scaling):
@@ -138,21 +140,24 @@ def compile_mlps(model) -> int:
 
 
 def fuse_lora(model, siblings: bool = True) -> int:
-    """Unless TAILOR_FUSED_LORA=0: each LoRA linear layer computes base + scale * B(A(x)) as two matmuls,
-    the second accumulating into the first's output (addmm with alpha = scale), instead of PEFT's
-    separate scaling, addition and input cast, each a pass over the layer's whole output; backward then
-    has no output-sized scaling either (addmm's alpha lands on the rank-sized gradients). The frozen
-    weight still gets no gradient. LoRA dropout (0.05 in a user's job by default) masks the low-rank
-    path's input as PEFT's does, with a mask drawn faster (`drop_mask`). Returns how many layers were
-    fused; layers with several or no active adapters, DoRA or other variants keep PEFT's own forward.
-    About 5% faster steps on the CPU (bench/README.md); the outputs and gradients are PEFT's to float
-    rounding, given the same dropout masks (engine/tests/test_speed.py).
+    """Unless TAILOR_FUSED_LORA=0: each LoRA linear layer computes base + scale * B(A(x)) as two matmuls:
+    x A^T, then [x | x A^T] against the frozen weight with scale * B beside it (`_BesideB`), one product
+    for the base's output and the low-rank one, instead of PEFT's separate scaling, addition and input
+    cast, each a pass over the layer's whole output. The output is rounded to bf16 once, with the
+    low-rank product inside the sum, so an update smaller than half a bf16 step of the base's output is
+    not lost (PEFT's layers round the base's output first, and bf16 training lagged fp32's loss curve).
+    Backward gets x's gradient through W and A's path's through B from one matmul too; the frozen
+    weight gets no gradient. LoRA dropout (0.05 in a user's job by default) masks the low-rank path's
+    input as PEFT's does, with a mask drawn faster (`drop_mask`). Returns how many layers were fused;
+    layers with several or no active adapters, DoRA or other variants keep PEFT's own forward. About 5%
+    faster steps on the CPU (bench/README.md); the outputs and gradients are PEFT's to float rounding,
+    given the same dropout masks (engine/tests/test_speed.py).
 
     With `siblings` (not where the base is sharded, since its weights become views of one tensor; not
     with TAILOR_FUSED_LORA=layers), the layers that read the same input (a block's q, k and v
-    projections; its gate and up projections) compute together: one matmul over their frozen weights
-    concatenated, one over their A matrices stacked and one into all outputs through their B matrices
-    block-diagonal. The first of them called computes all, the others take their part
+    projections; its gate and up projections) compute together: one matmul over their A matrices
+    stacked, and one over their frozen weights, one after another in one tensor, with their B matrices
+    block-diagonal beside them. The first of them called computes all, the others take their part
     (`_SiblingGroup`)."""
     if os.environ.get("TAILOR_FUSED_LORA") == "0":
         return 0
@@ -169,6 +174,9 @@ def fuse_lora(model, siblings: bool = True) -> int:
                 members = [getattr(parent, n, None) for n in names]
                 if all(type(m) is LoraLinear and m.forward.__func__ is _fused_lora_forward for m in members):
                     _SiblingGroup(members)
+    for module in model.modules():  # the layers outside a group
+        if getattr(getattr(module, "forward", None), "__func__", None) is _fused_lora_forward:
+            module.tailor_beside = _beside([module])
     return fused
 
 
@@ -178,9 +186,9 @@ SIBLINGS = (("q_proj", "k_proj", "v_proj"), ("gate_proj", "up_proj"))
 
 class _SiblingGroup:
     """LoRA layers called one after another on the same input. Their frozen weights (and biases) are
-    concatenated once into one tensor, each layer's weight becoming a view of its rows; the first call
-    computes every member's output in three matmuls and keeps the others' parts (split, so that their
-    gradients come back in one concatenation) until each member takes its own. A member called on
+    concatenated once into one tensor, each layer's weight becoming a view of its rows (`_beside`); the
+    first call computes every member's output in two matmuls and keeps the others' parts (split, so
+    that their gradients come back in one concatenation) until each member takes its own. A member called on
     another input, or when the group cannot run fused (an adapter switched off, merged, several
     adapters, different bias kinds), computes alone. With dropout each member masks its own copy of the
     input for its A matrix, in the members' order, as PEFT's layers called one after another would."""
@@ -194,14 +202,12 @@ class _SiblingGroup:
         if len(has_bias) != 1 or len(in_features) != 1 or len(dtypes) != 1:
             return
         self.sizes = [b.out_features for b in bases]
+        self.beside = _beside(members)
+        self.weight = self.beside[:, :bases[0].in_features]
         with torch.no_grad():
-            self.weight = torch.cat([b.weight for b in bases])
             self.bias = torch.cat([b.bias for b in bases]) if bases[0].bias is not None else None
-            rows = self.weight.split(self.sizes)
-            biases = self.bias.split(self.sizes) if self.bias is not None else [None] * len(bases)
-        for b, w, bias in zip(bases, rows, biases):
-            b.weight = torch.nn.Parameter(w, requires_grad=False)
-            if bias is not None:
+        if self.bias is not None:
+            for b, bias in zip(bases, self.bias.split(self.sizes)):
                 b.bias = torch.nn.Parameter(bias, requires_grad=False)
         self.input = None
         self.pending: dict[int, torch.Tensor] = {}
@@ -220,7 +226,6 @@ class _SiblingGroup:
         if any(m.scaling[n] != scale for m, n in zip(self.members, names)):
             return None
         flat = x.reshape(-1, x.shape[-1])
-        out = F.linear(flat, self.weight, self.bias)
         drops = [m.lora_dropout[n] for m, n in zip(self.members, names)]
         if all(_no_dropout(d) for d in drops):
             a = torch.cat([m.lora_A[n].weight for m, n in zip(self.members, names)])
@@ -233,8 +238,66 @@ class _SiblingGroup:
                 lows.append(low * keep_scale if keep_scale != 1 else low)  # rank-sized
             low = torch.cat(lows, 1)
         b = torch.block_diag(*[m.lora_B[n].weight for m, n in zip(self.members, names)])
-        out = torch.addmm(out, low, b.t(), alpha=scale)
+        out = _base_plus_low_rank(flat, self.beside, self.weight, self.bias, low, b, scale)
         return [o.view(*x.shape[:-1], o.shape[-1]) for o in out.split(self.sizes, dim=-1)]
+
+
+def _beside(layers: list) -> torch.Tensor:
+    """(outputs, inputs + rank) for LoRA layers that read the same input: their frozen weights one after
+    another, each layer's weight becoming a view of its rows, and beside them room for their B matrices
+    (`_BesideB`), rank being that of each one's active adapter."""
+    bases = [m.base_layer for m in layers]
+    rank = sum(m.lora_A[m.active_adapters[0]].weight.shape[0] for m in layers if len(m.active_adapters) == 1)
+    first = bases[0].weight
+    with torch.no_grad():
+        beside = torch.empty(sum(b.out_features for b in bases), bases[0].in_features + rank, dtype=first.dtype,
+                             device=first.device)
+        weight = beside[:, :bases[0].in_features]
+        weight.copy_(torch.cat([b.weight for b in bases]) if len(bases) > 1 else first)
+    for b, w in zip(bases, weight.split([b.out_features for b in bases])):
+        b.weight = torch.nn.Parameter(w, requires_grad=False)
+    return beside
+
+
+def _base_plus_low_rank(flat, beside, weight, bias, low, b, scale: float) -> torch.Tensor:
+    """flat @ weight.T + scale * low @ b.T (+ bias): one matmul through `beside` (`_BesideB`) where it
+    holds `weight` and room for `b` and the dtypes agree; otherwise the base's matmul, then an addmm."""
+    if (beside is not None and low.shape[1] == beside.shape[1] - flat.shape[1]
+            and _compute_dtype(flat) == flat.dtype == low.dtype == weight.dtype):
+        return _BesideB.apply(flat, low, (b * scale).to(flat.dtype), beside, bias)
+    return torch.addmm(F.linear(flat, weight, bias), low, b.t(), alpha=scale)
+
+
+class _BesideB(torch.autograd.Function):
+    """x @ W.T + low @ B.T (+ bias) for a frozen W, as one matmul: [x | low] against `beside`, which holds
+    W in its first columns and takes B into the rest. The low-rank product then costs no pass of its own
+    over the output, and backward gets x's gradient through W and low's through B from one matmul
+    (g @ beside) as well; W gets none."""
+
+    @staticmethod
+    def forward(ctx, x, low, b, beside, bias):
+        inputs = x.shape[1]
+        beside[:, inputs:] = b
+        both = torch.cat([x, low], 1)
+        ctx.beside = beside
+        ctx.save_for_backward(low, b)
+        return both @ beside.t() if bias is None else torch.addmm(bias, both, beside.t())
+
+    @staticmethod
+    def backward(ctx, g):
+        low, b = ctx.saved_tensors
+        beside = ctx.beside
+        inputs = beside.shape[1] - low.shape[1]
+        grad_x = grad_low = None
+        if ctx.needs_input_grad[0]:
+            beside[:, inputs:] = b  # this forward's B, whatever ran since
+            both = g @ beside
+            grad_x, grad_low = both[:, :inputs], both[:, inputs:]
+        elif ctx.needs_input_grad[1]:
+            grad_low = g @ b
+        grad_b = g.t() @ low if ctx.needs_input_grad[2] else None
+        grad_bias = g.sum(0) if ctx.needs_input_grad[4] else None
+        return grad_x, grad_low, grad_b, None, grad_bias
 
 
 def _sibling_forward(self, x: torch.Tensor, *args, group: _SiblingGroup, index: int, **kwargs) -> torch.Tensor:
@@ -294,11 +357,14 @@ def _fused_lora_forward(self, x: torch.Tensor, *args, **kwargs) -> torch.Tensor:
         return type(self).forward(self, x, *args, **kwargs)
     base = self.base_layer
     flat = x.reshape(-1, x.shape[-1])
-    out = F.linear(flat, base.weight, base.bias)
-    # dropout on the low-rank path's input only, after the base matmul as in PEFT's forward
+    # dropout on the low-rank path's input only, as in PEFT's forward
     masked, keep_scale = _lora_dropout(self.lora_dropout[name], flat)
     low = F.linear(masked, self.lora_A[name].weight)
-    out = torch.addmm(out, low, self.lora_B[name].weight.t(), alpha=self.scaling[name] * keep_scale)
+    beside = getattr(self, "tailor_beside", None)
+    if beside is None or beside.data_ptr() != base.weight.data_ptr():  # the weight was replaced since
+        beside = None
+    out = _base_plus_low_rank(flat, beside, base.weight, base.bias, low, self.lora_B[name].weight,
+                              self.scaling[name] * keep_scale)
     return out.view(*x.shape[:-1], out.shape[-1])
 
 
