@@ -28,7 +28,10 @@
  * Allocator: the engine's contenders run with the malloc the engine runs with (mimalloc, preloaded);
  * the Trainers with the system's, as transformers runs; --same-allocator gives them mimalloc too, and
  * --allocators compares the engine under each allocator the machine has.
- * Usage: npx tsx bench/train-throughput.ts [--runs 3] [--steps 3] [--warmup 1] [--examples 256] [--shape short,long] [--ablation | --allocators] [--same-allocator] [--fp32] [--dropout 0.05] [--json] [--verbose]
+ * --fp32-reference adds `tailor` and the padding Trainer in fp32 (TAILOR_CPU_BF16=0) beside their bf16
+ * runs, and says how far each bf16 loss is from its fp32 one (their MFU is still taken against the
+ * bf16 peak): the loss bf16 training should have.
+ * Usage: npx tsx bench/train-throughput.ts [--runs 3] [--steps 3] [--warmup 1] [--examples 256] [--shape short,long] [--ablation | --allocators] [--same-allocator] [--fp32] [--fp32-reference] [--dropout 0.05] [--json] [--verbose]
  */
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -124,6 +127,9 @@ const ALLOCATORS: Contender[] = [
  * --same-allocator gives them the engine's allocator too (what the allocator alone is worth).
  */
 const TRAINER_ENV = process.argv.includes("--same-allocator") ? ENGINE_ALLOCATOR : {};
+/** --fp32-reference: `tailor` and the padding Trainer once more in fp32 (see the header). */
+const FP32_REFERENCE = process.argv.includes("--fp32-reference");
+const FP32 = { TAILOR_CPU_BF16: "0" };
 const CONTENDERS: Contender[] = process.argv.includes("--allocators")
   ? ALLOCATORS
   : process.argv.includes("--ablation")
@@ -142,6 +148,17 @@ const CONTENDERS: Contender[] = process.argv.includes("--allocators")
           args: ["flatten"],
           env: TRAINER_ENV,
         },
+        ...(FP32_REFERENCE
+          ? [
+              engine("tailor-fp32", FP32),
+              {
+                name: "trainer-padding-fp32",
+                script: "train_throughput/trainer.py",
+                args: ["padding"],
+                env: { ...TRAINER_ENV, ...FP32 },
+              },
+            ]
+          : []),
       ];
 const others = CONTENDERS.filter((c) => c.name !== "tailor").map((c) => c.name);
 
@@ -249,6 +266,15 @@ function measure(shape: Shape) {
       },
     ]),
   );
+  // each bf16 contender's loss against the same contender's in fp32 (--fp32-reference)
+  const offFp32 = Object.fromEntries(
+    ["tailor", "trainer-padding"]
+      .filter((name) => contenders[`${name}-fp32`] && contenders[name])
+      .map((name) => {
+        const want = contenders[`${name}-fp32`]?.final_loss ?? Number.NaN;
+        return [name, Math.abs((contenders[name]?.final_loss ?? Number.NaN) - want) / want];
+      }),
+  );
   return {
     shape,
     timed_tokens: results.tailor?.[0]?.tokens,
@@ -258,6 +284,7 @@ function measure(shape: Shape) {
     engine_reported_tokens_per_second: engineSays,
     tailor_over: ratios,
     max_loss_gap: lossGap,
+    loss_off_fp32: offFp32,
     valid: lossGap <= LOSS_TOLERANCE,
   };
 }
@@ -281,10 +308,10 @@ else {
         `LoRA dropout ${settings.lora_dropout}; ` +
         `matmul peak ${fixed(m.matmul_gflops)} GFLOP/s:`,
     );
-    console.log("  contender         tokens/s   GFLOP/s    MFU   peak MB   loss");
+    console.log("  contender             tokens/s   GFLOP/s    MFU   peak MB   loss");
     for (const [name, s] of Object.entries(m.contenders))
       console.log(
-        `  ${name.padEnd(16)} ${fixed(s.tokens_per_second).padStart(9)} ${fixed(s.gflops_per_second).padStart(9)} ${`${fixed(100 * s.mfu, 1)}%`.padStart(6)} ${fixed(s.peak_rss_mb).padStart(9)}   ${s.final_loss.toFixed(4)}`,
+        `  ${name.padEnd(20)} ${fixed(s.tokens_per_second).padStart(9)} ${fixed(s.gflops_per_second).padStart(9)} ${`${fixed(100 * s.mfu, 1)}%`.padStart(6)} ${fixed(s.peak_rss_mb).padStart(9)}   ${s.final_loss.toFixed(4)}`,
       );
     console.log(
       `  ${Object.entries(m.tailor_over)
@@ -303,6 +330,12 @@ else {
         ? `  losses agree within ${(m.max_loss_gap * 100).toFixed(2)}%`
         : `  COMPARISON VOID: the losses differ by ${(m.max_loss_gap * 100).toFixed(1)}% (more than ${LOSS_TOLERANCE * 100}%), so the contenders did not do the same work`,
     );
+    if (Object.keys(m.loss_off_fp32).length)
+      console.log(
+        `  bf16 loss against the same contender's in fp32: ${Object.entries(m.loss_off_fp32)
+          .map(([name, gap]) => `${name} ${(gap * 100).toFixed(2)}% off`)
+          .join(", ")}`,
+      );
   }
   console.log(JSON.stringify(result));
 }
