@@ -139,7 +139,7 @@ def compile_mlps(model) -> int:
     return len(mlps)
 
 
-def fuse_lora(model, siblings: bool = True) -> int:
+def fuse_lora(model, regroup: bool = True) -> int:
     """Unless TAILOR_FUSED_LORA=0: each LoRA linear layer computes base + scale * B(A(x)) as two matmuls:
     x A^T, then [x | x A^T] against the frozen weight with scale * B beside it (`_BesideB`), one product
     for the base's output and the low-rank one, instead of PEFT's separate scaling, addition and input
@@ -153,12 +153,16 @@ def fuse_lora(model, siblings: bool = True) -> int:
     faster steps on the CPU (bench/README.md); the outputs and gradients are PEFT's to float rounding,
     given the same dropout masks (engine/tests/test_speed.py).
 
-    With `siblings` (not where the base is sharded, since its weights become views of one tensor; not
-    with TAILOR_FUSED_LORA=layers), the layers that read the same input (a block's q, k and v
-    projections; its gate and up projections) compute together: one matmul over their A matrices
-    stacked, and one over their frozen weights, one after another in one tensor, with their B matrices
-    block-diagonal beside them. The first of them called computes all, the others take their part
-    (`_SiblingGroup`)."""
+    The frozen weights move into those tensors, each layer's weight a view of one, only with `regroup`:
+    not where the base is sharded (each process would keep the whole tensors besides its shards), nor
+    under TAILOR_COMPILE. Without it each layer adds its low-rank product into the base's output with an
+    `addmm` (two roundings, PEFT's numerics, the rest as above).
+
+    With `regroup` and not TAILOR_FUSED_LORA=layers, the layers that read the same input (a block's q,
+    k and v projections; its gate and up projections) compute together: one matmul over their A
+    matrices stacked, and one over their frozen weights, one after another in one tensor, with their B
+    matrices block-diagonal beside them. The first of them called computes all, the others take their
+    part (`_SiblingGroup`)."""
     if os.environ.get("TAILOR_FUSED_LORA") == "0":
         return 0
     from peft.tuners.lora.layer import Linear as LoraLinear
@@ -168,7 +172,9 @@ def fuse_lora(model, siblings: bool = True) -> int:
         if type(module) is LoraLinear and isinstance(module.get_base_layer(), torch.nn.Linear):
             module.forward = types.MethodType(_fused_lora_forward, module)
             fused += 1
-    if siblings and os.environ.get("TAILOR_FUSED_LORA") != "layers":
+    if not regroup:
+        return fused
+    if os.environ.get("TAILOR_FUSED_LORA") != "layers":
         for parent in model.modules():
             for names in SIBLINGS:
                 members = [getattr(parent, n, None) for n in names]

@@ -147,8 +147,8 @@ class LoRARecipe:
             skip_lora_input_casts(model)
         if cfg.packing:
             use_packed_attention(model)
-        # a sharded base keeps its weights apart; under TAILOR_COMPILE the MLPs compile their layers alone
-        if fused := fuse_lora(model, siblings=not self.sharded and os.environ.get("TAILOR_COMPILE") != "1"):
+        # a sharded base keeps its weights where they are; under TAILOR_COMPILE the MLPs compile their layers alone
+        if fused := fuse_lora(model, regroup=not self.sharded and os.environ.get("TAILOR_COMPILE") != "1"):
             log(f"fused LoRA in {fused} linear layers (TAILOR_FUSED_LORA=0 to turn off)")
         if compiled := compile_mlps(model):
             log(f"compiling {compiled} MLP blocks with torch.compile (TAILOR_COMPILE=1); the first steps are slower")

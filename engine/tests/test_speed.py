@@ -250,3 +250,26 @@ def test_a_small_low_rank_update_is_not_rounded_away_in_bf16(tiny_model, tmp_pat
                 out = layer(x).float()
         moved = (out - plain).mean().item() / update.mean().item()
         assert 0.8 < moved < 1.2, (layer, moved)
+
+
+def test_without_regrouping_the_frozen_weights_stay_where_they_are(tiny_model, tmp_path, monkeypatch):
+    """As for a sharded base: the layers fuse, but no weight moves into a tensor of Tailor's (each
+    process would keep the whole tensors beside its shards), and each layer still computes PEFT's."""
+    monkeypatch.setenv("TAILOR_DEVICE", "cpu")
+    monkeypatch.setenv("TAILOR_FROZEN_BF16", "0")
+    monkeypatch.setenv("TAILOR_FUSED_LORA", "0")
+    model = set_up(train_request(tiny_model, tmp_path)).model
+    layers = [m for m in model.modules() if isinstance(m, LoraLinear)]
+    where = [m.base_layer.weight.data_ptr() for m in layers]
+    torch.manual_seed(0)
+    with torch.no_grad():
+        for m in layers:
+            m.lora_B["default"].weight.normal_(0, 0.05)
+    x = torch.randn(2, 5, layers[0].in_features)
+    want = LoraLinear.forward(layers[0], x)
+    monkeypatch.delenv("TAILOR_FUSED_LORA")
+    assert kernels.fuse_lora(model, regroup=False) == len(layers)
+    assert [m.base_layer.weight.data_ptr() for m in layers] == where
+    assert not any(hasattr(m, "tailor_beside") for m in layers)
+    assert all(m.forward.__func__ is kernels._fused_lora_forward for m in layers)
+    assert torch.allclose(layers[0](x), want, atol=1e-5)
