@@ -1,8 +1,8 @@
 /**
  * The GGUF export, end to end through the real engine and llama.cpp (node-llama-cpp): SmolLM2-135M
- * fine-tuned for a few steps, exported as one GGUF file in f16, q8_0 and q4_0, and as a GGUF LoRA
- * adapter on the base's own f16 GGUF. Prompts are rendered with the chat template the file carries
- * (@huggingface/jinja, as a runtime with only the file would), and llama.cpp's greedy answers are
+ * fine-tuned for a few steps (in fp32; see below), exported as one GGUF file in f16, q8_0 and q4_0,
+ * and as a GGUF LoRA adapter on the base's own f16 GGUF. Prompts are rendered with the chat template
+ * the file carries (@huggingface/jinja, as a runtime with only the file would), and llama.cpp's greedy answers are
  * compared with PyTorch's (the engine's generate-batch) on held-out questions: equal for f16, most
  * tokens for q8_0 (the share is reported, and q4_0's).
  */
@@ -89,7 +89,12 @@ test("slow: SmolLM2 fine-tuned and exported to GGUF answers in llama.cpp as in P
       ...{ lora_rank: 8, lora_alpha: 16, lora_dropout: 0, max_seq_length: 128 },
     },
     "completed",
-    { env },
+    // trained in fp32, whatever the CPU: the comparisons below are of the export, and greedy answers
+    // in f16 and fp32 part wherever two tokens are nearly tied, which is down to the model trained.
+    // bf16 training's rounding makes another model at each change of the training's kernels (one
+    // with a near-tie in 3 of these 4 answers agreed with PyTorch on 74 of 79 tokens, and the
+    // adapter with the merged file on 66 of 79); fp32's arithmetic moves it far less.
+    { env: { ...env, TAILOR_CPU_BF16: "0" } },
   );
   t.diagnostic(
     `trained ${trained.steps} steps in ${Math.round((performance.now() - started) / 1000)} s`,
