@@ -154,7 +154,7 @@ def fuse_lora(model, regroup: bool = True) -> int:
     given the same dropout masks (engine/tests/test_speed.py).
 
     The frozen weights move into those tensors, each layer's weight a view of one, only with `regroup`:
-    not where the base is sharded (each process would keep the whole tensors besides its shards), nor
+    not where the base is sharded (each process would keep the whole tensors beside its shards), nor
     under TAILOR_COMPILE. Without it each layer adds its low-rank product into the base's output with an
     `addmm` (two roundings, PEFT's numerics, the rest as above).
 
