@@ -267,8 +267,10 @@ def _beside(layers: list) -> torch.Tensor:
 
 def _base_plus_low_rank(flat, beside, weight, bias, low, b, scale: float) -> torch.Tensor:
     """flat @ weight.T + scale * low @ b.T (+ bias): one matmul through `beside` (`_BesideB`) where it
-    holds `weight` and room for `b` and the dtypes agree; otherwise the base's matmul, then an addmm."""
-    if (beside is not None and low.shape[1] == beside.shape[1] - flat.shape[1]
+    holds `weight` (not replaced since) and room for `b` and the dtypes agree; otherwise the base's
+    matmul, then an addmm."""
+    if (beside is not None and beside.data_ptr() == weight.data_ptr()
+            and low.shape[1] == beside.shape[1] - flat.shape[1]
             and _compute_dtype(flat) == flat.dtype == low.dtype == weight.dtype):
         return _BesideB.apply(flat, low, (b * scale).to(flat.dtype), beside, bias)
     return torch.addmm(F.linear(flat, weight, bias), low, b.t(), alpha=scale)
@@ -366,11 +368,8 @@ def _fused_lora_forward(self, x: torch.Tensor, *args, **kwargs) -> torch.Tensor:
     # dropout on the low-rank path's input only, as in PEFT's forward
     masked, keep_scale = _lora_dropout(self.lora_dropout[name], flat)
     low = F.linear(masked, self.lora_A[name].weight)
-    beside = getattr(self, "tailor_beside", None)
-    if beside is None or beside.data_ptr() != base.weight.data_ptr():  # the weight was replaced since
-        beside = None
-    out = _base_plus_low_rank(flat, beside, base.weight, base.bias, low, self.lora_B[name].weight,
-                              self.scaling[name] * keep_scale)
+    out = _base_plus_low_rank(flat, getattr(self, "tailor_beside", None), base.weight, base.bias, low,
+                              self.lora_B[name].weight, self.scaling[name] * keep_scale)
     return out.view(*x.shape[:-1], out.shape[-1])
 
 
