@@ -151,9 +151,11 @@ def pack(examples: list[Encoded], row_tokens: int) -> list[list[Encoded]]:
     return rows
 
 
-def collate_packed(row: list[Encoded]) -> dict[str, torch.Tensor]:
+def collate_packed(row: list[Encoded], multiple: int = 1, pad_id: int = 0) -> dict[str, torch.Tensor]:
     """One row of examples end to end: position ids restart at 0 for each example, `cu_seq_lens_q`
-    holds the example boundaries (attention stays within them), and no token is padding."""
+    holds the example boundaries (attention stays within them). With `multiple` > 1 the row ends in a
+    segment of its own of `pad_id`s, without targets, that makes its length a multiple of `multiple`
+    (oneDNN creates a matmul for every new shape, so rows of fewer lengths reuse theirs)."""
     ids: list[int] = []
     positions: list[int] = []
     bounds = [0]
@@ -166,9 +168,13 @@ def collate_packed(row: list[Encoded]) -> dict[str, torch.Tensor]:
         ids += e.input_ids
         positions += range(len(e.input_ids))
         bounds.append(len(ids))
+    if fill := -len(ids) % multiple:
+        ids += [pad_id] * fill
+        positions += range(fill)
+        bounds.append(len(ids))
     cu = torch.tensor(bounds, dtype=torch.int32)
+    longest = max([len(e.input_ids) for e in row] + [fill])
     return {"input_ids": torch.tensor([ids]), "position_ids": torch.tensor([positions]),
             "attention_mask": torch.ones((1, len(ids)), dtype=torch.long),
-            "cu_seq_lens_q": cu, "cu_seq_lens_k": cu,
-            "max_length_q": max(len(e.input_ids) for e in row), "max_length_k": max(len(e.input_ids) for e in row),
+            "cu_seq_lens_q": cu, "cu_seq_lens_k": cu, "max_length_q": longest, "max_length_k": longest,
             "target_index": torch.tensor(where, dtype=torch.long), "targets": torch.tensor(targets, dtype=torch.long)}

@@ -47,6 +47,25 @@ MATH_BELOW = ({torch.bfloat16: 512, torch.float16: 512, torch.float32: 256}
               else defaultdict(lambda: int(os.environ["TAILOR_MATH_ATTENTION_BELOW"])))
 
 
+# On the CPU in bf16 or fp16 the matmuls are oneDNN's, which creates (compiles) a matmul for every new
+# shape, 2-20 ms each: about 60 a step, a tenth of a short step, when every packed row and every example
+# has a length of its own. Packed rows are made a multiple of ROW_MULTIPLE tokens long (data.collate_packed)
+# and the grouped math path computes each segment as if it were a multiple of SEGMENT_MULTIPLE long, so
+# that lengths repeat and their matmuls are reused (bench/README.md). TAILOR_ROW_MULTIPLE and
+# TAILOR_SEGMENT_MULTIPLE set them (1 turns each off).
+ROW_MULTIPLE = int(os.environ.get("TAILOR_ROW_MULTIPLE", "32"))
+SEGMENT_MULTIPLE = int(os.environ.get("TAILOR_SEGMENT_MULTIPLE", "16"))
+
+
+def _one_dnn(device: torch.device, dtype: torch.dtype) -> bool:
+    return device.type == "cpu" and dtype in (torch.bfloat16, torch.float16)
+
+
+def row_multiple(device: torch.device, dtype: torch.dtype | None) -> int:
+    """What a packed row's length is rounded up to for training in `dtype` (None: fp32) on `device`."""
+    return ROW_MULTIPLE if dtype is not None and _one_dnn(device, dtype) else 1
+
+
 def _compute_dtype(tensor: torch.Tensor) -> torch.dtype:
     """The dtype a matmul of `tensor` runs in here: autocast's where it is on, else the tensor's."""
     kind = tensor.device.type
@@ -71,7 +90,12 @@ def _grouped_math_attention(query, key, value, dropout_p: float, scaling):
     kv_heads = key.shape[1]
     groups = heads // kv_heads
     scale = scaling if scaling is not None else dim ** -0.5
-    bias = _causal_bias(length, groups, _compute_dtype(query), query.device)
+    dtype = _compute_dtype(query)
+    if (fill := -length % SEGMENT_MULTIPLE) and _one_dnn(query.device, dtype):
+        # zeros after the segment: causal, no real query sees them, and their own rows are dropped
+        query, key, value = (F.pad(t, (0, 0, 0, fill)) for t in (query, key, value))
+        return _grouped_math_attention(query, key, value, dropout_p, scaling)[:, :, :length]
+    bias = _causal_bias(length, groups, dtype, query.device)
     # squeeze, not [0]: a selection's gradient is a fresh zero tensor with the gradient copied in
     scores = torch.baddbmm(bias, query.reshape(kv_heads, groups * length, dim), key.squeeze(0).transpose(1, 2),
                            alpha=scale)
@@ -426,11 +450,16 @@ class _LinearCrossEntropy(torch.autograd.Function):
         correct = None if want_grad else torch.zeros((), dtype=torch.long, device=hidden.device)
         grad_hidden = torch.empty_like(hidden) if want_grad and ctx.needs_input_grad[0] else None
         grad_weight = torch.zeros_like(weight, dtype=torch.float32) if want_grad and ctx.needs_input_grad[1] else None
+        multiple = ROW_MULTIPLE if _one_dnn(hidden.device, _compute_dtype(hidden)) else 1
         for s in range(0, hidden.shape[0], LOSS_CHUNK):
             h, y = hidden[s:s + LOSS_CHUNK], targets[s:s + LOSS_CHUNK]
-            low, high = _loss_buffers(len(y), weight.shape[0], hidden.dtype, hidden.device)
+            n = len(y)
+            if fill := -n % multiple:  # zero rows, so that the matmuls' shapes repeat (ROW_MULTIPLE)
+                h = torch.cat([h, h.new_zeros(fill, h.shape[1])])
+            low, high = _loss_buffers(n + fill, weight.shape[0], hidden.dtype, hidden.device)
             # out= where no cast is due (autocast does not take out=)
             logits = torch.matmul(h, weight.T, out=low) if hidden.dtype == weight.dtype else h @ weight.T
+            logits, high = logits[:n], high[:n]
             if correct is not None:
                 correct += (logits.argmax(-1) == y).sum()
             # in place in the fp32 buffer: log_softmax(dtype=) would convert into a fresh tensor of the chunk
@@ -439,10 +468,12 @@ class _LinearCrossEntropy(torch.autograd.Function):
             if grad_hidden is None and grad_weight is None:
                 continue
             probs = log_probs.exp_()  # softmax, in place
-            probs[torch.arange(len(y), device=y.device), y] -= 1.0  # d CE / d logits
-            probs = low.copy_(probs)  # in the hidden states' dtype
+            probs[torch.arange(n, device=y.device), y] -= 1.0  # d CE / d logits
+            low[:n].copy_(probs)  # in the hidden states' dtype
+            probs = low[:n + fill]
+            probs[n:].zero_()  # the zero rows' gradient
             if grad_hidden is not None:
-                grad_hidden[s:s + LOSS_CHUNK] = probs @ weight
+                grad_hidden[s:s + LOSS_CHUNK] = (probs @ weight)[:n]
             if grad_weight is not None:
                 grad_weight += (probs.T @ h).float()
         ctx.weight_dtype = weight.dtype

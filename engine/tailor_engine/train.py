@@ -25,7 +25,8 @@ from .data import Encoded, collate, collate_packed, encode_all, pack, read_chat_
 from .device import autocast_dtype, pick_device, set_cpu_threads, train_dtype
 from .emit import log
 from .errors import EngineError
-from .kernels import compile_mlps, free_loss_buffers, fuse_lora, token_loss, use_liger, use_packed_attention
+from .kernels import (compile_mlps, free_loss_buffers, fuse_lora, row_multiple, token_loss, use_liger,
+                      use_packed_attention)
 from .model import attach_lora, count_parameters, load_adapter, load_base, skip_lora_input_casts
 from .report import Emit, JsonLinesReporter, Reporter
 
@@ -45,10 +46,12 @@ def to_device(batch: dict, device: torch.device) -> dict:
     return {k: v.to(device) if isinstance(v, torch.Tensor) else v for k, v in batch.items()}
 
 
-def model_batches(examples: list[Encoded], packing: bool, row_tokens: int, batch_size: int, pad_id: int) -> list[dict]:
-    """The forward passes for these examples: packed rows, or padded batches of `batch_size`."""
+def model_batches(examples: list[Encoded], packing: bool, row_tokens: int, batch_size: int, pad_id: int,
+                  row_multiple: int = 1) -> list[dict]:
+    """The forward passes for these examples: packed rows (each a multiple of `row_multiple` tokens
+    long, kernels.row_multiple), or padded batches of `batch_size`."""
     if packing:
-        return [collate_packed(row) for row in pack(examples, row_tokens)]
+        return [collate_packed(row, row_multiple, pad_id) for row in pack(examples, row_tokens)]
     return [collate(examples[k:k + batch_size], pad_id) for k in range(0, len(examples), batch_size)]
 
 
@@ -59,7 +62,7 @@ def batches(examples: list[Encoded], batch_size: int, generator: torch.Generator
 
 @torch.no_grad()
 def evaluate(model, examples: list[Encoded], batch_size: int, pad_id: int, device,
-             packing: bool = False, row_tokens: int = ROW_TOKENS, loss=None) -> tuple[float, float]:
+             packing: bool = False, row_tokens: int = ROW_TOKENS, loss=None, row_multiple: int = 1) -> tuple[float, float]:
     """Mean loss and token accuracy over `examples`; under torchrun each rank scores its share and the
     sums are added up. `loss(batch)` is `token_loss` of `model` unless given (a sharded model's)."""
     loss = loss or partial(token_loss, model)
@@ -67,7 +70,7 @@ def evaluate(model, examples: list[Encoded], batch_size: int, pad_id: int, devic
     total_loss, total_correct, total = 0.0, 0, 0
     if distributed.is_distributed():
         examples = [examples[i] for i in distributed.shard([len(e.input_ids) for e in examples])]
-    for batch in model_batches(examples, packing, row_tokens, batch_size, pad_id) if examples else []:
+    for batch in model_batches(examples, packing, row_tokens, batch_size, pad_id, row_multiple) if examples else []:
         loss_sum, correct, count = loss(to_device(batch, device))
         total_loss += float(loss_sum)
         total_correct += int(correct)
@@ -153,6 +156,7 @@ class LoRARecipe:
         if compiled := compile_mlps(model):
             log(f"compiling {compiled} MLP blocks with torch.compile (TAILOR_COMPILE=1); the first steps are slower")
         self.row_tokens = max(ROW_TOKENS, cfg.max_seq_length)
+        self.row_multiple = row_multiple(device, amp)
         self.trainable, self.total_params = count_parameters(model)
         self.loss = fsdp.shard(model, device) if self.sharded else partial(token_loss, model)
         self.trainable_params = [p for p in model.parameters() if p.requires_grad]
@@ -263,8 +267,8 @@ class LoRARecipe:
         n_tokens = sum(len(e.input_ids) for e in step_examples)
         if distributed.is_distributed():
             step_examples = [step_examples[i] for i in distributed.shard([len(e.input_ids) for e in step_examples])]
-        group = (model_batches(step_examples, cfg.packing, self.row_tokens, cfg.batch_size, self.pad_id)
-                 if step_examples else [])
+        group = (model_batches(step_examples, cfg.packing, self.row_tokens, cfg.batch_size, self.pad_id,
+                               self.row_multiple) if step_examples else [])
         loss_total = 0.0
         for g in group:
             with self.autocast:
@@ -279,7 +283,7 @@ class LoRARecipe:
         cfg = self.cfg
         with self.autocast:
             val_loss, val_acc = evaluate(self.model, self.val_set, cfg.batch_size, self.pad_id, self.device,
-                                         cfg.packing, self.row_tokens, self.loss)
+                                         cfg.packing, self.row_tokens, self.loss, self.row_multiple)
         self.report.evaluation(step=self.step, epoch=epoch_now, val_loss=val_loss, val_token_accuracy=val_acc)
         self.track_best(val_loss)
         return val_loss

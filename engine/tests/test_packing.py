@@ -104,6 +104,62 @@ def test_trained_positions_loss_and_gradients_equal_full_logits(tiny, monkeypatc
     assert int(correct) == int((logits[:, :-1].argmax(-1)[keep] == batch["labels"][:, 1:][keep]).sum())
 
 
+def test_a_row_made_a_multiple_long_computes_the_same(tiny):
+    """collate_packed(row, multiple): the row ends in a segment of padding of its own, without targets,
+    that makes it a multiple of `multiple` long; the loss and every LoRA gradient are the unpadded row's."""
+    located, tokenizer, examples = tiny
+    torch.manual_seed(0)
+    model = attach_lora(load_model(located), 8, 16, 0.0, "all-linear")
+    use_packed_attention(model)
+    plain = collate_packed(examples)
+    padded = collate_packed(examples, 32, tokenizer.pad_token_id)
+    n, m = plain["input_ids"].shape[1], padded["input_ids"].shape[1]
+    assert m % 32 == 0 and n < m < n + 32
+    assert padded["cu_seq_lens_q"].tolist() == plain["cu_seq_lens_q"].tolist() + [m]
+    assert padded["input_ids"][0, n:].tolist() == [tokenizer.pad_token_id] * (m - n)
+    assert padded["position_ids"][0, n:].tolist() == list(range(m - n))
+    assert torch.equal(padded["targets"], plain["targets"]) and torch.equal(padded["target_index"], plain["target_index"])
+    runs = []
+    for batch in (plain, padded):
+        model.zero_grad()
+        loss, _, count = token_loss(model, batch)
+        loss.backward()
+        runs.append((loss.detach(), count, {k: p.grad.clone() for k, p in model.named_parameters() if p.requires_grad}))
+    (loss, count, grads), (padded_loss, padded_count, padded_grads) = runs
+    assert padded_count == count
+    torch.testing.assert_close(padded_loss, loss, rtol=1e-6, atol=1e-5)
+    for k, g in grads.items():
+        torch.testing.assert_close(padded_grads[k], g, rtol=1e-4, atol=1e-6)
+    assert collate_packed(examples, 1)["input_ids"].shape[1] == n
+
+
+def test_the_loss_in_bf16_pads_its_rows_to_row_multiple(monkeypatch):
+    """In bf16 on the CPU each chunk of the loss's positions is made a multiple of ROW_MULTIPLE rows
+    with zero rows: the loss and the gradients are those of the positions alone."""
+    torch.manual_seed(0)
+    shapes = []
+    matmul = torch.matmul
+    monkeypatch.setattr(torch, "matmul", lambda a, b, **kw: shapes.append(a.shape[0]) or matmul(a, b, **kw))
+    hidden = torch.randn(37, 64, dtype=torch.bfloat16)
+    weight = torch.randn(500, 64, dtype=torch.bfloat16)
+    targets = torch.randint(0, 500, (37,))
+    runs = []
+    for multiple in (32, 1):
+        monkeypatch.setattr(kernels, "ROW_MULTIPLE", multiple)
+        h, w = hidden.clone().requires_grad_(), weight.clone().requires_grad_()
+        shapes.clear()
+        loss, _ = linear_cross_entropy(h, w, targets)
+        loss.backward()
+        runs.append((shapes[:], loss.detach(), h.grad, w.grad))
+    (rows, loss, gh, gw), (plain_rows, plain, plain_gh, plain_gw) = runs
+    assert rows == [64] and plain_rows == [37]
+    torch.testing.assert_close(loss, plain)
+    torch.testing.assert_close(gh, plain_gh)
+    torch.testing.assert_close(gw, plain_gw)
+    reference = F.cross_entropy(hidden.float() @ weight.float().T, targets, reduction="sum")
+    assert abs(float(loss) - float(reference)) <= 1e-2 * float(reference)
+
+
 def test_linear_cross_entropy_gives_the_weight_gradient_when_it_is_trained():
     torch.manual_seed(0)
     hidden = torch.randn(10, 8, requires_grad=True)
@@ -201,11 +257,48 @@ def test_short_segments_take_the_grouped_math_path_and_agree_with_flash(monkeypa
         for g, r in zip(grads, ref_grads):
             assert (g.float() - r.float()).norm() <= tol * max(r.float().norm(), 1.0)
         # which kernel ran shows in the autograd graph: the grouped path ends in a batched matmul
-        assert "Bmm" in type(out.grad_fn.next_functions[0][0]).__name__
+        assert "Bmm" in last_steps(out)
     long = [t.detach().repeat(1, 1, 2, 1)[:, :, :below].requires_grad_() for t in (q, k, v)]
-    assert "Flash" in type(kernels._segment_attention(*long, 0.0, None).grad_fn).__name__
+    assert "Flash" in last_steps(kernels._segment_attention(*long, 0.0, None))
     monkeypatch.setattr(kernels, "MATH_BELOW", {dtype: 0})
-    assert "Flash" in type(kernels._segment_attention(q, k, v, 0.0, None).grad_fn).__name__
+    assert "Flash" in last_steps(kernels._segment_attention(q, k, v, 0.0, None))
+
+
+def last_steps(out: torch.Tensor, depth: int = 3) -> str:
+    """The names of the autograd nodes within `depth` steps of `out`'s."""
+    names, level = [], [out.grad_fn]
+    for _ in range(depth):
+        names += [type(f).__name__ for f in level]
+        level = [n for f in level for n, _ in f.next_functions if n is not None]
+    return " ".join(names)
+
+
+def test_segments_attend_as_multiples_of_segment_multiple_in_bf16(monkeypatch):
+    """In bf16 on the CPU the grouped math path computes a segment as if it were a multiple of
+    SEGMENT_MULTIPLE long (zeros after it), so that oneDNN reuses its matmuls: every product it makes
+    has such a length, and what comes out is the segment's own attention, forward and gradients, as
+    without the padding to bf16's rounding; in fp32 (MKL's matmuls) nothing is padded."""
+    assert kernels.SEGMENT_MULTIPLE == 16  # the default
+    torch.manual_seed(0)
+    made = []
+    bias = kernels._causal_bias.__wrapped__
+    monkeypatch.setattr(kernels, "_causal_bias", lambda n, *rest: made.append(n) or bias(n, *rest))
+    for dtype, tol in ((torch.bfloat16, 1e-2), (torch.float32, 0)):
+        for length in (1, 16, 37, 100):
+            q = torch.randn(1, 9, length, 64, dtype=dtype, requires_grad=True)
+            k, v = (torch.randn(1, 3, length, 64, dtype=dtype, requires_grad=True) for _ in range(2))
+            runs = {}
+            for multiple in (16, 1):
+                monkeypatch.setattr(kernels, "SEGMENT_MULTIPLE", multiple)
+                made.clear()
+                out = kernels._segment_attention(q, k, v, 0.0, None)
+                runs[multiple] = (out, torch.autograd.grad(out.float().square().sum(), (q, k, v)), made[:])
+            (padded, padded_grads, lengths), (plain, plain_grads, _) = runs[16], runs[1]
+            expected = -(-length // 16) * 16 if dtype == torch.bfloat16 else length
+            assert lengths == [expected] and padded.shape == plain.shape == q.shape
+            assert (padded.float() - plain.float()).norm() <= tol * plain.float().norm()
+            for g, r in zip(padded_grads, plain_grads):
+                assert (g.float() - r.float()).norm() <= tol * max(r.float().norm(), 1.0)
 
 
 def test_a_packed_row_attends_within_each_example(monkeypatch):
