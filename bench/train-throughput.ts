@@ -18,6 +18,9 @@
  * at the ratios (taken in the same run), and at every run's figures with --verbose.
  * Every contender's learning-rate schedule spans one epoch of the whole data set; each stops after the
  * timed steps (a full epoch would take the better part of an hour per contender on a 2-core CPU).
+ * 8 timed steps after 3 warm-up ones: the first steps of a run are start-up (oneDNN creates a matmul
+ * for each new shape it meets, loss buffers are allocated), and 3 steps of about 800 tokens were too
+ * few to tell contenders apart on a shared machine (until 2026-12-06: 3 after 1).
  * Precision is the same for all: bf16 mixed precision where the CPU has native bf16 (AVX512-BF16 or
  * AMX; the engine's autocast, the Trainer's `bf16=True`), fp32 elsewhere; --fp32 forces fp32 for all.
  * Under bf16 the engine holds its frozen base in bf16, as it trains by default (matmuls take bf16 inputs
@@ -31,7 +34,7 @@
  * --fp32-reference adds `tailor` and the padding Trainer in fp32 (TAILOR_CPU_BF16=0) beside their bf16
  * runs, and says how far each bf16 loss is from its fp32 one (their MFU is still taken against the
  * bf16 peak): the loss bf16 training should have.
- * Usage: npx tsx bench/train-throughput.ts [--runs 3] [--steps 3] [--warmup 1] [--examples 256] [--shape short,long] [--ablation | --allocators] [--same-allocator] [--fp32] [--fp32-reference] [--dropout 0.05] [--json] [--verbose]
+ * Usage: npx tsx bench/train-throughput.ts [--runs 3] [--steps 8] [--warmup 3] [--examples 256] [--shape short,long] [--ablation | --allocators] [--same-allocator] [--fp32] [--fp32-reference] [--dropout 0.05] [--json] [--verbose]
  */
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -52,8 +55,8 @@ const arg = (name: string, fallback: number) => {
   return i >= 0 ? Number(process.argv[i + 1]) : fallback;
 };
 const runs = arg("--runs", 3);
-const steps = arg("--steps", 3);
-const warmup = arg("--warmup", 1);
+const steps = arg("--steps", 8);
+const warmup = arg("--warmup", 3);
 const examples = arg("--examples", 256);
 const json = process.argv.includes("--json");
 const verbose = process.argv.includes("--verbose");
@@ -79,13 +82,22 @@ const engine = (name: string, env: Record<string, string> = {}): Contender => ({
  * malloc, PEFT's LoRA layers, the fp32 base cast by autocast at every step, the flash kernel for every
  * segment), then with each speed-up of round 2 added in turn: mimalloc, fused LoRA, the frozen base
  * held in bf16 (which also skips the LoRA layers' input casts), the grouped math path for segments
- * under 512 tokens (256 in fp32), and the sibling projections computed together (q, k, v; gate, up);
- * the last is `tailor`, the default. The loss's one log-softmax per chunk is in every line.
+ * under 512 tokens (256 in fp32), the sibling projections computed together (q, k, v; gate, up),
+ * shapes that repeat (packed rows a multiple of 32 tokens long, segments attending as multiples of
+ * 16, the loss's rows padded to multiples of 32), and the frozen layers' products in the blocks of
+ * rows that ran fastest; the last is `tailor`, the default. The loss's one log-softmax per chunk is
+ * in every line.
  */
+const SHAPES_AS_THEY_COME = {
+  TAILOR_ROW_MULTIPLE: "1",
+  TAILOR_SEGMENT_MULTIPLE: "1",
+  TAILOR_ROW_BLOCKS: "0",
+};
 const ROUND_1 = {
   TAILOR_FUSED_LORA: "0",
   TAILOR_MATH_ATTENTION_BELOW: "0",
   TAILOR_FROZEN_BF16: "0",
+  ...SHAPES_AS_THEY_COME,
 };
 const ABLATION: Contender[] = [
   { name: "round-1", script: ENGINE, args: [], env: ROUND_1 },
@@ -94,9 +106,16 @@ const ABLATION: Contender[] = [
     TAILOR_MATH_ATTENTION_BELOW: "0",
     TAILOR_FROZEN_BF16: "0",
     TAILOR_FUSED_LORA: "layers",
+    ...SHAPES_AS_THEY_COME,
   }),
-  engine("+frozen-bf16", { TAILOR_MATH_ATTENTION_BELOW: "0", TAILOR_FUSED_LORA: "layers" }),
-  engine("+math-attention", { TAILOR_FUSED_LORA: "layers" }),
+  engine("+frozen-bf16", {
+    TAILOR_MATH_ATTENTION_BELOW: "0",
+    TAILOR_FUSED_LORA: "layers",
+    ...SHAPES_AS_THEY_COME,
+  }),
+  engine("+math-attention", { TAILOR_FUSED_LORA: "layers", ...SHAPES_AS_THEY_COME }),
+  engine("+siblings", SHAPES_AS_THEY_COME),
+  engine("+repeating-shapes", { TAILOR_ROW_BLOCKS: "0" }),
   engine("tailor"),
 ];
 /**

@@ -11,6 +11,7 @@
 import functools
 import math
 import os
+import time
 import types
 from collections import defaultdict
 
@@ -300,6 +301,65 @@ def _base_plus_low_rank(flat, beside, weight, bias, low, b, scale: float) -> tor
     return torch.addmm(F.linear(flat, weight, bias), low, b.t(), alpha=scale)
 
 
+# A frozen layer's products in blocks of rows: on the project's machine (2 cores, AMX) oneDNN runs a
+# product with fewer than about 960 output columns on one thread from about 500 rows on, and on both
+# below; which row counts use both threads shifts with every shape. So where rows are a multiple of
+# ROW_MULTIPLE long (training, whose shapes repeat), a product of at least MIN_BLOCKED_ROWS rows is
+# computed whole, in 2 and in 3 blocks on its first calls (one a layer), each way timed on its second
+# call (the first may create oneDNN's matmuls), and from then on as was fastest, one choice for each
+# kind of product and each 256 rows (bench/README.md). No work is done twice. TAILOR_ROW_BLOCKS=0: whole.
+ROW_BLOCKS = os.environ.get("TAILOR_ROW_BLOCKS", "1") != "0"
+MIN_BLOCKED_ROWS = 512
+_BLOCKS: dict[tuple, "_BlockChoice"] = {}  # by (rows // 256, inner, outputs, the weight's strides)
+
+
+class _BlockChoice:
+    """How one shape of product is computed: in how many blocks of rows, once its trials are over."""
+
+    WAYS = (1, 2, 3)  # blocks
+
+    def __init__(self):
+        self.seconds: list[float] = []
+        self.calls = 0
+        self.blocks: int | None = None
+
+    def __call__(self, a: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+        if self.blocks is not None:
+            return _in_blocks(a, w, self.blocks)
+        way, timed = divmod(self.calls, 2)
+        self.calls += 1
+        started = time.perf_counter()
+        out = _in_blocks(a, w, self.WAYS[way])
+        if timed:
+            self.seconds.append(time.perf_counter() - started)
+            if len(self.seconds) == len(self.WAYS):
+                self.blocks = self.WAYS[self.seconds.index(min(self.seconds))]
+        return out
+
+
+def _in_blocks(a: torch.Tensor, w: torch.Tensor, blocks: int) -> torch.Tensor:
+    """a @ w in `blocks` blocks of rows, each a multiple of 32 rows but the last."""
+    if blocks == 1:
+        return a @ w
+    size = -(-a.shape[0] // blocks // 32) * 32
+    out = a.new_empty(a.shape[0], w.shape[1])
+    for s in range(0, a.shape[0], size):
+        torch.mm(a[s:s + size], w, out=out[s:s + size])
+    return out
+
+
+def _rows_mm(a: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+    """a @ w, in blocks of rows where that was measured faster for this shape (`ROW_BLOCKS`)."""
+    rows = a.shape[0]
+    if not ROW_BLOCKS or rows < MIN_BLOCKED_ROWS or rows % ROW_MULTIPLE or not _one_dnn(a.device, a.dtype):
+        return a @ w
+    key = (rows // 256, a.shape[1], w.shape[1], w.stride())  # one choice for rows of about the same count
+    choice = _BLOCKS.get(key)
+    if choice is None:
+        choice = _BLOCKS[key] = _BlockChoice()
+    return choice(a, w)
+
+
 class _BesideB(torch.autograd.Function):
     """x @ W.T + low @ B.T (+ bias) for a frozen W, as one matmul: [x | low] against `beside`, which holds
     W in its first columns and takes B into the rest. The low-rank product then costs no pass of its own
@@ -313,7 +373,7 @@ class _BesideB(torch.autograd.Function):
         both = torch.cat([x, low], 1)
         ctx.beside = beside
         ctx.save_for_backward(low, b)
-        return both @ beside.t() if bias is None else torch.addmm(bias, both, beside.t())
+        return _rows_mm(both, beside.t()) if bias is None else torch.addmm(bias, both, beside.t())
 
     @staticmethod
     def backward(ctx, g):
@@ -323,7 +383,7 @@ class _BesideB(torch.autograd.Function):
         grad_x = grad_low = None
         if ctx.needs_input_grad[0]:
             beside[:, inputs:] = b  # this forward's B, whatever ran since
-            both = g @ beside
+            both = _rows_mm(g, beside)
             grad_x, grad_low = both[:, :inputs], both[:, inputs:]
         elif ctx.needs_input_grad[1]:
             grad_low = g @ b

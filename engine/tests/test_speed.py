@@ -273,3 +273,50 @@ def test_without_regrouping_the_frozen_weights_stay_where_they_are(tiny_model, t
     assert not any(hasattr(m, "tailor_beside") for m in layers)
     assert all(m.forward.__func__ is kernels._fused_lora_forward for m in layers)
     assert torch.allclose(layers[0](x), want, atol=1e-5)
+
+
+def test_products_take_the_number_of_row_blocks_that_ran_fastest(monkeypatch):
+    """A frozen layer's product in bf16 on the CPU (`kernels._rows_mm`): its first calls run whole, in 2
+    and in 3 blocks of rows, each timed on its second call; later calls of that kind of product, at
+    about the same number of rows, take the fastest. Every call computes a @ w to bf16's rounding; rows
+    that are not a multiple of ROW_MULTIPLE, fewer than MIN_BLOCKED_ROWS, fp32, or TAILOR_ROW_BLOCKS=0
+    run whole."""
+    torch.manual_seed(0)
+    monkeypatch.setattr(kernels, "_BLOCKS", {})
+    clock, ran = [0.0], []
+    in_blocks = kernels._in_blocks
+
+    def timed(a, w, blocks):  # 2 blocks take 1 s, the others 3 s
+        ran.append(blocks)
+        clock[0] += 1.0 if blocks == 2 else 3.0
+        return in_blocks(a, w, blocks)
+
+    monkeypatch.setattr(kernels, "_in_blocks", timed)
+    monkeypatch.setattr(kernels.time, "perf_counter", lambda: clock[0])
+    w = torch.randn(608, 576, dtype=torch.bfloat16).T  # as a layer's weight is read forward
+    for rows in (864, 864, 864, 864, 864, 864, 800, 896):
+        a = torch.randn(rows, 576, dtype=torch.bfloat16)
+        out = kernels._rows_mm(a, w)
+        ref = a.float() @ w.float()
+        assert out.shape == (rows, 608) and (out.float() - ref).norm() <= 1e-2 * ref.norm()
+    assert ran == [1, 1, 2, 2, 3, 3, 2, 2]
+    assert list(kernels._BLOCKS) == [(3, 576, 608, w.stride())]
+    ran.clear()
+    for a in (torch.randn(863, 576, dtype=torch.bfloat16), torch.randn(480, 576, dtype=torch.bfloat16),
+              torch.randn(864, 576)):
+        kernels._rows_mm(a, w.float() if a.dtype == torch.float32 else w)
+    monkeypatch.setattr(kernels, "ROW_BLOCKS", False)
+    kernels._rows_mm(torch.randn(864, 576, dtype=torch.bfloat16), w)
+    assert ran == []  # none of them went through the blocks
+
+
+def test_blocks_of_rows_compute_the_whole_product():
+    torch.manual_seed(0)
+    for rows, inner, outputs in ((864, 3072, 608), (800, 592, 576), (544, 576, 1552)):
+        a = torch.randn(rows, inner, dtype=torch.bfloat16)
+        w = torch.randn(outputs, inner, dtype=torch.bfloat16).T
+        whole = a @ w
+        for blocks in (2, 3):
+            out = kernels._in_blocks(a, w, blocks)
+            assert out.shape == whole.shape
+            assert (out.float() - whole.float()).abs().max() <= 2 ** -7 * whole.float().abs().max()
