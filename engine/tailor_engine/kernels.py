@@ -307,7 +307,8 @@ def _base_plus_low_rank(flat, beside, weight, bias, low, b, scale: float) -> tor
 # ROW_MULTIPLE long (training, whose shapes repeat), a product of at least MIN_BLOCKED_ROWS rows is
 # computed whole, in 2 and in 3 blocks on its first calls (one a layer), each way timed on its second
 # call (the first may create oneDNN's matmuls), and from then on as was fastest, one choice for each
-# kind of product and each 256 rows (bench/README.md). No work is done twice. TAILOR_ROW_BLOCKS=0: whole.
+# kind of product and each 256 rows (bench/README.md). No work is done twice. TAILOR_ROW_BLOCKS=0, or
+# TAILOR_ROW_MULTIPLE=1 (shapes that do not repeat, each way's products created anew): whole.
 ROW_BLOCKS = os.environ.get("TAILOR_ROW_BLOCKS", "1") != "0"
 MIN_BLOCKED_ROWS = 512
 _BLOCKS: dict[tuple, "_BlockChoice"] = {}  # by (rows // 256, inner, outputs, the weight's strides)
@@ -351,7 +352,8 @@ def _in_blocks(a: torch.Tensor, w: torch.Tensor, blocks: int) -> torch.Tensor:
 def _rows_mm(a: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
     """a @ w, in blocks of rows where that was measured faster for this shape (`ROW_BLOCKS`)."""
     rows = a.shape[0]
-    if not ROW_BLOCKS or rows < MIN_BLOCKED_ROWS or rows % ROW_MULTIPLE or not _one_dnn(a.device, a.dtype):
+    if (not ROW_BLOCKS or ROW_MULTIPLE == 1 or rows < MIN_BLOCKED_ROWS or rows % ROW_MULTIPLE
+            or not _one_dnn(a.device, a.dtype)):
         return a @ w
     key = (rows // 256, a.shape[1], w.shape[1], w.stride())  # one choice for rows of about the same count
     choice = _BLOCKS.get(key)

@@ -6,6 +6,7 @@ layer alone); and short segments through the grouped math attention (TAILOR_MATH
 With all three off, training is round 1's."""
 
 import threading
+from types import SimpleNamespace
 
 import pytest
 import torch
@@ -279,8 +280,8 @@ def test_products_take_the_number_of_row_blocks_that_ran_fastest(monkeypatch):
     """A frozen layer's product in bf16 on the CPU (`kernels._rows_mm`): its first calls run whole, in 2
     and in 3 blocks of rows, each timed on its second call; later calls of that kind of product, at
     about the same number of rows, take the fastest. Every call computes a @ w to bf16's rounding; rows
-    that are not a multiple of ROW_MULTIPLE, fewer than MIN_BLOCKED_ROWS, fp32, or TAILOR_ROW_BLOCKS=0
-    run whole."""
+    that are not a multiple of ROW_MULTIPLE, fewer than MIN_BLOCKED_ROWS, fp32, TAILOR_ROW_BLOCKS=0 or
+    rows of any length (TAILOR_ROW_MULTIPLE=1, shapes that do not repeat) run whole."""
     torch.manual_seed(0)
     monkeypatch.setattr(kernels, "_BLOCKS", {})
     clock, ran = [0.0], []
@@ -292,7 +293,7 @@ def test_products_take_the_number_of_row_blocks_that_ran_fastest(monkeypatch):
         return in_blocks(a, w, blocks)
 
     monkeypatch.setattr(kernels, "_in_blocks", timed)
-    monkeypatch.setattr(kernels.time, "perf_counter", lambda: clock[0])
+    monkeypatch.setattr(kernels, "time", SimpleNamespace(perf_counter=lambda: clock[0]))
     w = torch.randn(608, 576, dtype=torch.bfloat16).T  # as a layer's weight is read forward
     for rows in (864, 864, 864, 864, 864, 864, 800, 896):
         a = torch.randn(rows, 576, dtype=torch.bfloat16)
@@ -305,8 +306,10 @@ def test_products_take_the_number_of_row_blocks_that_ran_fastest(monkeypatch):
     for a in (torch.randn(863, 576, dtype=torch.bfloat16), torch.randn(480, 576, dtype=torch.bfloat16),
               torch.randn(864, 576)):
         kernels._rows_mm(a, w.float() if a.dtype == torch.float32 else w)
-    monkeypatch.setattr(kernels, "ROW_BLOCKS", False)
-    kernels._rows_mm(torch.randn(864, 576, dtype=torch.bfloat16), w)
+    for setting, off in (("ROW_BLOCKS", False), ("ROW_MULTIPLE", 1)):  # TAILOR_ROW_BLOCKS=0, TAILOR_ROW_MULTIPLE=1
+        with monkeypatch.context() as m:
+            m.setattr(kernels, setting, off)
+            kernels._rows_mm(torch.randn(864, 576, dtype=torch.bfloat16), w)
     assert ran == []  # none of them went through the blocks
 
 
