@@ -512,7 +512,7 @@ class _LinearCrossEntropy(torch.autograd.Function):
         correct = None if want_grad else torch.zeros((), dtype=torch.long, device=hidden.device)
         grad_hidden = torch.empty_like(hidden) if want_grad and ctx.needs_input_grad[0] else None
         grad_weight = torch.zeros_like(weight, dtype=torch.float32) if want_grad and ctx.needs_input_grad[1] else None
-        multiple = ROW_MULTIPLE if _one_dnn(hidden.device, _compute_dtype(hidden)) else 1
+        multiple = row_multiple(hidden.device, _compute_dtype(hidden))
         for s in range(0, hidden.shape[0], LOSS_CHUNK):
             h, y = hidden[s:s + LOSS_CHUNK], targets[s:s + LOSS_CHUNK]
             n = len(y)
