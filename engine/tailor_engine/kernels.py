@@ -309,8 +309,11 @@ def _base_plus_low_rank(flat, beside, weight, bias, low, b, scale: float) -> tor
 # call (the first may create oneDNN's matmuls), and from then on as was fastest, one choice for each
 # kind of product and each 256 rows (bench/README.md). No work is done twice. TAILOR_ROW_BLOCKS=0, or
 # TAILOR_ROW_MULTIPLE=1 (shapes that do not repeat, each way's products created anew): whole.
+# The loss's output-gradient product (probs @ W, 576 outputs, inner size the vocabulary) goes to one
+# thread from about 384 rows, so it takes blocks from HEAD_MIN_BLOCKED_ROWS.
 ROW_BLOCKS = os.environ.get("TAILOR_ROW_BLOCKS", "1") != "0"
 MIN_BLOCKED_ROWS = 512
+HEAD_MIN_BLOCKED_ROWS = 256
 _BLOCKS: dict[tuple, "_BlockChoice"] = {}  # by (rows // 256, inner, outputs, the weight's strides)
 
 
@@ -349,10 +352,10 @@ def _in_blocks(a: torch.Tensor, w: torch.Tensor, blocks: int) -> torch.Tensor:
     return out
 
 
-def _rows_mm(a: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+def _rows_mm(a: torch.Tensor, w: torch.Tensor, min_rows: int = MIN_BLOCKED_ROWS) -> torch.Tensor:
     """a @ w, in blocks of rows where that was measured faster for this shape (`ROW_BLOCKS`)."""
     rows = a.shape[0]
-    if (not ROW_BLOCKS or ROW_MULTIPLE == 1 or rows < MIN_BLOCKED_ROWS or rows % ROW_MULTIPLE
+    if (not ROW_BLOCKS or ROW_MULTIPLE == 1 or rows < min_rows or rows % ROW_MULTIPLE
             or not _one_dnn(a.device, a.dtype)):
         return a @ w
     key = (rows // 256, a.shape[1], w.shape[1], w.stride())  # one choice for rows of about the same count
@@ -535,7 +538,7 @@ class _LinearCrossEntropy(torch.autograd.Function):
             probs = low[:n + fill]
             probs[n:].zero_()  # the zero rows' gradient
             if grad_hidden is not None:
-                grad_hidden[s:s + LOSS_CHUNK] = (probs @ weight)[:n]
+                grad_hidden[s:s + LOSS_CHUNK] = _rows_mm(probs, weight, HEAD_MIN_BLOCKED_ROWS)[:n]
             if grad_weight is not None:
                 grad_weight += (probs.T @ h).float()
         ctx.weight_dtype = weight.dtype

@@ -80,6 +80,20 @@ def evaluate(model, examples: list[Encoded], batch_size: int, pad_id: int, devic
     return total_loss / max(total, 1), total_correct / max(total, 1)
 
 
+def adamw(params, lr: float, weight_decay: float = 0.0, fused: bool = True) -> torch.optim.AdamW:
+    """AdamW over `params` (tensors or parameter groups), with PyTorch's fused update where it has one for
+    them: on a CPU 4.6 against 22 ms a step for a LoRA's 420 tensors (SmolLM2-135M at rank 16, all
+    linear layers; about 2% of a short step), and about 10x for a classifier's 22M weights
+    (bench/README.md). The same update to float rounding; its state_dict is AdamW's either way, so
+    checkpoints resume across the two."""
+    if fused:
+        try:
+            return torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay, fused=True)
+        except (RuntimeError, TypeError):  # a device or dtype without the fused kernel
+            pass
+    return torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
+
+
 def update(recipe, loss: float, tokens: int, t0: float, epoch_now: float, what: str = "loss", **extra) -> None:
     """The end of an optimizer step, once the gradients are in: clip, step the optimizer and the schedule,
     count the step, refuse a diverged loss, and report the step's metrics (`extra` added to them).
@@ -160,7 +174,8 @@ class LoRARecipe:
         self.trainable, self.total_params = count_parameters(model)
         self.loss = fsdp.shard(model, device) if self.sharded else partial(token_loss, model)
         self.trainable_params = [p for p in model.parameters() if p.requires_grad]
-        self.optimizer = torch.optim.AdamW(self.trainable_params, lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
+        # a sharded base's adapters are DTensors, which the fused update is not checked with here
+        self.optimizer = adamw(self.trainable_params, cfg.learning_rate, cfg.weight_decay, fused=not self.sharded)
         micro_per_epoch = math.ceil(len(self.train_set) / cfg.batch_size)
         self.total_steps = math.ceil(micro_per_epoch / cfg.gradient_accumulation_steps) * cfg.epochs
         from transformers import get_cosine_schedule_with_warmup

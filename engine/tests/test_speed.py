@@ -18,7 +18,8 @@ from tailor_engine import kernels
 from tailor_engine.config import TrainConfig
 from tailor_engine.device import autocast_dtype
 from tailor_engine.kernels import _fused_lora_forward as _fused
-from tailor_engine.train import LoRARecipe, model_batches, train
+from tailor_engine.kernels import linear_cross_entropy
+from tailor_engine.train import LoRARecipe, adamw, model_batches, train
 
 from .conftest import Collect, train_request
 
@@ -85,6 +86,7 @@ def test_the_frozen_base_is_bf16_and_what_trains_is_fp32(tiny_model, tmp_path, m
         assert frozen and all(p.dtype == torch.bfloat16 for p in frozen)
         assert trained and all(p.dtype == torch.float32 for p in trained)
         assert all(p.dtype == torch.float32 for group in recipe.optimizer.param_groups for p in group["params"])
+        assert recipe.optimizer.defaults["fused"]  # the fused update (`adamw`)
         lora_layers = [m for m in recipe.model.modules() if isinstance(m, BaseTunerLayer)]
         # PEFT casts unless the attribute says not to (it is absent until set)
         assert lora_layers and all(getattr(m, "cast_input_dtype_enabled", True) is False for m in lora_layers)
@@ -323,3 +325,66 @@ def test_blocks_of_rows_compute_the_whole_product():
             out = kernels._in_blocks(a, w, blocks)
             assert out.shape == whole.shape
             assert (out.float() - whole.float()).abs().max() <= 2 ** -7 * whole.float().abs().max()
+
+
+def test_the_loss_takes_blocks_of_rows_from_head_min_blocked_rows(monkeypatch):
+    """The loss's output-gradient product (probs @ W, inner size the vocabulary) goes through
+    `_rows_mm` from HEAD_MIN_BLOCKED_ROWS rows (a bf16 chunk's rows padded to ROW_MULTIPLE), and its
+    gradient is the one computed whole."""
+    torch.manual_seed(0)
+    monkeypatch.setattr(kernels, "_BLOCKS", {})
+    ran = []
+    in_blocks = kernels._in_blocks
+    monkeypatch.setattr(kernels, "_in_blocks", lambda a, w, blocks: ran.append((a.shape[0], blocks)) or in_blocks(a, w, blocks))
+    weight = torch.randn(700, 64, dtype=torch.bfloat16)
+    for positions, rows in ((300, 320), (200, None)):  # 320 rows reach 256; 224 do not
+        hidden = torch.randn(positions, 64, dtype=torch.bfloat16)
+        targets = torch.randint(0, 700, (positions,))
+        grads = []
+        for blocks in (True, False):
+            monkeypatch.setattr(kernels, "ROW_BLOCKS", blocks)
+            ran.clear()
+            h = hidden.clone().requires_grad_()
+            loss, _ = linear_cross_entropy(h, weight, targets)
+            loss.backward()
+            grads.append(h.grad)
+            assert ran == ([(rows, 1)] if blocks and rows else [])
+        torch.testing.assert_close(grads[0], grads[1])
+    # the next calls of that kind try 2 and 3 blocks, then keep the fastest; each the same gradient
+    monkeypatch.setattr(kernels, "ROW_BLOCKS", True)
+    hidden = torch.randn(300, 64, dtype=torch.bfloat16)
+    targets = torch.randint(0, 700, (300,))
+    whole = None
+    for _ in range(5):
+        h = hidden.clone().requires_grad_()
+        linear_cross_entropy(h, weight, targets)[0].backward()
+        whole = h.grad if whole is None else whole
+        assert (h.grad.float() - whole.float()).abs().max() <= 2 ** -7 * whole.float().abs().max()
+    assert [b for _, b in ran[-5:]] == [1, 2, 2, 3, 3]
+
+
+def test_the_fused_adamw_updates_as_adamw_does():
+    """`adamw`: PyTorch's fused update where it has one (the CPU does), the same steps to float rounding
+    as the plain one, with the same state to checkpoint; weight decay per group is kept."""
+    torch.manual_seed(0)
+    weights = [torch.randn(16, 576), torch.randn(576, 16), torch.randn(8)]
+    grads = [[torch.randn_like(w) for w in weights] for _ in range(4)]
+    runs = []
+    for fused in (True, False):
+        params = [torch.nn.Parameter(w.clone()) for w in weights]
+        optimizer = adamw([{"params": params[:2], "weight_decay": 0.01}, {"params": params[2:], "weight_decay": 0.0}],
+                          2e-3, fused=fused)
+        assert bool(optimizer.defaults["fused"]) is fused
+        for step in grads:
+            for p, g in zip(params, step):
+                p.grad = g.clone()
+            optimizer.step()
+        runs.append((params, optimizer.state_dict()))
+    (fused, fused_state), (plain, plain_state) = runs
+    for a, b, w in zip(fused, plain, weights):
+        torch.testing.assert_close(a, b)
+        assert not torch.equal(a.detach(), w)  # it moved
+    assert fused_state["state"].keys() == plain_state["state"].keys()
+    for key in ("exp_avg", "exp_avg_sq", "step"):
+        for i in fused_state["state"]:
+            torch.testing.assert_close(fused_state["state"][i][key], plain_state["state"][i][key])
