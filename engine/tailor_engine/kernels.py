@@ -369,12 +369,14 @@ class _BesideB(torch.autograd.Function):
     """x @ W.T + low @ B.T (+ bias) for a frozen W, as one matmul: [x | low] against `beside`, which holds
     W in its first columns and takes B into the rest. The low-rank product then costs no pass of its own
     over the output, and backward gets x's gradient through W and low's through B from one matmul
-    (g @ beside) as well; W gets none."""
+    (g @ beside) as well; W gets none. `beside.tailor_b` is the B last written into it: backward writes
+    its forward's B again only where another has been written since (another forward of the layer)."""
 
     @staticmethod
     def forward(ctx, x, low, b, beside, bias):
         inputs = x.shape[1]
         beside[:, inputs:] = b
+        beside.tailor_b = b
         both = torch.cat([x, low], 1)
         ctx.beside = beside
         ctx.save_for_backward(low, b)
@@ -387,7 +389,9 @@ class _BesideB(torch.autograd.Function):
         inputs = beside.shape[1] - low.shape[1]
         grad_x = grad_low = None
         if ctx.needs_input_grad[0]:
-            beside[:, inputs:] = b  # this forward's B, whatever ran since
+            if getattr(beside, "tailor_b", None) is not b:  # this forward's B, whatever ran since
+                beside[:, inputs:] = b
+                beside.tailor_b = b
             both = _rows_mm(g, beside)
             grad_x, grad_low = both[:, :inputs], both[:, inputs:]
         elif ctx.needs_input_grad[1]:

@@ -388,3 +388,28 @@ def test_the_fused_adamw_updates_as_adamw_does():
     for key in ("exp_avg", "exp_avg_sq", "step"):
         for i in fused_state["state"]:
             torch.testing.assert_close(fused_state["state"][i][key], plain_state["state"][i][key])
+
+
+def test_backward_multiplies_by_its_own_forwards_b():
+    """A fused layer's backward (`_BesideB`) takes the B its forward took, also where another forward of
+    the layer wrote another B beside the frozen weight in between; it writes B again only then."""
+    torch.manual_seed(0)
+    weight = torch.randn(24, 16)
+    beside = torch.empty(24, 16 + 4)
+    beside[:, :16] = weight
+    writes = []
+    for between in (False, True):
+        x = torch.randn(8, 16, requires_grad=True)
+        low = torch.randn(8, 4, requires_grad=True)
+        b1, b2 = torch.randn(24, 4), torch.randn(24, 4)
+        out = kernels._BesideB.apply(x, low, b1, beside, None)
+        if between:
+            kernels._BesideB.apply(torch.randn(8, 16), torch.randn(8, 4), b2, beside, None)
+        g = torch.randn(8, 24)
+        before = beside.tailor_b
+        out.backward(g)
+        writes.append(before is not beside.tailor_b)
+        torch.testing.assert_close(x.grad, g @ weight)
+        torch.testing.assert_close(low.grad, g @ b1)
+        torch.testing.assert_close(out, x.detach() @ weight.T + low.detach() @ b1.T)
+    assert writes == [False, True]
