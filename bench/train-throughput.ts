@@ -86,7 +86,10 @@ const engine = (name: string, env: Record<string, string> = {}): Contender => ({
  * shapes that repeat (packed rows a multiple of 32 tokens long, segments attending as multiples of
  * 16, the loss's rows padded to multiples of 32), and the frozen layers' products in the blocks of
  * rows that ran fastest; the last is `tailor`, the default. The loss's one log-softmax per chunk is
- * in every line.
+ * in every line; PyTorch's fused AdamW in every line after round 1's, the lighter RMSNorms (which go
+ * with fused LoRA) from +fused-lora on, the SwiGLU that takes the gate/up group's output whole from
+ * +siblings on, the loss's output-gradient product in row blocks with the other blocks. Their own
+ * effects, each 1-3% of a step, are measured paired in one process (train-paired.ts).
  */
 const SHAPES_AS_THEY_COME = {
   TAILOR_ROW_MULTIPLE: "1",
@@ -94,6 +97,7 @@ const SHAPES_AS_THEY_COME = {
   TAILOR_ROW_BLOCKS: "0",
 };
 const ROUND_1 = {
+  TAILOR_FUSED_ADAMW: "0",
   TAILOR_FUSED_LORA: "0",
   TAILOR_MATH_ATTENTION_BELOW: "0",
   TAILOR_FROZEN_BF16: "0",

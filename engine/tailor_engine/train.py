@@ -25,8 +25,8 @@ from .data import Encoded, collate, collate_packed, encode_all, pack, read_chat_
 from .device import autocast_dtype, pick_device, set_cpu_threads, train_dtype
 from .emit import log
 from .errors import EngineError
-from .kernels import (compile_mlps, free_loss_buffers, fuse_lora, row_multiple, token_loss, use_liger,
-                      use_packed_attention)
+from .kernels import (compile_mlps, free_loss_buffers, fuse_lora, lighter_rms_norms, row_multiple, token_loss,
+                      use_liger, use_packed_attention)
 from .model import attach_lora, count_parameters, load_adapter, load_base, skip_lora_input_casts
 from .report import Emit, JsonLinesReporter, Reporter
 
@@ -85,8 +85,8 @@ def adamw(params, lr: float, weight_decay: float = 0.0, fused: bool = True) -> t
     them: on a CPU 4.6 against 22 ms a step for a LoRA's 420 tensors (SmolLM2-135M at rank 16, all
     linear layers; about 2% of a short step), and about 10x for a classifier's 22M weights
     (bench/README.md). The same update to float rounding; its state_dict is AdamW's either way, so
-    checkpoints resume across the two."""
-    if fused:
+    checkpoints resume across the two. TAILOR_FUSED_ADAMW=0: the plain one (the benchmark's round 1)."""
+    if fused and os.environ.get("TAILOR_FUSED_ADAMW") != "0":
         try:
             return torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay, fused=True)
         except (RuntimeError, TypeError):  # a device or dtype without the fused kernel
@@ -167,6 +167,8 @@ class LoRARecipe:
         # a sharded base keeps its weights where they are; under TAILOR_COMPILE the MLPs compile their layers alone
         if fused := fuse_lora(model, regroup=not self.sharded and os.environ.get("TAILOR_COMPILE") != "1"):
             log(f"fused LoRA in {fused} linear layers (TAILOR_FUSED_LORA=0 to turn off)")
+        if device.type == "cpu" and not self.sharded:
+            lighter_rms_norms(model)
         if compiled := compile_mlps(model):
             log(f"compiling {compiled} MLP blocks with torch.compile (TAILOR_COMPILE=1); the first steps are slower")
         self.row_tokens = max(ROW_TOKENS, cfg.max_seq_length)

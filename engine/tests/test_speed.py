@@ -163,6 +163,10 @@ def test_fused_lora_computes_what_peft_computes(tiny_model, tmp_path, monkeypatc
         m.lora_dropout["default"] = d
     monkeypatch.delenv("TAILOR_FUSED_LORA")  # the default
     assert kernels.fuse_lora(model) == sum(isinstance(m, LoraLinear) for m in model.modules()) > 0
+    blocks = model.get_base_model().model.layers
+    assert kernels.lighter_rms_norms(model) == 2 * len(blocks) + 1  # as training sets up on the CPU
+    # each MLP takes its gate/up group's output whole into its SwiGLU
+    assert all(b.mlp.forward.__func__.func is kernels._swiglu_mlp_forward for b in blocks)
     peft_forward = LoraLinear.forward
 
     def not_fused(*args, **kwargs):
@@ -172,9 +176,8 @@ def test_fused_lora_computes_what_peft_computes(tiny_model, tmp_path, monkeypatc
     # each block's q, k and v compute together, and its gate and up: one group run each, none alone
     alone, groups = [], []
     monkeypatch.setattr(kernels, "_fused_lora_forward", lambda layer, x: alone.append(layer) or _fused(layer, x))
-    group_run = kernels._SiblingGroup.run
-    monkeypatch.setattr(kernels._SiblingGroup, "run", lambda group, x: groups.append(group) or group_run(group, x))
-    blocks = model.get_base_model().model.layers
+    group_whole = kernels._SiblingGroup.whole
+    monkeypatch.setattr(kernels._SiblingGroup, "whole", lambda group, x: groups.append(group) or group_whole(group, x))
     for amp, tol in precisions:
         alone.clear()
         groups.clear()
@@ -191,7 +194,7 @@ def test_fused_lora_computes_what_peft_computes(tiny_model, tmp_path, monkeypatc
         assert k.data_ptr() == q.data_ptr() + q.shape[0] * q.stride(0) * q.element_size()
         assert v.data_ptr() == k.data_ptr() + k.shape[0] * k.stride(0) * k.element_size()
     monkeypatch.setattr(kernels, "_fused_lora_forward", _fused)
-    monkeypatch.setattr(kernels._SiblingGroup, "run", group_run)
+    monkeypatch.setattr(kernels._SiblingGroup, "whole", group_whole)
     monkeypatch.setattr(LoraLinear, "forward", peft_forward)
     # a weight that no longer views the concatenated one (a model moved or reloaded): the group steps
     # aside and each layer computes alone, with the weight it has now
@@ -413,3 +416,50 @@ def test_backward_multiplies_by_its_own_forwards_b():
         torch.testing.assert_close(low.grad, g @ b1)
         torch.testing.assert_close(out, x.detach() @ weight.T + low.detach() @ b1.T)
     assert writes == [False, True]
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+def test_the_lighter_rms_norm_computes_what_llamas_computes(dtype):
+    """`lighter_rms_norms`: a frozen LlamaRMSNorm's output to the bit, its input's gradient to the dtype's
+    rounding; a norm whose weight trains keeps transformers' forward (and its weight gets a gradient)."""
+    from transformers.models.llama.modeling_llama import LlamaRMSNorm
+
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(LlamaRMSNorm(96, eps=1e-5), torch.nn.Linear(96, 8), LlamaRMSNorm(8))
+    with torch.no_grad():
+        model[0].weight.normal_(1, 0.2)
+    model.to(dtype)
+    model[0].weight.requires_grad_(False)
+    x = torch.randn(2, 37, 96, dtype=dtype) * 3
+    x_before = x.clone()
+    g = torch.randn(2, 37, 8, dtype=dtype)
+    runs = []
+    for lighter in (False, True):
+        if lighter:
+            assert kernels.lighter_rms_norms(model) == 2
+        model.zero_grad()
+        xx = x.clone().requires_grad_()
+        out = model(xx)
+        out.backward(g)
+        runs.append((model[0](x), out, xx.grad, model[2].weight.grad))
+        assert torch.equal(xx.detach(), x)  # the input as it was
+    (norm, out, grad, weight_grad), (norm2, out2, grad2, weight_grad2) = runs
+    assert torch.equal(x, x_before)
+    assert torch.equal(norm, norm2) and torch.equal(out, out2)
+    tol = 1e-6 if dtype == torch.float32 else 2 ** -7
+    assert (grad2 - grad).abs().max() <= tol * grad.abs().max()
+    assert weight_grad2 is not None and torch.equal(weight_grad, weight_grad2)
+
+
+def test_swiglu_computes_what_autograd_computes():
+    """`_SwiGLU` on gate and up side by side: silu(gate) * up and its gradient, to the bit."""
+    torch.manual_seed(0)
+    both = torch.randn(2, 33, 2 * 48, dtype=torch.bfloat16)
+    g = torch.randn(2, 33, 48, dtype=torch.bfloat16)
+    a, b = both.clone().requires_grad_(), both.clone().requires_grad_()
+    gate, up = a.split(48, -1)
+    want = torch.nn.functional.silu(gate) * up
+    want.backward(g)
+    got = kernels._SwiGLU.apply(b, 48)
+    got.backward(g)
+    assert torch.equal(got, want) and torch.equal(b.grad, a.grad)
