@@ -255,7 +255,8 @@ def fuse_lora(model, regroup: bool = True) -> int:
                 members = [getattr(parent, n, None) for n in names]
                 if all(type(m) is LoraLinear and m.forward.__func__ is _fused_lora_forward for m in members):
                     group = _SiblingGroup(members)
-                    if (names == ("gate_proj", "up_proj") and getattr(group, "sizes", [0, 1])[0] == group.sizes[-1]
+                    sizes = getattr(group, "sizes", None)  # none where the members could not be grouped
+                    if (names == ("gate_proj", "up_proj") and sizes and sizes[0] == sizes[-1]
                             and _is_swiglu_mlp(parent)):
                         parent.forward = types.MethodType(functools.partial(_swiglu_mlp_forward, group=group),
                                                           parent)

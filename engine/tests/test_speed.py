@@ -463,3 +463,23 @@ def test_swiglu_computes_what_autograd_computes():
     got = kernels._SwiGLU.apply(b, 48)
     got.backward(g)
     assert torch.equal(got, want) and torch.equal(b.grad, a.grad)
+
+
+def test_an_mlp_whose_projections_cannot_group_keeps_its_own_forward(tiny_model, tmp_path, monkeypatch):
+    """Gate and up projections that cannot be grouped (here one has a bias, the other none): the MLP
+    keeps transformers' forward, the others take the SwiGLU, and training computes."""
+    monkeypatch.setenv("TAILOR_DEVICE", "cpu")
+    monkeypatch.setenv("TAILOR_FUSED_LORA", "0")
+    recipe = set_up(train_request(tiny_model, tmp_path))
+    monkeypatch.delenv("TAILOR_FUSED_LORA")
+    blocks = recipe.model.get_base_model().model.layers
+    up = blocks[0].mlp.up_proj.base_layer
+    up.bias = torch.nn.Parameter(torch.zeros(up.out_features, dtype=up.weight.dtype), requires_grad=False)
+    assert kernels.fuse_lora(recipe.model) > 0
+    assert "forward" not in vars(blocks[0].mlp)
+    assert all(b.mlp.forward.__func__.func is kernels._swiglu_mlp_forward for b in blocks[1:])
+    batch = model_batches(recipe.train_set[:4], True, recipe.row_tokens, 4, recipe.pad_id)[0]
+    with recipe.autocast:
+        loss, _, _ = kernels.token_loss(recipe.model, batch)
+    loss.backward()
+    assert torch.isfinite(loss) and blocks[0].mlp.up_proj.lora_A["default"].weight.grad is not None
