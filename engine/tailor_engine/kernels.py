@@ -256,8 +256,9 @@ def fuse_lora(model, regroup: bool = True) -> int:
                 if all(type(m) is LoraLinear and m.forward.__func__ is _fused_lora_forward for m in members):
                     group = _SiblingGroup(members)
                     sizes = getattr(group, "sizes", None)  # none where the members could not be grouped
+                    # an MLP whose forward was replaced already (Liger's SwiGLU on CUDA) keeps it
                     if (names == ("gate_proj", "up_proj") and sizes and sizes[0] == sizes[-1]
-                            and _is_swiglu_mlp(parent)):
+                            and "forward" not in vars(parent) and _is_swiglu_mlp(parent)):
                         parent.forward = types.MethodType(functools.partial(_swiglu_mlp_forward, group=group),
                                                           parent)
     for module in model.modules():  # the layers outside a group

@@ -6,6 +6,7 @@ layer alone); and short segments through the grouped math attention (TAILOR_MATH
 With all three off, training is round 1's."""
 
 import threading
+import types
 from types import SimpleNamespace
 
 import pytest
@@ -467,19 +468,26 @@ def test_swiglu_computes_what_autograd_computes():
 
 def test_an_mlp_whose_projections_cannot_group_keeps_its_own_forward(tiny_model, tmp_path, monkeypatch):
     """Gate and up projections that cannot be grouped (here one has a bias, the other none): the MLP
-    keeps transformers' forward, the others take the SwiGLU, and training computes."""
+    keeps transformers' forward, the other takes the SwiGLU, and training computes. An MLP whose forward
+    something else replaced already (as Liger's SwiGLU is, on CUDA) keeps that."""
     monkeypatch.setenv("TAILOR_DEVICE", "cpu")
-    monkeypatch.setenv("TAILOR_FUSED_LORA", "0")
-    recipe = set_up(train_request(tiny_model, tmp_path))
-    monkeypatch.delenv("TAILOR_FUSED_LORA")
-    blocks = recipe.model.get_base_model().model.layers
-    up = blocks[0].mlp.up_proj.base_layer
-    up.bias = torch.nn.Parameter(torch.zeros(up.out_features, dtype=up.weight.dtype), requires_grad=False)
-    assert kernels.fuse_lora(recipe.model) > 0
-    assert "forward" not in vars(blocks[0].mlp)
-    assert all(b.mlp.forward.__func__.func is kernels._swiglu_mlp_forward for b in blocks[1:])
-    batch = model_batches(recipe.train_set[:4], True, recipe.row_tokens, 4, recipe.pad_id)[0]
-    with recipe.autocast:
-        loss, _, _ = kernels.token_loss(recipe.model, batch)
-    loss.backward()
-    assert torch.isfinite(loss) and blocks[0].mlp.up_proj.lora_A["default"].weight.grad is not None
+    for case in ("bias", "replaced"):
+        monkeypatch.setenv("TAILOR_FUSED_LORA", "0")
+        (tmp_path / case).mkdir()
+        recipe = set_up(train_request(tiny_model, tmp_path / case))
+        monkeypatch.delenv("TAILOR_FUSED_LORA")
+        blocks = recipe.model.get_base_model().model.layers
+        kept = blocks[0].mlp
+        if case == "bias":
+            up = kept.up_proj.base_layer
+            up.bias = torch.nn.Parameter(torch.zeros(up.out_features, dtype=up.weight.dtype), requires_grad=False)
+        else:
+            kept.forward = replaced = types.MethodType(type(kept).forward, kept)
+        assert kernels.fuse_lora(recipe.model) > 0
+        assert ("forward" not in vars(kept)) if case == "bias" else kept.forward is replaced
+        assert len(blocks) > 1 and all(b.mlp.forward.__func__.func is kernels._swiglu_mlp_forward for b in blocks[1:])
+        batch = model_batches(recipe.train_set[:4], True, recipe.row_tokens, 4, recipe.pad_id)[0]
+        with recipe.autocast:
+            loss, _, _ = kernels.token_loss(recipe.model, batch)
+        loss.backward()
+        assert torch.isfinite(loss) and kept.up_proj.lora_A["default"].weight.grad is not None
