@@ -21,14 +21,8 @@ import torch  # noqa: E402
 
 from tailor_engine import kernels  # noqa: E402
 from tailor_engine.config import TrainConfig  # noqa: E402
+from tailor_engine.report import JsonLinesReporter  # noqa: E402
 from tailor_engine.train import LoRARecipe, batches  # noqa: E402
-
-
-class Quiet:
-    """A reporter that reports nothing."""
-
-    def __getattr__(self, name):
-        return lambda *args, **kwargs: None
 
 
 def per_module(recipe, wanted) -> list:
@@ -82,7 +76,7 @@ def main() -> None:
                    "lora_alpha": 32, "lora_dropout": 0.0, "target_modules": "all-linear", "warmup_ratio": 0.0,
                    "weight_decay": 0.0, "max_grad_norm": 1.0, "max_seq_length": 1024, "seed": 0,
                    "checkpoint_every_steps": 0}
-        recipe = LoRARecipe(TrainConfig.from_request(request), Quiet())
+        recipe = LoRARecipe(TrainConfig.from_request(request), JsonLinesReporter(lambda message: None))
         recipe.setup()
         recipe.started, recipe.resumed_at = time.perf_counter(), 0
         switch = switch_for(recipe, s["change"])

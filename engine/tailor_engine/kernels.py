@@ -188,6 +188,13 @@ class _RMSNorm(torch.autograd.Function):
         return gw.mul_(inverse).addcmul_(xf, coefficient).to(x.dtype), None, None
 
 
+def _has_code_of(module, reference) -> bool:
+    """Whether `module`'s class computes forward with `reference.forward`'s code (the same bytecode and
+    names: transformers' "Copied from" classes, such as Qwen2's and Mistral's copies of Llama's)."""
+    forward, want = getattr(type(module).forward, "__code__", None), reference.forward.__code__
+    return forward is not None and forward.co_code == want.co_code and forward.co_names == want.co_names
+
+
 def _rms_norm_forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
     if self.weight.requires_grad:
         return type(self).forward(self, hidden_states)
@@ -202,12 +209,9 @@ def lighter_rms_norms(model) -> int:
         return 0
     from transformers.models.llama.modeling_llama import LlamaRMSNorm
 
-    llama = LlamaRMSNorm.forward.__code__
     count = 0
     for module in model.modules():
-        forward = getattr(type(module).forward, "__code__", None)
-        if (forward is not None and forward.co_code == llama.co_code and forward.co_names == llama.co_names
-                and hasattr(module, "variance_epsilon")):
+        if _has_code_of(module, LlamaRMSNorm) and hasattr(module, "variance_epsilon"):
             module.forward = types.MethodType(_rms_norm_forward, module)
             count += 1
     return count
@@ -371,8 +375,7 @@ def _is_swiglu_mlp(module) -> bool:
     (the same code: Qwen2's, Mistral's and others are copies of it)."""
     from transformers.models.llama.modeling_llama import LlamaMLP
 
-    forward, llama = getattr(type(module).forward, "__code__", None), LlamaMLP.forward.__code__
-    return (forward is not None and forward.co_code == llama.co_code and forward.co_names == llama.co_names
+    return (_has_code_of(module, LlamaMLP)
             and type(getattr(module, "act_fn", None)).__name__ in ("SiLU", "SiLUActivation"))
 
 
