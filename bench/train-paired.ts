@@ -6,8 +6,15 @@
  * the mean of the pairs' ratios, with its standard error. The changes are each 1-3% of a step, under
  * the 5-10% that separates two runs of the same code in two processes on this machine, so
  * train-throughput.ts cannot tell them apart; paired they show.
- * Usage: npx tsx bench/train-paired.ts [--change fused-adamw,head-blocks,row-blocks,swiglu,rms-norm]
- *   [--rounds 6] [--steps 4] [--json]
+ * `sfc64-masks` (dropout's random bits from numpy's SFC64 against torch's randint) and `dropout-factor`
+ * (dropped elements zeroed by a 0/1 factor in the input's dtype against a boolean mask and
+ * `masked_fill`) train with a job's LoRA dropout, 0.05, the others without, as the throughput benchmark
+ * does; --dropout sets it for all.
+ * --fp32 trains in fp32 (TAILOR_CPU_BF16=0) where the CPU would take bf16.
+ * Usage: npx tsx bench/train-paired.ts
+ *   [--change fused-adamw,head-blocks,row-blocks,swiglu,rms-norm,sfc64-masks,
+ *   dropout-factor] [--rounds 6] [--steps 4]
+ *   [--dropout 0.05] [--fp32] [--json]
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -16,7 +23,17 @@ import { allocatorEnv } from "../src/engine/index.ts";
 import { writeChatData } from "./lib/chat-data.ts";
 import { python, runContender, warmModelCache } from "./lib/python.ts";
 
-const CHANGES = ["fused-adamw", "head-blocks", "row-blocks", "swiglu", "rms-norm"];
+const CHANGES = [
+  "fused-adamw",
+  "head-blocks",
+  "row-blocks",
+  "swiglu",
+  "rms-norm",
+  "sfc64-masks",
+  "dropout-factor",
+];
+/** The LoRA dropout a change is measured at unless --dropout says: a job's default where it is about dropout. */
+const DROPOUT_OF: Record<string, number> = { "sfc64-masks": 0.05, "dropout-factor": 0.05 };
 const option = (name: string): string | undefined => {
   const i = process.argv.indexOf(name);
   return i >= 0 ? process.argv[i + 1] : undefined;
@@ -29,8 +46,13 @@ for (const change of changes)
     );
 const rounds = Number(option("--rounds") ?? 6);
 const steps = Number(option("--steps") ?? 4);
+const fp32 = process.argv.includes("--fp32");
+const dropoutOption = option("--dropout");
+const dropout = dropoutOption === undefined ? undefined : Number(dropoutOption);
 if (!(Number.isInteger(rounds) && rounds >= 2 && Number.isInteger(steps) && steps >= 1))
   throw new Error("--rounds takes a whole number from 2, --steps one from 1");
+if (dropout !== undefined && !(dropout >= 0 && dropout < 1))
+  throw new Error(`--dropout ${dropoutOption}: give a probability from 0 to under 1, e.g. 0.05`);
 
 type Result = {
   change: string;
@@ -48,11 +70,14 @@ try {
   warmModelCache();
   const results: Result[] = [];
   for (const change of changes) {
-    console.error(`${change}: ${rounds} rounds of ${steps} steps, on and off`);
+    const p = dropout ?? DROPOUT_OF[change] ?? 0;
+    console.error(
+      `${change}: ${rounds} rounds of ${steps} steps, on and off, LoRA dropout ${p}${fp32 ? ", fp32" : ""}`,
+    );
     const r = runContender(
       "train_throughput/paired.py",
-      [JSON.stringify({ data_file: data, change, rounds, steps })],
-      allocatorEnv(python()),
+      [JSON.stringify({ data_file: data, change, rounds, steps, dropout: p })],
+      { ...allocatorEnv(python()), ...(fp32 ? { TAILOR_CPU_BF16: "0" } : {}) },
     ) as Result;
     results.push(r);
   }

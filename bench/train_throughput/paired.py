@@ -53,6 +53,25 @@ def switch_for(recipe, change: str):
     def row_blocks(on):
         kernels.ROW_BLOCKS = on
 
+    def sfc64_masks(on):
+        kernels.SFC64_MASKS = on
+
+    dropped = kernels._Dropped
+
+    class BooleanMask(torch.autograd.Function):  # the way before: a boolean mask and masked_fill
+        @staticmethod
+        def forward(ctx, x, bits, threshold):
+            mask = bits < threshold
+            ctx.save_for_backward(mask)
+            return x.masked_fill(mask, 0)
+
+        @staticmethod
+        def backward(ctx, g):
+            return g.masked_fill(ctx.saved_tensors[0], 0), None, None
+
+    def dropout_factor(on):
+        kernels._Dropped = dropped if on else BooleanMask
+
     def forwards(wanted):
         found = per_module(recipe, wanted)
         return lambda on: toggle_forwards(found, on)
@@ -61,19 +80,20 @@ def switch_for(recipe, change: str):
         return forwards(lambda f: getattr(getattr(f, "__func__", None), "func", None) is kernels._swiglu_mlp_forward)
     if change == "rms-norm":
         return forwards(lambda f: getattr(f, "__func__", None) is kernels._rms_norm_forward)
-    switches = {"fused-adamw": fused_adamw, "head-blocks": head_blocks, "row-blocks": row_blocks}
+    switches = {"fused-adamw": fused_adamw, "head-blocks": head_blocks, "row-blocks": row_blocks,
+                "sfc64-masks": sfc64_masks, "dropout-factor": dropout_factor}
     if change not in switches:
         raise SystemExit(f"unknown change {change!r}: one of {', '.join([*switches, 'swiglu', 'rms-norm'])}")
     return switches[change]
 
 
 def main() -> None:
-    s = json.loads(sys.argv[1])  # data_file, change, rounds, steps
+    s = json.loads(sys.argv[1])  # data_file, change, rounds, steps, dropout
     with tempfile.TemporaryDirectory(prefix="tailor-paired-") as tmp:
         request = {"base": {"kind": "builtin", "name": "smollm2-135m-instruct"}, "train_file": s["data_file"],
                    "out_dir": f"{tmp}/out", "checkpoint_dir": f"{tmp}/ckpt", "model_name": "paired", "epochs": 1,
                    "learning_rate": 2e-4, "batch_size": 4, "gradient_accumulation_steps": 2, "lora_rank": 16,
-                   "lora_alpha": 32, "lora_dropout": 0.0, "target_modules": "all-linear", "warmup_ratio": 0.0,
+                   "lora_alpha": 32, "lora_dropout": s["dropout"], "target_modules": "all-linear", "warmup_ratio": 0.0,
                    "weight_decay": 0.0, "max_grad_norm": 1.0, "max_seq_length": 1024, "seed": 0,
                    "checkpoint_every_steps": 0}
         recipe = LoRARecipe(TrainConfig.from_request(request), JsonLinesReporter(lambda message: None))

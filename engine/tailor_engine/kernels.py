@@ -15,6 +15,7 @@ import time
 import types
 from collections import defaultdict
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -536,25 +537,69 @@ def _no_dropout(module) -> bool:
     return isinstance(module, torch.nn.Identity) or not module.training or module.p == 0
 
 
-def drop_mask(shape, p: float, device: torch.device) -> torch.Tensor:
-    """True where dropout with probability `p` zeroes an element: 16 random bits an element, four from
-    each 64-bit draw of the generator (exact to 1/65,536). torch's CPU dropout draws a number for every
-    element: 2.5x slower forward (1.8x with the backward), which at LoRA dropout 0.05 on all linear
-    layers took over a third of a training step's time on a 2-core CPU (bench/README.md)."""
+# Where dropout's random bits come from on the CPU: numpy's SFC64 generator, seeded from torch's default
+# generator at every mask (so torch.manual_seed and a checkpoint's RNG state still decide every mask),
+# gives 64 random bits in about 1.5 ns against 3.7 for torch's randint (mt19937 and a 64-bit modulo),
+# one thread either way (bench/README.md). TAILOR_SFC64_MASKS=0: torch's randint.
+SFC64_MASKS = os.environ.get("TAILOR_SFC64_MASKS", "1") != "0"
+
+
+def _random_words(count: int, device: torch.device) -> torch.Tensor:
+    """`count` random 64-bit words (int64) on `device`."""
+    if SFC64_MASKS and device.type == "cpu":
+        seed = int(torch.randint(0, 2 ** 63 - 1, (1,)))
+        return torch.from_numpy(np.random.SFC64(seed).random_raw(count).view(np.int64))
+    return torch.randint(-2 ** 63, 2 ** 63 - 1, (count,), dtype=torch.int64, device=device)
+
+
+def drop_bits(shape, device: torch.device) -> torch.Tensor:
+    """16 random bits (int16) for each element of `shape`, four from each 64-bit word (`_random_words`)."""
     n = math.prod(shape)
-    bits = torch.randint(-2 ** 63, 2 ** 63 - 1, ((n + 3) // 4,), dtype=torch.int64, device=device)
-    return bits.view(torch.int16)[:n].view(shape) < round(p * 65536) - 32768
+    return _random_words((n + 3) // 4, device).view(torch.int16)[:n].view(shape)
+
+
+def drop_threshold(p: float) -> int:
+    """The int16 value below which `drop_bits` drops an element with probability `p` (exact to 1/65,536)."""
+    return round(p * 65536) - 32768
+
+
+def drop_mask(shape, p: float, device: torch.device) -> torch.Tensor:
+    """True where dropout with probability `p` zeroes an element (`drop_bits` below `drop_threshold`).
+    torch's CPU dropout draws a number for every element: 2.5x slower forward (1.8x with the backward),
+    which at LoRA dropout 0.05 on all linear layers took over a third of a training step's time on a
+    2-core CPU (bench/README.md)."""
+    return drop_bits(shape, device) < drop_threshold(p)
+
+
+class _Dropped(torch.autograd.Function):
+    """x times 1 where `bits` keep an element (at or above `threshold`) and 0 where they drop it, as
+    dropout before its 1 / (1 - p); the gradient the same. The 0/1 factor is made in x's dtype by the
+    comparison itself (`ge` into a float tensor: 0.05 ms for 870 x 576, where a boolean mask is 0.1 ms
+    and `masked_fill` with it another 0.22-0.24, forward and backward alike), and the bits are kept for
+    backward (2 bytes an element) instead of the factor."""
+
+    @staticmethod
+    def forward(ctx, x, bits, threshold: int):
+        ctx.threshold = threshold
+        ctx.save_for_backward(bits)
+        return torch.ge(bits, threshold, out=torch.empty_like(x, memory_format=torch.contiguous_format)).mul_(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        bits, = ctx.saved_tensors
+        return torch.ge(bits, ctx.threshold, out=torch.empty_like(g, memory_format=torch.contiguous_format)).mul_(g), \
+            None, None
 
 
 def _lora_dropout(module, x: torch.Tensor) -> tuple[torch.Tensor, float]:
     """A LoRA layer's dropout of its input `x`: (x with the dropped elements zeroed, the factor for the
     rest, 1 / (1 - p), which the caller applies to the rank-sized product instead of to `x`). On the CPU
-    the mask is `drop_mask`'s; elsewhere the layer's own dropout, already scaled."""
+    the bits are `drop_bits`' and the zeros `_Dropped`'s; elsewhere the layer's own dropout, already scaled."""
     if _no_dropout(module):
         return x, 1.0
     if x.device.type != "cpu" or module.p >= 1 or module.inplace:
         return module(x), 1.0
-    return x.masked_fill(drop_mask(x.shape, module.p, x.device), 0), 1 / (1 - module.p)
+    return _Dropped.apply(x, drop_bits(x.shape, x.device), drop_threshold(module.p)), 1 / (1 - module.p)
 
 
 def _fused_lora_forward(self, x: torch.Tensor, *args, **kwargs) -> torch.Tensor:

@@ -41,10 +41,13 @@ class SameMask(torch.nn.Module):
         return x.masked_fill(kernels.drop_mask(x.shape, self.p, x.device), 0) / (1 - self.p)
 
 
-def test_dropout_masks_drop_p_of_the_elements_at_random():
-    """The fused layers' dropout mask: each element dropped with probability p (within 5 standard
-    deviations over a million), the elements independent of their neighbours (each 64-bit draw gives
-    four), a new mask at every call, the same one from the same seed."""
+@pytest.mark.parametrize("sfc64", [True, False], ids=["sfc64", "torch-randint"])
+def test_dropout_masks_drop_p_of_the_elements_at_random(monkeypatch, sfc64):
+    """The fused layers' dropout mask, its bits from numpy's SFC64 (the default) or torch's randint:
+    each element dropped with probability p (within 5 standard deviations over a million), the elements
+    independent of their neighbours (each 64-bit draw gives four), a new mask at every call, the same
+    one from the same torch seed."""
+    monkeypatch.setattr(kernels, "SFC64_MASKS", sfc64)
     n = 1_000_000
     for p in (0.05, 0.1, 0.5, 0.9):
         mask = kernels.drop_mask((1000, 1000), p, torch.device("cpu"))
@@ -60,6 +63,25 @@ def test_dropout_masks_drop_p_of_the_elements_at_random():
     first = kernels.drop_mask((7, 9), 0.3, torch.device("cpu"))
     torch.manual_seed(3)
     assert torch.equal(first, kernels.drop_mask((7, 9), 0.3, torch.device("cpu")))
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+def test_dropped_inputs_are_zeroed_as_the_mask_says_and_so_is_their_gradient(dtype):
+    """The fused layers' dropout: the input where `drop_mask` keeps it and zero where it drops it (as
+    masked_fill would), the gradient through it likewise, for the same seed; what backward keeps is the
+    16-bit draw, not a copy of the input."""
+    x = torch.randn(37, 41, dtype=dtype, requires_grad=True)
+    torch.manual_seed(5)
+    mask = kernels.drop_mask(x.shape, 0.3, x.device)
+    assert 0 < mask.sum() < mask.numel()
+    torch.manual_seed(5)
+    out, keep_scale = kernels._lora_dropout(torch.nn.Dropout(0.3), x)
+    assert keep_scale == pytest.approx(1 / 0.7)
+    assert out.dtype == dtype and torch.equal(out, x.detach().masked_fill(mask, 0))
+    assert [t.dtype for t in out.grad_fn.saved_tensors] == [torch.int16]
+    g = torch.randn_like(out)
+    out.backward(g)
+    assert torch.equal(x.grad, g.masked_fill(mask, 0))
 
 
 class Quiet:
