@@ -227,10 +227,10 @@ def fuse_lora(model, regroup: bool = True) -> int:
     not lost (PEFT's layers round the base's output first, and bf16 training lagged fp32's loss curve).
     Backward gets x's gradient through W and A's path's through B from one matmul too; the frozen
     weight gets no gradient. LoRA dropout (0.05 in a user's job by default) masks the low-rank path's
-    input as PEFT's does, with a mask drawn faster (`drop_mask`). Returns how many layers were fused;
-    layers with several or no active adapters, DoRA or other variants keep PEFT's own forward. About 5%
-    faster steps on the CPU (bench/README.md); the outputs and gradients are PEFT's to float rounding,
-    given the same dropout masks (engine/tests/test_speed.py).
+    input as PEFT's does, its bits drawn and applied faster (`drop_bits`, `_Dropped`). Returns how many
+    layers were fused; layers with several or no active adapters, DoRA or other variants keep PEFT's
+    own forward. About 5% faster steps on the CPU (bench/README.md); the outputs and gradients are
+    PEFT's to float rounding, given the same dropout masks (engine/tests/test_speed.py).
 
     The frozen weights move into those tensors, each layer's weight a view of one, only with `regroup`:
     not where the base is sharded (each process would keep the whole tensors beside its shards), nor
