@@ -38,9 +38,11 @@ describe("evaluation, the promotion gate and the model card", () => {
 
   test("a model trained to memorise beats its base, and is ready", () => {
     const data = file("support.jsonl", train(CANNED));
+    // at this learning rate the tiny model's validation loss spikes on the way down, and the
+    // overfitting guard would stop some runs (which depends on the dropout draws) before it memorises
     const trained = tailor(
       ...["train", "--base", "tiny", "--data", data, "--val", val, "--name", "support"],
-      ...["--lr", "0.02", "--epochs", "12", "--wait"],
+      ...["--lr", "0.02", "--epochs", "12", "--wait", "--no-early-stop"],
     );
     assert.equal(trained.code, 0, trained.stderr);
     assert.match(trained.stdout, /model support: ready \(It scores 100\.0% ROUGE-L/);
