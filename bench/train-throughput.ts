@@ -9,7 +9,10 @@
  * resident memory and the mean training loss of the timed steps; medians over the runs; ratios.
  * Model FLOPs utilisation: each run also measures the machine's 2048x2048 matmul throughput at the
  * run's precision (train_throughput/flops.py, which says what a step's model FLOPs count), and each
- * contender's model FLOPs per second are given as a share of it. The engine's own tokens_per_second
+ * contender's model FLOPs per second are given as a share of it. Beside them, "products alone"
+ * (train_throughput/bound.py) times every product the model FLOPs count for the timed steps, each alone
+ * at its shape and at its fastest: the highest MFU those steps allow on this machine, with what it
+ * would leave of Tailor's step time. The engine's own tokens_per_second
  * (what a user's progress bar shows) is set beside the benchmark's measure of the same steps.
  * Data shapes (--shape, one or more, comma-separated): short (chat of about 100 tokens an example),
  * long (answers of 300 to 1,000 tokens), mixed (20 to 1,000, log-uniform: the first benchmark's).
@@ -197,6 +200,14 @@ type Result = {
   threads: number;
 };
 type Matmul = { threads: number; fp32_gflops: number; bf16_gflops?: number };
+/** train_throughput/bound.py: the timed steps' model products alone, each at its shape, at its fastest. */
+type Bound = {
+  seconds: number;
+  tokens_per_second: number;
+  gflops_per_second: number;
+  share: Record<string, number>;
+  precision: string;
+};
 
 const settings = {
   seed: 0,
@@ -223,6 +234,7 @@ function measure(shape: Shape) {
   const dir = mkdtempSync(join(tmpdir(), "tailor-bench-train-"));
   const results: Record<string, Result[]> = {};
   const peaks: number[] = [];
+  const bounds: Bound[] = [];
   try {
     const dataFile = join(dir, "train.jsonl");
     writeChatData(dataFile, examples, 1, shape);
@@ -230,6 +242,7 @@ function measure(shape: Shape) {
     const env = settings.precision === "fp32" ? { TAILOR_CPU_BF16: "0" } : {};
     for (let run = 1; run <= runs; run++) {
       const matmul = runContender("train_throughput/flops.py", ["matmul"], env) as Matmul;
+      bounds.push(runContender("train_throughput/bound.py", [arg0], env) as unknown as Bound);
       for (const c of CONTENDERS) {
         const r = runContender(c.script, [arg0, ...c.args], c.env) as unknown as Result;
         results[c.name] = [...(results[c.name] ?? []), r];
@@ -298,12 +311,26 @@ function measure(shape: Shape) {
         return [name, Math.abs((contenders[name]?.final_loss ?? Number.NaN) - want) / want];
       }),
   );
+  // the highest MFU these steps allow: their products alone, each at its fastest (bound.py)
+  const productsAlone = {
+    tokens_per_second: median(bounds.map((b) => b.tokens_per_second)),
+    gflops_per_second: median(bounds.map((b) => b.gflops_per_second)),
+    mfu: median(
+      perRun((i) => (bounds[i]?.gflops_per_second ?? Number.NaN) / (peaks[i] ?? Number.NaN)),
+    ),
+    // how much of tailor's step time its products alone would take
+    of_tailor_step: median(
+      perRun((i) => tps("tailor", i) / (bounds[i]?.tokens_per_second ?? Number.NaN)),
+    ),
+    share: bounds[0]?.share,
+  };
   return {
     shape,
     timed_tokens: results.tailor?.[0]?.tokens,
     precision: results.tailor?.[0]?.precision,
     matmul_gflops: median(peaks),
     contenders,
+    products_alone: productsAlone,
     engine_reported_tokens_per_second: engineSays,
     tailor_over: ratios,
     max_loss_gap: lossGap,
@@ -336,6 +363,17 @@ else {
       console.log(
         `  ${name.padEnd(20)} ${fixed(s.tokens_per_second).padStart(9)} ${fixed(s.gflops_per_second).padStart(9)} ${`${fixed(100 * s.mfu, 1)}%`.padStart(6)} ${fixed(s.peak_rss_mb).padStart(9)}   ${s.final_loss.toFixed(4)}`,
       );
+    const p = m.products_alone;
+    console.log(
+      `  ${"products alone".padEnd(20)} ${fixed(p.tokens_per_second).padStart(9)} ${fixed(p.gflops_per_second).padStart(9)} ${`${fixed(100 * p.mfu, 1)}%`.padStart(6)}` +
+        `   (the steps' model products, each timed alone at its shape: the highest MFU these steps allow; ` +
+        `${Object.entries(p.share ?? {})
+          .map(([kind, x]) => `${kind} ${fixed(100 * x)}%`)
+          .join(", ")})`,
+    );
+    console.log(
+      `  tailor's steps take ${fixed(1 / p.of_tailor_step, 2)}x the time of their products alone`,
+    );
     console.log(
       `  ${Object.entries(m.tailor_over)
         .map(
