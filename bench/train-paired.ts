@@ -10,10 +10,11 @@
  * (dropped elements zeroed by a 0/1 factor in the input's dtype against a boolean mask and
  * `masked_fill`) train with a job's LoRA dropout, 0.05, the others without, as the throughput benchmark
  * does; --dropout sets it for all.
+ * `packed-math` is a packed row's attention in one autograd function against segment by segment.
  * --fp32 trains in fp32 (TAILOR_CPU_BF16=0) where the CPU would take bf16.
  * Usage: npx tsx bench/train-paired.ts
  *   [--change fused-adamw,head-blocks,row-blocks,swiglu,rms-norm,sfc64-masks,
- *   dropout-factor] [--rounds 6] [--steps 4]
+ *   dropout-factor,packed-math] [--rounds 6] [--steps 4]
  *   [--dropout 0.05] [--fp32] [--json]
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -31,6 +32,7 @@ const CHANGES = [
   "rms-norm",
   "sfc64-masks",
   "dropout-factor",
+  "packed-math",
 ];
 /** The LoRA dropout a change is measured at unless --dropout says: a job's default where it is about dropout. */
 const DROPOUT_OF: Record<string, number> = { "sfc64-masks": 0.05, "dropout-factor": 0.05 };

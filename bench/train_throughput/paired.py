@@ -56,6 +56,9 @@ def switch_for(recipe, change: str):
     def sfc64_masks(on):
         kernels.SFC64_MASKS = on
 
+    def packed_math(on):
+        kernels.PACKED_MATH = on
+
     dropped = kernels._Dropped
 
     class BooleanMask(torch.autograd.Function):  # the way before: a boolean mask and masked_fill
@@ -81,7 +84,7 @@ def switch_for(recipe, change: str):
     if change == "rms-norm":
         return forwards(lambda f: getattr(f, "__func__", None) is kernels._rms_norm_forward)
     switches = {"fused-adamw": fused_adamw, "head-blocks": head_blocks, "row-blocks": row_blocks,
-                "sfc64-masks": sfc64_masks, "dropout-factor": dropout_factor}
+                "sfc64-masks": sfc64_masks, "dropout-factor": dropout_factor, "packed-math": packed_math}
     if change not in switches:
         raise SystemExit(f"unknown change {change!r}: one of {', '.join([*switches, 'swiglu', 'rms-norm'])}")
     return switches[change]

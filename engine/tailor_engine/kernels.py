@@ -117,6 +117,93 @@ def _segment_attention(query, key, value, dropout_p: float, scaling):
     return F.scaled_dot_product_attention(query, key, value, dropout_p=dropout_p, is_causal=True, scale=scaling)
 
 
+# A packed row whose segments all take the grouped math path (each under MATH_BELOW, no attention
+# dropout) attends through one autograd function, `_PackedMathAttention`, instead of a graph of about
+# a dozen nodes a segment. TAILOR_PACKED_MATH=0: segment by segment.
+PACKED_MATH = os.environ.get("TAILOR_PACKED_MATH", "1") != "0"
+
+
+@functools.lru_cache(maxsize=64)
+def _causal_bias_by_place(length: int, groups: int, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+    """(length x groups, length): row r is the query at place r // groups (a key/value head's query heads
+    taken place by place), 0 for the keys it may see and -inf for those after it."""
+    return torch.full((length, length), float("-inf"), dtype=dtype, device=device).triu(1).repeat_interleave(groups, 0)
+
+
+class _PackedMathAttention(torch.autograd.Function):
+    """Causal attention within each segment of a packed row, every segment by the grouped math path's
+    products and softmax (`_grouped_math_attention`), as one autograd function.
+
+    The queries are copied once, whole row, into (key/value head, place, query head of its group)
+    order, so that a segment's queries for one key/value head are one block of rows of that copy (the
+    segment-by-segment path copies each segment's); outputs and gradients are written into whole-row
+    tensors (no concatenation of the segments' results, forward or backward); the softmax's scale
+    rides in the products (their alpha) instead of a pass over each gradient. In bf16 a segment still
+    attends as a multiple of `multiple` tokens (SEGMENT_MULTIPLE, so that oneDNN's products repeat): its
+    extra query rows read the next segment's (zeros after the row's end), their probabilities are set
+    to 0 so that nothing of theirs reaches a gradient, and the next segment, written after, overwrites
+    what they wrote. The same products, softmax and dtypes as segment by segment: the same outputs, and
+    the gradients to the dtype's rounding."""
+
+    @staticmethod
+    def forward(ctx, query, key, value, lengths: tuple, scale: float, multiple: int):
+        _, heads, n, dim = query.shape
+        kv_heads = key.shape[1]
+        groups = heads // kv_heads
+        dtype = _compute_dtype(query)
+        pads = [-length % multiple for length in lengths]
+        tail = max(pads)
+        q = query.new_empty(kv_heads, n + tail, groups, dim, dtype=dtype)
+        q[:, :n] = query[0].view(kv_heads, groups, n, dim).transpose(1, 2)
+        if tail:
+            q[:, n:] = 0
+            k, v = (t.new_zeros(kv_heads, n + tail, dim, dtype=dtype) for t in (key, value))
+            k[:, :n], v[:, :n] = key[0], value[0]
+        else:
+            k, v = key[0].to(dtype), value[0].to(dtype)
+        out = torch.empty_like(q)
+        probs, start = [], 0
+        for length, pad in zip(lengths, pads):
+            rows = length + pad
+            scores = torch.baddbmm(_causal_bias_by_place(rows, groups, dtype, q.device),
+                                   q[:, start:start + rows].view(kv_heads, rows * groups, dim),
+                                   k[:, start:start + rows].transpose(1, 2), alpha=scale)
+            p = scores.softmax(-1)
+            if pad:
+                p[:, length * groups:] = 0
+            torch.bmm(p, v[:, start:start + rows], out=out[:, start:start + rows].view(kv_heads, rows * groups, dim))
+            probs.append(p)
+            start += length
+        ctx.save_for_backward(q, k, v, *probs)
+        ctx.lengths, ctx.pads, ctx.scale, ctx.n = lengths, pads, scale, n
+        return out[:, :n].permute(1, 0, 2, 3).reshape(1, n, heads, dim)
+
+    @staticmethod
+    def backward(ctx, grad):
+        q, k, v, *probs = ctx.saved_tensors
+        kv_heads, rows_all, groups, dim = q.shape
+        n = ctx.n
+        g = torch.empty_like(q)
+        g[:, :n] = grad[0].view(n, kv_heads, groups, dim).transpose(0, 1)
+        g[:, n:] = 0
+        grad_q, grad_k, grad_v = torch.empty_like(q), torch.empty_like(k), torch.empty_like(v)
+        start = 0
+        for length, pad, p in zip(ctx.lengths, ctx.pads, probs):
+            rows = length + pad
+            part = slice(start, start + rows)
+            g_rows = g[:, part].view(kv_heads, rows * groups, dim)
+            torch.bmm(p.transpose(1, 2), g_rows, out=grad_v[:, part])
+            # the scores' gradient, scaled: the softmax's backward is linear in its incoming gradient
+            grad_p = torch.baddbmm(p, g_rows, v[:, part].transpose(1, 2), beta=0, alpha=ctx.scale)
+            grad_s = torch._softmax_backward_data(grad_p, p, -1, p.dtype)
+            torch.bmm(grad_s, k[:, part], out=grad_q[:, part].view(kv_heads, rows * groups, dim))
+            torch.bmm(grad_s.transpose(1, 2), q[:, part].view(kv_heads, rows * groups, dim), out=grad_k[:, part])
+            start += length
+        # the queries' gradient laid out as the projections' output is: (place, head, dim)
+        grad_query = grad_q[:, :n].permute(1, 0, 2, 3).reshape(n, kv_heads * groups, dim).transpose(0, 1)
+        return grad_query[None], grad_k[None, :, :n], grad_v[None, :, :n], None, None, None
+
+
 def packed_attention(module, query, key, value, attention_mask, scaling=None, dropout=0.0, **kwargs):
     """transformers attention function (registered as `tailor_packed`). With `cu_seq_lens_q` (a packed
     row of batch size 1), causal attention within each segment; otherwise exactly transformers' SDPA."""
@@ -132,6 +219,12 @@ def packed_attention(module, query, key, value, attention_mask, scaling=None, dr
     p = dropout if module.training else 0.0
     bounds = cu_seqlens.tolist()
     lengths = [e - s for s, e in zip(bounds[:-1], bounds[1:])]
+    dtype = _compute_dtype(query)
+    if (PACKED_MATH and not p and query.device.type == "cpu" and query.shape[1] % key.shape[1] == 0
+            and sum(lengths) == query.shape[2] and 0 < max(lengths) < MATH_BELOW[dtype]):
+        multiple = SEGMENT_MULTIPLE if _one_dnn(query.device, dtype) else 1
+        scale = scaling if scaling is not None else query.shape[-1] ** -0.5
+        return _PackedMathAttention.apply(query, key, value, tuple(x for x in lengths if x), scale, multiple), None
     # split, not sliced: a slice's gradient is a zero tensor of the whole row, one per segment and input
     parts = [_segment_attention(q, k, v, p, scaling)
              for q, k, v in zip(*(t.split(lengths, dim=2) for t in (query, key, value))) if q.shape[2]]

@@ -321,3 +321,42 @@ def test_a_packed_row_attends_within_each_example(monkeypatch):
     torch.testing.assert_close(out, ref, rtol=1e-4, atol=1e-5)
     for g, r in zip(grads, ref_grads):
         torch.testing.assert_close(g, r, rtol=1e-4, atol=1e-4)
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+def test_a_row_of_short_segments_attends_in_one_function_as_segment_by_segment(monkeypatch, dtype):
+    """Where every segment of a packed row takes the grouped math path, the row attends through one
+    autograd function (`_PackedMathAttention`): the same output as segment by segment
+    (TAILOR_PACKED_MATH=0), to the bit, and the same gradients to the dtype's rounding, segments of
+    lengths that are and are not multiples of SEGMENT_MULTIPLE alike (bf16 pads them: the extra rows
+    read the next segment's queries and must leave no trace). A row with a segment from MATH_BELOW on,
+    or attention dropout, goes segment by segment."""
+    torch.manual_seed(0)
+    lengths = [5, 37, 1, 16, 100, 20, 33]
+    n = sum(lengths)
+    cu = torch.tensor([0, *torch.tensor(lengths).cumsum(0).tolist()], dtype=torch.int32)
+    # laid out as the projections give them: (1, n, heads, dim) seen as (1, heads, n, dim)
+    q = torch.randn(1, n, 9, 64, dtype=dtype).transpose(1, 2).requires_grad_()
+    k, v = (torch.randn(1, n, 3, 64, dtype=dtype).transpose(1, 2).requires_grad_() for _ in range(2))
+    upstream = torch.randn(1, n, 9, 64, dtype=dtype)
+    module = torch.nn.Module()
+    runs = {}
+    for one in (True, False):
+        monkeypatch.setattr(kernels, "PACKED_MATH", one)
+        out, _ = kernels.packed_attention(module, q, k, v, None, cu_seq_lens_q=cu, max_length_q=max(lengths))
+        assert ("_PackedMathAttention" in last_steps(out, 1)) == one
+        runs[one] = (out, torch.autograd.grad(out, (q, k, v), upstream))
+    (out, grads), (ref, ref_grads) = runs[True], runs[False]
+    assert out.shape == ref.shape == (1, n, 9, 64) and out.dtype == dtype
+    assert torch.equal(out, ref)
+    tol = 1e-2 if dtype == torch.bfloat16 else 1e-5
+    for g, r in zip(grads, ref_grads):
+        assert g.shape == r.shape and g.dtype == r.dtype
+        assert (g.float() - r.float()).norm() <= tol * r.float().norm()
+    monkeypatch.setattr(kernels, "PACKED_MATH", True)
+    monkeypatch.setattr(kernels, "MATH_BELOW", {dtype: 100})  # the 100-token segment: flash
+    out, _ = kernels.packed_attention(module, q, k, v, None, cu_seq_lens_q=cu, max_length_q=max(lengths))
+    assert "_PackedMathAttention" not in last_steps(out, 1)
+    module.train()
+    monkeypatch.setattr(kernels, "MATH_BELOW", {dtype: 512})
+    out, _ = kernels.packed_attention(module, q, k, v, None, dropout=0.1, cu_seq_lens_q=cu, max_length_q=max(lengths))
+    assert "_PackedMathAttention" not in last_steps(out, 1)
