@@ -10,11 +10,12 @@
  * (dropped elements zeroed by a 0/1 factor in the input's dtype against a boolean mask and
  * `masked_fill`) train with a job's LoRA dropout, 0.05, the others without, as the throughput benchmark
  * does; --dropout sets it for all.
- * `packed-math` is a packed row's attention in one autograd function against segment by segment.
+ * `packed-math` is a packed row's attention in one autograd function against segment by segment;
+ * `masks-together` (at dropout 0.05) the masked inputs of layers that read one input in one function.
  * --fp32 trains in fp32 (TAILOR_CPU_BF16=0) where the CPU would take bf16.
  * Usage: npx tsx bench/train-paired.ts
  *   [--change fused-adamw,head-blocks,row-blocks,swiglu,rms-norm,sfc64-masks,
- *   dropout-factor,packed-math] [--rounds 6] [--steps 4]
+ *   dropout-factor,packed-math,masks-together] [--rounds 6] [--steps 4]
  *   [--dropout 0.05] [--fp32] [--json]
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -33,9 +34,14 @@ const CHANGES = [
   "sfc64-masks",
   "dropout-factor",
   "packed-math",
+  "masks-together",
 ];
 /** The LoRA dropout a change is measured at unless --dropout says: a job's default where it is about dropout. */
-const DROPOUT_OF: Record<string, number> = { "sfc64-masks": 0.05, "dropout-factor": 0.05 };
+const DROPOUT_OF: Record<string, number> = {
+  "sfc64-masks": 0.05,
+  "dropout-factor": 0.05,
+  "masks-together": 0.05,
+};
 const option = (name: string): string | undefined => {
   const i = process.argv.indexOf(name);
   return i >= 0 ? process.argv[i + 1] : undefined;

@@ -59,6 +59,9 @@ def switch_for(recipe, change: str):
     def packed_math(on):
         kernels.PACKED_MATH = on
 
+    def masks_together(on):
+        kernels.MASKS_TOGETHER = on
+
     dropped = kernels._Dropped
 
     class BooleanMask(torch.autograd.Function):  # the way before: a boolean mask and masked_fill
@@ -84,7 +87,8 @@ def switch_for(recipe, change: str):
     if change == "rms-norm":
         return forwards(lambda f: getattr(f, "__func__", None) is kernels._rms_norm_forward)
     switches = {"fused-adamw": fused_adamw, "head-blocks": head_blocks, "row-blocks": row_blocks,
-                "sfc64-masks": sfc64_masks, "dropout-factor": dropout_factor, "packed-math": packed_math}
+                "sfc64-masks": sfc64_masks, "dropout-factor": dropout_factor, "packed-math": packed_math,
+                "masks-together": masks_together}
     if change not in switches:
         raise SystemExit(f"unknown change {change!r}: one of {', '.join([*switches, 'swiglu', 'rms-norm'])}")
     return switches[change]

@@ -416,19 +416,11 @@ class _SiblingGroup:
         if any(m.scaling[n] != scale for m, n in zip(self.members, names)):
             return None
         flat = x.reshape(-1, x.shape[-1])
-        drops = [m.lora_dropout[n] for m, n in zip(self.members, names)]
-        if all(_no_dropout(d) for d in drops):
-            a = torch.cat([m.lora_A[n].weight for m, n in zip(self.members, names)])
-            low = F.linear(flat, a)
-        else:  # each member its own mask, drawn in the members' order (q, k, v), as PEFT's layers would
-            lows = []
-            for d, m, n in zip(drops, self.members, names):
-                masked, keep_scale = _lora_dropout(d, flat)
-                low = F.linear(masked, m.lora_A[n].weight)
-                lows.append(low * keep_scale if keep_scale != 1 else low)  # rank-sized
-            low = torch.cat(lows, 1)
+        # each member its own mask, drawn in the members' order (q, k, v), as PEFT's layers would
+        low, keep_scale = _masked_low(flat, [m.lora_dropout[n] for m, n in zip(self.members, names)],
+                                      [m.lora_A[n].weight for m, n in zip(self.members, names)])
         b = torch.block_diag(*[m.lora_B[n].weight for m, n in zip(self.members, names)])
-        out = _base_plus_low_rank(flat, self.beside, self.weight, self.bias, low, b, scale)
+        out = _base_plus_low_rank(flat, self.beside, self.weight, self.bias, low, b, scale * keep_scale)
         return out.view(*x.shape[:-1], out.shape[-1])
 
 
@@ -695,6 +687,74 @@ def _lora_dropout(module, x: torch.Tensor) -> tuple[torch.Tensor, float]:
     return _Dropped.apply(x, drop_bits(x.shape, x.device), drop_threshold(module.p)), 1 / (1 - module.p)
 
 
+# Whether LoRA layers that read one input and drop with the same p mask and multiply it together
+# (`_DroppedLow`) on the CPU; off, each through `_lora_dropout` and a product of its own (bench:paired).
+MASKS_TOGETHER = True
+
+
+class _DroppedLow(torch.autograd.Function):
+    """x A^T for LoRA layers that read the same input x (n, in), each through its own dropout:
+    [(x * keep_1) A_1^T | (x * keep_2) A_2^T | ...], keep_m 1 where member m's bits (`bits[m]`, int16)
+    are at or above `threshold` and 0 elsewhere, `a` the members' A matrices one after another (equal
+    ranks). Each member's masked input is made as `_Dropped` makes it, side by side in one tensor, and
+    the members' products are one batched matmul, forward and backward; x's gradient is summed over
+    the members in one tensor (`addcmul_`, the mask applied on the way) instead of each member's
+    masked gradient being made and then added to the others'. Keeps the masked inputs (for A's
+    gradient, as PEFT's layers keep their dropout's output) and the bits."""
+
+    @staticmethod
+    def forward(ctx, x, a, threshold: int, *bits):
+        n, inputs = x.shape
+        dtype = _compute_dtype(x)
+        masked = torch.empty(len(bits), n, inputs, dtype=dtype, device=x.device)
+        for m, b in zip(masked, bits):
+            torch.ge(b, threshold, out=m).mul_(x)
+        a = a.to(dtype).view(len(bits), -1, inputs)
+        ctx.threshold = threshold
+        ctx.save_for_backward(masked, a, *bits)
+        return torch.bmm(masked, a.transpose(1, 2)).transpose(0, 1).reshape(n, -1)
+
+    @staticmethod
+    def backward(ctx, grad_low):
+        masked, a, *bits = ctx.saved_tensors
+        members, rank = a.shape[:2]
+        g = grad_low.reshape(-1, members, rank).transpose(0, 1).to(masked.dtype)  # (members, n, rank)
+        grad_x = grad_a = None
+        if ctx.needs_input_grad[0]:
+            through = torch.bmm(g, a)  # each member's gradient of its masked input
+            keep = torch.empty_like(masked[0])
+            for b, t in zip(bits, through):
+                torch.ge(b, ctx.threshold, out=keep)
+                grad_x = t.mul_(keep) if grad_x is None else grad_x.addcmul_(t, keep)
+        if ctx.needs_input_grad[1]:
+            grad_a = torch.bmm(g.transpose(1, 2), masked).view(members * rank, -1)
+        return (grad_x, grad_a, None, *[None] * len(bits))
+
+
+def _masked_low(flat: torch.Tensor, drops: list, weights: list) -> tuple[torch.Tensor, float]:
+    """The low-rank paths' first product for LoRA layers reading `flat`, each through its dropout module
+    (`drops`) and its A matrix (`weights`), side by side: (that product, the factor for the kept elements,
+    1 / (1 - p), which the caller applies to the rank-sized products instead of to `flat`). Without
+    dropout one product; on the CPU, where every member drops with the same p and has the same rank,
+    `_DroppedLow` on `drop_bits`' bits (drawn member by member, in their order, as PEFT's layers would);
+    otherwise each member through `_lora_dropout`."""
+    if all(_no_dropout(d) for d in drops):
+        return F.linear(flat, torch.cat(weights) if len(weights) > 1 else weights[0]), 1.0
+    p = {getattr(d, "p", None) for d in drops}
+    if (MASKS_TOGETHER and flat.device.type == "cpu" and len(p) == 1 and len({w.shape[0] for w in weights}) == 1
+            and all(isinstance(d, torch.nn.Dropout) and not d.inplace and d.training and 0 < d.p < 1 for d in drops)):
+        p = p.pop()
+        bits = [drop_bits(flat.shape, flat.device) for _ in drops]
+        a = torch.cat(weights) if len(weights) > 1 else weights[0]
+        return _DroppedLow.apply(flat, a, drop_threshold(p), *bits), 1 / (1 - p)
+    lows = []
+    for d, w in zip(drops, weights):
+        masked, keep_scale = _lora_dropout(d, flat)
+        low = F.linear(masked, w)
+        lows.append(low * keep_scale if keep_scale != 1 else low)  # rank-sized
+    return torch.cat(lows, 1) if len(lows) > 1 else lows[0], 1.0
+
+
 def _fused_lora_forward(self, x: torch.Tensor, *args, **kwargs) -> torch.Tensor:
     adapters = self.active_adapters
     name = adapters[0] if len(adapters) == 1 else None
@@ -703,8 +763,7 @@ def _fused_lora_forward(self, x: torch.Tensor, *args, **kwargs) -> torch.Tensor:
     base = self.base_layer
     flat = x.reshape(-1, x.shape[-1])
     # dropout on the low-rank path's input only, as in PEFT's forward
-    masked, keep_scale = _lora_dropout(self.lora_dropout[name], flat)
-    low = F.linear(masked, self.lora_A[name].weight)
+    low, keep_scale = _masked_low(flat, [self.lora_dropout[name]], [self.lora_A[name].weight])
     out = _base_plus_low_rank(flat, getattr(self, "tailor_beside", None), base.weight, base.bias, low,
                               self.lora_B[name].weight, self.scaling[name] * keep_scale)
     return out.view(*x.shape[:-1], out.shape[-1])
