@@ -14,6 +14,7 @@ import os
 import time
 import types
 from collections import defaultdict
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -130,20 +131,65 @@ def _causal_bias_by_place(length: int, groups: int, dtype: torch.dtype, device: 
     return torch.full((length, length), float("-inf"), dtype=dtype, device=device).triu(1).repeat_interleave(groups, 0)
 
 
+class _Segments(NamedTuple):
+    """Where a packed row's segments go in `_PackedMathAttention`'s buffers: each segment a block of rows
+    of `dim` elements, (kv heads, places, query heads of a group) for the queries and (kv heads,
+    places) for keys and values, places rounded up to the multiple; gathers from a row laid out
+    heads first (heads, n) or places first (n, heads), and scatters back to places first."""
+    blocks: list  # (first query row, first key row, rows, length) per segment
+    query_gather: dict  # heads first (True) or not: the query row each buffer row takes
+    kv_gather: dict
+    query_scatter: torch.Tensor  # for each (place, head) of the row, its buffer row
+    kv_scatter: torch.Tensor
+
+
+@functools.lru_cache(maxsize=16)
+def _segments(lengths: tuple, multiple: int, kv_heads: int, groups: int, device: torch.device) -> _Segments:
+    n, heads = sum(lengths), kv_heads * groups
+    blocks, qg, kg, qs, ks = [], {True: [], False: []}, {True: [], False: []}, [], []
+    start = q_row = k_row = 0
+    for length in lengths:
+        rows = length + -length % multiple
+        h = torch.arange(kv_heads, device=device)[:, None, None]
+        place = torch.arange(rows, device=device)[None, :, None]
+        g = torch.arange(groups, device=device)[None, None, :]
+        real = torch.where(place < length, start + place, start)  # extra places read the first (never seen)
+        qg[True].append((h * groups + g) * n + real)
+        qg[False].append(real * heads + h * groups + g)
+        kg[True].append(h[..., 0] * n + real[..., 0])
+        kg[False].append(real[..., 0] * kv_heads + h[..., 0])
+        # each of the segment's (place, head) in places-first order: its row in the buffers
+        own = torch.arange(length, device=device)[:, None, None]
+        qs.append(q_row + (h.view(1, -1, 1) * rows + own) * groups + g.view(1, 1, -1))
+        ks.append(k_row + h.view(1, -1) * rows + own[..., 0])
+        blocks.append((q_row, k_row, rows, length))
+        start, q_row, k_row = start + length, q_row + kv_heads * rows * groups, k_row + kv_heads * rows
+    flat = lambda parts: torch.cat([t.reshape(-1) for t in parts])  # noqa: E731
+    return _Segments(blocks, {f: flat(qg[f]) for f in qg}, {f: flat(kg[f]) for f in kg}, flat(qs), flat(ks))
+
+
+def _as_rows(t: torch.Tensor) -> tuple[torch.Tensor, bool]:
+    """A (1, heads, n, dim) tensor as rows of `dim` elements, and whether heads come first in them."""
+    t = t[0]
+    if t.is_contiguous():
+        return t.view(-1, t.shape[-1]), True
+    return t.transpose(0, 1).reshape(-1, t.shape[-1]), False
+
+
 class _PackedMathAttention(torch.autograd.Function):
     """Causal attention within each segment of a packed row, every segment by the grouped math path's
     products and softmax (`_grouped_math_attention`), as one autograd function.
 
-    The queries are copied once, whole row, into (key/value head, place, query head of its group)
-    order, so that a segment's queries for one key/value head are one block of rows of that copy (the
-    segment-by-segment path copies each segment's); outputs and gradients are written into whole-row
-    tensors (no concatenation of the segments' results, forward or backward); the softmax's scale
-    rides in the products (their alpha) instead of a pass over each gradient. In bf16 a segment still
-    attends as a multiple of `multiple` tokens (SEGMENT_MULTIPLE, so that oneDNN's products repeat): its
-    extra query rows read the next segment's (zeros after the row's end), their probabilities are set
-    to 0 so that nothing of theirs reaches a gradient, and the next segment, written after, overwrites
-    what they wrote. The same products, softmax and dtypes as segment by segment: the same outputs, and
-    the gradients to the dtype's rounding."""
+    Queries, keys and values are gathered once each (`index_select`, `_segments`) into buffers where
+    each segment is a contiguous block, its queries in (key/value head, place, query head of its group)
+    order, so that every product reads and writes whole blocks (oneDNN copies any operand that is not
+    one before a bf16 product); outputs and gradients go back with one gather each. No per-segment
+    copies, concatenations or slices of the row, forward or backward; the softmax's scale rides in the
+    products (their alpha) instead of a pass over each gradient. In bf16 a segment attends as a
+    multiple of `multiple` tokens (SEGMENT_MULTIPLE, so that oneDNN's products repeat): its extra
+    places read its first token's query, key and value, which no real query sees (causal), and their
+    probabilities are set to 0, so nothing of theirs reaches a gradient. The same products, softmax
+    and dtypes as segment by segment: the same outputs, and the gradients to the dtype's rounding."""
 
     @staticmethod
     def forward(ctx, query, key, value, lengths: tuple, scale: float, multiple: int):
@@ -151,57 +197,51 @@ class _PackedMathAttention(torch.autograd.Function):
         kv_heads = key.shape[1]
         groups = heads // kv_heads
         dtype = _compute_dtype(query)
-        pads = [-length % multiple for length in lengths]
-        tail = max(pads)
-        q = query.new_empty(kv_heads, n + tail, groups, dim, dtype=dtype)
-        q[:, :n] = query[0].view(kv_heads, groups, n, dim).transpose(1, 2)
-        if tail:
-            q[:, n:] = 0
-            k, v = (t.new_zeros(kv_heads, n + tail, dim, dtype=dtype) for t in (key, value))
-            k[:, :n], v[:, :n] = key[0], value[0]
-        else:
-            k, v = key[0].to(dtype), value[0].to(dtype)
+        where = _segments(lengths, multiple, kv_heads, groups, query.device)
+        (q, q_first), (k, k_first), (v, v_first) = _as_rows(query), _as_rows(key), _as_rows(value)
+        q = q.index_select(0, where.query_gather[q_first]).to(dtype)
+        k = k.index_select(0, where.kv_gather[k_first]).to(dtype)
+        v = v.index_select(0, where.kv_gather[v_first]).to(dtype)
         out = torch.empty_like(q)
-        probs, start = [], 0
-        for length, pad in zip(lengths, pads):
-            rows = length + pad
+        probs = []
+        for q_row, k_row, rows, length in where.blocks:
+            qs = slice(q_row, q_row + kv_heads * rows * groups)
+            ks = slice(k_row, k_row + kv_heads * rows)
             scores = torch.baddbmm(_causal_bias_by_place(rows, groups, dtype, q.device),
-                                   q[:, start:start + rows].view(kv_heads, rows * groups, dim),
-                                   k[:, start:start + rows].transpose(1, 2), alpha=scale)
+                                   q[qs].view(kv_heads, rows * groups, dim),
+                                   k[ks].view(kv_heads, rows, dim).transpose(1, 2), alpha=scale)
             p = scores.softmax(-1)
-            if pad:
+            if rows > length:
                 p[:, length * groups:] = 0
-            torch.bmm(p, v[:, start:start + rows], out=out[:, start:start + rows].view(kv_heads, rows * groups, dim))
+            torch.bmm(p, v[ks].view(kv_heads, rows, dim), out=out[qs].view(kv_heads, rows * groups, dim))
             probs.append(p)
-            start += length
         ctx.save_for_backward(q, k, v, *probs)
-        ctx.lengths, ctx.pads, ctx.scale, ctx.n = lengths, pads, scale, n
-        return out[:, :n].permute(1, 0, 2, 3).reshape(1, n, heads, dim)
+        ctx.where, ctx.scale, ctx.shape = where, scale, (n, heads, kv_heads, dim)
+        return out.index_select(0, where.query_scatter).view(1, n, heads, dim)
 
     @staticmethod
     def backward(ctx, grad):
         q, k, v, *probs = ctx.saved_tensors
-        kv_heads, rows_all, groups, dim = q.shape
-        n = ctx.n
-        g = torch.empty_like(q)
-        g[:, :n] = grad[0].view(n, kv_heads, groups, dim).transpose(0, 1)
-        g[:, n:] = 0
+        where, (n, heads, kv_heads, dim) = ctx.where, ctx.shape
+        groups = heads // kv_heads
+        g = grad[0].reshape(n * heads, dim).index_select(0, where.query_gather[False]).to(q.dtype)
         grad_q, grad_k, grad_v = torch.empty_like(q), torch.empty_like(k), torch.empty_like(v)
-        start = 0
-        for length, pad, p in zip(ctx.lengths, ctx.pads, probs):
-            rows = length + pad
-            part = slice(start, start + rows)
-            g_rows = g[:, part].view(kv_heads, rows * groups, dim)
-            torch.bmm(p.transpose(1, 2), g_rows, out=grad_v[:, part])
+        for (q_row, k_row, rows, _), p in zip(where.blocks, probs):
+            qs = slice(q_row, q_row + kv_heads * rows * groups)
+            ks = slice(k_row, k_row + kv_heads * rows)
+            g_rows = g[qs].view(kv_heads, rows * groups, dim)
+            torch.bmm(p.transpose(1, 2), g_rows, out=grad_v[ks].view(kv_heads, rows, dim))
             # the scores' gradient, scaled: the softmax's backward is linear in its incoming gradient
-            grad_p = torch.baddbmm(p, g_rows, v[:, part].transpose(1, 2), beta=0, alpha=ctx.scale)
+            grad_p = torch.baddbmm(p, g_rows, v[ks].view(kv_heads, rows, dim).transpose(1, 2), beta=0, alpha=ctx.scale)
             grad_s = torch._softmax_backward_data(grad_p, p, -1, p.dtype)
-            torch.bmm(grad_s, k[:, part], out=grad_q[:, part].view(kv_heads, rows * groups, dim))
-            torch.bmm(grad_s.transpose(1, 2), q[:, part].view(kv_heads, rows * groups, dim), out=grad_k[:, part])
-            start += length
-        # the queries' gradient laid out as the projections' output is: (place, head, dim)
-        grad_query = grad_q[:, :n].permute(1, 0, 2, 3).reshape(n, kv_heads * groups, dim).transpose(0, 1)
-        return grad_query[None], grad_k[None, :, :n], grad_v[None, :, :n], None, None, None
+            torch.bmm(grad_s, k[ks].view(kv_heads, rows, dim), out=grad_q[qs].view(kv_heads, rows * groups, dim))
+            torch.bmm(grad_s.transpose(1, 2), q[qs].view(kv_heads, rows * groups, dim),
+                      out=grad_k[ks].view(kv_heads, rows, dim))
+        # laid out as the projections' outputs are: (place, head, dim)
+        grad_query = grad_q.index_select(0, where.query_scatter).view(n, heads, dim).transpose(0, 1)
+        grad_key, grad_value = (t.index_select(0, where.kv_scatter).view(n, kv_heads, dim).transpose(0, 1)
+                                for t in (grad_k, grad_v))
+        return grad_query[None], grad_key[None], grad_value[None], None, None, None
 
 
 def packed_attention(module, query, key, value, attention_mask, scaling=None, dropout=0.0, **kwargs):

@@ -323,20 +323,23 @@ def test_a_packed_row_attends_within_each_example(monkeypatch):
         torch.testing.assert_close(g, r, rtol=1e-4, atol=1e-4)
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
-def test_a_row_of_short_segments_attends_in_one_function_as_segment_by_segment(monkeypatch, dtype):
+@pytest.mark.parametrize("places_first", [True, False], ids=["as-projected", "heads-first"])
+def test_a_row_of_short_segments_attends_in_one_function_as_segment_by_segment(monkeypatch, dtype, places_first):
     """Where every segment of a packed row takes the grouped math path, the row attends through one
     autograd function (`_PackedMathAttention`): the same output as segment by segment
     (TAILOR_PACKED_MATH=0), to the bit, and the same gradients to the dtype's rounding, segments of
-    lengths that are and are not multiples of SEGMENT_MULTIPLE alike (bf16 pads them: the extra rows
-    read the next segment's queries and must leave no trace). A row with a segment from MATH_BELOW on,
-    or attention dropout, goes segment by segment."""
+    lengths that are and are not multiples of SEGMENT_MULTIPLE alike (bf16 rounds them up, and the
+    extra places must leave no trace), the inputs laid out as the projections give them (places
+    first) or heads first. A row with a segment from MATH_BELOW on, or attention
+    dropout, goes segment by segment."""
     torch.manual_seed(0)
     lengths = [5, 37, 1, 16, 100, 20, 33]
     n = sum(lengths)
     cu = torch.tensor([0, *torch.tensor(lengths).cumsum(0).tolist()], dtype=torch.int32)
-    # laid out as the projections give them: (1, n, heads, dim) seen as (1, heads, n, dim)
-    q = torch.randn(1, n, 9, 64, dtype=dtype).transpose(1, 2).requires_grad_()
-    k, v = (torch.randn(1, n, 3, 64, dtype=dtype).transpose(1, 2).requires_grad_() for _ in range(2))
+    # as the projections give them, (1, n, heads, dim) seen as (1, heads, n, dim), or heads first
+    made = ((lambda h: torch.randn(1, n, h, 64, dtype=dtype).transpose(1, 2)) if places_first
+            else (lambda h: torch.randn(1, h, n, 64, dtype=dtype)))
+    q, k, v = (made(h).requires_grad_() for h in (9, 3, 3))
     upstream = torch.randn(1, n, 9, 64, dtype=dtype)
     module = torch.nn.Module()
     runs = {}
