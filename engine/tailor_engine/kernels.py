@@ -787,12 +787,15 @@ def _masked_low(flat: torch.Tensor, drops: list, weights: list) -> tuple[torch.T
         bits = [drop_bits(flat.shape, flat.device) for _ in drops]
         a = torch.cat(weights) if len(weights) > 1 else weights[0]
         return _DroppedLow.apply(flat, a, drop_threshold(p), *bits), 1 / (1 - p)
+    if len(drops) == 1:
+        masked, keep_scale = _lora_dropout(drops[0], flat)
+        return F.linear(masked, weights[0]), keep_scale
     lows = []
     for d, w in zip(drops, weights):
         masked, keep_scale = _lora_dropout(d, flat)
         low = F.linear(masked, w)
         lows.append(low * keep_scale if keep_scale != 1 else low)  # rank-sized
-    return torch.cat(lows, 1) if len(lows) > 1 else lows[0], 1.0
+    return torch.cat(lows, 1), 1.0
 
 
 def _fused_lora_forward(self, x: torch.Tensor, *args, **kwargs) -> torch.Tensor:
