@@ -148,11 +148,11 @@ def _segments(lengths: tuple, multiple: int, kv_heads: int, groups: int, device:
     n, heads = sum(lengths), kv_heads * groups
     blocks, qg, kg, qs, ks = [], {True: [], False: []}, {True: [], False: []}, [], []
     start = q_row = k_row = 0
+    h = torch.arange(kv_heads, device=device)[:, None, None]
+    g = torch.arange(groups, device=device)[None, None, :]
     for length in lengths:
         rows = length + -length % multiple
-        h = torch.arange(kv_heads, device=device)[:, None, None]
         place = torch.arange(rows, device=device)[None, :, None]
-        g = torch.arange(groups, device=device)[None, None, :]
         real = torch.where(place < length, start + place, start)  # extra places read the first (never seen)
         qg[True].append((h * groups + g) * n + real)
         qg[False].append(real * heads + h * groups + g)
@@ -780,10 +780,10 @@ def _masked_low(flat: torch.Tensor, drops: list, weights: list) -> tuple[torch.T
     otherwise each member through `_lora_dropout`."""
     if all(_no_dropout(d) for d in drops):
         return F.linear(flat, torch.cat(weights) if len(weights) > 1 else weights[0]), 1.0
-    p = {getattr(d, "p", None) for d in drops}
-    if (MASKS_TOGETHER and flat.device.type == "cpu" and len(p) == 1 and len({w.shape[0] for w in weights}) == 1
+    ps = {getattr(d, "p", None) for d in drops}
+    if (MASKS_TOGETHER and flat.device.type == "cpu" and len(ps) == 1 and len({w.shape[0] for w in weights}) == 1
             and all(isinstance(d, torch.nn.Dropout) and not d.inplace and d.training and 0 < d.p < 1 for d in drops)):
-        p = p.pop()
+        p = ps.pop()
         bits = [drop_bits(flat.shape, flat.device) for _ in drops]
         a = torch.cat(weights) if len(weights) > 1 else weights[0]
         return _DroppedLow.apply(flat, a, drop_threshold(p), *bits), 1 / (1 - p)

@@ -322,6 +322,7 @@ def test_a_packed_row_attends_within_each_example(monkeypatch):
     for g, r in zip(grads, ref_grads):
         torch.testing.assert_close(g, r, rtol=1e-4, atol=1e-4)
 
+
 @pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
 @pytest.mark.parametrize("places_first", [True, False], ids=["as-projected", "heads-first"])
 def test_a_row_of_short_segments_attends_in_one_function_as_segment_by_segment(monkeypatch, dtype, places_first):
