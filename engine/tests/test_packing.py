@@ -173,6 +173,32 @@ def test_linear_cross_entropy_gives_the_weight_gradient_when_it_is_trained():
     torch.testing.assert_close(weight.grad, w2.grad)
 
 
+def test_the_loss_in_fp32_takes_its_log_softmax_in_place_in_one_buffer(monkeypatch):
+    """In fp32 the logits and their log-probabilities share one kept buffer (no second chunk-sized
+    tensor, no copy between them): loss, argmax hits and gradients are cross-entropy's, chunk after
+    chunk and call after call through the same buffer."""
+    torch.manual_seed(0)
+    monkeypatch.setattr(kernels, "LOSS_CHUNK", 8)
+    monkeypatch.setattr(kernels, "_LOSS_BUFFERS", {})
+    weight = torch.randn(300, 16)
+    for rows in (21, 13):  # three chunks, then two in the buffer the first call made
+        hidden = torch.randn(rows, 16, requires_grad=True)
+        targets = torch.randint(0, 300, (rows,))
+        loss, _ = linear_cross_entropy(hidden, weight, targets)
+        loss.backward()
+        h = hidden.detach().clone().requires_grad_()
+        logits = h @ weight.T
+        want = F.cross_entropy(logits, targets, reduction="sum")
+        want.backward()
+        torch.testing.assert_close(loss, want)
+        torch.testing.assert_close(hidden.grad, h.grad)
+        with torch.no_grad():
+            _, correct = linear_cross_entropy(hidden.detach(), weight, targets)
+        assert int(correct) == int((logits.argmax(-1) == targets).sum())
+    (low, high), = kernels._LOSS_BUFFERS.values()
+    assert low is high and low.dtype == torch.float32
+
+
 @pytest.mark.parametrize("device", DEVICES)
 def test_packed_evaluation_equals_padded(tiny, device, monkeypatch):
     """On CUDA in bf16, as training runs there; the packed pass must run PyTorch's varlen flash kernel."""
