@@ -5,8 +5,10 @@ sibling projections (q, k, v; gate, up) computed together (TAILOR_FUSED_LORA=0, 
 layer alone); and short segments through the grouped math attention (TAILOR_MATH_ATTENTION_BELOW=0).
 With all three off, training is round 1's."""
 
+import gc
 import threading
 import types
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -302,6 +304,36 @@ def test_without_regrouping_the_frozen_weights_stay_where_they_are(tiny_model, t
     assert not any(hasattr(m, "tailor_beside") for m in layers)
     assert all(m.forward.__func__ is kernels._fused_lora_forward for m in layers)
     assert torch.allclose(layers[0](x), want, atol=1e-5)
+
+
+@pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="reads the process's mappings (Linux)")
+def test_fused_layers_let_the_checkpoints_mapped_file_go(tiny_model, tmp_path, monkeypatch):
+    """An fp32 base loads without a copy, each weight a view of the checkpoint's mapped file, which PEFT's
+    layers train on. Fused layers copy their weights beside their B matrices; the embeddings and norms
+    then leave the file too, so that its pages do not stay resident beside the copies (about 400 MB of
+    SmolLM2's 538 MB file in fp32)."""
+    monkeypatch.setenv("TAILOR_DEVICE", "cpu")
+    monkeypatch.setenv("TAILOR_FROZEN_BF16", "0")
+    (checkpoint,) = [str(p.resolve()) for p in Path(tiny_model).glob("*.safetensors")]
+
+    def mapped() -> bool:
+        gc.collect()
+        return checkpoint in Path("/proc/self/maps").read_text()
+
+    monkeypatch.setenv("TAILOR_FUSED_LORA", "0")
+    recipe = set_up(train_request(tiny_model, tmp_path))
+    assert mapped()
+    del recipe
+    assert not mapped()
+    monkeypatch.delenv("TAILOR_FUSED_LORA")  # the default
+    model = set_up(train_request(tiny_model, tmp_path)).model
+    assert not mapped()
+    ranges = kernels._file_ranges()
+    assert not [n for n, t in [*model.named_parameters(), *model.named_buffers()]
+                if any(low <= t.data_ptr() < high for low, high in ranges)]
+    with safe_open(checkpoint, "pt") as f:  # the same values, in memory of their own
+        name = next(k for k in f.keys() if k.endswith("embed_tokens.weight"))
+        assert torch.equal(model.get_input_embeddings().weight, f.get_tensor(name))
 
 
 def test_products_take_the_number_of_row_blocks_that_ran_fastest(monkeypatch):
