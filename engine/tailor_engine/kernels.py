@@ -873,12 +873,14 @@ _LOSS_BUFFERS: dict = {}
 def _loss_buffers(rows: int, vocab: int, dtype: torch.dtype, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
     """A chunk's logits (in `dtype`) and fp32 log-probabilities, in buffers kept from step to step: the
     largest tensors of a step, fresh ones cost more in page faults than the log-softmax itself. In fp32
-    both are one buffer: the log-softmax then runs in place on the logits, with no copy between them."""
+    on the CPU both are one buffer: the log-softmax then runs in place on the logits (the same bits as
+    into another tensor, a test checks), with no copy between them."""
     key = (vocab, dtype, device)
     have = _LOSS_BUFFERS.get(key)
     if have is None or have[0].shape[0] < rows:
         logits = torch.empty(rows, vocab, dtype=dtype, device=device)
-        high = logits if dtype == torch.float32 else torch.empty(rows, vocab, dtype=torch.float32, device=device)
+        high = (logits if dtype == torch.float32 and device.type == "cpu"
+                else torch.empty(rows, vocab, dtype=torch.float32, device=device))
         _LOSS_BUFFERS[key] = have = (logits, high)
     return have[0][:rows], have[1][:rows]
 
@@ -915,7 +917,7 @@ class _LinearCrossEntropy(torch.autograd.Function):
             if correct is not None:
                 correct += (logits.argmax(-1) == y).sum()
             # in place in the fp32 buffer: log_softmax(dtype=) would convert into a fresh tensor of the chunk
-            # (in fp32 `high` is `logits`' own buffer and the copy returns at once)
+            # (in fp32 on the CPU `high` is `logits`' own buffer and the copy returns at once)
             log_probs = torch.log_softmax(high.copy_(logits), dim=-1, out=high)
             loss -= log_probs.gather(1, y[:, None]).sum()
             if grad_hidden is None and grad_weight is None:
