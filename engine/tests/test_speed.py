@@ -6,6 +6,7 @@ layer alone); and short segments through the grouped math attention (TAILOR_MATH
 With all three off, training is round 1's."""
 
 import gc
+import shutil
 import threading
 import types
 from pathlib import Path
@@ -314,19 +315,20 @@ def test_fused_layers_let_the_checkpoints_mapped_file_go(tiny_model, tmp_path, m
     SmolLM2's 538 MB file in fp32)."""
     monkeypatch.setenv("TAILOR_DEVICE", "cpu")
     monkeypatch.setenv("TAILOR_FROZEN_BF16", "0")
-    (checkpoint,) = [str(p.resolve()) for p in Path(tiny_model).glob("*.safetensors")]
+    base = shutil.copytree(tiny_model, tmp_path / "base")  # a file no other test's model maps
+    (checkpoint,) = [str(p.resolve()) for p in Path(base).glob("*.safetensors")]
 
     def mapped() -> bool:
         gc.collect()
         return checkpoint in Path("/proc/self/maps").read_text()
 
     monkeypatch.setenv("TAILOR_FUSED_LORA", "0")
-    recipe = set_up(train_request(tiny_model, tmp_path))
+    recipe = set_up(train_request(str(base), tmp_path))
     assert mapped()
     del recipe
     assert not mapped()
     monkeypatch.delenv("TAILOR_FUSED_LORA")  # the default
-    model = set_up(train_request(tiny_model, tmp_path)).model
+    model = set_up(train_request(str(base), tmp_path)).model
     assert not mapped()
     ranges = kernels._file_ranges()
     assert not [n for n, t in [*model.named_parameters(), *model.named_buffers()]
