@@ -422,8 +422,8 @@ def _file_ranges() -> list[tuple[int, int]]:
     return ranges
 
 
-def _off_the_file(model) -> int:
-    """Gives the model's tensors that lie in a mapped file memory of their own; returns how many.
+def _off_the_file(model) -> None:
+    """Gives the model's tensors that lie in a mapped file memory of their own.
 
     safetensors loads a checkpoint's weights without a copy where their dtype is kept (fp32 training):
     each is a view of the file's mapping, whose pages stay resident while any of them lives. Once the
@@ -431,13 +431,10 @@ def _off_the_file(model) -> int:
     norms kept the whole mapping alive, with the pages of the copied weights: about 400 MB of SmolLM2's
     file beside its copies. Copying the few tensors left lets the mapping go."""
     ranges = _file_ranges()
-    moved = 0
     for tensor in [*model.parameters(), *model.buffers()]:
         where = tensor.data_ptr()
         if tensor.device.type == "cpu" and any(low <= where < high for low, high in ranges):
             tensor.data = tensor.data.clone()
-            moved += 1
-    return moved
 
 
 # Projections of one block that read the same input, by their names in Llama-style models
