@@ -38,7 +38,7 @@
  * --fp32-reference adds `tailor` and the padding Trainer in fp32 (TAILOR_CPU_BF16=0) beside their bf16
  * runs, and says how far each bf16 loss is from its fp32 one (their MFU is still taken against the
  * bf16 peak): the loss bf16 training should have.
- * Usage: npx tsx bench/train-throughput.ts [--runs 3] [--steps 8] [--warmup 3] [--examples 256] [--shape short,long] [--ablation | --allocators] [--same-allocator] [--fp32] [--fp32-reference] [--dropout 0.05] [--json] [--verbose]
+ * Usage: npx tsx bench/train-throughput.ts [--runs 3] [--steps 8] [--warmup 3] [--examples 256] [--shape short,long] [--ablation | --allocators] [--contenders tailor,trainer-flatten] [--same-allocator] [--fp32] [--fp32-reference] [--dropout 0.05] [--json] [--verbose]
  */
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -187,6 +187,23 @@ const CONTENDERS: Contender[] = process.argv.includes("--allocators")
             ]
           : []),
       ];
+/**
+ * --contenders tailor[,NAME...]: only these of the run's contenders (tailor always among them: every
+ * figure is taken against it). For MFU on long answers, where each Trainer takes about 25 minutes a run
+ * in fp32 on a 2-core CPU, `--contenders tailor` measures tailor and its products alone only.
+ */
+const contendersArg = process.argv.indexOf("--contenders");
+if (contendersArg >= 0) {
+  const wanted = (process.argv[contendersArg + 1] ?? "").split(",").filter(Boolean);
+  const names = CONTENDERS.map((c) => c.name);
+  const unknown = wanted.filter((name) => !names.includes(name));
+  if (unknown.length || !wanted.includes("tailor"))
+    throw new Error(
+      `--contenders ${wanted.join(",")}: give tailor and any of ${names.filter((n) => n !== "tailor").join(", ")}, comma-separated` +
+        (unknown.length ? ` (${unknown.join(", ")} is not one of this run's)` : ""),
+    );
+  CONTENDERS.splice(0, CONTENDERS.length, ...CONTENDERS.filter((c) => wanted.includes(c.name)));
+}
 const others = CONTENDERS.filter((c) => c.name !== "tailor").map((c) => c.name);
 
 type Result = {
@@ -295,6 +312,7 @@ function measure(shape: Shape) {
   const a = contenders.tailor;
   if (!a || others.some((name) => !contenders[name])) throw new Error("a contender gave no result");
   const lossGap = Math.max(
+    0,
     ...others.map(
       (name) => Math.abs((contenders[name]?.final_loss ?? 0) - a.final_loss) / a.final_loss,
     ),
@@ -381,22 +399,25 @@ else {
     console.log(
       `  tailor's steps take ${fixed(1 / p.of_tailor_step, 2)}x the time of their products alone`,
     );
-    console.log(
-      `  ${Object.entries(m.tailor_over)
-        .map(
-          ([name, r]) =>
-            `tailor / ${name}: ${r.ratio.toFixed(2)}x (per run ${r.per_run.map((x) => x.toFixed(2)).join(", ")})`,
-        )
-        .join("; ")}`,
-    );
+    if (others.length)
+      console.log(
+        `  ${Object.entries(m.tailor_over)
+          .map(
+            ([name, r]) =>
+              `tailor / ${name}: ${r.ratio.toFixed(2)}x (per run ${r.per_run.map((x) => x.toFixed(2)).join(", ")})`,
+          )
+          .join("; ")}`,
+      );
     console.log(
       `  the engine's own tokens_per_second over the same steps: ${fixed(m.engine_reported_tokens_per_second)} ` +
         `(the benchmark's: ${fixed(m.contenders.tailor?.tokens_per_second ?? Number.NaN)})`,
     );
     console.log(
-      m.valid
-        ? `  losses agree within ${(m.max_loss_gap * 100).toFixed(2)}%`
-        : `  COMPARISON VOID: the losses differ by ${(m.max_loss_gap * 100).toFixed(1)}% (more than ${LOSS_TOLERANCE * 100}%), so the contenders did not do the same work`,
+      !others.length
+        ? "  no other contender (--contenders): no ratios, no losses to compare"
+        : m.valid
+          ? `  losses agree within ${(m.max_loss_gap * 100).toFixed(2)}%`
+          : `  COMPARISON VOID: the losses differ by ${(m.max_loss_gap * 100).toFixed(1)}% (more than ${LOSS_TOLERANCE * 100}%), so the contenders did not do the same work`,
     );
     if (Object.keys(m.loss_off_fp32).length)
       console.log(
