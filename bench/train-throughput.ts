@@ -64,8 +64,12 @@ const warmup = arg("--warmup", 3);
 const examples = arg("--examples", 256);
 const json = process.argv.includes("--json");
 const verbose = process.argv.includes("--verbose");
-const shapeArg = process.argv.indexOf("--shape");
-const shapes = (shapeArg >= 0 ? (process.argv[shapeArg + 1] ?? "") : "short,long").split(",");
+/** A comma-separated option's items, or null where the option is not given. */
+const listArg = (name: string) => {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? (process.argv[i + 1] ?? "").split(",") : null;
+};
+const shapes = listArg("--shape") ?? ["short", "long"];
 for (const shape of shapes)
   if (!SHAPES.includes(shape as Shape))
     throw new Error(`--shape ${shape}: give one or more of ${SHAPES.join(", ")}, comma-separated`);
@@ -192,9 +196,8 @@ const CONTENDERS: Contender[] = process.argv.includes("--allocators")
  * figure is taken against it). For MFU on long answers, where each Trainer takes about 25 minutes a run
  * in fp32 on a 2-core CPU, `--contenders tailor` measures tailor and its products alone only.
  */
-const contendersArg = process.argv.indexOf("--contenders");
-if (contendersArg >= 0) {
-  const wanted = (process.argv[contendersArg + 1] ?? "").split(",").filter(Boolean);
+const wanted = listArg("--contenders")?.filter(Boolean);
+if (wanted) {
   const names = CONTENDERS.map((c) => c.name);
   const unknown = wanted.filter((name) => !names.includes(name));
   if (unknown.length || !wanted.includes("tailor"))
