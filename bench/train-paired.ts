@@ -12,11 +12,16 @@
  * does; --dropout sets it for all.
  * `packed-math` is a packed row's attention in one autograd function against segment by segment;
  * `masks-together` (at dropout 0.05) the masked inputs of layers that read one input in one function.
- * --fp32 trains in fp32 (TAILOR_CPU_BF16=0) where the CPU would take bf16.
+ * `blocked-attention` is fp32 attention of segments from 256 tokens in blocks of query places (as
+ * the engine runs it by default) against SDPA's flash kernel; `kept-probs` every such segment's
+ * probabilities kept for backward (TAILOR_ATTENTION_PROBS_MB without a limit) against computed
+ * again. Both only act in fp32 on long examples: measure them with --fp32 --shape long.
+ * --fp32 trains in fp32 (TAILOR_CPU_BF16=0) where the CPU would take bf16; --shape long trains on the
+ * throughput benchmark's long answers (300 to 1,000 tokens) instead of short chat.
  * Usage: npx tsx bench/train-paired.ts
  *   [--change fused-adamw,head-blocks,row-blocks,swiglu,rms-norm,sfc64-masks,
- *   dropout-factor,packed-math,masks-together] [--rounds 6] [--steps 4]
- *   [--dropout 0.05] [--fp32] [--json]
+ *   dropout-factor,packed-math,masks-together,blocked-attention,kept-probs] [--rounds 6] [--steps 4]
+ *   [--dropout 0.05] [--fp32] [--shape short|long] [--json]
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -35,6 +40,8 @@ const CHANGES = [
   "dropout-factor",
   "packed-math",
   "masks-together",
+  "blocked-attention",
+  "kept-probs",
 ];
 /** The LoRA dropout a change is measured at unless --dropout says: a job's default where it is about dropout. */
 const DROPOUT_OF: Record<string, number> = {
@@ -55,6 +62,11 @@ for (const change of changes)
 const rounds = Number(option("--rounds") ?? 6);
 const steps = Number(option("--steps") ?? 4);
 const fp32 = process.argv.includes("--fp32");
+const shape = option("--shape") ?? "short";
+if (shape !== "short" && shape !== "long")
+  throw new Error(
+    `--shape ${shape}: give short (about 100 tokens an example) or long (300 to 1,000)`,
+  );
 const dropoutOption = option("--dropout");
 const dropout = dropoutOption === undefined ? undefined : Number(dropoutOption);
 if (!(Number.isInteger(rounds) && rounds >= 2 && Number.isInteger(steps) && steps >= 1))
@@ -73,14 +85,14 @@ type Result = {
 
 const dir = mkdtempSync(join(tmpdir(), "tailor-paired-"));
 try {
-  const data = join(dir, "short.jsonl");
-  writeChatData(data, 256, 1, "short");
+  const data = join(dir, `${shape}.jsonl`);
+  writeChatData(data, 256, 1, shape); // as train-throughput.ts writes it: the same first steps
   warmModelCache();
   const results: Result[] = [];
   for (const change of changes) {
     const p = dropout ?? DROPOUT_OF[change] ?? 0;
     console.error(
-      `${change}: ${rounds} rounds of ${steps} steps, on and off, LoRA dropout ${p}${fp32 ? ", fp32" : ""}`,
+      `${change}: ${rounds} rounds of ${steps} steps, on and off, ${shape} examples, LoRA dropout ${p}${fp32 ? ", fp32" : ""}`,
     );
     const r = runContender(
       "train_throughput/paired.py",

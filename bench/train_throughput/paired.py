@@ -1,5 +1,5 @@
 """One speed-up of the engine's training step, on and off, in one process: the same optimizer steps
-(the same examples, 8 short chat examples a step as the benchmark trains), each timed with the change
+(the same examples, 8 a step as the benchmark trains, short chat or long answers), each timed with the change
 on and with it off one after the other, the order flipped from step to step and from round to round,
 after a round not timed. Small effects (1-3% of a step) drown in this machine's run-to-run noise
 (5-10% between processes); paired within one process they show. The last stdout line is JSON:
@@ -62,6 +62,12 @@ def switch_for(recipe, change: str):
     def masks_together(on):
         kernels.MASKS_TOGETHER = on
 
+    def blocked_attention(on):
+        kernels.BLOCKED_ATTENTION = on
+
+    def kept_probs(on):  # every long segment's probabilities kept for backward, or none
+        kernels.PROBS_BUDGET = 1 << 40 if on else 0
+
     dropped = kernels._Dropped
 
     class BooleanMask(torch.autograd.Function):  # the way before: a boolean mask and masked_fill
@@ -88,7 +94,8 @@ def switch_for(recipe, change: str):
         return forwards(lambda f: getattr(f, "__func__", None) is kernels._rms_norm_forward)
     switches = {"fused-adamw": fused_adamw, "head-blocks": head_blocks, "row-blocks": row_blocks,
                 "sfc64-masks": sfc64_masks, "dropout-factor": dropout_factor, "packed-math": packed_math,
-                "masks-together": masks_together}
+                "masks-together": masks_together, "blocked-attention": blocked_attention,
+                "kept-probs": kept_probs}
     if change not in switches:
         raise SystemExit(f"unknown change {change!r}: one of {', '.join([*switches, 'swiglu', 'rms-norm'])}")
     return switches[change]

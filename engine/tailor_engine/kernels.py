@@ -108,14 +108,106 @@ def _grouped_math_attention(query, key, value, dropout_p: float, scaling):
     return torch.bmm(probs, value.squeeze(0)).view(1, heads, length, dim)
 
 
-def _segment_attention(query, key, value, dropout_p: float, scaling):
+# In fp32 training on the CPU, a segment of MATH_BELOW tokens or more attends in blocks of BLOCK_PLACES
+# query places (`_BlockedAttention`) instead of through SDPA's flash kernel: less time and less memory
+# (no keys and values repeated per query head), its probabilities computed again in backward. Kept
+# for backward instead they save more time but cost 4 x heads x about L^2 / 2 bytes a segment and
+# layer (18 MB for 1,000 tokens and SmolLM2's 9 heads, times 30 layers): TAILOR_ATTENTION_PROBS_MB
+# gives a packed row a budget for them over all its layers, spent on its shortest segments first
+# (bench/README.md). TAILOR_BLOCKED_ATTENTION=0: SDPA's flash kernel, as before.
+BLOCKED_ATTENTION = os.environ.get("TAILOR_BLOCKED_ATTENTION", "1") != "0"
+BLOCK_PLACES = 64
+PROBS_BUDGET = int(os.environ.get("TAILOR_ATTENTION_PROBS_MB", "0")) << 20
+
+
+def _blocked_probs_bytes(length: int, heads: int) -> int:
+    """What `_BlockedAttention` keeps of one segment's probabilities, in fp32: each block of query places
+    against the keys up to its end."""
+    return 4 * heads * sum(min(BLOCK_PLACES, length - s) * min(length, s + BLOCK_PLACES)
+                           for s in range(0, length, BLOCK_PLACES))
+
+
+class _BlockedAttention(torch.autograd.Function):
+    """Causal attention of one segment, BLOCK_PLACES query places at a time, each block against the keys
+    up to its end only: products of (kv heads) x (places x query heads of a group) queries, as the grouped
+    math path stacks them, the causal mask added to the block's own keys, softmax; no key or value
+    repeated per query head. Backward takes each block's probabilities as kept (`keep`) or computes
+    them again, then dV, dP, the softmax's backward, dQ and dK by products, dK and dV accumulated into
+    the keys' prefix. The softmax's scale is applied to the queries once (not to every block's scores)
+    and to dQ at the end. Outputs equal SDPA's to fp32's rounding (engine/tests/test_packing.py)."""
+
+    @staticmethod
+    def forward(ctx, query, key, value, scale: float, keep: bool):
+        _, heads, length, dim = query.shape
+        kv_heads = key.shape[1]
+        groups = heads // kv_heads
+        # (kv heads, places x query heads of the group, dim): a key/value head's queries, place by place,
+        # scaled (the copy into this layout takes the scale along)
+        q = query.new_empty(kv_heads, length, groups, dim)
+        torch.mul(query[0].reshape(kv_heads, groups, length, dim).transpose(1, 2), scale, out=q)
+        q = q.view(kv_heads, length * groups, dim)
+        k, v = key[0].contiguous(), value[0].contiguous()
+        out = torch.empty_like(q)
+        probs = []
+        for s in range(0, length, BLOCK_PLACES):
+            end = min(length, s + BLOCK_PLACES)
+            p = _block_probs(q, k, s, end, groups)
+            torch.bmm(p, v[:, :end], out=out[:, s * groups:end * groups])
+            if keep:
+                probs.append(p)
+        ctx.save_for_backward(q, k, v, *probs)
+        ctx.scale, ctx.groups = scale, groups
+        # (1, heads, L, dim), a view of the places-first layout the projections take next
+        return out.view(kv_heads, length, groups, dim).transpose(0, 1).reshape(1, length, heads, dim).transpose(1, 2)
+
+    @staticmethod
+    def backward(ctx, grad):
+        q, k, v, *probs = ctx.saved_tensors
+        scale, groups = ctx.scale, ctx.groups
+        kv_heads, rows, dim = q.shape
+        length = rows // groups
+        g = grad[0].reshape(kv_heads, groups, length, dim).transpose(1, 2).reshape(kv_heads, rows, dim)
+        grad_q, grad_k, grad_v = torch.empty_like(q), torch.zeros_like(k), torch.zeros_like(v)
+        for i, s in enumerate(range(0, length, BLOCK_PLACES)):
+            end = min(length, s + BLOCK_PLACES)
+            p = probs[i] if probs else _block_probs(q, k, s, end, groups)
+            block = slice(s * groups, end * groups)
+            g_block = g[:, block]
+            grad_v[:, :end].baddbmm_(p.transpose(1, 2), g_block)
+            grad_s = torch._softmax_backward_data(torch.bmm(g_block, v[:, :end].transpose(1, 2)), p, -1, p.dtype)
+            torch.bmm(grad_s, k[:, :end], out=grad_q[:, block])
+            grad_k[:, :end].baddbmm_(grad_s.transpose(1, 2), q[:, block])  # q holds the scale
+        grad_q.mul_(scale)
+        grad_query = grad_q.view(kv_heads, length, groups, dim).transpose(1, 2).reshape(1, kv_heads * groups, length, dim)
+        return grad_query, grad_k[None], grad_v[None], None, None
+
+
+def _block_probs(q, k, start: int, end: int, groups: int) -> torch.Tensor:
+    """Softmax probabilities of query places start..end (all heads of each key/value head; queries
+    scaled) over keys 0..end."""
+    scores = torch.bmm(q[:, start * groups:end * groups], k[:, :end].transpose(1, 2))
+    scores[:, :, start:].add_(_causal_bias_by_place(end - start, groups, scores.dtype, scores.device))
+    return torch._softmax(scores, -1, False)
+
+
+def _segment_attention(query, key, value, dropout_p: float, scaling, keep_probs: bool = False):
     """Causal attention of one segment: (1, heads, L, d) queries, (1, kv_heads, L, d) keys and values."""
     if query.device.type == "cpu" and query.shape[2] < MATH_BELOW[_compute_dtype(query)]:
         return _grouped_math_attention(query, key, value, dropout_p, scaling)
+    if _blocked(query, key, dropout_p):
+        scale = scaling if scaling is not None else query.shape[-1] ** -0.5
+        return _BlockedAttention.apply(query, key, value, scale, keep_probs)
     groups = query.shape[1] // key.shape[1]
     if groups > 1:  # grouped-query attention: one key/value head serves `groups` query heads
         key, value = key.repeat_interleave(groups, dim=1), value.repeat_interleave(groups, dim=1)
     return F.scaled_dot_product_attention(query, key, value, dropout_p=dropout_p, is_causal=True, scale=scaling)
+
+
+def _blocked(query, key, dropout_p: float) -> bool:
+    """Whether a segment of these queries attends through `_BlockedAttention`: training on the CPU in fp32."""
+    return (BLOCKED_ATTENTION and not dropout_p and query.device.type == "cpu" and query.requires_grad
+            and _compute_dtype(query) == query.dtype == key.dtype == torch.float32
+            and query.shape[1] % key.shape[1] == 0)
 
 
 # A packed row whose segments all take the grouped math path (each under MATH_BELOW, no attention
@@ -265,11 +357,31 @@ def packed_attention(module, query, key, value, attention_mask, scaling=None, dr
         multiple = SEGMENT_MULTIPLE if _one_dnn(query.device, dtype) else 1
         scale = scaling if scaling is not None else query.shape[-1] ** -0.5
         return _PackedMathAttention.apply(query, key, value, tuple(x for x in lengths if x), scale, multiple), None
+    keep = _kept_probs(module, query, key, lengths, p)
     # split, not sliced: a slice's gradient is a zero tensor of the whole row, one per segment and input
-    parts = [_segment_attention(q, k, v, p, scaling)
-             for q, k, v in zip(*(t.split(lengths, dim=2) for t in (query, key, value))) if q.shape[2]]
+    parts = [_segment_attention(q, k, v, p, scaling, keep_probs=i in keep)
+             for i, (q, k, v) in enumerate(zip(*(t.split(lengths, dim=2) for t in (query, key, value)))) if q.shape[2]]
     out = parts[0] if len(parts) == 1 else torch.cat(parts, dim=2)
     return out.transpose(1, 2).contiguous(), None
+
+
+def _kept_probs(module, query, key, lengths: list, dropout_p: float) -> set:
+    """Which segments of a packed row keep their blocks' probabilities for backward: the shortest first,
+    while the row's share of PROBS_BUDGET for one layer lasts (the budget over every decoder layer)."""
+    if not _blocked(query, key, dropout_p):
+        return set()
+    config = getattr(module, "config", None)
+    share = PROBS_BUDGET // max(1, getattr(config, "num_hidden_layers", 1) or 1)
+    keep, used = set(), 0
+    for i in sorted(range(len(lengths)), key=lambda i: lengths[i]):
+        if lengths[i] < MATH_BELOW[torch.float32]:
+            continue
+        size = _blocked_probs_bytes(lengths[i], query.shape[1])
+        if used + size > share:
+            break
+        keep.add(i)
+        used += size
+    return keep
 
 
 def use_packed_attention(model) -> None:

@@ -6,6 +6,7 @@ The tests marked with a device run on the CPU and, where there is one, on CUDA (
 PyTorch's varlen flash attention there): `bash scripts/gpu-check.sh` runs them on a GPU."""
 
 import threading
+import types
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,7 @@ from tailor_engine.kernels import linear_cross_entropy, use_packed_attention
 from tailor_engine.model import Located, attach_lora, load_model, load_tokenizer
 from tailor_engine.train import evaluate, token_loss, train
 
-from .conftest import Collect, support_examples, train_request
+from .conftest import Collect, support_examples, train_request, write_jsonl
 
 CUDA = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
 DEVICES = ["cpu", pytest.param("cuda", marks=CUDA)]
@@ -261,7 +262,8 @@ def test_short_segments_take_the_grouped_math_path_and_agree_with_flash(monkeypa
     """On the CPU, segments under MATH_BELOW (by dtype) attend through the grouped math path: the same
     result as SDPA's flash kernel on keys and values repeated per query head, forward and gradients,
     within the dtype's rounding; from MATH_BELOW on, and everywhere with TAILOR_MATH_ATTENTION_BELOW=0,
-    flash runs."""
+    flash runs in bf16 and in fp32 without a gradient or with TAILOR_BLOCKED_ATTENTION=0, and the
+    blocked path (`_BlockedAttention`) in fp32 training."""
     from torch.nn.attention import SDPBackend, sdpa_kernel
 
     torch.manual_seed(0)
@@ -285,8 +287,11 @@ def test_short_segments_take_the_grouped_math_path_and_agree_with_flash(monkeypa
         # which kernel ran shows in the autograd graph: the grouped path ends in a batched matmul
         assert "Bmm" in last_steps(out)
     long = [t.detach().repeat(1, 1, 2, 1)[:, :, :below].requires_grad_() for t in (q, k, v)]
-    assert "Flash" in last_steps(kernels._segment_attention(*long, 0.0, None))
+    from_below = "_BlockedAttention" if dtype == torch.float32 else "Flash"
+    assert from_below in last_steps(kernels._segment_attention(*long, 0.0, None))
     monkeypatch.setattr(kernels, "MATH_BELOW", {dtype: 0})
+    assert from_below in last_steps(kernels._segment_attention(q, k, v, 0.0, None))
+    monkeypatch.setattr(kernels, "BLOCKED_ATTENTION", False)
     assert "Flash" in last_steps(kernels._segment_attention(q, k, v, 0.0, None))
 
 
@@ -297,6 +302,88 @@ def last_steps(out: torch.Tensor, depth: int = 3) -> str:
         names += [type(f).__name__ for f in level]
         level = [n for f in level for n, _ in f.next_functions if n is not None]
     return " ".join(names)
+
+
+@pytest.mark.parametrize("groups", [3, 1])
+@pytest.mark.parametrize("keep", [True, False], ids=["kept", "recomputed"])
+def test_long_segments_attend_in_blocks_as_sdpa_does_in_fp32(groups, keep):
+    """`_BlockedAttention` (fp32 training, segments from MATH_BELOW tokens): the causal attention SDPA
+    computes in float64, forward and gradients, to fp32's rounding, for lengths that fill their last
+    block of BLOCK_PLACES and lengths that do not, the inputs laid out as the projections give them;
+    the blocks' probabilities kept for backward or computed again give the same gradients, to the bit."""
+    torch.manual_seed(0)
+    heads, dim = 9, 64
+    for length in (kernels.BLOCK_PLACES, kernels.BLOCK_PLACES + 1, 300, 333):
+        q = torch.randn(1, length, heads, dim, dtype=torch.float64).transpose(1, 2).requires_grad_()
+        k, v = (torch.randn(1, length, heads // groups, dim, dtype=torch.float64).transpose(1, 2).requires_grad_()
+                for _ in range(2))
+        upstream = torch.randn(1, heads, length, dim, dtype=torch.float64)
+        ref = F.scaled_dot_product_attention(q, k.repeat_interleave(groups, 1), v.repeat_interleave(groups, 1),
+                                             is_causal=True)
+        ref_grads = torch.autograd.grad(ref, (q, k, v), upstream)
+        runs = {}
+        for kept in (keep, not keep):
+            q32, k32, v32 = (t.detach().float().requires_grad_() for t in (q, k, v))
+            out = kernels._BlockedAttention.apply(q32, k32, v32, dim ** -0.5, kept)
+            runs[kept] = (out, torch.autograd.grad(out, (q32, k32, v32), upstream.float()))
+        out, grads = runs[keep]
+        assert out.shape == ref.shape and out.dtype == torch.float32
+        assert (out.double() - ref).abs().max() < 1e-5
+        for g, r in zip(grads, ref_grads):
+            assert g.shape == r.shape and (g.double() - r).abs().max() < 1e-4 * max(r.abs().max().item(), 1.0)
+        for g, other in zip(grads, runs[not keep][1]):
+            assert torch.equal(g, other)
+
+
+def test_a_row_keeps_probabilities_for_its_shortest_long_segments_within_the_budget(monkeypatch):
+    """A packed row keeps the blocks' probabilities of its segments from MATH_BELOW tokens on, the
+    shortest first, while a layer's share of PROBS_BUDGET lasts; none without a gradient (evaluation),
+    none at a budget of 0 (TAILOR_ATTENTION_PROBS_MB=0), none off the blocked path."""
+    module = torch.nn.Module()
+    module.config = types.SimpleNamespace(num_hidden_layers=30)
+    lengths = [900, 300, 40, 600]
+    sizes = {i: kernels._blocked_probs_bytes(n, 9) for i, n in enumerate(lengths)}
+    assert sizes[0] > sizes[3] > sizes[1]  # about 4 x heads x L^2 / 2 bytes
+    assert sizes[0] == 4 * 9 * sum(min(64, 900 - s) * min(900, s + 64) for s in range(0, 900, 64))
+    q = torch.zeros(1, 9, sum(lengths), 64, requires_grad=True)
+    k = torch.zeros(1, 3, sum(lengths), 64)
+    monkeypatch.setattr(kernels, "PROBS_BUDGET", 30 * (sizes[1] + sizes[3]))
+    assert kernels._kept_probs(module, q, k, lengths, 0.0) == {1, 3}
+    monkeypatch.setattr(kernels, "PROBS_BUDGET", 30 * (sizes[1] + sizes[3]) - 1)
+    assert kernels._kept_probs(module, q, k, lengths, 0.0) == {1}
+    assert kernels._kept_probs(module, q.detach(), k, lengths, 0.0) == set()
+    assert kernels._kept_probs(module, q, k, lengths, 0.1) == set()
+    monkeypatch.setattr(kernels, "PROBS_BUDGET", 0)
+    assert kernels._kept_probs(module, q, k, lengths, 0.0) == set()
+
+
+def test_training_on_long_examples_learns_the_same_with_blocked_attention(tiny_model, tmp_path, monkeypatch):
+    """Training in fp32 on examples of 300 to 500 tokens (blocked attention, probabilities kept and not,
+    against SDPA's flash kernel): the same loss curve. Kept, each block's probabilities are computed
+    once; computed again in backward, twice."""
+    long = [[{"role": "user", "content": "word " * n}, {"role": "assistant", "content": "fine " * 30}]
+            for n in (280, 320, 360, 400, 440, 480, 300, 340)]
+    curves, computed = {}, []
+    probs = kernels._block_probs
+    monkeypatch.setattr(kernels, "_block_probs", lambda *args: computed.append(1) or probs(*args))
+    blocks = {}
+    for name, blocked, budget in (("flash", "0", "512"), ("kept", "1", "4096"), ("recomputed", "1", "0")):
+        monkeypatch.setattr(kernels, "BLOCKED_ATTENTION", blocked == "1")
+        monkeypatch.setattr(kernels, "PROBS_BUDGET", int(budget) << 20)
+        computed.clear()
+        run = tmp_path / name
+        run.mkdir()
+        events = Collect()
+        request = train_request(tiny_model, run, epochs=2, batch_size=4, gradient_accumulation_steps=1,
+                                learning_rate=0.002, max_seq_length=1024,
+                                train_file=write_jsonl(run / "long.jsonl", long))
+        train(request, events, threading.Event())
+        curves[name] = [m["train_loss"] for m in events.of("metrics")]
+        blocks[name] = len(computed)
+    assert blocks["flash"] == 0 and blocks["kept"] > 0 and blocks["recomputed"] == 2 * blocks["kept"]
+    assert len(curves["flash"]) == 4
+    assert curves["kept"] == pytest.approx(curves["flash"], rel=1e-4)
+    assert curves["recomputed"] == curves["kept"]
 
 
 def test_segments_attend_as_multiples_of_segment_multiple_in_bf16(monkeypatch):
@@ -328,8 +415,9 @@ def test_segments_attend_as_multiples_of_segment_multiple_in_bf16(monkeypatch):
 
 
 def test_a_packed_row_attends_within_each_example(monkeypatch):
-    """packed_attention over a row of segments of mixed lengths (some on the grouped math path, one
-    on flash) equals each segment's own causal attention, and its gradients too."""
+    """packed_attention over a row of segments of mixed lengths (some on the grouped math path, the
+    others in fp32 training on the blocked path, with and without their probabilities kept, or on
+    flash) equals each segment's own causal attention, and its gradients too."""
     torch.manual_seed(0)
     monkeypatch.setattr(kernels, "MATH_BELOW", {torch.float32: 64})
     lengths = [5, 80, 1, 63, 64]
@@ -337,16 +425,21 @@ def test_a_packed_row_attends_within_each_example(monkeypatch):
     q = torch.randn(1, 6, sum(lengths), 16, requires_grad=True)
     k, v = (torch.randn(1, 2, sum(lengths), 16, requires_grad=True) for _ in range(2))
     module = torch.nn.Module()
-    out, _ = kernels.packed_attention(module, q, k, v, None, cu_seq_lens_q=cu, max_length_q=max(lengths))
-    grads = torch.autograd.grad(out.square().sum(), (q, k, v))
     refs = [F.scaled_dot_product_attention(q[:, :, s:e], k[:, :, s:e].repeat_interleave(3, 1),
                                            v[:, :, s:e].repeat_interleave(3, 1), is_causal=True)
             for s, e in zip(cu[:-1].tolist(), cu[1:].tolist())]
     ref = torch.cat(refs, dim=2).transpose(1, 2)
     ref_grads = torch.autograd.grad(ref.square().sum(), (q, k, v))
-    torch.testing.assert_close(out, ref, rtol=1e-4, atol=1e-5)
-    for g, r in zip(grads, ref_grads):
-        torch.testing.assert_close(g, r, rtol=1e-4, atol=1e-4)
+    # the 80- and 64-token segments: blocked, probabilities kept (budget) or not (none); or flash
+    for blocked, budget in ((True, 1 << 30), (True, 0), (False, 1 << 30)):
+        monkeypatch.setattr(kernels, "BLOCKED_ATTENTION", blocked)
+        monkeypatch.setattr(kernels, "PROBS_BUDGET", budget)
+        out, _ = kernels.packed_attention(module, q, k, v, None, cu_seq_lens_q=cu, max_length_q=max(lengths))
+        grads = torch.autograd.grad(out.square().sum(), (q, k, v))
+        assert ("_BlockedAttention" in last_steps(out, 5)) == blocked
+        torch.testing.assert_close(out, ref, rtol=1e-4, atol=1e-5)
+        for g, r in zip(grads, ref_grads):
+            torch.testing.assert_close(g, r, rtol=1e-4, atol=1e-4)
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
