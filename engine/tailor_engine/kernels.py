@@ -44,7 +44,7 @@ def _varlen_flash(query, key, value, cu_seqlens, max_len: int, scaling):
 
 # On the CPU, segments shorter than this (by the dtype attention computes in) attend through the grouped
 # math path, which beats SDPA's flash kernel there (bench/README.md); TAILOR_MATH_ATTENTION_BELOW sets one
-# length for every dtype, 0 keeps flash for every segment
+# length for every dtype, 0 sends every segment past it (to flash, or in fp32 training to `_BlockedAttention`)
 MATH_BELOW = ({torch.bfloat16: 512, torch.float16: 512, torch.float32: 256}
               if os.environ.get("TAILOR_MATH_ATTENTION_BELOW") is None
               else defaultdict(lambda: int(os.environ["TAILOR_MATH_ATTENTION_BELOW"])))
