@@ -16,18 +16,18 @@
  * the engine runs it by default) against SDPA's flash kernel; `kept-probs` every such segment's
  * probabilities kept for backward (TAILOR_ATTENTION_PROBS_MB without a limit) against computed
  * again. Both only act in fp32 on long examples: measure them with --fp32 --shape long.
- * --fp32 trains in fp32 (TAILOR_CPU_BF16=0) where the CPU would take bf16; --shape long trains on the
- * throughput benchmark's long answers (300 to 1,000 tokens) instead of short chat.
+ * --fp32 trains in fp32 (TAILOR_CPU_BF16=0) where the CPU would take bf16; --shape long (or mixed)
+ * trains on the throughput benchmark's long answers (300 to 1,000 tokens) instead of short chat.
  * Usage: npx tsx bench/train-paired.ts
  *   [--change fused-adamw,head-blocks,row-blocks,swiglu,rms-norm,sfc64-masks,
  *   dropout-factor,packed-math,masks-together,blocked-attention,kept-probs] [--rounds 6] [--steps 4]
- *   [--dropout 0.05] [--fp32] [--shape short|long] [--json]
+ *   [--dropout 0.05] [--fp32] [--shape short|long|mixed] [--json]
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { allocatorEnv } from "../src/engine/index.ts";
-import { writeChatData } from "./lib/chat-data.ts";
+import { SHAPES, type Shape, writeChatData } from "./lib/chat-data.ts";
 import { python, runContender, warmModelCache } from "./lib/python.ts";
 
 const CHANGES = [
@@ -62,11 +62,9 @@ for (const change of changes)
 const rounds = Number(option("--rounds") ?? 6);
 const steps = Number(option("--steps") ?? 4);
 const fp32 = process.argv.includes("--fp32");
-const shape = option("--shape") ?? "short";
-if (shape !== "short" && shape !== "long")
-  throw new Error(
-    `--shape ${shape}: give short (about 100 tokens an example) or long (300 to 1,000)`,
-  );
+const shape = (option("--shape") ?? "short") as Shape;
+if (!SHAPES.includes(shape))
+  throw new Error(`--shape ${shape}: give one of ${SHAPES.join(", ")} (bench/lib/chat-data.ts)`);
 const dropoutOption = option("--dropout");
 const dropout = dropoutOption === undefined ? undefined : Number(dropoutOption);
 if (!(Number.isInteger(rounds) && rounds >= 2 && Number.isInteger(steps) && steps >= 1))

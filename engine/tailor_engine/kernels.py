@@ -141,10 +141,9 @@ class _BlockedAttention(torch.autograd.Function):
         _, heads, length, dim = query.shape
         kv_heads = key.shape[1]
         groups = heads // kv_heads
-        # (kv heads, places x query heads of the group, dim): a key/value head's queries, place by place,
-        # scaled (the copy into this layout takes the scale along)
+        # the queries by group (`_by_group`), scaled: the copy into that layout takes the scale along
         q = query.new_empty(kv_heads, length, groups, dim)
-        torch.mul(query[0].reshape(kv_heads, groups, length, dim).transpose(1, 2), scale, out=q)
+        torch.mul(_by_group(query, kv_heads), scale, out=q)
         q = q.view(kv_heads, length * groups, dim)
         k, v = key[0].contiguous(), value[0].contiguous()
         out = torch.empty_like(q)
@@ -166,7 +165,7 @@ class _BlockedAttention(torch.autograd.Function):
         scale, groups = ctx.scale, ctx.groups
         kv_heads, rows, dim = q.shape
         length = rows // groups
-        g = grad[0].reshape(kv_heads, groups, length, dim).transpose(1, 2).reshape(kv_heads, rows, dim)
+        g = _by_group(grad, kv_heads).reshape(kv_heads, rows, dim)
         grad_q, grad_k, grad_v = torch.empty_like(q), torch.zeros_like(k), torch.zeros_like(v)
         for i, s in enumerate(range(0, length, BLOCK_PLACES)):
             end = min(length, s + BLOCK_PLACES)
@@ -180,6 +179,13 @@ class _BlockedAttention(torch.autograd.Function):
         grad_q.mul_(scale)
         grad_query = grad_q.view(kv_heads, length, groups, dim).transpose(1, 2).reshape(1, kv_heads * groups, length, dim)
         return grad_query, grad_k[None], grad_v[None], None, None
+
+
+def _by_group(t: torch.Tensor, kv_heads: int) -> torch.Tensor:
+    """A (1, heads, L, dim) tensor seen as (kv heads, places, query heads of the group, dim): a key/value
+    head's queries (or their gradients), place by place, as `_BlockedAttention` stacks them."""
+    _, heads, length, dim = t.shape
+    return t[0].reshape(kv_heads, heads // kv_heads, length, dim).transpose(1, 2)
 
 
 def _block_probs(q, k, start: int, end: int, groups: int) -> torch.Tensor:
