@@ -38,7 +38,7 @@
  * --fp32-reference adds `tailor` and the padding Trainer in fp32 (TAILOR_CPU_BF16=0) beside their bf16
  * runs, and says how far each bf16 loss is from its fp32 one (their MFU is still taken against the
  * bf16 peak): the loss bf16 training should have.
- * Usage: npx tsx bench/train-throughput.ts [--runs 3] [--steps 8] [--warmup 3] [--examples 256] [--shape short,long] [--ablation | --allocators] [--contenders tailor,trainer-flatten] [--same-allocator] [--fp32] [--fp32-reference] [--dropout 0.05] [--json] [--verbose]
+ * Usage: npx tsx bench/train-throughput.ts [--runs 3] [--steps 8] [--warmup 3] [--examples 256] [--shape short,long] [--ablation | --allocators] [--contenders tailor,trainer-flatten,tailor-recomputed] [--same-allocator] [--fp32] [--fp32-reference] [--dropout 0.05] [--json] [--verbose]
  */
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -197,7 +197,14 @@ const CONTENDERS: Contender[] = process.argv.includes("--allocators")
  * in fp32 on a 2-core CPU, `--contenders tailor` measures tailor and its products alone only.
  */
 const wanted = listArg("--contenders")?.filter(Boolean);
+/** Contenders that run only when --contenders names them: the engine with one of its defaults turned back. */
+const ON_REQUEST: Contender[] = [
+  // attention's probabilities computed again in backward for every long example (the default until
+  // 2026-12-07), instead of kept within the budget the engine takes from the machine's memory
+  engine("tailor-recomputed", { TAILOR_ATTENTION_PROBS_MB: "0" }),
+];
 if (wanted) {
+  CONTENDERS.push(...ON_REQUEST.filter((c) => wanted.includes(c.name)));
   const names = CONTENDERS.map((c) => c.name);
   const unknown = wanted.filter((name) => !names.includes(name));
   if (unknown.length || !wanted.includes("tailor"))

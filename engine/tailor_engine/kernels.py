@@ -110,14 +110,35 @@ def _grouped_math_attention(query, key, value, dropout_p: float, scaling):
 
 # In fp32 training on the CPU, a segment of MATH_BELOW tokens or more attends in blocks of BLOCK_PLACES
 # query places (`_BlockedAttention`) instead of through SDPA's flash kernel: less time and less memory
-# (no keys and values repeated per query head), its probabilities computed again in backward. Kept
-# for backward instead they save more time but cost 4 x heads x about L^2 / 2 bytes a segment and
-# layer (18 MB for 1,000 tokens and SmolLM2's 9 heads, times 30 layers): TAILOR_ATTENTION_PROBS_MB
-# gives a packed row a budget for them over all its layers, spent on its shortest segments first
+# (no keys and values repeated per query head). Its probabilities, kept for backward, save computing
+# them again there (4-5% of a long-answer step) but cost 4 x heads x about L^2 / 2 bytes a segment and
+# layer (18 MB for 1,000 tokens and SmolLM2's 9 heads, times 30 layers): a packed row keeps them within
+# PROBS_BUDGET over all its layers, its shortest segments first, and computes the rest again
 # (bench/README.md). TAILOR_BLOCKED_ATTENTION=0: SDPA's flash kernel, as before.
 BLOCKED_ATTENTION = os.environ.get("TAILOR_BLOCKED_ATTENTION", "1") != "0"
 BLOCK_PLACES = 64
-PROBS_BUDGET = int(os.environ.get("TAILOR_ATTENTION_PROBS_MB", "0")) << 20
+PROBS_SHARE_OF_AVAILABLE = 8
+
+
+def probs_budget(setting: str | None, meminfo: str = "/proc/meminfo") -> int:
+    """Bytes of attention probabilities a packed row may keep for backward, over all its layers:
+    `setting` (TAILOR_ATTENTION_PROBS_MB) megabytes if given, 0 to compute them all again; otherwise
+    an eighth of the memory the system has available when the engine starts (Linux's MemAvailable),
+    and none where that cannot be read."""
+    if setting is not None and setting.strip() != "":
+        if not setting.strip().isdigit():
+            raise ValueError(f"TAILOR_ATTENTION_PROBS_MB is {setting!r}: give a whole number of megabytes "
+                             "(0 computes attention's probabilities again in backward), or leave it unset")
+        return int(setting) << 20
+    try:
+        with open(meminfo, encoding="ascii") as f:
+            kb = next(int(line.split()[1]) for line in f if line.startswith("MemAvailable:"))
+    except (OSError, StopIteration, ValueError, IndexError):
+        return 0
+    return (kb << 10) // PROBS_SHARE_OF_AVAILABLE
+
+
+PROBS_BUDGET = probs_budget(os.environ.get("TAILOR_ATTENTION_PROBS_MB"))
 
 
 def _blocked_probs_bytes(length: int, heads: int) -> int:

@@ -5,6 +5,9 @@ loss equal transformers' own, and packed training follows the padded run's loss 
 The tests marked with a device run on the CPU and, where there is one, on CUDA (bf16 weights and
 PyTorch's varlen flash attention there): `bash scripts/gpu-check.sh` runs them on a GPU."""
 
+import os
+import subprocess
+import sys
 import threading
 import types
 from pathlib import Path
@@ -355,6 +358,29 @@ def test_a_row_keeps_probabilities_for_its_shortest_long_segments_within_the_bud
     assert kernels._kept_probs(module, q, k, lengths, 0.1) == set()
     monkeypatch.setattr(kernels, "PROBS_BUDGET", 0)
     assert kernels._kept_probs(module, q, k, lengths, 0.0) == set()
+
+
+def test_the_probabilities_budget_is_the_setting_or_an_eighth_of_the_available_memory(tmp_path):
+    """TAILOR_ATTENTION_PROBS_MB in megabytes where it is set (0: none kept); otherwise an eighth of
+    Linux's MemAvailable, and none where that cannot be read; a setting that is not a whole number of
+    megabytes says so, and the engine does not start on it."""
+    meminfo = tmp_path / "meminfo"
+    meminfo.write_text("MemTotal:       24683772 kB\nMemFree:         1048576 kB\nMemAvailable:   16777216 kB\n")
+    assert kernels.probs_budget(None, str(meminfo)) == 2 << 30  # 16 GiB available
+    assert kernels.probs_budget("", str(meminfo)) == 2 << 30
+    assert kernels.probs_budget("0", str(meminfo)) == 0
+    assert kernels.probs_budget(" 384 ", str(meminfo)) == 384 << 20
+    assert kernels.probs_budget(None, str(tmp_path / "missing")) == 0
+    meminfo.write_text("MemTotal:       24683772 kB\n")  # a kernel without MemAvailable
+    assert kernels.probs_budget(None, str(meminfo)) == 0
+    with pytest.raises(ValueError, match=r"TAILOR_ATTENTION_PROBS_MB is '1.5GB': give a whole number of megabytes"):
+        kernels.probs_budget("1.5GB")
+    engine = str(Path(__file__).resolve().parents[1])
+    read = [sys.executable, "-c", "from tailor_engine import kernels; print(kernels.PROBS_BUDGET)"]
+    env = {**os.environ, "PYTHONPATH": engine, "TAILOR_ATTENTION_PROBS_MB": "384"}
+    assert subprocess.run(read, env=env, capture_output=True, text=True, check=True).stdout.split()[-1] == str(384 << 20)
+    bad = subprocess.run(read, env={**env, "TAILOR_ATTENTION_PROBS_MB": "-1"}, capture_output=True, text=True)
+    assert bad.returncode != 0 and "TAILOR_ATTENTION_PROBS_MB is '-1'" in bad.stderr
 
 
 def test_training_on_long_examples_learns_the_same_with_blocked_attention(tiny_model, tmp_path, monkeypatch):
