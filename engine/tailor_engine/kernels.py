@@ -126,7 +126,7 @@ def probs_budget(setting: str | None, meminfo: str = "/proc/meminfo") -> int:
     an eighth of the memory the system has available when the engine starts (Linux's MemAvailable),
     and none where that cannot be read."""
     if setting is not None and setting.strip() != "":
-        if not setting.strip().isdigit():
+        if not setting.strip().isdecimal():
             raise ValueError(f"TAILOR_ATTENTION_PROBS_MB is {setting!r}: give a whole number of megabytes "
                              "(0 computes attention's probabilities again in backward), or leave it unset")
         return int(setting) << 20
