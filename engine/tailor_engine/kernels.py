@@ -125,7 +125,7 @@ def probs_budget(setting: str | None, meminfo: str = "/proc/meminfo") -> int:
     `setting` (TAILOR_ATTENTION_PROBS_MB) megabytes if given, 0 to compute them all again; otherwise
     an eighth of the memory the system has available when the engine starts (Linux's MemAvailable),
     and none where that cannot be read."""
-    if setting is not None and setting.strip() != "":
+    if setting and setting.strip():
         if not setting.strip().isdecimal():
             raise ValueError(f"TAILOR_ATTENTION_PROBS_MB is {setting!r}: give a whole number of megabytes "
                              "(0 computes attention's probabilities again in backward), or leave it unset")
@@ -139,6 +139,20 @@ def probs_budget(setting: str | None, meminfo: str = "/proc/meminfo") -> int:
 
 
 PROBS_BUDGET = probs_budget(os.environ.get("TAILOR_ATTENTION_PROBS_MB"))
+
+
+def kept_probs_note(device: torch.device, dtype: torch.dtype) -> str | None:
+    """What the training log says of PROBS_BUDGET, where training on this device in this dtype takes the
+    blocked path (`_blocked`: the CPU, fp32, TAILOR_BLOCKED_ATTENTION not 0); None elsewhere."""
+    if not (BLOCKED_ATTENTION and device.type == "cpu" and dtype == torch.float32):
+        return None
+    return (f"long examples' attention keeps up to {PROBS_BUDGET >> 20:,} MB of probabilities a row for backward "
+            "(TAILOR_ATTENTION_PROBS_MB=N to change it; 0 computes them again: less memory, slower steps)")
+
+
+def _scale(query: torch.Tensor, scaling) -> float:
+    """The softmax's scale: transformers' `scaling`, or 1 / sqrt(head width) where it gives none."""
+    return scaling if scaling is not None else query.shape[-1] ** -0.5
 
 
 def _blocked_probs_bytes(length: int, heads: int) -> int:
@@ -222,8 +236,7 @@ def _segment_attention(query, key, value, dropout_p: float, scaling, keep_probs:
     if query.device.type == "cpu" and query.shape[2] < MATH_BELOW[_compute_dtype(query)]:
         return _grouped_math_attention(query, key, value, dropout_p, scaling)
     if _blocked(query, key, dropout_p):
-        scale = scaling if scaling is not None else query.shape[-1] ** -0.5
-        return _BlockedAttention.apply(query, key, value, scale, keep_probs)
+        return _BlockedAttention.apply(query, key, value, _scale(query, scaling), keep_probs)
     groups = query.shape[1] // key.shape[1]
     if groups > 1:  # grouped-query attention: one key/value head serves `groups` query heads
         key, value = key.repeat_interleave(groups, dim=1), value.repeat_interleave(groups, dim=1)
@@ -382,8 +395,8 @@ def packed_attention(module, query, key, value, attention_mask, scaling=None, dr
     if (PACKED_MATH and not p and query.device.type == "cpu" and query.shape[1] % key.shape[1] == 0
             and sum(lengths) == query.shape[2] and 0 < max(lengths) < MATH_BELOW[dtype]):
         multiple = SEGMENT_MULTIPLE if _one_dnn(query.device, dtype) else 1
-        scale = scaling if scaling is not None else query.shape[-1] ** -0.5
-        return _PackedMathAttention.apply(query, key, value, tuple(x for x in lengths if x), scale, multiple), None
+        return _PackedMathAttention.apply(query, key, value, tuple(x for x in lengths if x), _scale(query, scaling),
+                                          multiple), None
     keep = _kept_probs(module, query, key, lengths, p)
     # split, not sliced: a slice's gradient is a zero tensor of the whole row, one per segment and input
     parts = [_segment_attention(q, k, v, p, scaling, keep_probs=i in keep)

@@ -25,9 +25,8 @@ from .data import Encoded, collate, collate_packed, encode_all, pack, read_chat_
 from .device import autocast_dtype, pick_device, set_cpu_threads, train_dtype
 from .emit import log
 from .errors import EngineError
-from . import kernels
-from .kernels import (compile_mlps, free_loss_buffers, fuse_lora, lighter_rms_norms, row_multiple, token_loss,
-                      use_liger, use_packed_attention)
+from .kernels import (compile_mlps, free_loss_buffers, fuse_lora, kept_probs_note, lighter_rms_norms, row_multiple,
+                      token_loss, use_liger, use_packed_attention)
 from .model import attach_lora, count_parameters, load_adapter, load_base, skip_lora_input_casts
 from .report import Emit, JsonLinesReporter, Reporter
 
@@ -165,10 +164,8 @@ class LoRARecipe:
             skip_lora_input_casts(model)
         if cfg.packing:
             use_packed_attention(model)
-            if device.type == "cpu" and amp is None and dtype == torch.float32 and kernels.BLOCKED_ATTENTION:
-                log(f"long examples' attention keeps up to {kernels.PROBS_BUDGET >> 20:,} MB of probabilities a row "
-                    "for backward (TAILOR_ATTENTION_PROBS_MB=N to change it; 0 computes them again: less memory, "
-                    "slower steps)")
+            if amp is None and (note := kept_probs_note(device, dtype)):
+                log(note)
         # a sharded base keeps its weights where they are; under TAILOR_COMPILE the MLPs compile their layers alone
         if fused := fuse_lora(model, regroup=not self.sharded and os.environ.get("TAILOR_COMPILE") != "1"):
             log(f"fused LoRA in {fused} linear layers (TAILOR_FUSED_LORA=0 to turn off)")
