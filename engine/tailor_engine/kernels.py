@@ -20,6 +20,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from . import distributed
+
 PACKED = "tailor_packed"
 LOSS_CHUNK = 1024  # positions per chunk of logits: 1024 x 49,152 x 4 bytes = 200 MB for SmolLM2
 
@@ -120,11 +122,12 @@ BLOCK_PLACES = 64
 PROBS_SHARE_OF_AVAILABLE = 8
 
 
-def probs_budget(setting: str | None, meminfo: str = "/proc/meminfo") -> int:
+def probs_budget(setting: str | None, meminfo: str = "/proc/meminfo", processes: int = 1) -> int:
     """Bytes of attention probabilities a packed row may keep for backward, over all its layers:
     `setting` (TAILOR_ATTENTION_PROBS_MB) megabytes if given, 0 to compute them all again; otherwise
     an eighth of the memory the system has available when the engine starts (Linux's MemAvailable),
-    and none where that cannot be read."""
+    shared by the `processes` training on this machine (torchrun's LOCAL_WORLD_SIZE), and none where
+    that cannot be read."""
     if setting and setting.strip():
         if not setting.strip().isdecimal():
             raise ValueError(f"TAILOR_ATTENTION_PROBS_MB is {setting!r}: give a whole number of megabytes "
@@ -135,10 +138,10 @@ def probs_budget(setting: str | None, meminfo: str = "/proc/meminfo") -> int:
             kb = next(int(line.split()[1]) for line in f if line.startswith("MemAvailable:"))
     except (OSError, StopIteration, ValueError, IndexError):
         return 0
-    return (kb << 10) // PROBS_SHARE_OF_AVAILABLE
+    return (kb << 10) // PROBS_SHARE_OF_AVAILABLE // max(1, processes)
 
 
-PROBS_BUDGET = probs_budget(os.environ.get("TAILOR_ATTENTION_PROBS_MB"))
+PROBS_BUDGET = probs_budget(os.environ.get("TAILOR_ATTENTION_PROBS_MB"), processes=distributed.local_world_size())
 
 
 def kept_probs_note(device: torch.device, dtype: torch.dtype) -> str | None:

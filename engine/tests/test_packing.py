@@ -362,14 +362,17 @@ def test_a_row_keeps_probabilities_for_its_shortest_long_segments_within_the_bud
 
 def test_the_probabilities_budget_is_the_setting_or_an_eighth_of_the_available_memory(tmp_path):
     """TAILOR_ATTENTION_PROBS_MB in megabytes where it is set (0: none kept); otherwise an eighth of
-    Linux's MemAvailable, and none where that cannot be read; a setting that is not a whole number of
-    megabytes says so, and the engine does not start on it."""
+    Linux's MemAvailable, shared by the processes torchrun starts on the machine, and none where that
+    cannot be read; a setting that is not a whole number of megabytes says so, and the engine does not
+    start on it."""
     meminfo = tmp_path / "meminfo"
     meminfo.write_text("MemTotal:       24683772 kB\nMemFree:         1048576 kB\nMemAvailable:   16777216 kB\n")
     assert kernels.probs_budget(None, str(meminfo)) == 2 << 30  # 16 GiB available
     assert kernels.probs_budget("", str(meminfo)) == 2 << 30
     assert kernels.probs_budget("0", str(meminfo)) == 0
     assert kernels.probs_budget(" 384 ", str(meminfo)) == 384 << 20
+    assert kernels.probs_budget(None, str(meminfo), processes=2) == 1 << 30  # two ranks on one machine
+    assert kernels.probs_budget("384", str(meminfo), processes=2) == 384 << 20  # a setting is each process's
     assert kernels.probs_budget(None, str(tmp_path / "missing")) == 0
     meminfo.write_text("MemTotal:       24683772 kB\n")  # a kernel without MemAvailable
     assert kernels.probs_budget(None, str(meminfo)) == 0
@@ -381,6 +384,12 @@ def test_the_probabilities_budget_is_the_setting_or_an_eighth_of_the_available_m
     assert subprocess.run(read, env=env, capture_output=True, text=True, check=True).stdout.split()[-1] == str(384 << 20)
     bad = subprocess.run(read, env={**env, "TAILOR_ATTENTION_PROBS_MB": "-1"}, capture_output=True, text=True)
     assert bad.returncode != 0 and "TAILOR_ATTENTION_PROBS_MB is '-1'" in bad.stderr
+    # under torchrun with 4 processes on this machine, each takes a quarter of the eighth
+    env.pop("TAILOR_ATTENTION_PROBS_MB")
+    ranks = int(subprocess.run(read, env={**env, "LOCAL_WORLD_SIZE": "4"}, capture_output=True, text=True,
+                               check=True).stdout.split()[-1])
+    alone = kernels.probs_budget(None)
+    assert alone > 0 and 0.8 < 4 * ranks / alone < 1.25  # MemAvailable moves a little between the reads
 
 
 def test_training_on_long_examples_learns_the_same_with_blocked_attention(tiny_model, tmp_path, monkeypatch):
