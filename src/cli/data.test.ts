@@ -77,6 +77,11 @@ describe("tailor data with the real engine and store", () => {
     const human = tailor("data", "check", join(home, "good.jsonl"), "--base", "tiny");
     assert.match(human.stdout, /tokens per example \(tiny\)/);
     assert.match(human.stdout, /OK: ready to train/);
+    // what takes the time is said on stderr as it starts, so a slow check is not a silent one
+    assert.match(
+      human.stderr,
+      /reading .*good\.jsonl, looking for private data and harmful answers…\ncounting tokens with tiny and measuring its training speed on this machine…/,
+    );
   });
 
   test("add --redact, list, cat, train from the dataset id, rm really deletes the bytes", () => {

@@ -152,3 +152,60 @@ test("personal data is found per line and field, masked in the report", async ()
   );
   assert.equal(r.pii_counts.EMAIL, 1);
 });
+
+test("the training speed is measured after the scans, with the machine to itself, and each slow part is announced", async () => {
+  const order: string[] = [];
+  // the name finder takes its time: the token counter (which measures the speed) waits for it
+  const names = {
+    findNames: async (texts: string[]) => {
+      await new Promise((r) => setTimeout(r, 200));
+      order.push("names answered");
+      return texts.map(() => []);
+    },
+  };
+  const stages: string[] = [];
+  const train = file(varied(20));
+  const val = file(varied(3, 100));
+  const r = await checkData(train, {
+    base: "test-model",
+    names,
+    val,
+    tokenCounter: async (chatJsonl, o) => {
+      order.push(`counting (measure speed: ${o.measureSpeed})`);
+      return charCounter(chatJsonl, o);
+    },
+    onStage: (m) => stages.push(m),
+  });
+  assert.deepEqual(order, ["names answered", "counting (measure speed: true)"]);
+  assert.equal(
+    r.stats.tokens?.histogram.reduce((s, h) => s + h.count, 0),
+    20,
+  );
+  assert.equal(r.ok, true);
+  assert.deepEqual(stages, [
+    `reading ${train}, looking for private data`,
+    `reading ${val}, looking for private data`,
+    "counting tokens with test-model and measuring its training speed on this machine",
+  ]);
+});
+
+test("a token counter that fails is the check's error, after the scan", async () => {
+  let scanned = false;
+  const names = {
+    findNames: async (texts: string[]) => {
+      await new Promise((r) => setTimeout(r, 50));
+      scanned = true;
+      return texts.map(() => []);
+    },
+  };
+  await assert.rejects(
+    checkData(file(varied(12)), {
+      names,
+      tokenCounter: async () => {
+        throw new Error("the engine could not load the base model");
+      },
+    }),
+    /could not load the base model/,
+  );
+  assert.equal(scanned, true);
+});

@@ -50,6 +50,8 @@ export interface CheckOptions {
   moderator?: Moderator | null | undefined;
   /** Called with every example that passed, in order, once its personal data is known (to store or redact it). */
   onExample?: (example: Example, line: number, split: "train" | "val") => void | Promise<void>;
+  /** Called as each slow part starts (reading a file, counting tokens), with what it is doing: the CLI says it on stderr. */
+  onStage?: (message: string) => void;
 }
 
 export const MIN_EXAMPLES = 10;
@@ -119,7 +121,16 @@ export async function checkData(file: string, opts: CheckOptions = {}): Promise<
   let tokens: number[] | null = null;
   let contextLength: number | null = null;
   let tokensPerSecond: number | null = null;
+  const scanning = [
+    opts.names ? "private data" : "",
+    opts.moderator ? "harmful answers" : "",
+  ].filter(Boolean);
+  const reading = (f: string) =>
+    opts.onStage?.(
+      `reading ${f}${scanning.length ? `, looking for ${scanning.join(" and ")}` : ""}`,
+    );
   try {
+    reading(file);
     for await (const rec of readRecords(file, { columns: opts.columns })) {
       if (rec.kind === "problem") {
         problem(rec, file);
@@ -165,6 +176,7 @@ export async function checkData(file: string, opts: CheckOptions = {}): Promise<
     }
 
     if (opts.val) {
+      reading(opts.val);
       for await (const rec of readRecords(opts.val, { columns: opts.columns })) {
         if (rec.kind === "problem") {
           problem(rec, opts.val);
@@ -227,8 +239,13 @@ export async function checkData(file: string, opts: CheckOptions = {}): Promise<
     for (const w of labelCheck.warnings(file, opts.val)) warn(w);
     for (const w of groupRates.warnings(file)) warn(w);
 
-    // a classifier reads texts with its own encoder, not a base model's chat template
+    // a classifier reads texts with its own encoder, not a base model's chat template. Not beside the
+    // scans above: the engine measures the training speed here, and it needs the machine to itself
+    // (beside moderation it measured 63 tokens/s where alone it measures 189)
     if (opts.tokenCounter && n > 0 && !labelCheck.active) {
+      opts.onStage?.(
+        `counting tokens with ${opts.base ?? "the base model"} and measuring its training speed on this machine`,
+      );
       const counted = await opts.tokenCounter(chatFile, { measureSpeed: true });
       tokens = counted.counts;
       contextLength = counted.contextLength;

@@ -30,6 +30,9 @@ function summary(v: DatasetVersion) {
   return { ...rest, warnings: report.warnings.length, pii: report.pii_counts };
 }
 
+/** A check's slow parts as they start, on stderr (stdout keeps the report, or its JSON). */
+const sayStage = (message: string) => say(`${message}…`);
+
 export function registerData(program: Command): void {
   const data = program.command("data").description("check, store and manage your examples");
   const tokenOptions = (c: Command) =>
@@ -67,6 +70,7 @@ export function registerData(program: Command): void {
         names: new EngineNameFinder(engine),
         moderator: f.moderation ? new EngineModerator(engine) : null,
         ...(f.tokens ? { tokenCounter: engineTokenCounter(f.base) } : {}),
+        onStage: sayStage,
       }).finally(() => engine.close());
       if (f.json) printJson(report);
       else console.log(renderReport(report));
@@ -109,6 +113,7 @@ export function registerData(program: Command): void {
               columns: f.columns,
               base: f.base,
               ...(f.tokens ? { tokenCounter: engineTokenCounter(f.base) } : {}),
+              onStage: sayStage,
             });
             if (f.json) return printJson({ ...summary(version), created });
             console.log(renderReport(version.report));
