@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
+import { MODERATION_CATEGORIES, type ModerationResult } from "../../protocol/moderation.ts";
 import { checkData, type TokenCounter } from "./check.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "tailor-check-"));
@@ -174,6 +175,15 @@ test("the training speed is measured after the scans, with the machine to itself
       order.push(`counting (measure speed: ${o.measureSpeed})`);
       return charCounter(chatJsonl, o);
     },
+    moderator: {
+      model: "stand-in",
+      moderate: async (texts: string[]) =>
+        texts.map(() => {
+          const none = Object.fromEntries(MODERATION_CATEGORIES.map((c) => [c, false]));
+          const low = Object.fromEntries(MODERATION_CATEGORIES.map((c) => [c, 0.01]));
+          return { flagged: false, categories: none, category_scores: low } as ModerationResult;
+        }),
+    },
     onStage: (m) => stages.push(m),
   });
   assert.deepEqual(order, ["names answered", "counting (measure speed: true)"]);
@@ -183,7 +193,7 @@ test("the training speed is measured after the scans, with the machine to itself
   );
   assert.equal(r.ok, true);
   assert.deepEqual(stages, [
-    `reading ${train}, looking for private data`,
+    `reading ${train}, looking for private data and harmful answers`,
     `reading ${val}, looking for private data`,
     "counting tokens with test-model and measuring its training speed on this machine",
   ]);

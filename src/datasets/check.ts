@@ -121,16 +121,14 @@ export async function checkData(file: string, opts: CheckOptions = {}): Promise<
   let tokens: number[] | null = null;
   let contextLength: number | null = null;
   let tokensPerSecond: number | null = null;
-  const scanning = [
-    opts.names ? "private data" : "",
-    opts.moderator ? "harmful answers" : "",
-  ].filter(Boolean);
-  const reading = (f: string) =>
+  // private data is always looked for (names too where a name finder is given); answers are moderated
+  // in the training file only
+  const reading = (f: string, moderated: boolean) =>
     opts.onStage?.(
-      `reading ${f}${scanning.length ? `, looking for ${scanning.join(" and ")}` : ""}`,
+      `reading ${f}, looking for private data${moderated ? " and harmful answers" : ""}`,
     );
   try {
-    reading(file);
+    reading(file, Boolean(opts.moderator));
     for await (const rec of readRecords(file, { columns: opts.columns })) {
       if (rec.kind === "problem") {
         problem(rec, file);
@@ -176,7 +174,7 @@ export async function checkData(file: string, opts: CheckOptions = {}): Promise<
     }
 
     if (opts.val) {
-      reading(opts.val);
+      reading(opts.val, false);
       for await (const rec of readRecords(opts.val, { columns: opts.columns })) {
         if (rec.kind === "problem") {
           problem(rec, opts.val);
